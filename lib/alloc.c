@@ -1,0 +1,278 @@
+/* alloc.c — the exported malloc family: the fast paths (a thread-local
+ * free-list pop or push) and the POSIX semantics around them. */
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+#define HK_ALIGN_MIN 16
+
+/* ---- fast paths */
+
+static inline void *small_malloc(unsigned cls)
+{
+    hk_heap *h = hk_tls_heap;
+    hk_slab *s = h->cur[cls];
+    hk_block *b = s->free;
+    if (HK_LIKELY(b != NULL)) {
+        s->free = b->next;
+        s->used++;
+        return b;
+    }
+    return hk_heap_malloc_slow(h, cls);
+}
+
+static inline void *hk_malloc(size_t n)
+{
+    if (HK_LIKELY(n <= HK_MID_MAX))
+        return small_malloc(hk_size_class(n));
+    if (!hk_ensure_init()) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return hk_large_malloc(n, 0, false);
+}
+
+void hk_invalid_pointer(const char *op, const void *p)
+{
+    hk_log("hakmem: %s(%p): not a block hakmem allocated (or already freed); ignored\n", op, p);
+}
+
+static HK_NOINLINE void free_other(void *p, unsigned kind)
+{
+    if (!p)
+        return;
+    if (kind == HK_CHUNK_LARGE_HEAD || kind == HK_CHUNK_LARGE)
+        hk_large_free(p);
+    else
+        hk_invalid_pointer("free", p);
+}
+
+static inline void hk_free(void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    unsigned kind = hk_chunk_kind(a);
+    if (HK_UNLIKELY(kind != HK_CHUNK_SS)) {
+        free_other(p, kind);
+        return;
+    }
+    hk_slab *s = &hk_ss_of(p)->slabs[(a >> HK_SLAB_SHIFT) & (HK_SLABS_PER_SS - 1)];
+    hk_heap *h = hk_tls_heap;
+    if (HK_LIKELY(atomic_load_explicit(&s->owner, memory_order_relaxed) == h)) {
+        hk_block *b = p, *old = s->free;
+        b->next = old;
+        s->free = b;
+        if (HK_UNLIKELY(--s->used == 0 || old == NULL))
+            hk_heap_free_slow(h, s);
+        return;
+    }
+    hk_free_remote(s, p);
+}
+
+/* Usable bytes of a block, 0 for a pointer hakmem does not own. */
+static size_t usable_size(const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    unsigned kind = hk_chunk_kind(a);
+    if (kind == HK_CHUNK_SS) {
+        hk_slab *s = &hk_ss_of(p)->slabs[(a >> HK_SLAB_SHIFT) & (HK_SLABS_PER_SS - 1)];
+        return s->state == HK_SLAB_FREE ? 0 : hk_class_size[s->cls];
+    }
+    return kind ? hk_large_usable(p) : 0;
+}
+
+/* ---- aligned allocation */
+
+static bool pow2(size_t x)
+{
+    return x && !(x & (x - 1));
+}
+
+/* Power-of-two classes are naturally aligned inside a 64 KiB slab, so an
+ * alignment up to 64 KiB is a class of max(n, align) rounded up to a power
+ * of two; beyond that the large tier aligns the mapping. */
+static void *aligned(size_t align, size_t n)
+{
+    if (align <= HK_ALIGN_MIN)
+        return hk_malloc(n < align ? align : n);
+    size_t m = n < align ? align : n;
+    if (m <= HK_MID_MAX) {
+        size_t p2 = (size_t)1 << (64 - __builtin_clzll((unsigned long long)m - 1));
+        return small_malloc(hk_size_class(p2));
+    }
+    if (!hk_ensure_init()) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return hk_large_malloc(n, align, false);
+}
+
+/* ---- the exported API */
+
+HK_EXPORT void *malloc(size_t n)
+{
+    return hk_malloc(n);
+}
+
+HK_EXPORT void free(void *p)
+{
+    hk_free(p);
+}
+
+HK_EXPORT void *calloc(size_t count, size_t size)
+{
+    size_t n;
+    if (__builtin_mul_overflow(count, size, &n)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (n > HK_MID_MAX) {
+        if (!hk_ensure_init()) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        return hk_large_malloc(n, 0, true);
+    }
+    void *p = small_malloc(hk_size_class(n));
+    if (p)
+        memset(p, 0, n);
+    return p;
+}
+
+HK_EXPORT void *realloc(void *p, size_t n)
+{
+    if (!p)
+        return hk_malloc(n);
+    if (n == 0) {
+        hk_free(p);
+        return NULL;
+    }
+    size_t old = usable_size(p);
+    if (!old) {
+        hk_invalid_pointer("realloc", p);
+        errno = EINVAL;
+        return NULL;
+    }
+    if (old > HK_MID_MAX) {
+        void *q = hk_large_realloc(p, n);
+        if (q)
+            return q;
+    } else if (n <= old && (n > old / 2 || old <= 16)) {
+        return p;
+    }
+    void *q = hk_malloc(n);
+    if (!q)
+        return NULL;
+    memcpy(q, p, old < n ? old : n);
+    hk_free(p);
+    return q;
+}
+
+HK_EXPORT void *reallocarray(void *p, size_t count, size_t size)
+{
+    size_t n;
+    if (__builtin_mul_overflow(count, size, &n)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(p, n);
+}
+
+HK_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+    if (!pow2(align) || align % sizeof(void *))
+        return EINVAL;
+    int saved = errno;
+    void *p = aligned(align, n);
+    if (!p)
+        return ENOMEM;
+    errno = saved;
+    *out = p;
+    return 0;
+}
+
+HK_EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+    if (!pow2(align)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return aligned(align, n);
+}
+
+HK_EXPORT void *memalign(size_t align, size_t n)
+{
+    if (!pow2(align)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return aligned(align, n);
+}
+
+HK_EXPORT void *valloc(size_t n)
+{
+    return aligned(hk_page_size, n);
+}
+
+HK_EXPORT void *pvalloc(size_t n)
+{
+    size_t r = (n + hk_page_size - 1) & ~(hk_page_size - 1);
+    if (r < n) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return aligned(hk_page_size, r ? r : hk_page_size);
+}
+
+HK_EXPORT size_t malloc_usable_size(void *p)
+{
+    return p ? usable_size(p) : 0;
+}
+
+HK_EXPORT int malloc_trim(size_t pad)
+{
+    (void)pad;
+    if (!hk_ensure_init())
+        return 0;
+    size_t n = hk_pool_trim() + hk_large_trim();
+    return n > 0;
+}
+
+HK_EXPORT struct mallinfo2 mallinfo2(void)
+{
+    struct hakmem_stats st;
+    struct mallinfo2 mi;
+    memset(&mi, 0, sizeof mi);
+    hakmem_stats_get(&st);
+    uint64_t used = 0, cap = 0;
+    for (uint32_t c = 0; c < st.nclasses; c++) {
+        used += st.cls[c].used * st.cls[c].block_size;
+        cap += st.cls[c].capacity * st.cls[c].block_size;
+    }
+    mi.arena = (st.ss_active + st.ss_cached) * HK_SS_SIZE; /* bytes from mmap for slabs */
+    mi.ordblks = st.ss_active;
+    mi.smblks = st.ss_cached;
+    mi.hblks = st.large_live;
+    mi.hblkhd = st.large_live_bytes + st.large_cached_bytes;
+    mi.uordblks = used + st.large_live_bytes;
+    mi.fordblks = cap - used + st.ss_cached * HK_SS_SIZE + st.large_cached_bytes;
+    mi.keepcost = st.ss_cached * HK_SS_SIZE + st.large_cached_bytes;
+    return mi;
+}
+
+HK_EXPORT struct mallinfo mallinfo(void)
+{
+    struct mallinfo2 m2 = mallinfo2();
+    struct mallinfo mi = {
+        .arena = (int)m2.arena, .ordblks = (int)m2.ordblks, .smblks = (int)m2.smblks,
+        .hblks = (int)m2.hblks, .hblkhd = (int)m2.hblkhd, .uordblks = (int)m2.uordblks,
+        .fordblks = (int)m2.fordblks, .keepcost = (int)m2.keepcost,
+    };
+    return mi;
+}
+
+HK_EXPORT void malloc_stats(void)
+{
+    hakmem_stats_print(2);
+}

@@ -1,0 +1,35 @@
+/* event.h — the allocator's events, one function each: counted in the stats,
+ * printed as the seed's debug lines when asked, and (later) traced. */
+#ifndef HK_EVENT_H
+#define HK_EVENT_H
+
+#include "internal.h"
+
+/* Public vocabulary of the trace: names in hk_event_name(). */
+enum hk_event_type {
+    HK_EV_SS_MAP = 1, HK_EV_SS_UNMAP, HK_EV_LARGE_MAP, HK_EV_LARGE_UNMAP,
+    HK_EV_LRU_PUSH, HK_EV_LRU_POP_HIT, HK_EV_LRU_POP_MISS, HK_EV_LRU_EVICT,
+    HK_EV_SLAB_ACQUIRE, HK_EV_STAGE_MISS, HK_EV_SLAB_EMPTY, HK_EV_SLAB_RELEASE,
+    HK_EV_THREAD_START, HK_EV_THREAD_EXIT, HK_EV_COUNT
+};
+
+enum hk_map_reason { HK_MAP_NEW = 0, HK_MAP_TRIM = 1, HK_MAP_EVICT = 2 };
+enum hk_evict_reason { HK_EVICT_COUNT = 0, HK_EVICT_MEMORY = 1, HK_EVICT_TTL = 2, HK_EVICT_TRIM = 3 };
+enum hk_release_to { HK_RELEASE_REGISTRY = 0, HK_RELEASE_FREE_SLOT = 1 };
+
+const char *hk_event_name(enum hk_event_type t);
+
+void hk_event_ss_map(hk_superslab *ss, bool trimmed);
+void hk_event_ss_unmap(hk_superslab *ss, enum hk_evict_reason why);
+void hk_event_large_map(void *p, size_t bytes);
+void hk_event_large_unmap(void *p, size_t bytes);
+void hk_event_lru_push(hk_superslab *ss, uint32_t size, uint32_t limit);
+void hk_event_lru_pop(unsigned cls, hk_superslab *hit, uint32_t size, uint32_t limit);
+void hk_event_lru_evict(hk_superslab *ss, enum hk_evict_reason why, uint32_t size, uint32_t limit);
+void hk_event_slab_acquire(hk_slab *s, unsigned stage);
+void hk_event_stage_miss(unsigned cls, unsigned stage);
+void hk_event_slab_empty(hk_slab *s);
+void hk_event_slab_release(hk_slab *s, enum hk_release_to where);
+void hk_event_thread(bool start, uint32_t tid);
+
+#endif

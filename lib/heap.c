@@ -1,0 +1,271 @@
+/* heap.c — thread heaps: the hot slot and own slabs of each class (stage 0),
+ * the malloc/free slow paths, remote frees, and returning slabs at exit. */
+#include <errno.h>
+#include "event.h"
+
+/* Invariants: a slab on a heap list is OWNED by that heap and is not its
+ * cur[] slab; a FULL slab had no free block when it went on the list. */
+
+hk_slab hk_slab_dummy; /* free == NULL: the fast path always misses on it */
+hk_heap hk_heap_empty = { .cur = { [0 ... HK_CLASSES - 1] = &hk_slab_dummy } };
+__thread hk_heap *hk_tls_heap __attribute__((tls_model("initial-exec"))) = &hk_heap_empty;
+
+static pthread_key_t heap_key;
+static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
+static hk_heap *free_heaps;
+
+/* ---- per-class heap lists (owner thread only) */
+
+static hk_slab **list_head(hk_heap *h, hk_slab *s)
+{
+    return s->list == HK_LIST_AVAIL ? &h->avail[s->cls] : &h->full[s->cls];
+}
+
+static void hl_push(hk_heap *h, hk_slab *s, uint8_t which)
+{
+    s->list = which;
+    hk_slab **head = list_head(h, s);
+    s->prev = NULL;
+    s->next = *head;
+    if (*head)
+        (*head)->prev = s;
+    *head = s;
+}
+
+static void hl_remove(hk_heap *h, hk_slab *s)
+{
+    if (s->list == HK_LIST_NONE)
+        return;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        *list_head(h, s) = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    s->prev = s->next = NULL;
+    s->list = HK_LIST_NONE;
+}
+
+/* Puts an owned slab where it belongs after blocks came back to it: an EMPTY
+ * slab other than the hot slot goes back to the pool at once (the seed's
+ * slab-granularity fix); a FULL slab with free blocks becomes available. */
+static void settle(hk_heap *h, hk_slab *s)
+{
+    if (s == h->cur[s->cls])
+        return;
+    if (s->used == 0) {
+        hl_remove(h, s);
+        hk_pool_release(s);
+    } else if (s->list == HK_LIST_FULL && s->free) {
+        hl_remove(h, s);
+        hl_push(h, s, HK_LIST_AVAIL);
+    }
+}
+
+/* Collects the blocks of every slab that other threads freed into. */
+static void drain_remote(hk_heap *h)
+{
+    if (!atomic_load_explicit(&h->remote_slabs, memory_order_relaxed))
+        return;
+    hk_slab *s = atomic_exchange(&h->remote_slabs, NULL);
+    while (s) {
+        hk_slab *next = s->remote_next;
+        atomic_store(&s->notified, 0);
+        if (atomic_load_explicit(&s->owner, memory_order_relaxed) == h) {
+            hk_slab_collect_remote(s);
+            settle(h, s);
+        }
+        s = next;
+    }
+}
+
+/* ---- thread heaps */
+
+static hk_heap *heap_new(void)
+{
+    pthread_mutex_lock(&heaps_lock);
+    hk_heap *h = free_heaps;
+    if (h)
+        free_heaps = h->next_free;
+    pthread_mutex_unlock(&heaps_lock);
+    if (!h && !(h = hk_meta_alloc(sizeof *h)))
+        return NULL;
+    for (unsigned c = 0; c < HK_CLASSES; c++) {
+        h->cur[c] = &hk_slab_dummy;
+        h->avail[c] = h->full[c] = NULL;
+    }
+    h->tid = hk_gettid();
+    h->in_use = 1;
+    return h;
+}
+
+/* The calling thread's heap, created on its first allocation. */
+static hk_heap *heap_for_thread(void)
+{
+    if (!hk_ensure_init())
+        return NULL;
+    hk_heap *h = heap_new();
+    if (!h)
+        return NULL;
+    hk_tls_heap = h;
+    pthread_setspecific(heap_key, h);
+    hk_event_thread(true, h->tid);
+    return h;
+}
+
+static hk_block *pop(hk_slab *s)
+{
+    hk_block *b = s->free;
+    s->free = b->next;
+    s->used++;
+    return b;
+}
+
+/* Stage 0: another of the heap's own slabs with blocks; else the pool. */
+static hk_slab *next_slab(hk_heap *h, unsigned cls)
+{
+    hk_slab *s;
+    while ((s = h->avail[cls])) {
+        hl_remove(h, s);
+        if (hk_slab_refill(s)) {
+            hk_event_slab_acquire(s, HAKMEM_STAGE_0);
+            return s;
+        }
+        hl_push(h, s, HK_LIST_FULL);
+    }
+    hk_event_stage_miss(cls, HAKMEM_STAGE_0);
+    s = hk_pool_acquire(h, cls);
+    if (s)
+        hk_slab_refill(s);
+    return s;
+}
+
+HK_NOINLINE void *hk_heap_malloc_slow(hk_heap *h, unsigned cls)
+{
+    if (h == &hk_heap_empty && !(h = heap_for_thread())) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    drain_remote(h);
+    hk_slab *s = h->cur[cls];
+    if (s != &hk_slab_dummy && !hk_slab_refill(s)) {
+        hl_push(h, s, HK_LIST_FULL);
+        s = &hk_slab_dummy;
+    }
+    if (s == &hk_slab_dummy) {
+        h->cur[cls] = &hk_slab_dummy;
+        if (!(s = next_slab(h, cls))) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        h->cur[cls] = s;
+    }
+    return pop(s);
+}
+
+/* A local free that emptied a slab or refilled a full one. */
+HK_NOINLINE void hk_heap_free_slow(hk_heap *h, hk_slab *s)
+{
+    drain_remote(h);
+    if (atomic_load_explicit(&s->owner, memory_order_relaxed) == h)
+        settle(h, s);
+}
+
+/* Valid block of a live slab: a slot that carries blocks, on a block
+ * boundary, inside what was carved. */
+static bool block_valid(hk_slab *s, const void *p)
+{
+    if (s->idx < HK_FIRST_SLAB || s->state == HK_SLAB_FREE || s->state == HK_SLAB_EMPTY)
+        return false;
+    size_t off = (size_t)((const char *)p - hk_slab_base(s));
+    return off % hk_class_size[s->cls] == 0 && off / hk_class_size[s->cls] < s->carved;
+}
+
+/* A free from a thread that does not own the slab: one CAS onto the slab's
+ * remote list, and the owner is told once until it drains. */
+HK_NOINLINE void hk_free_remote(hk_slab *s, void *p)
+{
+    if (!block_valid(s, p)) {
+        hk_invalid_pointer("free", p);
+        return;
+    }
+    hk_block *b = p;
+    hk_block *head = atomic_load_explicit(&s->remote, memory_order_relaxed);
+    do
+        b->next = head;
+    while (!atomic_compare_exchange_weak_explicit(&s->remote, &head, b, memory_order_release,
+                                                  memory_order_relaxed));
+    hk_heap *o = atomic_load(&s->owner);
+    if (!o || atomic_exchange(&s->notified, 1))
+        return;
+    hk_slab *top = atomic_load_explicit(&o->remote_slabs, memory_order_relaxed);
+    do
+        s->remote_next = top;
+    while (!atomic_compare_exchange_weak(&o->remote_slabs, &top, s));
+}
+
+/* ---- thread exit: every slab goes back, EMPTY to the registry, the others
+ * ownerless for stage 1 (their blocks can still be freed from anywhere). */
+
+static void give_back(hk_slab *s)
+{
+    hk_slab_collect_remote(s);
+    if (s->used == 0)
+        hk_pool_release(s);
+    else
+        hk_pool_abandon(s);
+}
+
+static void give_back_list(hk_slab *s)
+{
+    while (s) {
+        hk_slab *next = s->next;
+        s->prev = s->next = NULL;
+        s->list = HK_LIST_NONE;
+        give_back(s);
+        s = next;
+    }
+}
+
+void hk_heap_exit(void *arg)
+{
+    hk_heap *h = arg;
+    if (!h || h == &hk_heap_empty)
+        return;
+    hk_tls_heap = &hk_heap_empty;
+    drain_remote(h);
+    for (unsigned c = 0; c < HK_CLASSES; c++) {
+        if (h->cur[c] != &hk_slab_dummy)
+            give_back(h->cur[c]);
+        h->cur[c] = &hk_slab_dummy;
+        give_back_list(h->avail[c]);
+        give_back_list(h->full[c]);
+        h->avail[c] = h->full[c] = NULL;
+    }
+    hk_event_thread(false, h->tid);
+    h->in_use = 0;
+    pthread_mutex_lock(&heaps_lock);
+    h->next_free = free_heaps;
+    free_heaps = h;
+    pthread_mutex_unlock(&heaps_lock);
+}
+
+void hk_heap_global_init(void)
+{
+    pthread_key_create(&heap_key, hk_heap_exit);
+}
+
+void hk_heap_atfork_prepare(void)
+{
+    pthread_mutex_lock(&heaps_lock);
+}
+
+void hk_heap_atfork_parent(void)
+{
+    pthread_mutex_unlock(&heaps_lock);
+}
+
+void hk_heap_atfork_child(void)
+{
+    pthread_mutex_unlock(&heaps_lock);
+}

@@ -1,0 +1,67 @@
+/* init.c — start-up exactly once (lazily from the first allocation or from
+ * the constructor, never recursing), fork handlers and the exit summary. */
+#include <sched.h>
+#include <sys/auxv.h>
+#include "internal.h"
+
+extern char **environ;
+
+_Atomic int hk_init_state;
+static __thread int in_init;
+
+static void atfork_prepare(void)
+{
+    hk_heap_atfork_prepare();
+    pthread_mutex_lock(&hk_large_lock);
+    pthread_mutex_lock(&hk_pool_lock);
+}
+
+static void atfork_parent(void)
+{
+    pthread_mutex_unlock(&hk_pool_lock);
+    pthread_mutex_unlock(&hk_large_lock);
+    hk_heap_atfork_parent();
+}
+
+static void atfork_child(void)
+{
+    pthread_mutex_unlock(&hk_pool_lock);
+    pthread_mutex_unlock(&hk_large_lock);
+    hk_heap_atfork_child();
+}
+
+/* Runs the start-up; false only for a recursive call from inside it (which
+ * the allocator then answers with NULL/ENOMEM instead of deadlocking). */
+bool hk_init_slow(void)
+{
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&hk_init_state, &expected, 1)) {
+        in_init = 1;
+        unsigned long ps = getauxval(AT_PAGESZ);
+        if (ps)
+            hk_page_size = ps;
+        hk_options_init(environ);
+        hk_lru_init_log();
+        hk_heap_global_init();
+        atomic_store_explicit(&hk_init_state, 2, memory_order_release);
+        in_init = 0;
+        pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+        return true;
+    }
+    if (in_init)
+        return false;
+    while (atomic_load_explicit(&hk_init_state, memory_order_acquire) != 2)
+        sched_yield();
+    return true;
+}
+
+__attribute__((constructor)) static void hk_constructor(void)
+{
+    hk_ensure_init();
+}
+
+__attribute__((destructor)) static void hk_destructor(void)
+{
+    if (atomic_load(&hk_init_state) == 2 && hk_opt[HK_OPT_STATS])
+        hk_stats_at_exit();
+}

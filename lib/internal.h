@@ -1,0 +1,165 @@
+/* internal.h — the allocator's cross-file internals (hk_ names), grouped by
+ * the file that defines them. Everything else in lib/ is static. */
+#ifndef HK_INTERNAL_H
+#define HK_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include "types.h"
+#include "hakmem.h"
+
+/* ---- sizeclass.c: size → class by table, class → block size and capacity */
+extern const uint8_t hk_class_of8[HK_TINY_MAX / 8 + 1];
+extern const uint32_t hk_class_size[HK_CLASSES];
+extern const uint16_t hk_class_capacity[HK_CLASSES];
+unsigned hk_mid_class(size_t n);
+
+/* Class of a request of n <= HK_MID_MAX bytes. */
+static inline unsigned hk_size_class(size_t n)
+{
+    if (HK_LIKELY(n <= HK_TINY_MAX))
+        return hk_class_of8[(n + 7) >> 3];
+    return hk_mid_class(n);
+}
+
+/* ---- chunkmap.c: which 2 MiB chunks of the address space hakmem owns */
+extern uint8_t hk_chunkmap[HK_CHUNKS];
+void hk_chunkmap_set(uintptr_t start, size_t len, uint8_t head, uint8_t rest);
+static inline unsigned hk_chunk_kind(uintptr_t a)
+{
+    if (HK_UNLIKELY(a >> HK_ADDR_BITS))
+        return HK_CHUNK_NONE;
+    return hk_chunkmap[a >> HK_SS_SHIFT];
+}
+
+/* ---- os.c: pages from the kernel, clocks, thread ids */
+void *hk_os_map(size_t len);
+void *hk_os_map_aligned(size_t len, size_t align, bool *trimmed);
+void hk_os_unmap(void *p, size_t len);
+uint64_t hk_now_ns(void);
+uint32_t hk_gettid(void);
+extern size_t hk_page_size;
+
+/* ---- log.c: formatting and writing without stdio or malloc */
+size_t hk_vfmt(char *buf, size_t cap, const char *fmt, va_list ap);
+size_t hk_fmt(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void hk_dprintf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define hk_log(...) hk_dprintf(2, __VA_ARGS__)
+void hk_write_all(int fd, const char *buf, size_t len);
+
+/* ---- options.c: the one options table, read once at start */
+enum hk_opt {
+    HK_OPT_SS_LRU_DEBUG,
+    HK_OPT_SS_FREE_DEBUG,
+    HK_OPT_SS_LRU_MAX_CACHED,
+    HK_OPT_SS_LRU_MAX_MB,
+    HK_OPT_SS_LRU_TTL_SEC,
+    HK_OPT_SS_EMPTY_REUSE,
+    HK_OPT_LARGE_CACHE_MB,
+    HK_OPT_STATS,
+    HK_OPT_COUNT
+};
+extern long hk_opt[HK_OPT_COUNT];
+void hk_options_init(char **envp);
+const char *hk_option_name(enum hk_opt o);
+
+/* ---- stats.c: counters, updated on slow paths only */
+struct hk_counters {
+    _Atomic uint64_t ss_maps, ss_unmaps, ss_map_bytes, ss_unmap_bytes, ss_trims;
+    _Atomic uint64_t large_maps, large_unmaps, large_map_bytes, large_unmap_bytes;
+    _Atomic uint64_t large_reuse, large_remaps;
+    _Atomic uint64_t lru_push, lru_pop_hit, lru_pop_miss, lru_evict;
+    _Atomic uint64_t lru_evict_count, lru_evict_memory, lru_evict_ttl;
+    _Atomic uint64_t empty, slab_release;
+    _Atomic uint64_t stage_hit[HAKMEM_STAGES], stage_miss[HAKMEM_STAGES];
+    _Atomic uint64_t threads_started, threads_exited;
+    _Atomic uint64_t class_empty[HK_CLASSES];
+};
+extern struct hk_counters hk_ctr;
+#define HK_STAT_ADD(field, n) atomic_fetch_add_explicit(&hk_ctr.field, (n), memory_order_relaxed)
+#define HK_STAT_INC(field) HK_STAT_ADD(field, 1)
+void hk_stats_at_exit(void);
+
+/* ---- superslab.c: 2 MiB regions and their slots */
+hk_superslab *hk_ss_map(void);
+void hk_ss_unmap(hk_superslab *ss, int why);
+void hk_ss_reset(hk_superslab *ss);
+static inline hk_superslab *hk_ss_of(const void *p)
+{
+    return (hk_superslab *)((uintptr_t)p & ~(uintptr_t)HK_SS_MASK);
+}
+static inline hk_superslab *hk_ss_of_slab(const hk_slab *s)
+{
+    return hk_ss_of(s);
+}
+static inline char *hk_slab_base(const hk_slab *s)
+{
+    return (char *)hk_ss_of(s) + ((size_t)s->idx << HK_SLAB_SHIFT);
+}
+
+/* ---- slab.c: formatting, carving and collecting blocks */
+void hk_slab_format(hk_slab *s, unsigned cls);
+bool hk_slab_refill(hk_slab *s);
+uint32_t hk_slab_collect_remote(hk_slab *s);
+
+/* ---- lru.c: cache of empty SuperSlabs (count, memory and TTL bounds);
+ *      all under hk_pool_lock */
+void hk_lru_push(hk_superslab *ss);
+hk_superslab *hk_lru_pop(unsigned cls);
+size_t hk_lru_evict_expired(uint64_t now);
+size_t hk_lru_evict_all(void);
+uint32_t hk_lru_count(void);
+void hk_lru_init_log(void);
+
+/* ---- pool.c: the shared pool — acquisition stages 0.5..3, EMPTY registry */
+extern pthread_mutex_t hk_pool_lock;
+hk_slab *hk_pool_acquire(hk_heap *h, unsigned cls);
+void hk_pool_release(hk_slab *s);
+void hk_pool_abandon(hk_slab *s);
+void hk_pool_stats(struct hakmem_stats *st);
+size_t hk_pool_trim(void);
+void *hk_meta_alloc(size_t size);
+
+/* ---- heap.c: thread heaps, their slow paths and remote frees */
+extern __thread hk_heap *hk_tls_heap;
+extern hk_heap hk_heap_empty;
+extern hk_slab hk_slab_dummy;
+void *hk_heap_malloc_slow(hk_heap *h, unsigned cls);
+void hk_heap_free_slow(hk_heap *h, hk_slab *s);
+void hk_free_remote(hk_slab *s, void *p);
+void hk_heap_exit(void *heap);
+void hk_heap_global_init(void);
+void hk_heap_atfork_prepare(void);
+void hk_heap_atfork_parent(void);
+void hk_heap_atfork_child(void);
+
+/* ---- large.c: blocks above HK_MID_MAX, in their own cached mappings */
+void *hk_large_malloc(size_t n, size_t align, bool zero);
+void hk_large_free(void *p);
+void *hk_large_realloc(void *p, size_t n);
+size_t hk_large_usable(const void *p);
+bool hk_large_owns(const void *p);
+size_t hk_large_trim(void);
+void hk_large_stats(struct hakmem_stats *st);
+extern pthread_mutex_t hk_large_lock;
+
+/* ---- init.c: start-up once, atfork, thread exit */
+extern _Atomic int hk_init_state; /* 0 none, 1 running, 2 done */
+bool hk_init_slow(void);
+static inline bool hk_ensure_init(void)
+{
+    return HK_LIKELY(atomic_load_explicit(&hk_init_state, memory_order_acquire) == 2) || hk_init_slow();
+}
+void hk_thread_register(hk_heap *h);
+
+/* ---- alloc.c: the exported malloc family */
+void hk_invalid_pointer(const char *op, const void *p);
+
+#if HK_CONFIG_DEBUG
+#define HK_ASSERT(c) ((c) ? (void)0 : hk_assert_fail(#c, __FILE__, __LINE__))
+#else
+#define HK_ASSERT(c) ((void)0)
+#endif
+void hk_assert_fail(const char *what, const char *file, int line) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,278 @@
+/* large.c — the large tier: blocks above 64 KiB in their own chunk-aligned
+ * mappings, a cache of freed mappings, and realloc growth by mremap. */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "event.h"
+
+#define HK_LARGE_MAGIC 0x6b616d4772614c68ull
+#define HK_LARGE_CACHE_MAX 64 /* mappings */
+
+/* Header at the start of the chunk holding the user pointer's first byte
+ * minus one, i.e. at (user - 1) & ~HK_SS_MASK. Invariant: base <= header,
+ * user - header >= HK_LARGE_HDR, and a cached mapping has base == header. */
+typedef struct hk_large {
+    uint64_t magic;
+    char *base;        /* the mapping */
+    size_t map_size;
+    char *user;
+    size_t usable;     /* bytes from user to the end of the mapping */
+    struct hk_large *prev, *next; /* cache list, most recent first */
+    uint64_t cached_ns;
+} hk_large;
+
+_Static_assert(sizeof(hk_large) <= HK_LARGE_HDR, "large header fits");
+
+pthread_mutex_t hk_large_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    hk_large *head, *tail;
+    uint32_t count;
+    size_t bytes;
+    uint64_t live, live_bytes;
+} cache;
+
+static size_t page_round(size_t n)
+{
+    return (n + hk_page_size - 1) & ~(hk_page_size - 1);
+}
+
+static hk_large *header_of(const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    if (a < HK_LARGE_HDR || hk_chunk_kind(a - 1) != HK_CHUNK_LARGE_HEAD)
+        return NULL;
+    hk_large *l = (hk_large *)((a - 1) & ~(uintptr_t)HK_SS_MASK);
+    return l->magic == HK_LARGE_MAGIC && l->user == p ? l : NULL;
+}
+
+bool hk_large_owns(const void *p)
+{
+    return header_of(p) != NULL;
+}
+
+size_t hk_large_usable(const void *p)
+{
+    hk_large *l = header_of(p);
+    return l ? l->usable : 0;
+}
+
+static void mark(hk_large *l, bool on)
+{
+    hk_chunkmap_set((uintptr_t)l->base, l->map_size, on ? HK_CHUNK_LARGE : HK_CHUNK_NONE,
+                    on ? HK_CHUNK_LARGE : HK_CHUNK_NONE);
+    if (on)
+        hk_chunkmap_set((uintptr_t)l, 1, HK_CHUNK_LARGE_HEAD, HK_CHUNK_LARGE_HEAD);
+}
+
+/* ---- the cache (under hk_large_lock) */
+
+static void cache_unlink(hk_large *l)
+{
+    if (l->prev)
+        l->prev->next = l->next;
+    else
+        cache.head = l->next;
+    if (l->next)
+        l->next->prev = l->prev;
+    else
+        cache.tail = l->prev;
+    l->prev = l->next = NULL;
+    cache.count--;
+    cache.bytes -= l->map_size;
+}
+
+static void unmap(hk_large *l)
+{
+    char *base = l->base;
+    size_t size = l->map_size;
+    mark(l, false);
+    l->magic = 0;
+    hk_os_unmap(base, size);
+    hk_event_large_unmap(base, size);
+}
+
+static void cache_evict(uint64_t now)
+{
+    size_t limit = (size_t)hk_opt[HK_OPT_LARGE_CACHE_MB] << 20;
+    uint64_t ttl = (uint64_t)hk_opt[HK_OPT_SS_LRU_TTL_SEC] * 1000000000ull;
+    while (cache.tail && (cache.bytes > limit || cache.count > HK_LARGE_CACHE_MAX ||
+                          now - cache.tail->cached_ns >= ttl)) {
+        hk_large *l = cache.tail;
+        cache_unlink(l);
+        unmap(l);
+    }
+}
+
+/* The smallest cached mapping that holds need bytes without wasting more
+ * than half of itself. */
+static hk_large *cache_take(size_t need)
+{
+    hk_large *best = NULL;
+    for (hk_large *l = cache.head; l; l = l->next)
+        if (l->map_size >= need && l->map_size / 2 <= need && (!best || l->map_size < best->map_size))
+            best = l;
+    if (best) {
+        cache_unlink(best);
+        HK_STAT_INC(large_reuse);
+    }
+    return best;
+}
+
+/* ---- allocation */
+
+static hk_large *map_new(size_t n, size_t align)
+{
+    size_t pad = align > HK_LARGE_HDR ? align : 0;
+    size_t need = page_round(HK_LARGE_HDR + n + pad);
+    if (need < n)
+        return NULL;
+    bool trimmed;
+    char *base = hk_os_map_aligned(need, HK_SS_SIZE, &trimmed);
+    if (!base)
+        return NULL;
+    uintptr_t user = (uintptr_t)base + HK_LARGE_HDR;
+    if (align > HK_LARGE_HDR)
+        user = (user + align - 1) & ~(uintptr_t)(align - 1);
+    hk_large *l = (hk_large *)((user - 1) & ~(uintptr_t)HK_SS_MASK);
+    l->magic = HK_LARGE_MAGIC;
+    l->base = base;
+    l->map_size = need;
+    l->user = (char *)user;
+    l->usable = (size_t)(base + need - (char *)user);
+    l->prev = l->next = NULL;
+    hk_event_large_map(base, need);
+    return l;
+}
+
+void *hk_large_malloc(size_t n, size_t align, bool zero)
+{
+    if (n > (SIZE_MAX >> 2)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    hk_large *l = NULL;
+    pthread_mutex_lock(&hk_large_lock);
+    if (align <= HK_LARGE_HDR && (l = cache_take(page_round(HK_LARGE_HDR + n)))) {
+        l->user = (char *)l + HK_LARGE_HDR;
+        l->usable = l->map_size - HK_LARGE_HDR;
+    }
+    pthread_mutex_unlock(&hk_large_lock);
+    bool fresh = !l;
+    if (!l && !(l = map_new(n, align))) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    pthread_mutex_lock(&hk_large_lock);
+    if (fresh)
+        mark(l, true);
+    cache.live++;
+    cache.live_bytes += l->map_size;
+    pthread_mutex_unlock(&hk_large_lock);
+    if (zero && !fresh)
+        memset(l->user, 0, n);
+    return l->user;
+}
+
+void hk_large_free(void *p)
+{
+    hk_large *l = header_of(p);
+    if (!l) {
+        hk_invalid_pointer("free", p);
+        return;
+    }
+    uint64_t now = hk_now_ns();
+    pthread_mutex_lock(&hk_large_lock);
+    cache.live--;
+    cache.live_bytes -= l->map_size;
+    if (l->base == (char *)l && l->map_size <= ((size_t)hk_opt[HK_OPT_LARGE_CACHE_MB] << 20)) {
+        l->cached_ns = now;
+        l->prev = NULL;
+        l->next = cache.head;
+        if (cache.head)
+            cache.head->prev = l;
+        else
+            cache.tail = l;
+        cache.head = l;
+        cache.count++;
+        cache.bytes += l->map_size;
+        l->user = NULL; /* a second free of p is refused */
+    } else {
+        unmap(l);
+    }
+    cache_evict(now);
+    pthread_mutex_unlock(&hk_large_lock);
+}
+
+/* Resizes the mapping of l to new_size bytes without copying: in place if
+ * the address space after it is free, else moved onto a new aligned range.
+ * Returns the new user pointer, or NULL when the kernel refuses. */
+static void *remap(hk_large *l, size_t new_size)
+{
+    char *old = l->base;
+    size_t old_size = l->map_size;
+    void *p = mremap(old, old_size, new_size, 0);
+    if (p == MAP_FAILED) {
+        bool trimmed;
+        void *dst = hk_os_map_aligned(new_size, HK_SS_SIZE, &trimmed);
+        if (!dst)
+            return NULL;
+        p = mremap(old, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+        if (p == MAP_FAILED) {
+            hk_os_unmap(dst, new_size);
+            return NULL;
+        }
+    }
+    pthread_mutex_lock(&hk_large_lock);
+    hk_chunkmap_set((uintptr_t)old, old_size, HK_CHUNK_NONE, HK_CHUNK_NONE);
+    hk_large *nl = p;
+    nl->base = p;
+    nl->map_size = new_size;
+    nl->user = (char *)p + HK_LARGE_HDR;
+    nl->usable = new_size - HK_LARGE_HDR;
+    mark(nl, true);
+    cache.live_bytes += new_size - old_size;
+    pthread_mutex_unlock(&hk_large_lock);
+    HK_STAT_INC(large_remaps);
+    return nl->user;
+}
+
+/* Resizes a large block in place or by moving its pages; NULL tells the
+ * caller to allocate, copy and free instead. Growth is geometric (half
+ * again) so a buffer grown step by step to hundreds of MiB costs a
+ * logarithmic number of system calls. */
+void *hk_large_realloc(void *p, size_t n)
+{
+    hk_large *l = header_of(p);
+    if (!l) {
+        hk_invalid_pointer("realloc", p);
+        return NULL;
+    }
+    if (n <= l->usable && n >= l->usable / 2)
+        return p;
+    if (l->base != (char *)l || n <= HK_MID_MAX || n > (SIZE_MAX >> 3))
+        return NULL;
+    size_t want = n > l->usable ? n + n / 2 : n;
+    return remap(l, page_round(HK_LARGE_HDR + want));
+}
+
+size_t hk_large_trim(void)
+{
+    pthread_mutex_lock(&hk_large_lock);
+    size_t n = cache.count;
+    while (cache.tail) {
+        hk_large *l = cache.tail;
+        cache_unlink(l);
+        unmap(l);
+    }
+    pthread_mutex_unlock(&hk_large_lock);
+    return n;
+}
+
+void hk_large_stats(struct hakmem_stats *st)
+{
+    pthread_mutex_lock(&hk_large_lock);
+    st->large_live = cache.live;
+    st->large_live_bytes = cache.live_bytes;
+    st->large_cached_bytes = cache.bytes;
+    pthread_mutex_unlock(&hk_large_lock);
+}

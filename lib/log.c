@@ -1,0 +1,176 @@
+/* log.c — printf-style formatting into caller buffers and writes to a file
+ * descriptor, for messages from inside the allocator (no stdio, no malloc). */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "internal.h"
+
+struct out { char *buf; size_t cap, len; };
+
+static void put(struct out *o, char c)
+{
+    if (o->len + 1 < o->cap)
+        o->buf[o->len] = c;
+    o->len++;
+}
+
+static void put_pad(struct out *o, const char *s, size_t n, int width, bool left, char pad)
+{
+    size_t w = width > 0 ? (size_t)width : 0;
+    if (!left)
+        for (size_t i = n; i < w; i++)
+            put(o, pad);
+    for (size_t i = 0; i < n; i++)
+        put(o, s[i]);
+    if (left)
+        for (size_t i = n; i < w; i++)
+            put(o, ' ');
+}
+
+static size_t utoa(char *tmp, unsigned long long v, unsigned base)
+{
+    size_t n = 0;
+    do {
+        tmp[n++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    for (size_t i = 0; i < n / 2; i++) {
+        char t = tmp[i];
+        tmp[i] = tmp[n - 1 - i];
+        tmp[n - 1 - i] = t;
+    }
+    return n;
+}
+
+/* Integer argument of the given length modifier (0 int, 1 long, 2 long long, 3 size_t). */
+static unsigned long long arg_unsigned(va_list *ap, int lenmod)
+{
+    switch (lenmod) {
+    case 1: return va_arg(*ap, unsigned long);
+    case 2: return va_arg(*ap, unsigned long long);
+    case 3: return va_arg(*ap, size_t);
+    default: return va_arg(*ap, unsigned int);
+    }
+}
+
+static long long arg_signed(va_list *ap, int lenmod)
+{
+    switch (lenmod) {
+    case 1: return va_arg(*ap, long);
+    case 2: return va_arg(*ap, long long);
+    case 3: return (long long)va_arg(*ap, size_t);
+    default: return va_arg(*ap, int);
+    }
+}
+
+static void conv(struct out *o, char c, va_list *ap, int lenmod, int width, bool left, char pad)
+{
+    char tmp[32];
+    size_t n;
+    switch (c) {
+    case 'd': {
+        long long v = arg_signed(ap, lenmod);
+        unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+        n = 0;
+        if (v < 0)
+            tmp[n++] = '-';
+        n += utoa(tmp + n, u, 10);
+        put_pad(o, tmp, n, width, left, pad);
+        return;
+    }
+    case 'u': n = utoa(tmp, arg_unsigned(ap, lenmod), 10); break;
+    case 'x': n = utoa(tmp, arg_unsigned(ap, lenmod), 16); break;
+    case 'p':
+        tmp[0] = '0', tmp[1] = 'x';
+        n = 2 + utoa(tmp + 2, (uintptr_t)va_arg(*ap, void *), 16);
+        break;
+    case 's': {
+        const char *s = va_arg(*ap, const char *);
+        if (!s)
+            s = "(null)";
+        size_t len = 0;
+        while (s[len])
+            len++;
+        put_pad(o, s, len, width, left, ' ');
+        return;
+    }
+    case 'c': tmp[0] = (char)va_arg(*ap, int); n = 1; break;
+    default: tmp[0] = '%', tmp[1] = c; n = 2; break;
+    }
+    put_pad(o, tmp, n, width, left, pad);
+}
+
+/* Supports %d %u %x %p %s %c %% with '-', '0', width and l, ll, z. Returns
+ * the length the output needed; writes at most cap-1 bytes plus the NUL. */
+size_t hk_vfmt(char *buf, size_t cap, const char *fmt, va_list ap)
+{
+    struct out o = { buf, cap, 0 };
+    va_list aq;
+    va_copy(aq, ap);
+    for (const char *f = fmt; *f; f++) {
+        if (*f != '%') {
+            put(&o, *f);
+            continue;
+        }
+        bool left = false;
+        char pad = ' ';
+        int width = 0, lenmod = 0;
+        for (f++; *f == '-' || *f == '0'; f++)
+            *f == '-' ? (void)(left = true) : (void)(pad = '0');
+        for (; *f >= '0' && *f <= '9'; f++)
+            width = width * 10 + (*f - '0');
+        for (; *f == 'l' || *f == 'z'; f++)
+            lenmod = *f == 'z' ? 3 : lenmod + 1;
+        if (!*f)
+            break;
+        if (*f == '%')
+            put(&o, '%');
+        else
+            conv(&o, *f, &aq, lenmod, width, left, pad);
+    }
+    va_end(aq);
+    if (cap)
+        buf[o.len < cap ? o.len : cap - 1] = '\0';
+    return o.len;
+}
+
+size_t hk_fmt(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = hk_vfmt(buf, cap, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+void hk_write_all(int fd, const char *buf, size_t len)
+{
+    int saved = errno;
+    while (len) {
+        ssize_t w = write(fd, buf, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        buf += w;
+        len -= (size_t)w;
+    }
+    errno = saved;
+}
+
+/* One message of up to 512 bytes, written with one write(2). */
+void hk_dprintf(int fd, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = hk_vfmt(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    hk_write_all(fd, buf, n < sizeof buf ? n : sizeof buf - 1);
+}
+
+void hk_assert_fail(const char *what, const char *file, int line)
+{
+    hk_log("hakmem: assertion failed: %s (%s:%d)\n", what, file, line);
+    abort();
+}

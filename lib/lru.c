@@ -1,0 +1,108 @@
+/* lru.c — the LRU cache of empty SuperSlabs, bounded by count, memory and
+ * TTL; a SuperSlab is unmapped only when evicted. Caller holds hk_pool_lock. */
+#include "event.h"
+
+static struct {
+    hk_superslab *head, *tail; /* head: most recently pushed */
+    uint32_t count;
+} lru;
+
+uint32_t hk_lru_count(void)
+{
+    return lru.count;
+}
+
+static uint32_t limit_count(void)
+{
+    return (uint32_t)hk_opt[HK_OPT_SS_LRU_MAX_CACHED];
+}
+
+static bool over_memory(void)
+{
+    return (uint64_t)lru.count * HK_SS_SIZE > (uint64_t)hk_opt[HK_OPT_SS_LRU_MAX_MB] << 20;
+}
+
+static void unlink_ss(hk_superslab *ss)
+{
+    if (ss->prev)
+        ss->prev->next = ss->next;
+    else
+        lru.head = ss->next;
+    if (ss->next)
+        ss->next->prev = ss->prev;
+    else
+        lru.tail = ss->prev;
+    ss->prev = ss->next = NULL;
+    lru.count--;
+}
+
+static void evict(hk_superslab *ss, enum hk_evict_reason why)
+{
+    unlink_ss(ss);
+    hk_event_lru_evict(ss, why, lru.count, limit_count());
+    hk_ss_unmap(ss, why);
+}
+
+void hk_lru_init_log(void)
+{
+    if (hk_opt[HK_OPT_SS_LRU_DEBUG])
+        hk_log("[SS_LRU_INIT] max_cached=%ld max_memory_mb=%ld ttl_sec=%ld\n",
+               hk_opt[HK_OPT_SS_LRU_MAX_CACHED], hk_opt[HK_OPT_SS_LRU_MAX_MB],
+               hk_opt[HK_OPT_SS_LRU_TTL_SEC]);
+}
+
+/* Unmaps the cached SuperSlabs older than the TTL (oldest at the tail). */
+size_t hk_lru_evict_expired(uint64_t now)
+{
+    uint64_t ttl = (uint64_t)hk_opt[HK_OPT_SS_LRU_TTL_SEC] * 1000000000ull;
+    size_t n = 0;
+    while (lru.tail && now - lru.tail->cached_ns >= ttl) {
+        evict(lru.tail, HK_EVICT_TTL);
+        n++;
+    }
+    return n;
+}
+
+size_t hk_lru_evict_all(void)
+{
+    size_t n = 0;
+    while (lru.tail) {
+        evict(lru.tail, HK_EVICT_TRIM);
+        n++;
+    }
+    return n;
+}
+
+/* Caches an empty SuperSlab, then evicts from the cold end until the count
+ * and memory bounds hold (a limit of 0 unmaps it at once). */
+void hk_lru_push(hk_superslab *ss)
+{
+    uint64_t now = hk_now_ns();
+    ss->state = HK_SS_CACHED;
+    ss->cached_ns = now;
+    ss->prev = NULL;
+    ss->next = lru.head;
+    if (lru.head)
+        lru.head->prev = ss;
+    else
+        lru.tail = ss;
+    lru.head = ss;
+    lru.count++;
+    hk_event_lru_push(ss, lru.count, limit_count());
+    while (lru.count > limit_count())
+        evict(lru.tail, HK_EVICT_COUNT);
+    while (lru.count && over_memory())
+        evict(lru.tail, HK_EVICT_MEMORY);
+    hk_lru_evict_expired(now);
+}
+
+/* The most recently cached SuperSlab (warm pages), or NULL: a miss. */
+hk_superslab *hk_lru_pop(unsigned cls)
+{
+    hk_lru_evict_expired(hk_now_ns());
+    hk_superslab *ss = lru.head;
+    if (ss)
+        unlink_ss(ss);
+    hk_event_lru_pop(cls, ss, lru.count, limit_count());
+    return ss;
+}

@@ -1,0 +1,101 @@
+/* options.c — the one table of HAKMEM_* environment options: name, default,
+ * range and meaning; read once at start, validated, ignored when setuid. */
+#include <string.h>
+#include <sys/auxv.h>
+#include "internal.h"
+
+struct hk_option_def {
+    const char *name;
+    long def, min, max;
+    const char *help;
+};
+
+static const struct hk_option_def defs[HK_OPT_COUNT] = {
+    [HK_OPT_SS_LRU_DEBUG] = { "HAKMEM_SS_LRU_DEBUG", 0, 0, 1,
+        "print [SS_LRU_INIT], [LRU_POP] and [LRU_PUSH] lines on stderr" },
+    [HK_OPT_SS_FREE_DEBUG] = { "HAKMEM_SS_FREE_DEBUG", 0, 0, 1,
+        "print [SS_FREE] and [EMPTY detected] lines on stderr" },
+    [HK_OPT_SS_LRU_MAX_CACHED] = { "HAKMEM_SS_LRU_MAX_CACHED", 256, 0, 1L << 20,
+        "most empty SuperSlabs kept in the LRU cache" },
+    [HK_OPT_SS_LRU_MAX_MB] = { "HAKMEM_SS_LRU_MAX_MB", 512, 0, 1L << 24,
+        "most memory (MiB) the LRU cache holds" },
+    [HK_OPT_SS_LRU_TTL_SEC] = { "HAKMEM_SS_LRU_TTL_SEC", 60, 0, 1L << 30,
+        "seconds a cached SuperSlab (or large mapping) lives before it is unmapped" },
+    [HK_OPT_SS_EMPTY_REUSE] = { "HAKMEM_SS_EMPTY_REUSE", 1, 0, 1,
+        "1: an EMPTY slab serves any class at once; 0: only once its SuperSlab is empty" },
+    [HK_OPT_LARGE_CACHE_MB] = { "HAKMEM_LARGE_CACHE_MB", 64, 0, 1L << 24,
+        "most memory (MiB) of freed large mappings kept for reuse" },
+    [HK_OPT_STATS] = { "HAKMEM_STATS", 0, 0, 1,
+        "print a summary table on stderr at exit" },
+};
+
+long hk_opt[HK_OPT_COUNT];
+
+const char *hk_option_name(enum hk_opt o)
+{
+    return defs[o].name;
+}
+
+/* Parses a decimal integer (or yes/no/on/off/true/false) into *out. */
+static bool parse_long(const char *s, long *out)
+{
+    static const struct { const char *word; long v; } words[] = {
+        { "yes", 1 }, { "on", 1 }, { "true", 1 }, { "no", 0 }, { "off", 0 }, { "false", 0 },
+    };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(s, words[i].word) == 0)
+            return *out = words[i].v, true;
+    if (!*s)
+        return false;
+    long v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > (1L << 40))
+            return false;
+        v = v * 10 + (*s - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static void set_option(const struct hk_option_def *d, long *slot, const char *val)
+{
+    long v;
+    if (parse_long(val, &v) && v >= d->min && v <= d->max) {
+        *slot = v;
+        return;
+    }
+    hk_log("hakmem: %s=%s is not valid (expected an integer %ld..%ld); using %ld\n",
+           d->name, val, d->min, d->max, d->def);
+}
+
+static void read_entry(const char *e)
+{
+    const char *eq = strchr(e, '=');
+    if (!eq)
+        return;
+    size_t n = (size_t)(eq - e);
+    for (int i = 0; i < HK_OPT_COUNT; i++)
+        if (strlen(defs[i].name) == n && memcmp(defs[i].name, e, n) == 0)
+            return set_option(&defs[i], &hk_opt[i], eq + 1);
+    if (strncmp(e, "HAKMEM_TRACE", 12) != 0) /* the trace options are read by the ring */
+    {
+        char name[64];
+        size_t k = n < sizeof name - 1 ? n : sizeof name - 1;
+        memcpy(name, e, k);
+        name[k] = '\0';
+        hk_log("hakmem: unknown option %s ignored\n", name);
+    }
+}
+
+/* Sets defaults, then reads HAKMEM_* from envp. In setuid/setgid programs
+ * (AT_SECURE) the environment is not trusted: defaults only. */
+void hk_options_init(char **envp)
+{
+    for (int i = 0; i < HK_OPT_COUNT; i++)
+        hk_opt[i] = defs[i].def;
+    if (getauxval(AT_SECURE) || !envp)
+        return;
+    for (char **e = envp; *e; e++)
+        if (strncmp(*e, "HAKMEM_", 7) == 0)
+            read_entry(*e);
+}

@@ -1,0 +1,310 @@
+/* pool.c — the shared pool: hands slabs to size classes from any SuperSlab
+ * through stages 0.5 → 1 → 2 → 3, and takes EMPTY slabs back (registry). */
+#include <string.h>
+#include "event.h"
+
+pthread_mutex_t hk_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A doubly linked list of slabs with a count readers may load without the
+ * lock: a zero count is a lock-free miss. */
+struct slab_list {
+    hk_slab *head;
+    _Atomic uint32_t count;
+};
+
+/* Everything below is guarded by hk_pool_lock. */
+static struct {
+    struct slab_list registry[HK_CLASSES]; /* stage 0.5: EMPTY slabs, formatted */
+    struct slab_list orphans[HK_CLASSES];  /* stage 1: ABANDONED slabs */
+    _Atomic uint32_t registry_total;
+    hk_superslab *with_free;               /* stage 2: SuperSlabs with FREE slots */
+    hk_superslab *active;                  /* every ACTIVE SuperSlab */
+    uint32_t nactive;
+    char *meta_cur, *meta_end;             /* bump arena for heaps */
+} pool;
+
+static uint32_t count_of(struct slab_list *l)
+{
+    return atomic_load_explicit(&l->count, memory_order_relaxed);
+}
+
+static void list_push(struct slab_list *l, hk_slab *s)
+{
+    s->prev = NULL;
+    s->next = l->head;
+    if (l->head)
+        l->head->prev = s;
+    l->head = s;
+    atomic_store_explicit(&l->count, count_of(l) + 1, memory_order_relaxed);
+}
+
+static void list_remove(struct slab_list *l, hk_slab *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        l->head = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    s->prev = s->next = NULL;
+    atomic_store_explicit(&l->count, count_of(l) - 1, memory_order_relaxed);
+}
+
+static hk_slab *list_pop(struct slab_list *l)
+{
+    hk_slab *s = l->head;
+    if (s)
+        list_remove(l, s);
+    return s;
+}
+
+static void registry_push(hk_slab *s)
+{
+    list_push(&pool.registry[s->cls], s);
+    atomic_fetch_add_explicit(&pool.registry_total, 1, memory_order_relaxed);
+}
+
+static void registry_remove(hk_slab *s)
+{
+    list_remove(&pool.registry[s->cls], s);
+    atomic_fetch_sub_explicit(&pool.registry_total, 1, memory_order_relaxed);
+}
+
+/* ---- SuperSlab lists */
+
+static void with_free_add(hk_superslab *ss)
+{
+    if (ss->on_free_list)
+        return;
+    ss->on_free_list = 1;
+    ss->fprev = NULL;
+    ss->fnext = pool.with_free;
+    if (pool.with_free)
+        pool.with_free->fprev = ss;
+    pool.with_free = ss;
+}
+
+static void with_free_remove(hk_superslab *ss)
+{
+    if (!ss->on_free_list)
+        return;
+    if (ss->fprev)
+        ss->fprev->fnext = ss->fnext;
+    else
+        pool.with_free = ss->fnext;
+    if (ss->fnext)
+        ss->fnext->fprev = ss->fprev;
+    ss->fprev = ss->fnext = NULL;
+    ss->on_free_list = 0;
+}
+
+static void active_add(hk_superslab *ss)
+{
+    ss->prev = NULL;
+    ss->next = pool.active;
+    if (pool.active)
+        pool.active->prev = ss;
+    pool.active = ss;
+    pool.nactive++;
+}
+
+static void active_remove(hk_superslab *ss)
+{
+    if (ss->prev)
+        ss->prev->next = ss->next;
+    else
+        pool.active = ss->next;
+    if (ss->next)
+        ss->next->prev = ss->prev;
+    ss->prev = ss->next = NULL;
+    pool.nactive--;
+}
+
+/* A SuperSlab none of whose slabs is live goes to the LRU cache: its EMPTY
+ * slabs leave the registry first, so nothing in the pool points into it. */
+static void retire(hk_superslab *ss)
+{
+    for (unsigned i = HK_FIRST_SLAB; i < HK_SLABS_PER_SS; i++) {
+        hk_slab *s = &ss->slabs[i];
+        if (s->state == HK_SLAB_EMPTY)
+            registry_remove(s);
+        s->state = HK_SLAB_FREE;
+    }
+    ss->free_mask = ~(uint32_t)0 << HK_FIRST_SLAB;
+    with_free_remove(ss);
+    active_remove(ss);
+    hk_lru_push(ss);
+}
+
+/* ---- handing a slab to a heap */
+
+static hk_slab *own(hk_slab *s, hk_heap *h, unsigned stage)
+{
+    if (s->state != HK_SLAB_ABANDONED)
+        hk_ss_of_slab(s)->live++;
+    s->state = HK_SLAB_OWNED;
+    s->list = HK_LIST_NONE;
+    atomic_store_explicit(&s->owner, h, memory_order_release);
+    hk_event_slab_acquire(s, stage);
+    return s;
+}
+
+/* Stage 0.5: an EMPTY slab of this class; under HAKMEM_SS_EMPTY_REUSE=1
+ * also one of another class, reformatted (the seed's fix). */
+static hk_slab *stage_registry(unsigned cls)
+{
+    hk_slab *s = list_pop(&pool.registry[cls]);
+    if (s) {
+        atomic_fetch_sub_explicit(&pool.registry_total, 1, memory_order_relaxed);
+        return s;
+    }
+    if (!hk_opt[HK_OPT_SS_EMPTY_REUSE] || !atomic_load_explicit(&pool.registry_total, memory_order_relaxed))
+        return NULL;
+    for (unsigned c = 0; c < HK_CLASSES; c++) {
+        if (count_of(&pool.registry[c]) && (s = list_pop(&pool.registry[c]))) {
+            atomic_fetch_sub_explicit(&pool.registry_total, 1, memory_order_relaxed);
+            hk_slab_format(s, cls);
+            return s;
+        }
+    }
+    return NULL;
+}
+
+/* Stage 2: a FREE slot of an existing SuperSlab. */
+static hk_slab *stage_free_slot(hk_superslab *ss, unsigned cls)
+{
+    if (!ss)
+        ss = pool.with_free;
+    if (!ss)
+        return NULL;
+    unsigned i = (unsigned)__builtin_ctz(ss->free_mask);
+    ss->free_mask &= ~(1u << i);
+    if (!ss->free_mask)
+        with_free_remove(ss);
+    hk_slab *s = &ss->slabs[i];
+    hk_slab_format(s, cls);
+    return s;
+}
+
+/* Stage 3: a new SuperSlab — the LRU cache first, else the OS. */
+static hk_superslab *stage_new_superslab(unsigned cls)
+{
+    hk_superslab *ss = hk_lru_pop(cls);
+    if (ss)
+        hk_ss_reset(ss);
+    else if (!(ss = hk_ss_map()))
+        return NULL;
+    active_add(ss);
+    with_free_add(ss);
+    return ss;
+}
+
+static hk_slab *acquire_locked(hk_heap *h, unsigned cls)
+{
+    hk_slab *s;
+    if ((s = stage_registry(cls)))
+        return own(s, h, HAKMEM_STAGE_0_5);
+    hk_event_stage_miss(cls, HAKMEM_STAGE_0_5);
+    if ((s = list_pop(&pool.orphans[cls])))
+        return own(s, h, HAKMEM_STAGE_1);
+    hk_event_stage_miss(cls, HAKMEM_STAGE_1);
+    if ((s = stage_free_slot(NULL, cls)))
+        return own(s, h, HAKMEM_STAGE_2);
+    hk_event_stage_miss(cls, HAKMEM_STAGE_2);
+    hk_superslab *ss = stage_new_superslab(cls);
+    if (!ss) {
+        hk_event_stage_miss(cls, HAKMEM_STAGE_3);
+        return NULL;
+    }
+    return own(stage_free_slot(ss, cls), h, HAKMEM_STAGE_3);
+}
+
+/* A slab formatted for cls and owned by h, or NULL when out of memory. */
+hk_slab *hk_pool_acquire(hk_heap *h, unsigned cls)
+{
+    pthread_mutex_lock(&hk_pool_lock);
+    hk_slab *s = acquire_locked(h, cls);
+    pthread_mutex_unlock(&hk_pool_lock);
+    return s;
+}
+
+/* Takes back an EMPTY slab (used == 0) from its owner: into the registry at
+ * once; a SuperSlab left with no live slab goes to the LRU cache. */
+void hk_pool_release(hk_slab *s)
+{
+    hk_event_slab_empty(s);
+    atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
+    pthread_mutex_lock(&hk_pool_lock);
+    hk_superslab *ss = hk_ss_of_slab(s);
+    if (s->state == HK_SLAB_ABANDONED)
+        list_remove(&pool.orphans[s->cls], s);
+    s->state = HK_SLAB_EMPTY;
+    registry_push(s);
+    hk_event_slab_release(s, HK_RELEASE_REGISTRY);
+    HK_ASSERT(ss->live > 0);
+    if (--ss->live == 0)
+        retire(ss);
+    else if (hk_lru_count())
+        hk_lru_evict_expired(hk_now_ns());
+    pthread_mutex_unlock(&hk_pool_lock);
+}
+
+/* A slab with live blocks whose thread exited: ownerless, for stage 1. */
+void hk_pool_abandon(hk_slab *s)
+{
+    atomic_store_explicit(&s->owner, NULL, memory_order_release);
+    pthread_mutex_lock(&hk_pool_lock);
+    s->state = HK_SLAB_ABANDONED;
+    list_push(&pool.orphans[s->cls], s);
+    pthread_mutex_unlock(&hk_pool_lock);
+}
+
+/* Per-class slabs, used blocks and capacity over every active SuperSlab. */
+void hk_pool_stats(struct hakmem_stats *st)
+{
+    pthread_mutex_lock(&hk_pool_lock);
+    for (hk_superslab *ss = pool.active; ss; ss = ss->next) {
+        for (unsigned i = HK_FIRST_SLAB; i < HK_SLABS_PER_SS; i++) {
+            hk_slab *s = &ss->slabs[i];
+            if (s->state == HK_SLAB_FREE)
+                continue;
+            struct hakmem_class_stats *c = &st->cls[s->cls];
+            c->slabs++;
+            c->used += *(volatile uint32_t *)&s->used;
+            c->capacity += s->capacity;
+        }
+    }
+    st->ss_active = pool.nactive;
+    st->ss_cached = hk_lru_count();
+    pthread_mutex_unlock(&hk_pool_lock);
+}
+
+/* Zeroed memory for allocator metadata (thread heaps); never freed. */
+void *hk_meta_alloc(size_t size)
+{
+    size = (size + 63) & ~(size_t)63;
+    pthread_mutex_lock(&hk_pool_lock);
+    if ((size_t)(pool.meta_end - pool.meta_cur) < size) {
+        size_t chunk = size > 65536 ? size : 65536;
+        char *p = hk_os_map(chunk);
+        if (!p) {
+            pthread_mutex_unlock(&hk_pool_lock);
+            return NULL;
+        }
+        pool.meta_cur = p;
+        pool.meta_end = p + chunk;
+    }
+    void *r = pool.meta_cur;
+    pool.meta_cur += size;
+    pthread_mutex_unlock(&hk_pool_lock);
+    return r;
+}
+
+/* Releases what the pool caches: every SuperSlab in the LRU. */
+size_t hk_pool_trim(void)
+{
+    pthread_mutex_lock(&hk_pool_lock);
+    size_t n = hk_lru_evict_all();
+    pthread_mutex_unlock(&hk_pool_lock);
+    return n;
+}

@@ -1,0 +1,73 @@
+/* slab.c — one 64 KiB slab: formatting it for a class, carving blocks out of
+ * it lazily, and collecting the blocks other threads freed into it. */
+#include "internal.h"
+
+/* Blocks carved per refill: enough to amortise the slow path, few enough
+ * that untouched pages of a slab stay untouched (honest RSS). */
+#define HK_CARVE_BYTES 4096
+#define HK_CARVE_MIN 4
+
+void hk_slab_format(hk_slab *s, unsigned cls)
+{
+    s->cls = (uint8_t)cls;
+    s->capacity = hk_class_capacity[cls];
+    s->carved = 0;
+    s->used = 0;
+    s->free = NULL;
+    s->list = HK_LIST_NONE;
+    atomic_store_explicit(&s->remote, NULL, memory_order_relaxed);
+}
+
+/* Takes the whole remote list into the free list; returns how many blocks. */
+uint32_t hk_slab_collect_remote(hk_slab *s)
+{
+    if (!atomic_load_explicit(&s->remote, memory_order_relaxed))
+        return 0;
+    hk_block *r = atomic_exchange_explicit(&s->remote, NULL, memory_order_acquire);
+    uint32_t n = 0;
+    hk_block *last = NULL;
+    for (hk_block *b = r; b; b = b->next) {
+        last = b;
+        n++;
+    }
+    if (last) {
+        last->next = s->free;
+        s->free = r;
+        HK_ASSERT(s->used >= n);
+        s->used -= n;
+    }
+    return n;
+}
+
+static void carve(hk_slab *s)
+{
+    uint32_t size = hk_class_size[s->cls];
+    uint32_t n = HK_CARVE_BYTES / size;
+    if (n < HK_CARVE_MIN)
+        n = HK_CARVE_MIN;
+    if (n > (uint32_t)(s->capacity - s->carved))
+        n = s->capacity - s->carved;
+    char *p = hk_slab_base(s) + (size_t)s->carved * size;
+    /* Link in address order so the first allocations run forwards. */
+    for (uint32_t i = 0; i + 1 < n; i++)
+        ((hk_block *)(p + (size_t)i * size))->next = (hk_block *)(p + (size_t)(i + 1) * size);
+    ((hk_block *)(p + (size_t)(n - 1) * size))->next = s->free;
+    s->free = (hk_block *)p;
+    s->carved = (uint16_t)(s->carved + n);
+}
+
+/* Makes s->free non-empty if the slab has any block to give: remote frees
+ * first, then blocks never carved. False when the slab is full. */
+bool hk_slab_refill(hk_slab *s)
+{
+    if (s->free)
+        return true;
+    hk_slab_collect_remote(s);
+    if (s->free)
+        return true;
+    if (s->carved < s->capacity) {
+        carve(s);
+        return true;
+    }
+    return false;
+}

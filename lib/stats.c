@@ -1,0 +1,133 @@
+/* stats.c — the allocator's counters: hakmem_stats_get() snapshots and the
+ * HAKMEM_STATS=1 summary table (written without stdio). */
+#include <string.h>
+#include "internal.h"
+
+struct hk_counters hk_ctr;
+
+#define LOAD(f) atomic_load_explicit(&hk_ctr.f, memory_order_relaxed)
+
+static const char *const stage_names[HAKMEM_STAGES] = { "0", "0.5", "1", "2", "3" };
+
+HK_EXPORT const char *hakmem_stage_name(int stage)
+{
+    return stage >= 0 && stage < HAKMEM_STAGES ? stage_names[stage] : "?";
+}
+
+HK_EXPORT int hakmem_stats_get(struct hakmem_stats *st)
+{
+    if (!st)
+        return -1;
+    memset(st, 0, sizeof *st);
+    if (!hk_ensure_init())
+        return -1;
+    st->ss_maps = LOAD(ss_maps);
+    st->ss_unmaps = LOAD(ss_unmaps);
+    st->ss_map_bytes = LOAD(ss_map_bytes);
+    st->ss_unmap_bytes = LOAD(ss_unmap_bytes);
+    st->large_maps = LOAD(large_maps);
+    st->large_unmaps = LOAD(large_unmaps);
+    st->large_map_bytes = LOAD(large_map_bytes);
+    st->large_unmap_bytes = LOAD(large_unmap_bytes);
+    st->lru_push = LOAD(lru_push);
+    st->lru_pop_hit = LOAD(lru_pop_hit);
+    st->lru_pop_miss = LOAD(lru_pop_miss);
+    st->lru_evict = LOAD(lru_evict);
+    st->lru_evict_count = LOAD(lru_evict_count);
+    st->lru_evict_memory = LOAD(lru_evict_memory);
+    st->lru_evict_ttl = LOAD(lru_evict_ttl);
+    st->empty = LOAD(empty);
+    st->slab_release = LOAD(slab_release);
+    for (int i = 0; i < HAKMEM_STAGES; i++) {
+        st->stage_hit[i] = LOAD(stage_hit[i]);
+        st->stage_miss[i] = LOAD(stage_miss[i]);
+    }
+    st->threads_started = LOAD(threads_started);
+    st->threads_exited = LOAD(threads_exited);
+    st->nclasses = HK_CLASSES;
+    for (unsigned c = 0; c < HK_CLASSES; c++) {
+        st->cls[c].block_size = hk_class_size[c];
+        st->cls[c].blocks_per_slab = hk_class_capacity[c];
+        st->cls[c].empty = LOAD(class_empty[c]);
+    }
+    hk_pool_stats(st);
+    hk_large_stats(st);
+    return 0;
+}
+
+/* ---- the summary table */
+
+struct buf { char data[8192]; size_t len; };
+
+__attribute__((format(printf, 2, 3))) static void add(struct buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t room = sizeof b->data - b->len;
+    size_t n = hk_vfmt(b->data + b->len, room, fmt, ap);
+    va_end(ap);
+    b->len += n < room ? n : room - 1;
+}
+
+static void flush(int fd, struct buf *b)
+{
+    hk_write_all(fd, b->data, b->len);
+    b->len = 0;
+}
+
+static unsigned pct(uint64_t part, uint64_t whole)
+{
+    return whole ? (unsigned)(part * 100 / whole) : 0;
+}
+
+static void print_classes(int fd, struct buf *b, const struct hakmem_stats *st)
+{
+    add(b, "class  block  slabs        used    capacity  occ%%   EMPTY\n");
+    for (uint32_t c = 0; c < st->nclasses; c++) {
+        const struct hakmem_class_stats *k = &st->cls[c];
+        if (!k->slabs && !k->empty)
+            continue;
+        add(b, "%5u %6u %6llu %11llu %11llu  %3u%% %7llu\n", c, k->block_size,
+            (unsigned long long)k->slabs, (unsigned long long)k->used,
+            (unsigned long long)k->capacity, pct(k->used, k->capacity), (unsigned long long)k->empty);
+        if (b->len > sizeof b->data - 256)
+            flush(fd, b);
+    }
+}
+
+HK_EXPORT void hakmem_stats_print(int fd)
+{
+    struct hakmem_stats st;
+    struct buf b = { .len = 0 };
+    if (hakmem_stats_get(&st) != 0)
+        return;
+    add(&b, "hakmem stats\n");
+    print_classes(fd, &b, &st);
+    add(&b, "SuperSlabs: %llu mapped (%llu MiB), %llu unmapped, %llu active, %llu cached in the LRU\n",
+        (unsigned long long)st.ss_maps, (unsigned long long)(st.ss_map_bytes >> 20),
+        (unsigned long long)st.ss_unmaps, (unsigned long long)st.ss_active,
+        (unsigned long long)st.ss_cached);
+    add(&b, "LRU: push %llu, pop hit %llu, pop miss %llu, evict %llu (count %llu, memory %llu, ttl %llu)\n",
+        (unsigned long long)st.lru_push, (unsigned long long)st.lru_pop_hit,
+        (unsigned long long)st.lru_pop_miss, (unsigned long long)st.lru_evict,
+        (unsigned long long)st.lru_evict_count, (unsigned long long)st.lru_evict_memory,
+        (unsigned long long)st.lru_evict_ttl);
+    add(&b, "EMPTY transitions: %llu, slabs released: %llu\n", (unsigned long long)st.empty,
+        (unsigned long long)st.slab_release);
+    add(&b, "stage      hit       miss\n");
+    for (int i = 0; i < HAKMEM_STAGES; i++)
+        add(&b, "%-5s %9llu %10llu\n", stage_names[i], (unsigned long long)st.stage_hit[i],
+            (unsigned long long)st.stage_miss[i]);
+    add(&b, "large: %llu maps (%llu MiB), %llu unmaps, %llu live (%llu KiB), %llu KiB cached\n",
+        (unsigned long long)st.large_maps, (unsigned long long)(st.large_map_bytes >> 20),
+        (unsigned long long)st.large_unmaps, (unsigned long long)st.large_live,
+        (unsigned long long)(st.large_live_bytes >> 10), (unsigned long long)(st.large_cached_bytes >> 10));
+    add(&b, "threads: %llu started, %llu exited\n", (unsigned long long)st.threads_started,
+        (unsigned long long)st.threads_exited);
+    flush(fd, &b);
+}
+
+void hk_stats_at_exit(void)
+{
+    hakmem_stats_print(2);
+}

@@ -1,0 +1,48 @@
+/* superslab.c — SuperSlabs: 2 MiB aligned regions from the OS, their header
+ * (slab metadata for 32 slots) and the chunk map entries that name them. */
+#include <string.h>
+#include "event.h"
+
+static _Atomic uint32_t ss_seq;
+
+/* Every slot FREE, nothing live. Slab 0 holds this header and never blocks. */
+void hk_ss_reset(hk_superslab *ss)
+{
+    ss->live = 0;
+    ss->free_mask = ~(uint32_t)0 << HK_FIRST_SLAB;
+    ss->state = HK_SS_ACTIVE;
+    ss->on_free_list = 0;
+    ss->prev = ss->next = ss->fprev = ss->fnext = NULL;
+    for (unsigned i = 0; i < HK_SLABS_PER_SS; i++) {
+        hk_slab *s = &ss->slabs[i];
+        s->state = HK_SLAB_FREE;
+        s->idx = (uint8_t)i;
+        s->free = NULL;
+        s->used = 0;
+        atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
+    }
+}
+
+/* Maps a new SuperSlab (a stage-3 miss of the LRU). NULL when out of memory. */
+hk_superslab *hk_ss_map(void)
+{
+    bool trimmed;
+    hk_superslab *ss = hk_os_map_aligned(HK_SS_SIZE, HK_SS_SIZE, &trimmed);
+    if (!ss)
+        return NULL;
+    ss->magic = HK_SS_MAGIC;
+    ss->id = atomic_fetch_add_explicit(&ss_seq, 1, memory_order_relaxed) + 1;
+    hk_ss_reset(ss);
+    hk_event_ss_map(ss, trimmed);
+    hk_chunkmap_set((uintptr_t)ss, HK_SS_SIZE, HK_CHUNK_SS, HK_CHUNK_SS);
+    return ss;
+}
+
+/* Returns a SuperSlab to the OS (LRU eviction only). */
+void hk_ss_unmap(hk_superslab *ss, int why)
+{
+    hk_event_ss_unmap(ss, (enum hk_evict_reason)why);
+    hk_chunkmap_set((uintptr_t)ss, HK_SS_SIZE, HK_CHUNK_NONE, HK_CHUNK_NONE);
+    ss->magic = 0;
+    hk_os_unmap(ss, HK_SS_SIZE);
+}

@@ -1,0 +1,111 @@
+/* types.h — the allocator's types and tunables: blocks, slabs, SuperSlabs,
+ * thread heaps, size-class limits and the build configuration constants. */
+#ifndef HK_TYPES_H
+#define HK_TYPES_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "config.h"
+
+/* Build configuration as constants: `if (hk_config_trace)` is type-checked in
+ * every build and removed by the optimiser when off. */
+static const bool hk_config_trace = HK_CONFIG_TRACE;
+static const bool hk_config_debug = HK_CONFIG_DEBUG;
+
+#define HK_LIKELY(x) __builtin_expect(!!(x), 1)
+#define HK_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define HK_NOINLINE __attribute__((noinline))
+#define HK_EXPORT __attribute__((visibility("default")))
+
+/* Geometry: a SuperSlab is an aligned 2 MiB region split into 32 slabs of
+ * 64 KiB; slab 0 holds the SuperSlab header, so 31 slabs carry blocks. */
+#define HK_SS_SHIFT 21
+#define HK_SS_SIZE ((size_t)1 << HK_SS_SHIFT)
+#define HK_SS_MASK (HK_SS_SIZE - 1)
+#define HK_SLAB_SHIFT 16
+#define HK_SLAB_SIZE ((size_t)1 << HK_SLAB_SHIFT)
+#define HK_SLABS_PER_SS 32
+#define HK_FIRST_SLAB 1
+#define HK_ADDR_BITS 47
+#define HK_CHUNKS ((size_t)1 << (HK_ADDR_BITS - HK_SS_SHIFT))
+
+/* Size classes: 21 tiny classes 8 B..1 KiB (class 2 is 32 B), then 24 mid
+ * classes up to 64 KiB, four per doubling. Above that: the large tier. */
+#define HK_TINY_MAX 1024
+#define HK_TINY_CLASSES 21
+#define HK_MID_MAX 65536
+#define HK_CLASSES 45
+#define HK_LARGE_HDR 64   /* bytes before a large block's user pointer */
+
+/* What a 2 MiB chunk of the address space holds (hk_chunkmap). */
+enum hk_chunk_kind { HK_CHUNK_NONE = 0, HK_CHUNK_SS = 1, HK_CHUNK_LARGE_HEAD = 2, HK_CHUNK_LARGE = 3 };
+
+/* Where a slab is. Invariant: state != HK_SLAB_FREE iff the slot is formatted
+ * for slab->cls; ss->live counts the OWNED and ABANDONED slabs. */
+enum hk_slab_state {
+    HK_SLAB_FREE = 0,      /* unformatted slot: stage 2 can take it */
+    HK_SLAB_OWNED = 1,     /* a thread heap allocates from it */
+    HK_SLAB_ABANDONED = 2, /* its thread exited with live blocks: stage 1 */
+    HK_SLAB_EMPTY = 3      /* used == 0, in the per-class registry: stage 0.5 */
+};
+
+/* Which heap list an OWNED slab is on. */
+enum hk_slab_list { HK_LIST_NONE = 0, HK_LIST_AVAIL = 1, HK_LIST_FULL = 2 };
+
+typedef struct hk_block { struct hk_block *next; } hk_block;
+
+struct hk_heap;
+
+/* Slab metadata, 64 bytes, in the SuperSlab header. Invariant (owner's view):
+ * used == carved - |free| - |uncollected remote| ... i.e. a block counts in
+ * `used` from malloc until its owner takes it back on a local free or when it
+ * collects the remote list. */
+typedef struct hk_slab {
+    hk_block *free;            /* owner only: blocks ready to hand out */
+    uint32_t used;             /* owner only */
+    uint16_t capacity;         /* blocks per slab of cls */
+    uint16_t carved;           /* blocks carved out of the slab so far */
+    uint8_t cls;
+    uint8_t idx;               /* slot in the SuperSlab */
+    uint8_t state;             /* enum hk_slab_state, under the pool lock */
+    uint8_t list;              /* enum hk_slab_list, owner only */
+    _Atomic uint32_t notified; /* 1 while on the owner's remote_slabs list */
+    _Atomic(struct hk_heap *) owner;
+    _Atomic(hk_block *) remote;   /* blocks freed by other threads */
+    struct hk_slab *remote_next;  /* link on owner->remote_slabs */
+    struct hk_slab *prev, *next;  /* heap list, or pool list */
+} hk_slab;
+
+enum hk_ss_state { HK_SS_ACTIVE = 1, HK_SS_CACHED = 2 };
+
+#define HK_SS_MAGIC 0x6b616d53536b6168ull /* "hakSSmak" */
+
+/* SuperSlab header, at the start of the 2 MiB region (inside slab 0). */
+typedef struct hk_superslab {
+    uint64_t magic;
+    uint32_t id;          /* sequence number of the map, for humans */
+    uint32_t live;        /* slabs OWNED or ABANDONED; 0 → SuperSlab empty */
+    uint32_t free_mask;   /* bit i: slot i is HK_SLAB_FREE */
+    uint32_t state;       /* enum hk_ss_state */
+    uint64_t cached_ns;   /* when it entered the LRU */
+    struct hk_superslab *prev, *next;      /* all-active list or LRU */
+    struct hk_superslab *fprev, *fnext;    /* list of SuperSlabs with free slots */
+    uint8_t on_free_list;
+    hk_slab slabs[HK_SLABS_PER_SS];        /* slabs[0] is not used */
+} hk_superslab;
+
+/* A thread heap. cur[] is the hot slot (stage 0) of each class. */
+typedef struct hk_heap {
+    hk_slab *cur[HK_CLASSES];
+    hk_slab *avail[HK_CLASSES];   /* other slabs with free blocks */
+    hk_slab *full[HK_CLASSES];    /* slabs with none (until frees come) */
+    _Atomic(hk_slab *) remote_slabs; /* slabs that got remote frees */
+    uint32_t tid;
+    uint32_t in_use;
+    struct hk_heap *next_free;   /* recycled heaps */
+    struct hk_heap *next_all;
+} hk_heap;
+
+#endif

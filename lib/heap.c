@@ -134,9 +134,9 @@ static hk_slab *next_slab(hk_heap *h, unsigned cls)
         hl_push(h, s, HK_LIST_FULL);
     }
     hk_event_stage_miss(cls, HAKMEM_STAGE_0);
-    s = hk_pool_acquire(h, cls);
-    if (s)
-        hk_slab_refill(s);
+    /* An adopted (stage 1) slab may have no free block yet: keep it. */
+    while ((s = hk_pool_acquire(h, cls)) && !hk_slab_refill(s))
+        hl_push(h, s, HK_LIST_FULL);
     return s;
 }
 

@@ -1,27 +1,33 @@
 /* event.c — every allocator event in one place: it bumps its counter and,
  * under HAKMEM_SS_LRU_DEBUG / HAKMEM_SS_FREE_DEBUG, prints the seed's line. */
 #include "event.h"
+#include "ring.h"
 
-static const char *const names[HK_EV_COUNT] = {
-    [HK_EV_SS_MAP] = "ss_map", [HK_EV_SS_UNMAP] = "ss_unmap",
-    [HK_EV_LARGE_MAP] = "large_map", [HK_EV_LARGE_UNMAP] = "large_unmap",
-    [HK_EV_LRU_PUSH] = "lru_push", [HK_EV_LRU_POP_HIT] = "lru_pop_hit",
-    [HK_EV_LRU_POP_MISS] = "lru_pop_miss", [HK_EV_LRU_EVICT] = "lru_evict",
-    [HK_EV_SLAB_ACQUIRE] = "slab_acquire", [HK_EV_STAGE_MISS] = "stage_miss",
-    [HK_EV_SLAB_EMPTY] = "slab_empty", [HK_EV_SLAB_RELEASE] = "slab_release",
-    [HK_EV_THREAD_START] = "thread_start", [HK_EV_THREAD_EXIT] = "thread_exit",
+#define NO_CLASS 255
+#define NO_STAGE 255
+#define SS_FIELDS(ss) .ss_id = (ss) ? (ss)->id : 0, .ss_addr = (uintptr_t)(ss)
+
+static const char *const names[HAKMEM_EV_COUNT] = {
+    [HAKMEM_EV_SS_MAP] = "ss_map", [HAKMEM_EV_SS_UNMAP] = "ss_unmap",
+    [HAKMEM_EV_LARGE_MAP] = "large_map", [HAKMEM_EV_LARGE_UNMAP] = "large_unmap",
+    [HAKMEM_EV_LRU_PUSH] = "lru_push", [HAKMEM_EV_LRU_POP_HIT] = "lru_pop_hit",
+    [HAKMEM_EV_LRU_POP_MISS] = "lru_pop_miss", [HAKMEM_EV_LRU_EVICT] = "lru_evict",
+    [HAKMEM_EV_SLAB_ACQUIRE] = "slab_acquire", [HAKMEM_EV_STAGE_MISS] = "stage_miss",
+    [HAKMEM_EV_SLAB_EMPTY] = "slab_empty", [HAKMEM_EV_SLAB_RELEASE] = "slab_release",
+    [HAKMEM_EV_THREAD_START] = "thread_start", [HAKMEM_EV_THREAD_EXIT] = "thread_exit",
 };
 
-const char *hk_event_name(enum hk_event_type t)
+const char *hk_event_name(unsigned t)
 {
-    return t > 0 && t < HK_EV_COUNT ? names[t] : "unknown";
+    return t > 0 && t < HAKMEM_EV_COUNT ? names[t] : "unknown";
 }
 
 static const char *const evict_names[] = { "count", "memory", "ttl", "trim" };
 
 void hk_event_ss_map(hk_superslab *ss, bool trimmed)
 {
-    (void)ss;
+    HK_TRACE(.type = HAKMEM_EV_SS_MAP, .cls = NO_CLASS, .stage = NO_STAGE, SS_FIELDS(ss),
+             .arg0 = HK_SS_SIZE, .reason = trimmed);
     HK_STAT_INC(ss_maps);
     HK_STAT_ADD(ss_map_bytes, HK_SS_SIZE);
     if (trimmed)
@@ -30,6 +36,8 @@ void hk_event_ss_map(hk_superslab *ss, bool trimmed)
 
 void hk_event_ss_unmap(hk_superslab *ss, enum hk_evict_reason why)
 {
+    HK_TRACE(.type = HAKMEM_EV_SS_UNMAP, .cls = NO_CLASS, .stage = NO_STAGE, SS_FIELDS(ss),
+             .arg0 = HK_SS_SIZE, .reason = why);
     HK_STAT_INC(ss_unmaps);
     HK_STAT_ADD(ss_unmap_bytes, HK_SS_SIZE);
     if (hk_opt[HK_OPT_SS_FREE_DEBUG])
@@ -38,20 +46,24 @@ void hk_event_ss_unmap(hk_superslab *ss, enum hk_evict_reason why)
 
 void hk_event_large_map(void *p, size_t bytes)
 {
-    (void)p;
+    HK_TRACE(.type = HAKMEM_EV_LARGE_MAP, .cls = NO_CLASS, .stage = NO_STAGE,
+             .ss_addr = (uintptr_t)p, .arg0 = bytes);
     HK_STAT_INC(large_maps);
     HK_STAT_ADD(large_map_bytes, bytes);
 }
 
 void hk_event_large_unmap(void *p, size_t bytes)
 {
-    (void)p;
+    HK_TRACE(.type = HAKMEM_EV_LARGE_UNMAP, .cls = NO_CLASS, .stage = NO_STAGE,
+             .ss_addr = (uintptr_t)p, .arg0 = bytes);
     HK_STAT_INC(large_unmaps);
     HK_STAT_ADD(large_unmap_bytes, bytes);
 }
 
 void hk_event_lru_push(hk_superslab *ss, uint32_t size, uint32_t limit)
 {
+    HK_TRACE(.type = HAKMEM_EV_LRU_PUSH, .cls = NO_CLASS, .stage = NO_STAGE, SS_FIELDS(ss),
+             .arg0 = size, .arg1 = limit);
     HK_STAT_INC(lru_push);
     if (hk_opt[HK_OPT_SS_FREE_DEBUG])
         hk_log("[SS_FREE] ss=%p id=%u to LRU cache\n", (void *)ss, ss->id);
@@ -61,6 +73,8 @@ void hk_event_lru_push(hk_superslab *ss, uint32_t size, uint32_t limit)
 
 void hk_event_lru_pop(unsigned cls, hk_superslab *hit, uint32_t size, uint32_t limit)
 {
+    HK_TRACE(.type = hit ? HAKMEM_EV_LRU_POP_HIT : HAKMEM_EV_LRU_POP_MISS, .cls = (uint8_t)cls,
+             .stage = HAKMEM_STAGE_3, SS_FIELDS(hit), .arg0 = size, .arg1 = limit);
     if (hit)
         HK_STAT_INC(lru_pop_hit);
     else
@@ -71,6 +85,8 @@ void hk_event_lru_pop(unsigned cls, hk_superslab *hit, uint32_t size, uint32_t l
 
 void hk_event_lru_evict(hk_superslab *ss, enum hk_evict_reason why, uint32_t size, uint32_t limit)
 {
+    HK_TRACE(.type = HAKMEM_EV_LRU_EVICT, .cls = NO_CLASS, .stage = NO_STAGE, SS_FIELDS(ss),
+             .arg0 = size, .arg1 = limit, .reason = why);
     HK_STAT_INC(lru_evict);
     if (why == HK_EVICT_COUNT)
         HK_STAT_INC(lru_evict_count);
@@ -85,18 +101,21 @@ void hk_event_lru_evict(hk_superslab *ss, enum hk_evict_reason why, uint32_t siz
 
 void hk_event_slab_acquire(hk_slab *s, unsigned stage)
 {
-    (void)s;
+    HK_TRACE(.type = HAKMEM_EV_SLAB_ACQUIRE, .cls = s->cls, .stage = (uint8_t)stage,
+             SS_FIELDS(hk_ss_of_slab(s)), .slab = s->idx);
     HK_STAT_INC(stage_hit[stage]);
 }
 
 void hk_event_stage_miss(unsigned cls, unsigned stage)
 {
-    (void)cls;
+    HK_TRACE(.type = HAKMEM_EV_STAGE_MISS, .cls = (uint8_t)cls, .stage = (uint8_t)stage);
     HK_STAT_INC(stage_miss[stage]);
 }
 
 void hk_event_slab_empty(hk_slab *s)
 {
+    HK_TRACE(.type = HAKMEM_EV_SLAB_EMPTY, .cls = s->cls, .stage = NO_STAGE,
+             SS_FIELDS(hk_ss_of_slab(s)), .slab = s->idx, .arg0 = s->capacity);
     HK_STAT_INC(empty);
     HK_STAT_INC(class_empty[s->cls]);
     if (hk_opt[HK_OPT_SS_FREE_DEBUG])
@@ -105,14 +124,15 @@ void hk_event_slab_empty(hk_slab *s)
 
 void hk_event_slab_release(hk_slab *s, enum hk_release_to where)
 {
-    (void)s;
-    (void)where;
+    HK_TRACE(.type = HAKMEM_EV_SLAB_RELEASE, .cls = s->cls, .stage = NO_STAGE,
+             SS_FIELDS(hk_ss_of_slab(s)), .slab = s->idx, .reason = where);
     HK_STAT_INC(slab_release);
 }
 
 void hk_event_thread(bool start, uint32_t tid)
 {
-    (void)tid;
+    HK_TRACE(.type = start ? HAKMEM_EV_THREAD_START : HAKMEM_EV_THREAD_EXIT, .cls = NO_CLASS,
+             .stage = NO_STAGE, .arg0 = tid);
     if (start)
         HK_STAT_INC(threads_started);
     else

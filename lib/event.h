@@ -4,20 +4,14 @@
 #define HK_EVENT_H
 
 #include "internal.h"
+#include "hakmem_segment.h"
 
-/* Public vocabulary of the trace: names in hk_event_name(). */
-enum hk_event_type {
-    HK_EV_SS_MAP = 1, HK_EV_SS_UNMAP, HK_EV_LARGE_MAP, HK_EV_LARGE_UNMAP,
-    HK_EV_LRU_PUSH, HK_EV_LRU_POP_HIT, HK_EV_LRU_POP_MISS, HK_EV_LRU_EVICT,
-    HK_EV_SLAB_ACQUIRE, HK_EV_STAGE_MISS, HK_EV_SLAB_EMPTY, HK_EV_SLAB_RELEASE,
-    HK_EV_THREAD_START, HK_EV_THREAD_EXIT, HK_EV_COUNT
-};
 
 enum hk_map_reason { HK_MAP_NEW = 0, HK_MAP_TRIM = 1, HK_MAP_EVICT = 2 };
 enum hk_evict_reason { HK_EVICT_COUNT = 0, HK_EVICT_MEMORY = 1, HK_EVICT_TTL = 2, HK_EVICT_TRIM = 3 };
 enum hk_release_to { HK_RELEASE_REGISTRY = 0, HK_RELEASE_FREE_SLOT = 1 };
 
-const char *hk_event_name(enum hk_event_type t);
+const char *hk_event_name(unsigned t);
 
 void hk_event_ss_map(hk_superslab *ss, bool trimmed);
 void hk_event_ss_unmap(hk_superslab *ss, enum hk_evict_reason why);

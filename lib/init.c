@@ -2,7 +2,7 @@
  * the constructor, never recursing), fork handlers and the exit summary. */
 #include <sched.h>
 #include <sys/auxv.h>
-#include "internal.h"
+#include "ring.h"
 
 extern char **environ;
 
@@ -28,6 +28,7 @@ static void atfork_child(void)
     pthread_mutex_unlock(&hk_pool_lock);
     pthread_mutex_unlock(&hk_large_lock);
     hk_heap_atfork_child();
+    hk_segment_atfork_child();
 }
 
 /* Runs the start-up; false only for a recursive call from inside it (which
@@ -42,6 +43,7 @@ bool hk_init_slow(void)
             hk_page_size = ps;
         hk_options_init(environ);
         hk_lru_init_log();
+        hk_segment_init();
         hk_heap_global_init();
         atomic_store_explicit(&hk_init_state, 2, memory_order_release);
         in_init = 0;
@@ -62,6 +64,9 @@ __attribute__((constructor)) static void hk_constructor(void)
 
 __attribute__((destructor)) static void hk_destructor(void)
 {
-    if (atomic_load(&hk_init_state) == 2 && hk_opt[HK_OPT_STATS])
+    if (atomic_load(&hk_init_state) != 2)
+        return;
+    if (hk_opt[HK_OPT_STATS])
         hk_stats_at_exit();
+    hk_segment_exit();
 }

@@ -57,8 +57,13 @@ enum hk_opt {
     HK_OPT_SS_EMPTY_REUSE,
     HK_OPT_LARGE_CACHE_MB,
     HK_OPT_STATS,
+    HK_OPT_TRACE,
+    HK_OPT_TRACE_MODE,
+    HK_OPT_TRACE_EVENTS,
+    HK_OPT_TRACE_KEEP,
     HK_OPT_COUNT
 };
+extern char hk_opt_path[256]; /* HAKMEM_TRACE=/PATH, else empty */
 extern long hk_opt[HK_OPT_COUNT];
 void hk_options_init(char **envp);
 const char *hk_option_name(enum hk_opt o);

@@ -3,12 +3,17 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include "internal.h"
+#include "hakmem_segment.h"
 
 struct hk_option_def {
     const char *name;
     long def, min, max;
     const char *help;
+    const char *const *words; /* when set: the value is one of these words, its index */
+    bool path;                /* 0, 1 or an absolute path (kept in hk_opt_path) */
 };
+
+static const char *const mode_words[] = { "lossless", "overwrite", NULL };
 
 static const struct hk_option_def defs[HK_OPT_COUNT] = {
     [HK_OPT_SS_LRU_DEBUG] = { "HAKMEM_SS_LRU_DEBUG", 0, 0, 1,
@@ -27,7 +32,18 @@ static const struct hk_option_def defs[HK_OPT_COUNT] = {
         "most memory (MiB) of freed large mappings kept for reuse" },
     [HK_OPT_STATS] = { "HAKMEM_STATS", 0, 0, 1,
         "print a summary table on stderr at exit" },
+    [HK_OPT_TRACE] = { "HAKMEM_TRACE", 0, 0, 1,
+        "1: record events into /dev/shm/hakmem.<pid>; /PATH: into that file", .path = true },
+    [HK_OPT_TRACE_MODE] = { "HAKMEM_TRACE_MODE", HAKMEM_TRACE_LOSSLESS, 0, 1,
+        "lossless: a full ring drops (and counts) new events; overwrite: keeps the newest",
+        .words = mode_words },
+    [HK_OPT_TRACE_EVENTS] = { "HAKMEM_TRACE_EVENTS", 1L << 18, 1024, 1L << 26,
+        "ring capacity in events (rounded up to a power of two)" },
+    [HK_OPT_TRACE_KEEP] = { "HAKMEM_TRACE_KEEP", 0, 0, 1,
+        "1: keep the segment file at exit (for hakmem-trace ingest)" },
 };
+
+char hk_opt_path[256];
 
 long hk_opt[HK_OPT_COUNT];
 
@@ -57,15 +73,45 @@ static bool parse_long(const char *s, long *out)
     return true;
 }
 
+static bool parse_word(const char *const *words, const char *s, long *out)
+{
+    for (long i = 0; words[i]; i++)
+        if (strcmp(words[i], s) == 0)
+            return *out = i, true;
+    return false;
+}
+
+static bool parse_path(const char *s, long *out)
+{
+    size_t n = strlen(s);
+    if (s[0] != '/' || n >= sizeof hk_opt_path)
+        return false;
+    memcpy(hk_opt_path, s, n + 1);
+    *out = 1;
+    return true;
+}
+
 static void set_option(const struct hk_option_def *d, long *slot, const char *val)
 {
     long v;
-    if (parse_long(val, &v) && v >= d->min && v <= d->max) {
+    if (d->words && parse_word(d->words, val, &v)) {
         *slot = v;
         return;
     }
-    hk_log("hakmem: %s=%s is not valid (expected an integer %ld..%ld); using %ld\n",
-           d->name, val, d->min, d->max, d->def);
+    if (d->path && parse_path(val, &v)) {
+        *slot = v;
+        return;
+    }
+    if (!d->words && parse_long(val, &v) && v >= d->min && v <= d->max) {
+        *slot = v;
+        return;
+    }
+    if (d->words)
+        hk_log("hakmem: %s=%s is not valid (expected %s or %s); using %s\n", d->name, val,
+               d->words[0], d->words[1], d->words[d->def]);
+    else
+        hk_log("hakmem: %s=%s is not valid (expected an integer %ld..%ld%s); using %ld\n",
+               d->name, val, d->min, d->max, d->path ? " or an absolute path" : "", d->def);
 }
 
 static void read_entry(const char *e)
@@ -77,7 +123,6 @@ static void read_entry(const char *e)
     for (int i = 0; i < HK_OPT_COUNT; i++)
         if (strlen(defs[i].name) == n && memcmp(defs[i].name, e, n) == 0)
             return set_option(&defs[i], &hk_opt[i], eq + 1);
-    if (strncmp(e, "HAKMEM_TRACE", 12) != 0) /* the trace options are read by the ring */
     {
         char name[64];
         size_t k = n < sizeof name - 1 ? n : sizeof name - 1;
@@ -93,6 +138,7 @@ void hk_options_init(char **envp)
 {
     for (int i = 0; i < HK_OPT_COUNT; i++)
         hk_opt[i] = defs[i].def;
+    hk_opt_path[0] = '\0';
     if (getauxval(AT_SECURE) || !envp)
         return;
     for (char **e = envp; *e; e++)

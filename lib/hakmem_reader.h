@@ -1,0 +1,47 @@
+/* hakmem_reader.h — reading a trace segment from another process: attach,
+ * validate, drain or peek events, read the header and live counters. */
+#ifndef HAKMEM_READER_H
+#define HAKMEM_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "hakmem_segment.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct hakmem_reader;
+
+/* Opens the segment at path (read-write to drain, read-only to watch). On
+ * failure returns NULL and writes one clear sentence into err. */
+struct hakmem_reader *hakmem_reader_open(const char *path, int drain, char *err, size_t errlen);
+/* Path of the segment of process pid, into buf. */
+const char *hakmem_reader_path_of(pid_t pid, char *buf, size_t len);
+void hakmem_reader_close(struct hakmem_reader *r);
+const struct hakmem_seg_header *hakmem_reader_header(const struct hakmem_reader *r);
+
+/* Draining (one reader per segment): copies up to max events in order into
+ * out and returns how many; 0 when the ring is empty. In overwrite mode
+ * events that were overwritten before they could be read are counted in
+ * *lost (may be NULL). */
+size_t hakmem_reader_drain(struct hakmem_reader *r, struct hakmem_event *out, size_t max,
+                           uint64_t *lost);
+
+/* Counts as the producer sees them: produced = written + dropped. */
+struct hakmem_ring_counts {
+    uint64_t written, dropped, consumed;
+};
+void hakmem_reader_counts(const struct hakmem_reader *r, struct hakmem_ring_counts *c);
+/* 1 once the traced process has exited. */
+int hakmem_reader_exited(const struct hakmem_reader *r);
+/* 1 when the process pid still runs. */
+int hakmem_reader_alive(const struct hakmem_reader *r);
+/* Name of an event type ("ss_map", ...), "unknown" otherwise. */
+const char *hakmem_event_type_name(unsigned type);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,74 @@
+/* hakmem_segment.h — the layout of a trace segment (/dev/shm/hakmem.<pid>):
+ * header, live counters, event ring. The one contract between libhakmem and
+ * every reader (hakmem-trace, hakmem-top); described in schema/segment-format.md. */
+#ifndef HAKMEM_SEGMENT_H
+#define HAKMEM_SEGMENT_H
+
+#include <stdint.h>
+
+#define HAKMEM_SEG_MAGIC "HAKMEMSG"      /* 8 bytes, no NUL */
+#define HAKMEM_SEG_VERSION 1
+#define HAKMEM_SEG_CLASSES 64
+#define HAKMEM_SEG_EXE_MAX 256
+#define HAKMEM_SEG_CMDLINE_MAX 1024
+
+enum hakmem_trace_mode { HAKMEM_TRACE_LOSSLESS = 0, HAKMEM_TRACE_OVERWRITE = 1 };
+
+/* Event types: the public vocabulary of the trace and of the SQL schema. */
+enum hakmem_event_type {
+    HAKMEM_EV_SS_MAP = 1, HAKMEM_EV_SS_UNMAP, HAKMEM_EV_LARGE_MAP, HAKMEM_EV_LARGE_UNMAP,
+    HAKMEM_EV_LRU_PUSH, HAKMEM_EV_LRU_POP_HIT, HAKMEM_EV_LRU_POP_MISS, HAKMEM_EV_LRU_EVICT,
+    HAKMEM_EV_SLAB_ACQUIRE, HAKMEM_EV_STAGE_MISS, HAKMEM_EV_SLAB_EMPTY, HAKMEM_EV_SLAB_RELEASE,
+    HAKMEM_EV_THREAD_START, HAKMEM_EV_THREAD_EXIT, HAKMEM_EV_COUNT
+};
+
+/* One event: 64 bytes. `seq` is written last (release): a reader that sees
+ * seq == ticket + 1 in slot ticket % capacity sees the whole record. */
+struct hakmem_event {
+    uint64_t seq;      /* ticket + 1; 0 while the slot is being written */
+    uint64_t ts_ns;    /* CLOCK_MONOTONIC */
+    uint32_t tid;
+    uint16_t type;     /* enum hakmem_event_type */
+    uint8_t cls;       /* size class, 255 when none */
+    uint8_t stage;     /* 0..4 = stage 0, 0.5, 1, 2, 3; 255 when none */
+    uint32_t ss_id;    /* SuperSlab sequence number, 0 when none */
+    uint32_t slab;     /* slab index in the SuperSlab */
+    uint64_t ss_addr;  /* SuperSlab (or large mapping) address */
+    uint64_t arg0, arg1;
+    uint32_t stack_id; /* 0: no stack */
+    uint32_t reason;   /* ss_map: 0 new, 1 alignment trim; ss_unmap, lru_evict: 0 count,
+                        * 1 memory, 2 TTL, 3 trim; slab_release: 0 registry, 1 free slot */
+};
+
+/* The segment starts with this header; ring at ring_offset. All offsets in
+ * bytes from the start of the segment. Fields marked live change while the
+ * process runs; the rest are written once before `ready` is set. */
+struct hakmem_seg_header {
+    char magic[8];
+    uint32_t version;
+    uint32_t header_size;          /* sizeof(struct hakmem_seg_header) */
+    uint64_t seg_size;
+    int32_t pid;
+    uint32_t page_size;
+    uint64_t start_mono_ns, start_real_ns;
+    char exe[HAKMEM_SEG_EXE_MAX];
+    char cmdline[HAKMEM_SEG_CMDLINE_MAX];   /* arguments separated by spaces */
+    uint32_t nclasses;
+    uint32_t class_size[HAKMEM_SEG_CLASSES];
+    uint32_t class_capacity[HAKMEM_SEG_CLASSES];
+    uint32_t mode;                 /* enum hakmem_trace_mode */
+    uint32_t event_size;           /* sizeof(struct hakmem_event) */
+    uint64_t ring_capacity;        /* events, a power of two */
+    uint64_t ring_offset;
+    /* live */
+    volatile uint32_t ready;       /* 1 once the fields above are written */
+    volatile uint32_t exited;      /* 1 once the process has exited */
+    volatile uint64_t exit_mono_ns;
+    volatile uint64_t head;        /* tickets taken: events written to the ring */
+    volatile uint64_t dropped;     /* events not written (lossless ring full) */
+    volatile uint64_t tail;        /* events consumed by the draining reader */
+    volatile int32_t reader_pid;   /* the draining reader, 0 when none */
+    uint32_t pad;
+};
+
+#endif

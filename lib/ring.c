@@ -1,0 +1,58 @@
+/* ring.c — the producer side of the event ring: a ticket per event, lossless
+ * (drop and count when the reader is a full ring behind) or overwrite. */
+#include "ring.h"
+
+#define A64(p) ((_Atomic uint64_t *)(p))
+
+static __thread uint32_t tls_tid;
+static __thread int tls_in_emit; /* nesting guard */
+
+/* Lossless: take ticket `head` only while head - tail < capacity, so an
+ * unread event is never overwritten; otherwise count a drop. Invariant:
+ * produced = head + dropped, and head = delivered + (events in the ring). */
+static bool take_lossless(struct hakmem_seg_header *h, uint64_t cap, uint64_t *ticket)
+{
+    uint64_t t = atomic_load_explicit(A64(&h->head), memory_order_relaxed);
+    for (;;) {
+        uint64_t tail = atomic_load_explicit(A64(&h->tail), memory_order_acquire);
+        if (t - tail >= cap) {
+            atomic_fetch_add_explicit(A64(&h->dropped), 1, memory_order_relaxed);
+            return false;
+        }
+        if (atomic_compare_exchange_weak_explicit(A64(&h->head), &t, t + 1, memory_order_acq_rel,
+                                                  memory_order_relaxed)) {
+            *ticket = t;
+            return true;
+        }
+    }
+}
+
+/* Writes one event (its seq, ts_ns and tid are filled in here) into t. */
+void hk_ring_write(struct hk_trace *tr, const struct hakmem_event *ev)
+{
+    struct hakmem_seg_header *h = tr->seg;
+    if (!h || tls_in_emit)
+        return;
+    tls_in_emit = 1;
+    if (!tls_tid)
+        tls_tid = hk_gettid();
+    uint64_t t;
+    bool ok = true;
+    if (tr->mode == HAKMEM_TRACE_OVERWRITE)
+        t = atomic_fetch_add_explicit(A64(&h->head), 1, memory_order_acq_rel);
+    else
+        ok = take_lossless(h, tr->mask + 1, &t);
+    if (ok) {
+        struct hakmem_event *slot = &tr->ring[t & tr->mask];
+        atomic_store_explicit(A64(&slot->seq), 0, memory_order_relaxed);
+        atomic_thread_fence(memory_order_release);
+        struct hakmem_event e = *ev;
+        e.ts_ns = hk_now_ns();
+        e.tid = tls_tid;
+        /* Copy all but seq, then publish seq last. */
+        __builtin_memcpy((char *)slot + sizeof slot->seq, (const char *)&e + sizeof e.seq,
+                         sizeof e - sizeof e.seq);
+        atomic_store_explicit(A64(&slot->seq), t + 1, memory_order_release);
+    }
+    tls_in_emit = 0;
+}

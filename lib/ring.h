@@ -1,0 +1,42 @@
+/* ring.h — the event ring inside the trace segment: the producer side used
+ * by the allocator's hooks (many threads, never blocking, never allocating). */
+#ifndef HK_RING_H
+#define HK_RING_H
+
+#include "internal.h"
+#include "hakmem_segment.h"
+
+struct hk_trace {
+    _Atomic bool on;                  /* the one load of a hook when off */
+    unsigned mode;                    /* enum hakmem_trace_mode */
+    uint64_t mask;                    /* ring_capacity - 1 */
+    struct hakmem_seg_header *seg;
+    struct hakmem_event *ring;
+    size_t size;
+    char path[256];
+};
+extern struct hk_trace hk_trace;
+
+/* ---- segment.c */
+int hk_segment_create(struct hk_trace *t, const char *path, uint64_t cap, unsigned mode);
+void hk_segment_close(struct hk_trace *t, bool keep);
+void hk_segment_init(void);
+void hk_segment_exit(void);
+void hk_segment_atfork_child(void);
+
+/* ---- ring.c */
+void hk_ring_write(struct hk_trace *t, const struct hakmem_event *ev);
+#define hk_ring_emit(ev) hk_ring_write(&hk_trace, (ev))
+
+/* A hook: one load and one predictable branch when tracing is off; compiled
+ * out by --disable-trace. Arguments are evaluated only when on. */
+#define HK_TRACE(...)                                                                  \
+    do {                                                                               \
+        if (hk_config_trace &&                                                         \
+            HK_UNLIKELY(atomic_load_explicit(&hk_trace.on, memory_order_relaxed))) {   \
+            struct hakmem_event ev_ = { __VA_ARGS__ };                                 \
+            hk_ring_emit(&ev_);                                                        \
+        }                                                                              \
+    } while (0)
+
+#endif

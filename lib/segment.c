@@ -1,0 +1,180 @@
+/* segment.c — the trace segment: a shared-memory file (0600, O_EXCL,
+ * O_NOFOLLOW) holding the header and the event ring; removed at exit. */
+#include <errno.h>
+#include <stddef.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "ring.h"
+
+struct hk_trace hk_trace;
+
+static size_t read_file(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    size_t n = 0;
+    ssize_t r;
+    while (n < cap && (r = read(fd, buf + n, cap - n)) > 0)
+        n += (size_t)r;
+    close(fd);
+    return n;
+}
+
+static void fill_identity(struct hakmem_seg_header *h)
+{
+    ssize_t n = readlink("/proc/self/exe", h->exe, sizeof h->exe - 1);
+    h->exe[n > 0 ? n : 0] = '\0';
+    size_t len = read_file("/proc/self/cmdline", h->cmdline, sizeof h->cmdline - 1);
+    for (size_t i = 0; i + 1 < len; i++)
+        if (h->cmdline[i] == '\0')
+            h->cmdline[i] = ' ';
+    h->cmdline[len] = '\0';
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    h->start_real_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    h->start_mono_ns = hk_now_ns();
+    h->pid = getpid();
+}
+
+static void fill_layout(struct hakmem_seg_header *h, uint64_t cap, unsigned mode, size_t size)
+{
+    memcpy(h->magic, HAKMEM_SEG_MAGIC, sizeof h->magic);
+    h->version = HAKMEM_SEG_VERSION;
+    h->header_size = sizeof *h;
+    h->seg_size = size;
+    h->page_size = (uint32_t)hk_page_size;
+    h->nclasses = HK_CLASSES;
+    for (unsigned c = 0; c < HK_CLASSES; c++) {
+        h->class_size[c] = hk_class_size[c];
+        h->class_capacity[c] = hk_class_capacity[c];
+    }
+    h->mode = mode;
+    h->event_size = sizeof(struct hakmem_event);
+    h->ring_capacity = cap;
+    h->ring_offset = (sizeof *h + hk_page_size - 1) & ~(uint64_t)(hk_page_size - 1);
+}
+
+/* Creates the segment at path with a ring of cap events (a power of two)
+ * into *t. Refuses an existing file or a symlink. Returns 0 or an errno. */
+int hk_segment_create(struct hk_trace *t, const char *path, uint64_t cap, unsigned mode)
+{
+    size_t hdr = (sizeof(struct hakmem_seg_header) + hk_page_size - 1) & ~(hk_page_size - 1);
+    size_t size = hdr + cap * sizeof(struct hakmem_event);
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno;
+    if (fchmod(fd, 0600) != 0 || ftruncate(fd, (off_t)size) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(path);
+        return e;
+    }
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) {
+        unlink(path);
+        return ENOMEM;
+    }
+    struct hakmem_seg_header *h = p;
+    fill_layout(h, cap, mode, size);
+    fill_identity(h);
+    t->seg = h;
+    t->ring = (struct hakmem_event *)((char *)p + h->ring_offset);
+    t->mask = cap - 1;
+    t->mode = mode;
+    t->size = size;
+    size_t n = strlen(path);
+    memcpy(t->path, path, n < sizeof t->path ? n + 1 : sizeof t->path);
+    t->path[sizeof t->path - 1] = '\0';
+    atomic_store_explicit((_Atomic uint32_t *)&h->ready, 1, memory_order_release);
+    atomic_store_explicit(&t->on, true, memory_order_release);
+    return 0;
+}
+
+/* When path is a regular file of ours holding a live segment of this very
+ * pid — an earlier image of this process, before it called exec — marks
+ * it exited and returns true. */
+static bool retire_exec_image(const char *path)
+{
+    int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    struct stat st;
+    struct hakmem_seg_header h;
+    bool ours = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+                pread(fd, &h, sizeof h, 0) == (ssize_t)sizeof h &&
+                memcmp(h.magic, HAKMEM_SEG_MAGIC, sizeof h.magic) == 0 && h.pid == getpid();
+    if (ours) {
+        uint64_t now = hk_now_ns();
+        uint32_t one = 1;
+        ours = pwrite(fd, &now, sizeof now, offsetof(struct hakmem_seg_header, exit_mono_ns)) > 0 &&
+               pwrite(fd, &one, sizeof one, offsetof(struct hakmem_seg_header, exited)) > 0;
+    }
+    close(fd);
+    return ours;
+}
+
+/* Start-up: HAKMEM_TRACE=1 or =/PATH opens the segment. */
+void hk_segment_init(void)
+{
+    if (!hk_config_trace || !hk_opt[HK_OPT_TRACE])
+        return;
+    char path[256];
+    if (hk_opt_path[0])
+        hk_fmt(path, sizeof path, "%s", hk_opt_path);
+    else
+        hk_fmt(path, sizeof path, "/dev/shm/hakmem.%d", (int)getpid());
+    uint64_t cap = 1024;
+    while (cap < (uint64_t)hk_opt[HK_OPT_TRACE_EVENTS])
+        cap <<= 1;
+    int e = hk_segment_create(&hk_trace, path, cap, (unsigned)hk_opt[HK_OPT_TRACE_MODE]);
+    /* After an exec the old image's segment still holds our pid's name: it
+     * is marked exited, then replaced (or, when kept, we record beside it
+     * as PATH.1, PATH.2, ...). */
+    if (e == EEXIST && retire_exec_image(path)) {
+        if (!hk_opt[HK_OPT_TRACE_KEEP] && unlink(path) == 0)
+            e = hk_segment_create(&hk_trace, path, cap, (unsigned)hk_opt[HK_OPT_TRACE_MODE]);
+        char alt[sizeof path + 8];
+        for (int n = 1; e == EEXIST && n < 16; n++) {
+            hk_fmt(alt, sizeof alt, "%s.%d", path, n);
+            e = hk_segment_create(&hk_trace, alt, cap, (unsigned)hk_opt[HK_OPT_TRACE_MODE]);
+            if (e != EEXIST)
+                hk_fmt(path, sizeof path, "%s", alt);
+        }
+    }
+    if (e)
+        hk_log("hakmem: cannot create trace segment %s: %s; tracing off\n", path,
+               e == EEXIST ? "it exists (or is a symlink)" : strerror(e));
+}
+
+/* Marks the segment finished and unmaps it; removes the file unless keep. */
+void hk_segment_close(struct hk_trace *t, bool keep)
+{
+    struct hakmem_seg_header *h = t->seg;
+    if (!h)
+        return;
+    atomic_store_explicit(&t->on, false, memory_order_relaxed);
+    h->exit_mono_ns = hk_now_ns();
+    atomic_store_explicit((_Atomic uint32_t *)&h->exited, 1, memory_order_release);
+    if (!keep)
+        unlink(t->path);
+}
+
+/* Exit: removes the segment unless HAKMEM_TRACE_KEEP=1. The mapping stays:
+ * threads still running may emit into it until the process is gone. */
+void hk_segment_exit(void)
+{
+    hk_segment_close(&hk_trace, hk_opt[HK_OPT_TRACE_KEEP]);
+}
+
+/* A forked child does not write into its parent's ring. */
+void hk_segment_atfork_child(void)
+{
+    atomic_store_explicit(&hk_trace.on, false, memory_order_relaxed);
+    hk_trace.seg = NULL;
+}

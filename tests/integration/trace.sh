@@ -1,0 +1,52 @@
+#!/bin/bash
+# trace.sh — events are true: on pinned, phases and bench_random_mixed the
+# ring's ss_map/LRU/EMPTY counts equal the allocator's own stats (and strace).
+set -eu
+[ -n "${HK_LIB:-}" ] && [ -n "${HK_EXAMPLES:-}" ] && [ -n "${HK_TESTS:-}" ] || { echo "HK_LIB/HK_EXAMPLES/HK_TESTS unset: skip"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+
+stat_of() { # summary-file regex → the number after it
+    sed -n "s/.*$2 \([0-9][0-9]*\).*/\1/p" "$1" | head -1
+}
+
+check_eq() { # what expected got
+    if [ "$2" = "$3" ]; then echo "ok: $1 = $2"; else echo "FAIL: $1: expected $2 (stats), got $3 (trace)"; fail=1; fi
+}
+
+run_case() { # name program args...
+    local name=$1 seg=$tmp/$1.seg
+    shift
+    HAKMEM_TRACE=$seg HAKMEM_TRACE_KEEP=1 HAKMEM_STATS=1 LD_PRELOAD=$HK_LIB "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+    "$HK_TESTS/trace_count" "$seg" >"$tmp/$name.count"
+    local s=$tmp/$name.err c=$tmp/$name.count
+    echo "== $name: $*"
+    check_eq "$name dropped" 0 "$(stat_of "$c" dropped)"
+    check_eq "$name delivered = written" "$(stat_of "$c" written)" "$(stat_of "$c" delivered)"
+    check_eq "$name ss_map" "$(sed -n 's/^SuperSlabs: \([0-9]*\) mapped.*/\1/p' "$s")" "$(stat_of "$c" ss_map)"
+    check_eq "$name ss_unmap" "$(sed -n 's/^SuperSlabs: .*, \([0-9]*\) unmapped.*/\1/p' "$s")" "$(stat_of "$c" ss_unmap)"
+    check_eq "$name lru_push" "$(stat_of "$s" 'push')" "$(stat_of "$c" lru_push)"
+    check_eq "$name lru_pop_hit" "$(stat_of "$s" 'pop hit')" "$(stat_of "$c" lru_pop_hit)"
+    check_eq "$name lru_pop_miss" "$(stat_of "$s" 'pop miss')" "$(stat_of "$c" lru_pop_miss)"
+    check_eq "$name slab_empty" "$(stat_of "$s" 'EMPTY transitions:')" "$(stat_of "$c" slab_empty)"
+    check_eq "$name slab_release" "$(stat_of "$s" 'slabs released:')" "$(stat_of "$c" slab_release)"
+}
+
+run_case pinned "$HK_EXAMPLES/pinned"
+HAKMEM_SS_EMPTY_REUSE=0 run_case pinned_reuse0 "$HK_EXAMPLES/pinned"
+run_case phases "$HK_EXAMPLES/phases" 100000 3
+run_case bench "$HK_EXAMPLES/bench_random_mixed" 100000 256 42
+
+# strace: SuperSlab maps are mmap calls of 2 MiB (hinted) or 4 MiB (over-map, then trimmed).
+if command -v strace >/dev/null; then
+    seg=$tmp/strace.seg
+    strace -f -qq -e trace=mmap -o "$tmp/strace.out" -E "LD_PRELOAD=$HK_LIB" -E "HAKMEM_TRACE=$seg" \
+        -E HAKMEM_TRACE_KEEP=1 "$HK_EXAMPLES/pinned" >/dev/null
+    maps=$(grep -cE 'mmap\([^,]*, (2097152|4194304),' "$tmp/strace.out" || true)
+    "$HK_TESTS/trace_count" "$seg" >"$tmp/strace.count"
+    check_eq "pinned ss_map vs strace mmap" "$maps" "$(stat_of "$tmp/strace.count" ss_map)"
+else
+    echo "strace not installed: the strace comparison is skipped"
+fi
+exit $fail

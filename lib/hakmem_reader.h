@@ -38,6 +38,12 @@ void hakmem_reader_counts(const struct hakmem_reader *r, struct hakmem_ring_coun
 int hakmem_reader_exited(const struct hakmem_reader *r);
 /* 1 when the process pid still runs. */
 int hakmem_reader_alive(const struct hakmem_reader *r);
+/* The live counters (the same as the process's hakmem_stats_get()). */
+const struct hakmem_seg_counters *hakmem_reader_counters(const struct hakmem_reader *r);
+/* A consistent copy of the occupancy table (at most max SuperSlabs): the
+ * number copied, or -1 when no consistent copy could be made. */
+long hakmem_reader_occupancy(const struct hakmem_reader *r, struct hakmem_seg_ss *out, size_t max,
+                             uint64_t *sampled_ns, int *truncated);
 /* Name of an event type ("ss_map", ...), "unknown" otherwise. */
 const char *hakmem_event_type_name(unsigned type);
 

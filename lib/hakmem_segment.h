@@ -40,6 +40,49 @@ struct hakmem_event {
                         * 1 memory, 2 TTL, 3 trim; slab_release: 0 registry, 1 free slot */
 };
 
+/* Live counters (the same as hakmem_stats_get()), updated atomically. */
+struct hakmem_seg_counters {
+    uint64_t ss_maps, ss_unmaps, ss_map_bytes, ss_unmap_bytes, ss_trims;
+    uint64_t large_maps, large_unmaps, large_map_bytes, large_unmap_bytes, large_reuse, large_remaps;
+    uint64_t lru_push, lru_pop_hit, lru_pop_miss, lru_evict;
+    uint64_t lru_evict_count, lru_evict_memory, lru_evict_ttl;
+    uint64_t empty, slab_release;
+    uint64_t stage_hit[5], stage_miss[5];
+    uint64_t threads_started, threads_exited;
+    uint64_t class_empty[HAKMEM_SEG_CLASSES];
+};
+
+/* Occupancy: every SuperSlab (active or cached in the LRU) and each of its
+ * slabs, copied by a sampler thread in the traced process every 50 ms. */
+#define HAKMEM_SEG_SLABS 32
+enum hakmem_seg_ss_state { HAKMEM_SS_ACTIVE = 1, HAKMEM_SS_CACHED = 2 };
+enum hakmem_seg_slab_state { HAKMEM_SLAB_FREE = 0, HAKMEM_SLAB_OWNED = 1, HAKMEM_SLAB_ABANDONED = 2,
+                             HAKMEM_SLAB_EMPTY = 3 };
+struct hakmem_seg_slab {
+    uint8_t cls;       /* size class (meaningless when FREE) */
+    uint8_t state;     /* enum hakmem_seg_slab_state */
+    uint16_t used;     /* blocks handed out */
+    uint16_t capacity; /* blocks per slab of cls */
+    uint16_t pad;
+};
+struct hakmem_seg_ss {
+    uint64_t addr;
+    uint32_t id;
+    uint32_t state;    /* enum hakmem_seg_ss_state */
+    struct hakmem_seg_slab slab[HAKMEM_SEG_SLABS]; /* slab 0 holds the header */
+};
+/* A snapshot is consistent when seq is even and equal before and after
+ * reading it (a seqlock: the sampler makes seq odd while writing). */
+struct hakmem_seg_occupancy {
+    volatile uint64_t seq;
+    volatile uint64_t sampled_ns;  /* CLOCK_MONOTONIC of the snapshot */
+    volatile uint32_t count;       /* entries in ss[] */
+    volatile uint32_t truncated;   /* 1 when more SuperSlabs existed than max */
+    uint32_t max;
+    uint32_t pad;
+    struct hakmem_seg_ss ss[];
+};
+
 /* The segment starts with this header; ring at ring_offset. All offsets in
  * bytes from the start of the segment. Fields marked live change while the
  * process runs; the rest are written once before `ready` is set. */
@@ -60,6 +103,11 @@ struct hakmem_seg_header {
     uint32_t event_size;           /* sizeof(struct hakmem_event) */
     uint64_t ring_capacity;        /* events, a power of two */
     uint64_t ring_offset;
+    uint64_t counters_offset;      /* struct hakmem_seg_counters */
+    uint64_t occupancy_offset;     /* struct hakmem_seg_occupancy */
+    uint64_t occupancy_size;
+    uint64_t stacks_offset;        /* struct hakmem_seg_stacks, 0 when stacks are off */
+    uint64_t stacks_size;
     /* live */
     volatile uint32_t ready;       /* 1 once the fields above are written */
     volatile uint32_t exited;      /* 1 once the process has exited */

@@ -59,7 +59,8 @@ bool hk_init_slow(void)
 
 __attribute__((constructor)) static void hk_constructor(void)
 {
-    hk_ensure_init();
+    if (hk_ensure_init())
+        hk_occupancy_start();
 }
 
 __attribute__((destructor)) static void hk_destructor(void)

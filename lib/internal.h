@@ -68,21 +68,14 @@ extern long hk_opt[HK_OPT_COUNT];
 void hk_options_init(char **envp);
 const char *hk_option_name(enum hk_opt o);
 
-/* ---- stats.c: counters, updated on slow paths only */
-struct hk_counters {
-    _Atomic uint64_t ss_maps, ss_unmaps, ss_map_bytes, ss_unmap_bytes, ss_trims;
-    _Atomic uint64_t large_maps, large_unmaps, large_map_bytes, large_unmap_bytes;
-    _Atomic uint64_t large_reuse, large_remaps;
-    _Atomic uint64_t lru_push, lru_pop_hit, lru_pop_miss, lru_evict;
-    _Atomic uint64_t lru_evict_count, lru_evict_memory, lru_evict_ttl;
-    _Atomic uint64_t empty, slab_release;
-    _Atomic uint64_t stage_hit[HAKMEM_STAGES], stage_miss[HAKMEM_STAGES];
-    _Atomic uint64_t threads_started, threads_exited;
-    _Atomic uint64_t class_empty[HK_CLASSES];
-};
-extern struct hk_counters hk_ctr;
-#define HK_STAT_ADD(field, n) atomic_fetch_add_explicit(&hk_ctr.field, (n), memory_order_relaxed)
+/* ---- stats.c: counters, updated on slow paths only; they live in the
+ *      trace segment while tracing, so readers see them live */
+#include "hakmem_segment.h"
+extern struct hakmem_seg_counters *hk_ctr;
+#define HK_STAT_ADD(field, n) \
+    atomic_fetch_add_explicit((_Atomic uint64_t *)&hk_ctr->field, (n), memory_order_relaxed)
 #define HK_STAT_INC(field) HK_STAT_ADD(field, 1)
+void hk_stats_move_to(struct hakmem_seg_counters *dst);
 void hk_stats_at_exit(void);
 
 /* ---- superslab.c: 2 MiB regions and their slots */
@@ -114,6 +107,7 @@ hk_superslab *hk_lru_pop(unsigned cls);
 size_t hk_lru_evict_expired(uint64_t now);
 size_t hk_lru_evict_all(void);
 uint32_t hk_lru_count(void);
+hk_superslab *hk_lru_head(void);
 void hk_lru_init_log(void);
 
 /* ---- pool.c: the shared pool — acquisition stages 0.5..3, EMPTY registry */
@@ -123,6 +117,7 @@ void hk_pool_release(hk_slab *s);
 void hk_pool_abandon(hk_slab *s);
 void hk_pool_stats(struct hakmem_stats *st);
 size_t hk_pool_trim(void);
+void hk_pool_foreach_ss(void (*fn)(hk_superslab *ss, void *arg), void *arg);
 void *hk_meta_alloc(size_t size);
 
 /* ---- heap.c: thread heaps, their slow paths and remote frees */

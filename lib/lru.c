@@ -7,6 +7,11 @@ static struct {
     uint32_t count;
 } lru;
 
+hk_superslab *hk_lru_head(void)
+{
+    return lru.head;
+}
+
 uint32_t hk_lru_count(void)
 {
     return lru.count;

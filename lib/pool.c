@@ -279,6 +279,18 @@ void hk_pool_stats(struct hakmem_stats *st)
     pthread_mutex_unlock(&hk_pool_lock);
 }
 
+/* Calls fn for every SuperSlab, active ones then the LRU's, under the pool
+ * lock (fn must not allocate or take the lock). */
+void hk_pool_foreach_ss(void (*fn)(hk_superslab *ss, void *arg), void *arg)
+{
+    pthread_mutex_lock(&hk_pool_lock);
+    for (hk_superslab *ss = pool.active; ss; ss = ss->next)
+        fn(ss, arg);
+    for (hk_superslab *ss = hk_lru_head(); ss; ss = ss->next)
+        fn(ss, arg);
+    pthread_mutex_unlock(&hk_pool_lock);
+}
+
 /* Zeroed memory for allocator metadata (thread heaps); never freed. */
 void *hk_meta_alloc(size_t size)
 {

@@ -44,6 +44,12 @@ const char *hakmem_reader_path_of(pid_t pid, char *buf, size_t len)
     return buf;
 }
 
+/* A section [off, off+len) inside the segment, after the header. */
+static int section_ok(const struct hakmem_seg_header *h, uint64_t off, uint64_t len, size_t size)
+{
+    return off >= sizeof *h && off <= size && len <= size - off && (off & 7) == 0;
+}
+
 /* Checks that the bytes at h of length size are a segment this reader
  * understands; on failure a sentence into err. */
 static int validate(const struct hakmem_seg_header *h, size_t size, const char *path, char *err,
@@ -63,7 +69,11 @@ static int validate(const struct hakmem_seg_header *h, size_t size, const char *
         h->event_size != sizeof(struct hakmem_event) || cap == 0 || (cap & (cap - 1)) ||
         h->ring_offset < sizeof *h || h->ring_offset > size ||
         (size - h->ring_offset) / sizeof(struct hakmem_event) < cap ||
-        h->nclasses > HAKMEM_SEG_CLASSES) {
+        h->nclasses > HAKMEM_SEG_CLASSES || !section_ok(h, h->counters_offset,
+                                                        sizeof(struct hakmem_seg_counters), size) ||
+        !section_ok(h, h->occupancy_offset, h->occupancy_size, size) ||
+        h->occupancy_size < sizeof(struct hakmem_seg_occupancy) ||
+        (h->stacks_offset && !section_ok(h, h->stacks_offset, h->stacks_size, size))) {
         snprintf(err, errlen, "%s is a corrupt or truncated hakmem trace segment", path);
         return -1;
     }
@@ -181,4 +191,44 @@ int hakmem_reader_exited(const struct hakmem_reader *r)
 int hakmem_reader_alive(const struct hakmem_reader *r)
 {
     return kill(r->h->pid, 0) == 0 || errno == EPERM;
+}
+
+const struct hakmem_seg_counters *hakmem_reader_counters(const struct hakmem_reader *r)
+{
+    return (const struct hakmem_seg_counters *)((const char *)r->h + r->h->counters_offset);
+}
+
+/* Copies a consistent occupancy snapshot (seqlock: retried while the
+ * sampler writes). Returns the SuperSlabs copied, or -1 when the sampler
+ * kept writing through every try. */
+long hakmem_reader_occupancy(const struct hakmem_reader *r, struct hakmem_seg_ss *out, size_t max,
+                             uint64_t *sampled_ns, int *truncated)
+{
+    const struct hakmem_seg_occupancy *occ =
+        (const void *)((const char *)r->h + r->h->occupancy_offset);
+    size_t room = (r->h->occupancy_size - sizeof *occ) / sizeof(struct hakmem_seg_ss);
+    for (int tries = 0; tries < 1000; tries++) {
+        uint64_t s1 = atomic_load_explicit((_Atomic uint64_t *)&occ->seq, memory_order_acquire);
+        if (s1 & 1) {
+            usleep(100);
+            continue;
+        }
+        size_t n = occ->count;
+        if (n > room)
+            n = room;
+        if (n > max)
+            n = max;
+        memcpy(out, occ->ss, n * sizeof *out);
+        uint64_t when = occ->sampled_ns;
+        int trunc = occ->truncated || occ->count > max;
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit((_Atomic uint64_t *)&occ->seq, memory_order_relaxed) != s1)
+            continue;
+        if (sampled_ns)
+            *sampled_ns = when;
+        if (truncated)
+            *truncated = trunc;
+        return (long)n;
+    }
+    return -1;
 }

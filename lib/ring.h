@@ -12,10 +12,14 @@ struct hk_trace {
     uint64_t mask;                    /* ring_capacity - 1 */
     struct hakmem_seg_header *seg;
     struct hakmem_event *ring;
+    struct hakmem_seg_counters *counters;
+    struct hakmem_seg_occupancy *occupancy;
     size_t size;
     char path[256];
 };
 extern struct hk_trace hk_trace;
+
+#define HK_OCCUPANCY_MAX 4096 /* SuperSlabs in the occupancy table (8 GiB) */
 
 /* ---- segment.c */
 int hk_segment_create(struct hk_trace *t, const char *path, uint64_t cap, unsigned mode);
@@ -23,6 +27,10 @@ void hk_segment_close(struct hk_trace *t, bool keep);
 void hk_segment_init(void);
 void hk_segment_exit(void);
 void hk_segment_atfork_child(void);
+
+/* ---- occupancy.c: the sampler thread */
+void hk_occupancy_start(void);
+void hk_occupancy_sample(struct hakmem_seg_occupancy *occ);
 
 /* ---- ring.c */
 void hk_ring_write(struct hk_trace *t, const struct hakmem_event *ev);

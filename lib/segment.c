@@ -41,12 +41,17 @@ static void fill_identity(struct hakmem_seg_header *h)
     h->pid = getpid();
 }
 
-static void fill_layout(struct hakmem_seg_header *h, uint64_t cap, unsigned mode, size_t size)
+static uint64_t page_up(uint64_t n)
+{
+    return (n + hk_page_size - 1) & ~(uint64_t)(hk_page_size - 1);
+}
+
+/* Sections, each page aligned: header, counters, occupancy, ring. */
+static void fill_layout(struct hakmem_seg_header *h, uint64_t cap, unsigned mode)
 {
     memcpy(h->magic, HAKMEM_SEG_MAGIC, sizeof h->magic);
     h->version = HAKMEM_SEG_VERSION;
     h->header_size = sizeof *h;
-    h->seg_size = size;
     h->page_size = (uint32_t)hk_page_size;
     h->nclasses = HK_CLASSES;
     for (unsigned c = 0; c < HK_CLASSES; c++) {
@@ -56,15 +61,22 @@ static void fill_layout(struct hakmem_seg_header *h, uint64_t cap, unsigned mode
     h->mode = mode;
     h->event_size = sizeof(struct hakmem_event);
     h->ring_capacity = cap;
-    h->ring_offset = (sizeof *h + hk_page_size - 1) & ~(uint64_t)(hk_page_size - 1);
+    h->counters_offset = page_up(sizeof *h);
+    h->occupancy_offset = h->counters_offset + page_up(sizeof(struct hakmem_seg_counters));
+    h->occupancy_size = page_up(sizeof(struct hakmem_seg_occupancy) +
+                                HK_OCCUPANCY_MAX * sizeof(struct hakmem_seg_ss));
+    h->ring_offset = h->occupancy_offset + h->occupancy_size;
+    h->seg_size = h->ring_offset + cap * sizeof(struct hakmem_event);
 }
 
 /* Creates the segment at path with a ring of cap events (a power of two)
  * into *t. Refuses an existing file or a symlink. Returns 0 or an errno. */
 int hk_segment_create(struct hk_trace *t, const char *path, uint64_t cap, unsigned mode)
 {
-    size_t hdr = (sizeof(struct hakmem_seg_header) + hk_page_size - 1) & ~(hk_page_size - 1);
-    size_t size = hdr + cap * sizeof(struct hakmem_event);
+    struct hakmem_seg_header layout;
+    memset(&layout, 0, sizeof layout);
+    fill_layout(&layout, cap, mode);
+    size_t size = layout.seg_size;
     int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return errno;
@@ -81,10 +93,13 @@ int hk_segment_create(struct hk_trace *t, const char *path, uint64_t cap, unsign
         return ENOMEM;
     }
     struct hakmem_seg_header *h = p;
-    fill_layout(h, cap, mode, size);
+    *h = layout;
     fill_identity(h);
     t->seg = h;
     t->ring = (struct hakmem_event *)((char *)p + h->ring_offset);
+    t->counters = (struct hakmem_seg_counters *)((char *)p + h->counters_offset);
+    t->occupancy = (struct hakmem_seg_occupancy *)((char *)p + h->occupancy_offset);
+    t->occupancy->max = HK_OCCUPANCY_MAX;
     t->mask = cap - 1;
     t->mode = mode;
     t->size = size;
@@ -150,6 +165,8 @@ void hk_segment_init(void)
     if (e)
         hk_log("hakmem: cannot create trace segment %s: %s; tracing off\n", path,
                e == EEXIST ? "it exists (or is a symlink)" : strerror(e));
+    else
+        hk_stats_move_to(hk_trace.counters);
 }
 
 /* Marks the segment finished and unmaps it; removes the file unless keep. */

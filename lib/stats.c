@@ -3,9 +3,17 @@
 #include <string.h>
 #include "internal.h"
 
-struct hk_counters hk_ctr;
+static struct hakmem_seg_counters local_counters;
+struct hakmem_seg_counters *hk_ctr = &local_counters;
 
-#define LOAD(f) atomic_load_explicit(&hk_ctr.f, memory_order_relaxed)
+#define LOAD(f) atomic_load_explicit((_Atomic uint64_t *)&hk_ctr->f, memory_order_relaxed)
+
+/* Moves the counters into the trace segment (at start-up, before threads). */
+void hk_stats_move_to(struct hakmem_seg_counters *dst)
+{
+    *dst = *hk_ctr;
+    hk_ctr = dst;
+}
 
 static const char *const stage_names[HAKMEM_STAGES] = { "0", "0.5", "1", "2", "3" };
 

@@ -1,13 +1,59 @@
-/* trace_count.c — test tool: drains a kept trace segment and prints the
- * ring counts and how many events of each type it holds, one per line. */
+/* trace_count.c — test tool: drains a trace segment and prints the ring
+ * counts and events per type; with --occupancy prints per-class occupancy. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include "hakmem_reader.h"
+
+/* Sums the occupancy table per class: "class C slabs S used U capacity K". */
+static int occupancy(const char *path)
+{
+    char err[512];
+    struct hakmem_reader *r = hakmem_reader_open(path, 0, err, sizeof err);
+    if (!r) {
+        fprintf(stderr, "trace_count: %s\n", err);
+        return 1;
+    }
+    static struct hakmem_seg_ss ss[4096];
+    uint64_t when = 0;
+    int trunc = 0;
+    long n = hakmem_reader_occupancy(r, ss, 4096, &when, &trunc);
+    if (n < 0) {
+        fprintf(stderr, "trace_count: no consistent occupancy snapshot\n");
+        return 1;
+    }
+    unsigned long long slabs[HAKMEM_SEG_CLASSES] = { 0 }, used[HAKMEM_SEG_CLASSES] = { 0 },
+                       cap[HAKMEM_SEG_CLASSES] = { 0 }, active = 0, cached = 0;
+    for (long i = 0; i < n; i++) {
+        ss[i].state == HAKMEM_SS_CACHED ? cached++ : active++;
+        for (int k = 0; k < HAKMEM_SEG_SLABS; k++) {
+            const struct hakmem_seg_slab *s = &ss[i].slab[k];
+            if (s->state == HAKMEM_SLAB_FREE || s->cls >= HAKMEM_SEG_CLASSES)
+                continue;
+            slabs[s->cls]++;
+            used[s->cls] += s->used;
+            cap[s->cls] += s->capacity;
+        }
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    printf("superslabs active %llu cached %llu truncated %d age_ms %llu\n", active, cached, trunc,
+           (unsigned long long)((now - when) / 1000000));
+    for (int c = 0; c < HAKMEM_SEG_CLASSES; c++)
+        if (slabs[c])
+            printf("class %d slabs %llu used %llu capacity %llu\n", c, slabs[c], used[c], cap[c]);
+    hakmem_reader_close(r);
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--occupancy") == 0)
+        return occupancy(argv[2]);
     if (argc != 2) {
-        fprintf(stderr, "usage: trace_count SEGMENT\n");
+        fprintf(stderr, "usage: trace_count [--occupancy] SEGMENT\n");
         return 2;
     }
     char err[512];

@@ -1,0 +1,1 @@
+# cli/local.mk — build rules of hakmem-trace, included by the top Makefile.am.

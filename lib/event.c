@@ -27,7 +27,7 @@ static const char *const evict_names[] = { "count", "memory", "ttl", "trim" };
 void hk_event_ss_map(hk_superslab *ss, bool trimmed)
 {
     HK_TRACE(.type = HAKMEM_EV_SS_MAP, .cls = NO_CLASS, .stage = NO_STAGE, SS_FIELDS(ss),
-             .arg0 = HK_SS_SIZE, .reason = trimmed);
+             .arg0 = HK_SS_SIZE, .reason = trimmed, .stack_id = hk_stack_id());
     HK_STAT_INC(ss_maps);
     HK_STAT_ADD(ss_map_bytes, HK_SS_SIZE);
     if (trimmed)
@@ -74,7 +74,8 @@ void hk_event_lru_push(hk_superslab *ss, uint32_t size, uint32_t limit)
 void hk_event_lru_pop(unsigned cls, hk_superslab *hit, uint32_t size, uint32_t limit)
 {
     HK_TRACE(.type = hit ? HAKMEM_EV_LRU_POP_HIT : HAKMEM_EV_LRU_POP_MISS, .cls = (uint8_t)cls,
-             .stage = HAKMEM_STAGE_3, SS_FIELDS(hit), .arg0 = size, .arg1 = limit);
+             .stage = HAKMEM_STAGE_3, SS_FIELDS(hit), .arg0 = size, .arg1 = limit,
+             .stack_id = hit ? 0 : hk_stack_id());
     if (hit)
         HK_STAT_INC(lru_pop_hit);
     else
@@ -102,7 +103,8 @@ void hk_event_lru_evict(hk_superslab *ss, enum hk_evict_reason why, uint32_t siz
 void hk_event_slab_acquire(hk_slab *s, unsigned stage)
 {
     HK_TRACE(.type = HAKMEM_EV_SLAB_ACQUIRE, .cls = s->cls, .stage = (uint8_t)stage,
-             SS_FIELDS(hk_ss_of_slab(s)), .slab = s->idx);
+             SS_FIELDS(hk_ss_of_slab(s)), .slab = s->idx,
+             .stack_id = stage == HAKMEM_STAGE_3 ? hk_stack_id() : 0);
     HK_STAT_INC(stage_hit[stage]);
 }
 

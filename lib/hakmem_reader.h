@@ -44,6 +44,9 @@ const struct hakmem_seg_counters *hakmem_reader_counters(const struct hakmem_rea
  * number copied, or -1 when no consistent copy could be made. */
 long hakmem_reader_occupancy(const struct hakmem_reader *r, struct hakmem_seg_ss *out, size_t max,
                              uint64_t *sampled_ns, int *truncated);
+/* The stack table, or NULL when the process records no stacks (or the
+ * table is damaged). Slots with id == 0 are empty. */
+const struct hakmem_seg_stacks *hakmem_reader_stacks(const struct hakmem_reader *r);
 /* Name of an event type ("ss_map", ...), "unknown" otherwise. */
 const char *hakmem_event_type_name(unsigned type);
 

@@ -83,6 +83,33 @@ struct hakmem_seg_occupancy {
     struct hakmem_seg_ss ss[];
 };
 
+/* Stacks (HAKMEM_TRACE_STACKS=1): interned once, referred to by id from
+ * events; `id` is written last, so a slot with id != 0 is complete. The
+ * module map holds the executable mappings (as in /proc/PID/maps) so a
+ * reader can symbolise after the process is gone. */
+#define HAKMEM_SEG_STACK_DEPTH 32
+#define HAKMEM_SEG_MODULES 256
+#define HAKMEM_SEG_PATH_MAX 232
+struct hakmem_seg_stack {
+    volatile uint32_t id;  /* 1.., 0 while empty or being written */
+    uint32_t depth;        /* frames in ip[], innermost first */
+    uint64_t hash;
+    uint64_t ip[HAKMEM_SEG_STACK_DEPTH];
+};
+struct hakmem_seg_module {
+    uint64_t start, end;   /* an executable mapping */
+    uint64_t offset;       /* file offset of start */
+    char path[HAKMEM_SEG_PATH_MAX];
+};
+struct hakmem_seg_stacks {
+    uint32_t capacity;            /* slots in stack[], a power of two */
+    volatile uint32_t count;      /* stacks interned */
+    volatile uint32_t dropped;    /* stacks not interned: the table was full */
+    volatile uint32_t nmodules;
+    struct hakmem_seg_module module[HAKMEM_SEG_MODULES];
+    struct hakmem_seg_stack stack[];
+};
+
 /* The segment starts with this header; ring at ring_offset. All offsets in
  * bytes from the start of the segment. Fields marked live change while the
  * process runs; the rest are written once before `ready` is set. */

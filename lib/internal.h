@@ -61,6 +61,7 @@ enum hk_opt {
     HK_OPT_TRACE_MODE,
     HK_OPT_TRACE_EVENTS,
     HK_OPT_TRACE_KEEP,
+    HK_OPT_TRACE_STACKS,
     HK_OPT_COUNT
 };
 extern char hk_opt_path[256]; /* HAKMEM_TRACE=/PATH, else empty */

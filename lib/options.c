@@ -41,6 +41,8 @@ static const struct hk_option_def defs[HK_OPT_COUNT] = {
         "ring capacity in events (rounded up to a power of two)" },
     [HK_OPT_TRACE_KEEP] = { "HAKMEM_TRACE_KEEP", 0, 0, 1,
         "1: keep the segment file at exit (for hakmem-trace ingest)" },
+    [HK_OPT_TRACE_STACKS] = { "HAKMEM_TRACE_STACKS", 0, 0, 1,
+        "1: record the stack (libunwind) behind ss_map, lru_pop_miss and stage-3 slab_acquire" },
 };
 
 char hk_opt_path[256];

@@ -2,6 +2,7 @@
  * through stages 0.5 → 1 → 2 → 3, and takes EMPTY slabs back (registry). */
 #include <string.h>
 #include "event.h"
+#include "ring.h"
 
 pthread_mutex_t hk_pool_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -18,6 +19,7 @@ static struct {
     struct slab_list orphans[HK_CLASSES];  /* stage 1: ABANDONED slabs */
     _Atomic uint32_t registry_total;
     hk_superslab *with_free;               /* stage 2: SuperSlabs with FREE slots */
+    _Atomic uint32_t nwith_free;
     hk_superslab *active;                  /* every ACTIVE SuperSlab */
     uint32_t nactive;
     char *meta_cur, *meta_end;             /* bump arena for heaps */
@@ -77,6 +79,7 @@ static void with_free_add(hk_superslab *ss)
     if (ss->on_free_list)
         return;
     ss->on_free_list = 1;
+    atomic_fetch_add_explicit(&pool.nwith_free, 1, memory_order_relaxed);
     ss->fprev = NULL;
     ss->fnext = pool.with_free;
     if (pool.with_free)
@@ -96,6 +99,7 @@ static void with_free_remove(hk_superslab *ss)
         ss->fnext->fprev = ss->fprev;
     ss->fprev = ss->fnext = NULL;
     ss->on_free_list = 0;
+    atomic_fetch_sub_explicit(&pool.nwith_free, 1, memory_order_relaxed);
 }
 
 static void active_add(hk_superslab *ss)
@@ -219,12 +223,28 @@ static hk_slab *acquire_locked(hk_heap *h, unsigned cls)
     return own(stage_free_slot(ss, cls), h, HAKMEM_STAGE_3);
 }
 
+/* Whether an acquisition will probably need a new SuperSlab (stage 3), by
+ * lock-free counts: then its stack is worth unwinding beforehand. */
+static bool likely_stage3(unsigned cls)
+{
+    if (count_of(&pool.registry[cls]) || count_of(&pool.orphans[cls]))
+        return false;
+    if (hk_opt[HK_OPT_SS_EMPTY_REUSE] && atomic_load_explicit(&pool.registry_total, memory_order_relaxed))
+        return false;
+    return atomic_load_explicit(&pool.nwith_free, memory_order_relaxed) == 0;
+}
+
 /* A slab formatted for cls and owned by h, or NULL when out of memory. */
 hk_slab *hk_pool_acquire(hk_heap *h, unsigned cls)
 {
+    bool stack = hk_config_trace && hk_opt[HK_OPT_TRACE_STACKS] && likely_stage3(cls);
+    if (stack)
+        hk_stack_begin();
     pthread_mutex_lock(&hk_pool_lock);
     hk_slab *s = acquire_locked(h, cls);
     pthread_mutex_unlock(&hk_pool_lock);
+    if (stack)
+        hk_stack_end();
     return s;
 }
 

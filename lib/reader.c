@@ -232,3 +232,14 @@ long hakmem_reader_occupancy(const struct hakmem_reader *r, struct hakmem_seg_ss
     }
     return -1;
 }
+
+const struct hakmem_seg_stacks *hakmem_reader_stacks(const struct hakmem_reader *r)
+{
+    if (!r->h->stacks_offset || r->h->stacks_size < sizeof(struct hakmem_seg_stacks))
+        return NULL;
+    const struct hakmem_seg_stacks *st = (const void *)((const char *)r->h + r->h->stacks_offset);
+    size_t room = (r->h->stacks_size - sizeof *st) / sizeof(struct hakmem_seg_stack);
+    if (st->capacity > room || (st->capacity & (st->capacity - 1)))
+        return NULL;
+    return st;
+}

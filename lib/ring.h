@@ -14,15 +14,17 @@ struct hk_trace {
     struct hakmem_event *ring;
     struct hakmem_seg_counters *counters;
     struct hakmem_seg_occupancy *occupancy;
+    struct hakmem_seg_stacks *stacks;     /* NULL unless HAKMEM_TRACE_STACKS=1 */
     size_t size;
     char path[256];
 };
 extern struct hk_trace hk_trace;
 
 #define HK_OCCUPANCY_MAX 4096 /* SuperSlabs in the occupancy table (8 GiB) */
+#define HK_STACKS_MAX 4096    /* distinct stacks in the stack table */
 
 /* ---- segment.c */
-int hk_segment_create(struct hk_trace *t, const char *path, uint64_t cap, unsigned mode);
+int hk_segment_create(struct hk_trace *t, const char *path, uint64_t cap, unsigned mode, bool stacks);
 void hk_segment_close(struct hk_trace *t, bool keep);
 void hk_segment_init(void);
 void hk_segment_exit(void);
@@ -31,6 +33,12 @@ void hk_segment_atfork_child(void);
 /* ---- occupancy.c: the sampler thread */
 void hk_occupancy_start(void);
 void hk_occupancy_sample(struct hakmem_seg_occupancy *occ);
+
+/* ---- stack.c: libunwind capture and the stack table */
+void hk_stack_load_modules(struct hakmem_seg_stacks *st);
+void hk_stack_begin(void);
+uint32_t hk_stack_id(void);
+void hk_stack_end(void);
 
 /* ---- ring.c */
 void hk_ring_write(struct hk_trace *t, const struct hakmem_event *ev);

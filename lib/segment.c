@@ -46,8 +46,8 @@ static uint64_t page_up(uint64_t n)
     return (n + hk_page_size - 1) & ~(uint64_t)(hk_page_size - 1);
 }
 
-/* Sections, each page aligned: header, counters, occupancy, ring. */
-static void fill_layout(struct hakmem_seg_header *h, uint64_t cap, unsigned mode)
+/* Sections, each page aligned: header, counters, occupancy, stacks, ring. */
+static void fill_layout(struct hakmem_seg_header *h, uint64_t cap, unsigned mode, bool stacks)
 {
     memcpy(h->magic, HAKMEM_SEG_MAGIC, sizeof h->magic);
     h->version = HAKMEM_SEG_VERSION;
@@ -65,17 +65,20 @@ static void fill_layout(struct hakmem_seg_header *h, uint64_t cap, unsigned mode
     h->occupancy_offset = h->counters_offset + page_up(sizeof(struct hakmem_seg_counters));
     h->occupancy_size = page_up(sizeof(struct hakmem_seg_occupancy) +
                                 HK_OCCUPANCY_MAX * sizeof(struct hakmem_seg_ss));
-    h->ring_offset = h->occupancy_offset + h->occupancy_size;
+    h->stacks_offset = stacks ? h->occupancy_offset + h->occupancy_size : 0;
+    h->stacks_size = stacks ? page_up(sizeof(struct hakmem_seg_stacks) +
+                                      HK_STACKS_MAX * sizeof(struct hakmem_seg_stack)) : 0;
+    h->ring_offset = h->occupancy_offset + h->occupancy_size + h->stacks_size;
     h->seg_size = h->ring_offset + cap * sizeof(struct hakmem_event);
 }
 
 /* Creates the segment at path with a ring of cap events (a power of two)
  * into *t. Refuses an existing file or a symlink. Returns 0 or an errno. */
-int hk_segment_create(struct hk_trace *t, const char *path, uint64_t cap, unsigned mode)
+int hk_segment_create(struct hk_trace *t, const char *path, uint64_t cap, unsigned mode, bool stacks)
 {
     struct hakmem_seg_header layout;
     memset(&layout, 0, sizeof layout);
-    fill_layout(&layout, cap, mode);
+    fill_layout(&layout, cap, mode, stacks);
     size_t size = layout.seg_size;
     int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
@@ -100,6 +103,12 @@ int hk_segment_create(struct hk_trace *t, const char *path, uint64_t cap, unsign
     t->counters = (struct hakmem_seg_counters *)((char *)p + h->counters_offset);
     t->occupancy = (struct hakmem_seg_occupancy *)((char *)p + h->occupancy_offset);
     t->occupancy->max = HK_OCCUPANCY_MAX;
+    t->stacks = NULL;
+    if (stacks) {
+        t->stacks = (struct hakmem_seg_stacks *)((char *)p + h->stacks_offset);
+        t->stacks->capacity = HK_STACKS_MAX;
+        hk_stack_load_modules(t->stacks);
+    }
     t->mask = cap - 1;
     t->mode = mode;
     t->size = size;
@@ -147,17 +156,17 @@ void hk_segment_init(void)
     uint64_t cap = 1024;
     while (cap < (uint64_t)hk_opt[HK_OPT_TRACE_EVENTS])
         cap <<= 1;
-    int e = hk_segment_create(&hk_trace, path, cap, (unsigned)hk_opt[HK_OPT_TRACE_MODE]);
+    int e = hk_segment_create(&hk_trace, path, cap, (unsigned)hk_opt[HK_OPT_TRACE_MODE], hk_opt[HK_OPT_TRACE_STACKS]);
     /* After an exec the old image's segment still holds our pid's name: it
      * is marked exited, then replaced (or, when kept, we record beside it
      * as PATH.1, PATH.2, ...). */
     if (e == EEXIST && retire_exec_image(path)) {
         if (!hk_opt[HK_OPT_TRACE_KEEP] && unlink(path) == 0)
-            e = hk_segment_create(&hk_trace, path, cap, (unsigned)hk_opt[HK_OPT_TRACE_MODE]);
+            e = hk_segment_create(&hk_trace, path, cap, (unsigned)hk_opt[HK_OPT_TRACE_MODE], hk_opt[HK_OPT_TRACE_STACKS]);
         char alt[sizeof path + 8];
         for (int n = 1; e == EEXIST && n < 16; n++) {
             hk_fmt(alt, sizeof alt, "%s.%d", path, n);
-            e = hk_segment_create(&hk_trace, alt, cap, (unsigned)hk_opt[HK_OPT_TRACE_MODE]);
+            e = hk_segment_create(&hk_trace, alt, cap, (unsigned)hk_opt[HK_OPT_TRACE_MODE], hk_opt[HK_OPT_TRACE_STACKS]);
             if (e != EEXIST)
                 hk_fmt(path, sizeof path, "%s", alt);
         }

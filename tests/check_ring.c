@@ -21,7 +21,7 @@ static void make_ring(uint64_t cap, unsigned mode)
     snprintf(path, sizeof path, "/tmp/hakmem-check-ring.%d", (int)getpid());
     unlink(path);
     memset(&tr, 0, sizeof tr);
-    int e = hk_segment_create(&tr, path, cap, mode);
+    int e = hk_segment_create(&tr, path, cap, mode, false);
     ck_assert_msg(e == 0, "hk_segment_create(%s) returned errno %d, expected 0", path, e);
 }
 

@@ -25,7 +25,7 @@ static void set_path(const char *tag)
 static void make_kept(void)
 {
     struct hk_trace t = { 0 };
-    int e = hk_segment_create(&t, path, 1024, HAKMEM_TRACE_LOSSLESS);
+    int e = hk_segment_create(&t, path, 1024, HAKMEM_TRACE_LOSSLESS, true);
     ck_assert_msg(e == 0, "create %s: errno %d", path, e);
     struct hakmem_event ev = { .type = HAKMEM_EV_SS_MAP };
     for (int i = 0; i < 10; i++)
@@ -82,13 +82,13 @@ START_TEST(test_refuses_symlink_and_existing)
     unlink(target);
     ck_assert_msg(symlink(target, path) == 0, "planting symlink");
     struct hk_trace t = { 0 };
-    int e = hk_segment_create(&t, path, 1024, 0);
+    int e = hk_segment_create(&t, path, 1024, 0, false);
     ck_assert_msg(e != 0, "create followed a symlink planted at %s", path);
     ck_assert_msg(access(target, F_OK) != 0, "the symlink's target was created");
     unlink(path);
     int fd = open(path, O_CREAT | O_WRONLY, 0644);
     close(fd);
-    e = hk_segment_create(&t, path, 1024, 0);
+    e = hk_segment_create(&t, path, 1024, 0, false);
     ck_assert_msg(e == EEXIST, "create over an existing file returned %d, expected EEXIST", e);
     unlink(path);
 }

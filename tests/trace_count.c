@@ -6,6 +6,29 @@
 #include <time.h>
 #include "hakmem_reader.h"
 
+/* Stack table: how many stacks, and how many of their frames fall inside a
+ * module of the module map (they can be symbolised). */
+static void print_stacks(const struct hakmem_seg_stacks *st)
+{
+    if (!st)
+        return;
+    unsigned long long frames = 0, inside = 0, stacks = 0;
+    for (uint32_t i = 0; i < st->capacity; i++) {
+        const struct hakmem_seg_stack *s = &st->stack[i];
+        if (!s->id)
+            continue;
+        stacks++;
+        for (uint32_t k = 0; k < s->depth && k < HAKMEM_SEG_STACK_DEPTH; k++, frames++)
+            for (uint32_t m = 0; m < st->nmodules && m < HAKMEM_SEG_MODULES; m++)
+                if (s->ip[k] >= st->module[m].start && s->ip[k] < st->module[m].end) {
+                    inside++;
+                    break;
+                }
+    }
+    printf("stacks %llu\nmodules %u\nframes %llu\nframes_in_modules %llu\n", stacks, st->nmodules,
+           frames, inside);
+}
+
 /* Sums the occupancy table per class: "class C slabs S used U capacity K". */
 static int occupancy(const char *path)
 {
@@ -63,18 +86,25 @@ int main(int argc, char **argv)
         return 1;
     }
     static struct hakmem_event ev[4096];
-    unsigned long long count[HAKMEM_EV_COUNT] = { 0 }, total = 0, lost = 0;
+    unsigned long long count[HAKMEM_EV_COUNT] = { 0 }, with_stack[HAKMEM_EV_COUNT] = { 0 };
+    unsigned long long total = 0, lost = 0;
     size_t n;
     while ((n = hakmem_reader_drain(r, ev, 4096, (uint64_t *)&lost)) > 0)
         for (size_t i = 0; i < n; i++, total++)
-            if (ev[i].type < HAKMEM_EV_COUNT)
+            if (ev[i].type < HAKMEM_EV_COUNT) {
                 count[ev[i].type]++;
+                with_stack[ev[i].type] += ev[i].stack_id != 0;
+            }
     struct hakmem_ring_counts c;
     hakmem_reader_counts(r, &c);
     printf("written %llu\ndropped %llu\ndelivered %llu\n", (unsigned long long)c.written,
            (unsigned long long)c.dropped, total);
     for (unsigned t = 1; t < HAKMEM_EV_COUNT; t++)
         printf("%s %llu\n", hakmem_event_type_name(t), count[t]);
+    for (unsigned t = 1; t < HAKMEM_EV_COUNT; t++)
+        if (with_stack[t])
+            printf("%s_with_stack %llu\n", hakmem_event_type_name(t), with_stack[t]);
+    print_stacks(hakmem_reader_stacks(r));
     hakmem_reader_close(r);
     return 0;
 }

@@ -38,6 +38,18 @@ HAKMEM_SS_EMPTY_REUSE=0 run_case pinned_reuse0 "$HK_EXAMPLES/pinned"
 run_case phases "$HK_EXAMPLES/phases" 100000 3
 run_case bench "$HK_EXAMPLES/bench_random_mixed" 100000 256 42
 
+# Stacks: every ss_map and lru_pop_miss carries a stack id, and the stack
+# table's frames fall inside the module map (they can be symbolised).
+seg=$tmp/stacks.seg
+HAKMEM_TRACE=$seg HAKMEM_TRACE_KEEP=1 HAKMEM_TRACE_STACKS=1 LD_PRELOAD=$HK_LIB "$HK_EXAMPLES/pinned" >/dev/null
+"$HK_TESTS/trace_count" "$seg" >"$tmp/stacks.count"
+c=$tmp/stacks.count
+echo "== stacks: pinned with HAKMEM_TRACE_STACKS=1"
+check_eq "ss_map events with a stack" "$(stat_of "$c" ss_map)" "$(stat_of "$c" ss_map_with_stack)"
+check_eq "lru_pop_miss events with a stack" "$(stat_of "$c" lru_pop_miss)" "$(stat_of "$c" lru_pop_miss_with_stack)"
+check_eq "frames inside the module map" "$(stat_of "$c" frames)" "$(stat_of "$c" frames_in_modules)"
+[ "$(stat_of "$c" stacks)" -ge 1 ] || { echo "FAIL: no stack interned"; fail=1; }
+
 # strace: SuperSlab maps are mmap calls of 2 MiB (hinted) or 4 MiB (over-map, then trimmed).
 if command -v strace >/dev/null; then
     seg=$tmp/strace.seg

@@ -1,0 +1,162 @@
+/* stack.c — stack capture for events (libunwind's unw_backtrace) and the
+ * stack table of the segment: each distinct stack stored once, by id. */
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#include "ring.h"
+
+static __thread int tls_in_capture; /* nesting guard: unwinding may re-enter */
+
+static uint64_t hash_ips(void *const *ip, int n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < n; i++) {
+        h ^= (uintptr_t)ip[i];
+        h *= 1099511628211ull;
+    }
+    return h ? h : 1;
+}
+
+/* ---- module map from /proc/self/maps (no locks, no malloc) */
+
+static uint64_t parse_hex(const char **p)
+{
+    uint64_t v = 0;
+    for (;; (*p)++) {
+        char c = **p;
+        unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+                   : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) : 16;
+        if (d > 15)
+            return v;
+        v = v * 16 + d;
+    }
+}
+
+/* "start-end perms offset dev inode path": keeps executable file mappings. */
+static void parse_line(struct hakmem_seg_stacks *st, const char *line)
+{
+    const char *p = line;
+    uint64_t start = parse_hex(&p);
+    p++;
+    uint64_t end = parse_hex(&p);
+    p++;
+    if (p[2] != 'x')
+        return;
+    p += 5;
+    uint64_t off = parse_hex(&p);
+    const char *path = strchr(p, '/');
+    if (!path || st->nmodules >= HAKMEM_SEG_MODULES)
+        return;
+    struct hakmem_seg_module *m = &st->module[st->nmodules];
+    m->start = start;
+    m->end = end;
+    m->offset = off;
+    size_t n = strlen(path);
+    if (n >= sizeof m->path)
+        n = sizeof m->path - 1;
+    memcpy(m->path, path, n);
+    m->path[n] = '\0';
+    st->nmodules++;
+}
+
+void hk_stack_load_modules(struct hakmem_seg_stacks *st)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    st->nmodules = 0;
+    char buf[4096], line[512];
+    size_t len = 0;
+    ssize_t r;
+    while ((r = read(fd, buf, sizeof buf)) > 0) {
+        for (ssize_t i = 0; i < r; i++) {
+            if (buf[i] != '\n') {
+                if (len < sizeof line - 1)
+                    line[len++] = buf[i];
+                continue;
+            }
+            line[len] = '\0';
+            parse_line(st, line);
+            len = 0;
+        }
+    }
+    close(fd);
+}
+
+static bool covered(const struct hakmem_seg_stacks *st, uint64_t ip)
+{
+    for (uint32_t i = 0; i < st->nmodules; i++)
+        if (ip >= st->module[i].start && ip < st->module[i].end)
+            return true;
+    return false;
+}
+
+/* ---- interning */
+
+static uint32_t intern(struct hakmem_seg_stacks *st, void *const *ip, int n)
+{
+    uint64_t h = hash_ips(ip, n);
+    uint32_t mask = st->capacity - 1;
+    for (uint32_t k = 0; k <= mask; k++) {
+        struct hakmem_seg_stack *s = &st->stack[(h + k) & mask];
+        if (s->id == 0) {
+            s->hash = h;
+            s->depth = (uint32_t)n;
+            for (int i = 0; i < n; i++)
+                s->ip[i] = (uintptr_t)ip[i];
+            uint32_t id = ++st->count;
+            atomic_store_explicit((_Atomic uint32_t *)&s->id, id, memory_order_release);
+            if (!covered(st, s->ip[n - 1]) || !covered(st, s->ip[0]))
+                hk_stack_load_modules(st); /* a library was loaded since */
+            return id;
+        }
+        if (s->hash == h && s->depth == (uint32_t)n &&
+            memcmp(s->ip, ip, (size_t)n * sizeof s->ip[0]) == 0)
+            return s->id;
+    }
+    st->dropped++;
+    return 0;
+}
+
+/* The stack of a pool acquisition that may map a SuperSlab is unwound
+ * before the pool lock is taken (unwinding may take the loader's lock, and
+ * a thread inside dlopen may be waiting for the pool lock), then interned
+ * under the pool lock by the events that want it. */
+static __thread struct {
+    void *ip[HAKMEM_SEG_STACK_DEPTH + 2];
+    int n;
+    uint32_t id;
+} pending;
+
+void hk_stack_begin(void)
+{
+    pending.n = 0;
+    pending.id = 0;
+    if (!hk_trace.stacks || tls_in_capture)
+        return;
+    tls_in_capture = 1;
+    pending.n = unw_backtrace(pending.ip, HAKMEM_SEG_STACK_DEPTH + 2);
+    tls_in_capture = 0;
+}
+
+/* The id of the pending stack, interned on first use; 0 when none. Callers
+ * hold hk_pool_lock, which serialises writers of the table. */
+uint32_t hk_stack_id(void)
+{
+    struct hakmem_seg_stacks *st = hk_trace.stacks;
+    if (!st || pending.n <= 2)
+        return 0;
+    if (!pending.id) { /* skip the frames of hk_stack_begin and hk_pool_acquire */
+        int n = pending.n - 2 > HAKMEM_SEG_STACK_DEPTH ? HAKMEM_SEG_STACK_DEPTH : pending.n - 2;
+        pending.id = intern(st, pending.ip + 2, n);
+    }
+    return pending.id;
+}
+
+void hk_stack_end(void)
+{
+    pending.n = 0;
+    pending.id = 0;
+}

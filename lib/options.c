@@ -37,7 +37,7 @@ static const struct hk_option_def defs[HK_OPT_COUNT] = {
     [HK_OPT_TRACE_MODE] = { "HAKMEM_TRACE_MODE", HAKMEM_TRACE_LOSSLESS, 0, 1,
         "lossless: a full ring drops (and counts) new events; overwrite: keeps the newest",
         .words = mode_words },
-    [HK_OPT_TRACE_EVENTS] = { "HAKMEM_TRACE_EVENTS", 1L << 18, 1024, 1L << 26,
+    [HK_OPT_TRACE_EVENTS] = { "HAKMEM_TRACE_EVENTS", 1L << 16, 1024, 1L << 26,
         "ring capacity in events (rounded up to a power of two)" },
     [HK_OPT_TRACE_KEEP] = { "HAKMEM_TRACE_KEEP", 0, 0, 1,
         "1: keep the segment file at exit (for hakmem-trace ingest)" },

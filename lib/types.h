@@ -11,7 +11,11 @@
 
 /* Build configuration as constants: `if (hk_config_trace)` is type-checked in
  * every build and removed by the optimiser when off. */
+#ifdef HK_BENCH_NO_TRACE /* the --disable-trace twin built for make bench */
+static const bool hk_config_trace = false;
+#else
 static const bool hk_config_trace = HK_CONFIG_TRACE;
+#endif
 static const bool hk_config_debug = HK_CONFIG_DEBUG;
 
 #define HK_LIKELY(x) __builtin_expect(!!(x), 1)

@@ -29,6 +29,10 @@ const struct hakmem_seg_header *hakmem_reader_header(const struct hakmem_reader 
 size_t hakmem_reader_drain(struct hakmem_reader *r, struct hakmem_event *out, size_t max,
                            uint64_t *lost);
 
+/* Watching (any number of readers): the newest events, at most max, oldest
+ * first, without consuming them. */
+size_t hakmem_reader_peek(const struct hakmem_reader *r, struct hakmem_event *out, size_t max);
+
 /* Counts as the producer sees them: produced = written + dropped. */
 struct hakmem_ring_counts {
     uint64_t written, dropped, consumed;

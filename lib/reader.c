@@ -243,3 +243,20 @@ const struct hakmem_seg_stacks *hakmem_reader_stacks(const struct hakmem_reader 
         return NULL;
     return st;
 }
+
+/* The newest events (up to max), oldest first, without consuming them:
+ * for watchers. Slots being written or overwritten meanwhile are skipped. */
+size_t hakmem_reader_peek(const struct hakmem_reader *r, struct hakmem_event *out, size_t max)
+{
+    uint64_t head = atomic_load_explicit(A64(&r->h->head), memory_order_acquire);
+    uint64_t cap = r->mask + 1, n = 0;
+    uint64_t from = head > max ? head - max : 0;
+    if (head - from > cap)
+        from = head - cap;
+    for (uint64_t t = from; t < head; t++) {
+        struct hakmem_reader tmp = *r;
+        if (read_slot(&tmp, t, &out[n]) > 0)
+            n++;
+    }
+    return (size_t)n;
+}

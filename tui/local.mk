@@ -1,0 +1,1 @@
+# tui/local.mk — build rules of hakmem-top, included by the top Makefile.am.

@@ -23,15 +23,20 @@ static inline void *small_malloc(unsigned cls)
     return hk_heap_malloc_slow(h, cls);
 }
 
-static inline void *hk_malloc(size_t n)
+static HK_NOINLINE void *large_malloc(size_t n, size_t align, bool zero)
 {
-    if (HK_LIKELY(n <= HK_MID_MAX))
-        return small_malloc(hk_size_class(n));
     if (!hk_ensure_init()) {
         errno = ENOMEM;
         return NULL;
     }
-    return hk_large_malloc(n, 0, false);
+    return hk_large_malloc(n, align, zero);
+}
+
+static inline void *hk_malloc(size_t n)
+{
+    if (HK_LIKELY(n <= HK_MID_MAX))
+        return small_malloc(hk_size_class(n));
+    return large_malloc(n, 0, false);
 }
 
 void hk_invalid_pointer(const char *op, const void *p)
@@ -101,11 +106,7 @@ static void *aligned(size_t align, size_t n)
         size_t p2 = (size_t)1 << (64 - __builtin_clzll((unsigned long long)m - 1));
         return small_malloc(hk_size_class(p2));
     }
-    if (!hk_ensure_init()) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    return hk_large_malloc(n, align, false);
+    return large_malloc(n, align, false);
 }
 
 /* ---- the exported API */
@@ -127,13 +128,8 @@ HK_EXPORT void *calloc(size_t count, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    if (n > HK_MID_MAX) {
-        if (!hk_ensure_init()) {
-            errno = ENOMEM;
-            return NULL;
-        }
-        return hk_large_malloc(n, 0, true);
-    }
+    if (n > HK_MID_MAX)
+        return large_malloc(n, 0, true);
     void *p = small_malloc(hk_size_class(n));
     if (p)
         memset(p, 0, n);

@@ -12,7 +12,16 @@
 extern const uint8_t hk_class_of8[HK_TINY_MAX / 8 + 1];
 extern const uint32_t hk_class_size[HK_CLASSES];
 extern const uint16_t hk_class_capacity[HK_CLASSES];
-unsigned hk_mid_class(size_t n);
+
+/* Mid classes: four per doubling above 1 KiB. For n in (2^b, 2^(b+1)] the
+ * step is 2^(b-2) and the class is the step count rounded up. */
+static inline unsigned hk_mid_class(size_t n)
+{
+    unsigned b = 63u - (unsigned)__builtin_clzll((unsigned long long)(n - 1));
+    size_t step = (size_t)1 << (b - 2);
+    unsigned k = (unsigned)((n - ((size_t)1 << b) + step - 1) >> (b - 2));
+    return HK_TINY_CLASSES + (b - 10) * 4 + k - 1;
+}
 
 /* Class of a request of n <= HK_MID_MAX bytes. */
 static inline unsigned hk_size_class(size_t n)

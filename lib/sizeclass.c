@@ -1,5 +1,5 @@
-/* sizeclass.c — the size classes: size → class by a table (tiny) or by
- * arithmetic (mid), and each class's block size and blocks per slab. */
+/* sizeclass.c — the size-class tables: size → class for tiny sizes, and each
+ * class's block size and blocks per slab (mid sizes: hk_mid_class()). */
 #include "internal.h"
 
 /* Class of a size n <= 1024 is hk_class_of8[(n + 7) / 8]; malloc(0) gets class 0. */
@@ -30,13 +30,3 @@ const uint16_t hk_class_capacity[HK_CLASSES] = {
     32, 25, 21, 18, 16, 12, 10, 9, 8, 6, 5, 4,
     4, 3, 2, 2, 2, 1, 1, 1, 1,
 };
-
-/* Mid classes: four per doubling above 1 KiB. For n in (2^b, 2^(b+1)] the
- * step is 2^(b-2) and the class is the step count rounded up. */
-unsigned hk_mid_class(size_t n)
-{
-    unsigned b = 63u - (unsigned)__builtin_clzll((unsigned long long)(n - 1));
-    size_t step = (size_t)1 << (b - 2);
-    unsigned k = (unsigned)((n - ((size_t)1 << b) + step - 1) >> (b - 2));
-    return HK_TINY_CLASSES + (b - 10) * 4 + k - 1;
-}

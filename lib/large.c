@@ -210,6 +210,7 @@ static void *remap(hk_large *l, size_t new_size)
 {
     char *old = l->base;
     size_t old_size = l->map_size;
+    size_t user_off = (size_t)(l->user - (char *)l); /* HK_LARGE_HDR, or more when aligned */
     void *p = mremap(old, old_size, new_size, 0);
     if (p == MAP_FAILED) {
         bool trimmed;
@@ -227,8 +228,8 @@ static void *remap(hk_large *l, size_t new_size)
     hk_large *nl = p;
     nl->base = p;
     nl->map_size = new_size;
-    nl->user = (char *)p + HK_LARGE_HDR;
-    nl->usable = new_size - HK_LARGE_HDR;
+    nl->user = (char *)p + user_off;
+    nl->usable = new_size - user_off;
     mark(nl, true);
     cache.live_bytes += new_size - old_size;
     pthread_mutex_unlock(&hk_large_lock);
@@ -252,7 +253,7 @@ void *hk_large_realloc(void *p, size_t n)
     if (l->base != (char *)l || n <= HK_MID_MAX || n > (SIZE_MAX >> 3))
         return NULL;
     size_t want = n > l->usable ? n + n / 2 : n;
-    return remap(l, page_round(HK_LARGE_HDR + want));
+    return remap(l, page_round((size_t)(l->user - (char *)l) + want));
 }
 
 size_t hk_large_trim(void)

@@ -71,10 +71,18 @@ static void conv(struct out *o, char c, va_list *ap, int lenmod, int width, bool
     case 'd': {
         long long v = arg_signed(ap, lenmod);
         unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-        n = 0;
-        if (v < 0)
-            tmp[n++] = '-';
-        n += utoa(tmp + n, u, 10);
+        n = utoa(tmp, u, 10);
+        if (v < 0 && pad == '0' && !left) { /* the sign goes before zero padding */
+            put(o, '-');
+            put_pad(o, tmp, n, width - 1, left, pad);
+            return;
+        }
+        if (v < 0) {
+            for (size_t i = n; i > 0; i--)
+                tmp[i] = tmp[i - 1];
+            tmp[0] = '-';
+            n++;
+        }
         put_pad(o, tmp, n, width, left, pad);
         return;
     }

@@ -62,8 +62,10 @@ static void settle(hk_heap *h, hk_slab *s)
     }
 }
 
-/* Collects the blocks of every slab that other threads freed into. */
-static void drain_remote(hk_heap *h)
+/* Collects the blocks of every slab that other threads freed into; keep
+ * is collected but not settled (the caller settles it: releasing it here
+ * could unmap its SuperSlab under the caller's feet). */
+static void drain_remote(hk_heap *h, hk_slab *keep)
 {
     if (!atomic_load_explicit(&h->remote_slabs, memory_order_relaxed))
         return;
@@ -73,7 +75,8 @@ static void drain_remote(hk_heap *h)
         atomic_store(&s->notified, 0);
         if (atomic_load_explicit(&s->owner, memory_order_relaxed) == h) {
             hk_slab_collect_remote(s);
-            settle(h, s);
+            if (s != keep)
+                settle(h, s);
         }
         s = next;
     }
@@ -94,6 +97,9 @@ static hk_heap *heap_new(void)
         h->cur[c] = &hk_slab_dummy;
         h->avail[c] = h->full[c] = NULL;
     }
+    /* A recycled heap's list may hold slabs pushed after its thread's last
+     * drain; they belong to others now and are never walked. */
+    atomic_store(&h->remote_slabs, NULL);
     h->tid = hk_gettid();
     h->in_use = 1;
     return h;
@@ -146,7 +152,7 @@ HK_NOINLINE void *hk_heap_malloc_slow(hk_heap *h, unsigned cls)
         errno = ENOMEM;
         return NULL;
     }
-    drain_remote(h);
+    drain_remote(h, NULL);
     hk_slab *s = h->cur[cls];
     if (s != &hk_slab_dummy && !hk_slab_refill(s)) {
         hl_push(h, s, HK_LIST_FULL);
@@ -163,12 +169,12 @@ HK_NOINLINE void *hk_heap_malloc_slow(hk_heap *h, unsigned cls)
     return pop(s);
 }
 
-/* A local free that emptied a slab or refilled a full one. */
+/* A local free that emptied a slab or refilled a full one. The drain comes
+ * first so that s is on no remote list when settle() releases it. */
 HK_NOINLINE void hk_heap_free_slow(hk_heap *h, hk_slab *s)
 {
-    drain_remote(h);
-    if (atomic_load_explicit(&s->owner, memory_order_relaxed) == h)
-        settle(h, s);
+    drain_remote(h, s);
+    settle(h, s);
 }
 
 /* Valid block of a live slab: a slot that carries blocks, on a block
@@ -233,7 +239,7 @@ void hk_heap_exit(void *arg)
     if (!h || h == &hk_heap_empty)
         return;
     hk_tls_heap = &hk_heap_empty;
-    drain_remote(h);
+    drain_remote(h, NULL);
     for (unsigned c = 0; c < HK_CLASSES; c++) {
         if (h->cur[c] != &hk_slab_dummy)
             give_back(h->cur[c]);

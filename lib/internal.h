@@ -34,6 +34,7 @@ static inline unsigned hk_size_class(size_t n)
 /* ---- chunkmap.c: which 2 MiB chunks of the address space hakmem owns */
 extern uint8_t hk_chunkmap[HK_CHUNKS];
 void hk_chunkmap_set(uintptr_t start, size_t len, uint8_t head, uint8_t rest);
+void hk_chunkmap_clear_large(uintptr_t start, size_t len);
 static inline unsigned hk_chunk_kind(uintptr_t a)
 {
     if (HK_UNLIKELY(a >> HK_ADDR_BITS))

@@ -180,8 +180,8 @@ void hk_large_free(void *p)
         hk_invalid_pointer("free", p);
         return;
     }
-    uint64_t now = hk_now_ns();
     pthread_mutex_lock(&hk_large_lock);
+    uint64_t now = hk_now_ns(); /* under the lock: cache times never go backwards */
     cache.live--;
     cache.live_bytes -= l->map_size;
     if (l->base == (char *)l && l->map_size <= ((size_t)hk_opt[HK_OPT_LARGE_CACHE_MB] << 20)) {
@@ -224,7 +224,9 @@ static void *remap(hk_large *l, size_t new_size)
         }
     }
     pthread_mutex_lock(&hk_large_lock);
-    hk_chunkmap_set((uintptr_t)old, old_size, HK_CHUNK_NONE, HK_CHUNK_NONE);
+    /* The old range may already hold a SuperSlab another thread mapped:
+     * clear only the entries that still say large. */
+    hk_chunkmap_clear_large((uintptr_t)old, old_size);
     hk_large *nl = p;
     nl->base = p;
     nl->map_size = new_size;

@@ -146,6 +146,9 @@ static hk_slab *own(hk_slab *s, hk_heap *h, unsigned stage)
 {
     if (s->state != HK_SLAB_ABANDONED)
         hk_ss_of_slab(s)->live++;
+    /* On no live heap's remote list (a heap drains before it lets a slab
+     * go); a stale flag from a dead heap's list would mute its new owner. */
+    atomic_store(&s->notified, 0);
     s->state = HK_SLAB_OWNED;
     s->list = HK_LIST_NONE;
     atomic_store_explicit(&s->owner, h, memory_order_release);
@@ -190,6 +193,30 @@ static hk_slab *stage_free_slot(hk_superslab *ss, unsigned cls)
     return s;
 }
 
+/* Ownerless slabs whose blocks were all freed (by other threads, after
+ * their owner exited) become EMPTY: the pool, holding its lock, acts as
+ * their owner. Done before mapping, so their SuperSlabs can be reused. */
+static void reap_orphans(void)
+{
+    for (unsigned c = 0; c < HK_CLASSES; c++) {
+        hk_slab *next;
+        for (hk_slab *s = pool.orphans[c].head; s; s = next) {
+            next = s->next;
+            hk_slab_collect_remote(s);
+            if (s->used)
+                continue;
+            list_remove(&pool.orphans[c], s);
+            hk_event_slab_empty(s);
+            s->state = HK_SLAB_EMPTY;
+            registry_push(s);
+            hk_event_slab_release(s, HK_RELEASE_REGISTRY);
+            hk_superslab *ss = hk_ss_of_slab(s);
+            if (--ss->live == 0)
+                retire(ss);
+        }
+    }
+}
+
 /* Stage 3: a new SuperSlab — the LRU cache first, else the OS. */
 static hk_superslab *stage_new_superslab(unsigned cls)
 {
@@ -201,6 +228,14 @@ static hk_superslab *stage_new_superslab(unsigned cls)
     active_add(ss);
     with_free_add(ss);
     return ss;
+}
+
+static uint32_t orphans_total(void)
+{
+    uint32_t n = 0;
+    for (unsigned c = 0; c < HK_CLASSES; c++)
+        n += count_of(&pool.orphans[c]);
+    return n;
 }
 
 static hk_slab *acquire_locked(hk_heap *h, unsigned cls)
@@ -215,6 +250,13 @@ static hk_slab *acquire_locked(hk_heap *h, unsigned cls)
     if ((s = stage_free_slot(NULL, cls)))
         return own(s, h, HAKMEM_STAGE_2);
     hk_event_stage_miss(cls, HAKMEM_STAGE_2);
+    if (orphans_total()) {
+        reap_orphans();
+        if ((s = stage_registry(cls)))
+            return own(s, h, HAKMEM_STAGE_0_5);
+        if ((s = stage_free_slot(NULL, cls)))
+            return own(s, h, HAKMEM_STAGE_2);
+    }
     hk_superslab *ss = stage_new_superslab(cls);
     if (!ss) {
         hk_event_stage_miss(cls, HAKMEM_STAGE_3);

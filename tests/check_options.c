@@ -1,0 +1,276 @@
+/* check_options.c — unit tests of lib/options.c: hk_options_init on crafted
+ * environments: defaults, valid values, rejected values named on stderr, unknown names. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "internal.h"
+#include "event.h"
+
+/* The allocator's options and their documented defaults (other modules, such
+ * as the trace ring, may add more options; these tests leave those alone). */
+#define NOPTS 8
+static const struct { int opt; const char *name; long def; } known[NOPTS] = {
+    { HK_OPT_SS_LRU_DEBUG, "HAKMEM_SS_LRU_DEBUG", 0 },
+    { HK_OPT_SS_FREE_DEBUG, "HAKMEM_SS_FREE_DEBUG", 0 },
+    { HK_OPT_SS_LRU_MAX_CACHED, "HAKMEM_SS_LRU_MAX_CACHED", 256 },
+    { HK_OPT_SS_LRU_MAX_MB, "HAKMEM_SS_LRU_MAX_MB", 512 },
+    { HK_OPT_SS_LRU_TTL_SEC, "HAKMEM_SS_LRU_TTL_SEC", 60 },
+    { HK_OPT_SS_EMPTY_REUSE, "HAKMEM_SS_EMPTY_REUSE", 1 },
+    { HK_OPT_LARGE_CACHE_MB, "HAKMEM_LARGE_CACHE_MB", 64 },
+    { HK_OPT_STATS, "HAKMEM_STATS", 0 },
+};
+
+static long def_of(int opt)
+{
+    for (int k = 0; k < NOPTS; k++)
+        if (known[k].opt == opt)
+            return known[k].def;
+    ck_abort_msg("option %d: expected one of the allocator's options", opt);
+    return -1;
+}
+
+/* What hk_options_init(envp) wrote on file descriptor 2 (NUL-terminated). */
+static char err[8192];
+
+static void init_capture(char **envp)
+{
+    int fd = memfd_create("stderr", 0);
+    ck_assert_msg(fd >= 0, "memfd_create: expected a descriptor, got %d", fd);
+    fflush(stderr);
+    int saved = dup(2);
+    ck_assert_msg(saved >= 0 && dup2(fd, 2) == 2, "dup2 over fd 2: expected success");
+    hk_options_init(envp);
+    dup2(saved, 2);
+    close(saved);
+    ssize_t n = pread(fd, err, sizeof err - 1, 0);
+    close(fd);
+    err[n > 0 ? n : 0] = '\0';
+}
+
+static unsigned lines(const char *s)
+{
+    unsigned n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* Every allocator option has its default value. */
+static void assert_defaults(const char *what)
+{
+    for (int k = 0; k < NOPTS; k++)
+        ck_assert_msg(hk_opt[known[k].opt] == known[k].def, "%s: expected %s=%ld (default), got %ld",
+                      what, known[k].name, known[k].def, hk_opt[known[k].opt]);
+}
+
+START_TEST(test_defaults)
+{
+    char *envp[] = { NULL };
+    for (int k = 0; k < NOPTS; k++)
+        hk_opt[known[k].opt] = 12345;
+    init_capture(envp);
+    assert_defaults("empty environment");
+    ck_assert_msg(err[0] == '\0', "empty environment: expected nothing on stderr, got \"%s\"", err);
+    ck_assert_msg(hk_opt[HK_OPT_SS_LRU_MAX_CACHED] == 256 && hk_opt[HK_OPT_SS_LRU_MAX_MB] == 512 &&
+                      hk_opt[HK_OPT_SS_LRU_TTL_SEC] == 60 && hk_opt[HK_OPT_SS_EMPTY_REUSE] == 1,
+                  "seed defaults: expected 256, 512, 60, reuse 1, got %ld, %ld, %ld, reuse %ld",
+                  hk_opt[HK_OPT_SS_LRU_MAX_CACHED], hk_opt[HK_OPT_SS_LRU_MAX_MB],
+                  hk_opt[HK_OPT_SS_LRU_TTL_SEC], hk_opt[HK_OPT_SS_EMPTY_REUSE]);
+    for (int k = 0; k < NOPTS; k++)
+        hk_opt[known[k].opt] = -7;
+    init_capture(NULL);
+    assert_defaults("envp NULL");
+}
+END_TEST
+
+START_TEST(test_names)
+{
+    for (int k = 0; k < NOPTS; k++)
+        ck_assert_msg(strcmp(hk_option_name(known[k].opt), known[k].name) == 0,
+                      "hk_option_name(%d): expected %s, got %s", known[k].opt, known[k].name,
+                      hk_option_name(known[k].opt));
+}
+END_TEST
+
+START_TEST(test_valid_values)
+{
+    char *envp[] = {
+        "HAKMEM_SS_LRU_DEBUG=1", "HAKMEM_SS_FREE_DEBUG=1", "HAKMEM_SS_LRU_MAX_CACHED=7",
+        "HAKMEM_SS_LRU_MAX_MB=4", "HAKMEM_SS_LRU_TTL_SEC=0", "HAKMEM_SS_EMPTY_REUSE=0",
+        "HAKMEM_LARGE_CACHE_MB=1000", "HAKMEM_STATS=1", NULL,
+    };
+    static const long want[NOPTS] = { 1, 1, 7, 4, 0, 0, 1000, 1 };
+    init_capture(envp);
+    for (int k = 0; k < NOPTS; k++)
+        ck_assert_msg(hk_opt[known[k].opt] == want[k], "%s: expected %ld, got %ld", known[k].name,
+                      want[k], hk_opt[known[k].opt]);
+    ck_assert_msg(err[0] == '\0', "valid values: expected nothing on stderr, got \"%s\"", err);
+}
+END_TEST
+
+/* The bounds of a range are accepted. */
+START_TEST(test_range_limits)
+{
+    char *envp[] = { "HAKMEM_SS_LRU_MAX_CACHED=1048576", "HAKMEM_SS_LRU_MAX_MB=0", NULL };
+    init_capture(envp);
+    ck_assert_msg(hk_opt[HK_OPT_SS_LRU_MAX_CACHED] == 1048576,
+                  "MAX_CACHED=1048576 (the maximum): expected 1048576, got %ld",
+                  hk_opt[HK_OPT_SS_LRU_MAX_CACHED]);
+    ck_assert_msg(hk_opt[HK_OPT_SS_LRU_MAX_MB] == 0, "MAX_MB=0 (the minimum): expected 0, got %ld",
+                  hk_opt[HK_OPT_SS_LRU_MAX_MB]);
+    ck_assert_msg(err[0] == '\0', "values at the bounds: expected nothing on stderr, got \"%s\"", err);
+}
+END_TEST
+
+/* Each bad value keeps the default and is named in exactly one stderr line. */
+static const struct { int opt; const char *entry; } bad[] = {
+    { HK_OPT_SS_LRU_MAX_CACHED, "HAKMEM_SS_LRU_MAX_CACHED=abc" },
+    { HK_OPT_SS_LRU_MAX_CACHED, "HAKMEM_SS_LRU_MAX_CACHED=-1" },
+    { HK_OPT_SS_LRU_MAX_CACHED, "HAKMEM_SS_LRU_MAX_CACHED=99999999999999" },
+    { HK_OPT_SS_LRU_MAX_CACHED, "HAKMEM_SS_LRU_MAX_CACHED=99999999999999999999999999" },
+    { HK_OPT_SS_LRU_MAX_CACHED, "HAKMEM_SS_LRU_MAX_CACHED=1048577" },
+    { HK_OPT_SS_LRU_MAX_CACHED, "HAKMEM_SS_LRU_MAX_CACHED=" },
+    { HK_OPT_SS_LRU_MAX_CACHED, "HAKMEM_SS_LRU_MAX_CACHED=12abc" },
+    { HK_OPT_SS_LRU_MAX_CACHED, "HAKMEM_SS_LRU_MAX_CACHED= 5" },
+    { HK_OPT_SS_LRU_MAX_CACHED, "HAKMEM_SS_LRU_MAX_CACHED=0x10" },
+    { HK_OPT_SS_LRU_MAX_CACHED, "HAKMEM_SS_LRU_MAX_CACHED=+5" },
+    { HK_OPT_SS_LRU_TTL_SEC, "HAKMEM_SS_LRU_TTL_SEC=1.5" },
+    { HK_OPT_SS_EMPTY_REUSE, "HAKMEM_SS_EMPTY_REUSE=2" },
+    { HK_OPT_SS_LRU_DEBUG, "HAKMEM_SS_LRU_DEBUG=maybe" },
+    { HK_OPT_STATS, "HAKMEM_STATS=-0" },
+    { HK_OPT_LARGE_CACHE_MB, "HAKMEM_LARGE_CACHE_MB=99999999" },
+};
+
+START_TEST(test_invalid_value)
+{
+    const char *entry = bad[_i].entry;
+    int opt = bad[_i].opt;
+    char *envp[] = { (char *)entry, NULL };
+    init_capture(envp);
+    ck_assert_msg(hk_opt[opt] == def_of(opt), "%s: expected the default %ld kept, got %ld", entry,
+                  def_of(opt), hk_opt[opt]);
+    assert_defaults(entry);
+    ck_assert_msg(lines(err) == 1, "%s: expected one line on stderr, got %u: \"%s\"", entry,
+                  lines(err), err);
+    ck_assert_msg(strstr(err, hk_option_name(opt)) != NULL,
+                  "%s: expected stderr to name %s, got \"%s\"", entry, hk_option_name(opt), err);
+}
+END_TEST
+
+/* One bad entry among good ones: only it is reported, the others apply. */
+START_TEST(test_invalid_among_valid)
+{
+    char *envp[] = { "HAKMEM_SS_LRU_MAX_MB=8", "HAKMEM_SS_LRU_TTL_SEC=soon",
+                     "HAKMEM_SS_LRU_MAX_CACHED=3", NULL };
+    init_capture(envp);
+    ck_assert_msg(hk_opt[HK_OPT_SS_LRU_MAX_MB] == 8 && hk_opt[HK_OPT_SS_LRU_MAX_CACHED] == 3,
+                  "valid neighbours: expected MAX_MB=8 MAX_CACHED=3, got %ld and %ld",
+                  hk_opt[HK_OPT_SS_LRU_MAX_MB], hk_opt[HK_OPT_SS_LRU_MAX_CACHED]);
+    ck_assert_msg(hk_opt[HK_OPT_SS_LRU_TTL_SEC] == 60, "TTL_SEC=soon: expected default 60, got %ld",
+                  hk_opt[HK_OPT_SS_LRU_TTL_SEC]);
+    ck_assert_msg(lines(err) == 1 && strstr(err, "HAKMEM_SS_LRU_TTL_SEC"),
+                  "expected one stderr line naming HAKMEM_SS_LRU_TTL_SEC, got %u lines: \"%s\"",
+                  lines(err), err);
+    ck_assert_msg(!strstr(err, "MAX_MB") && !strstr(err, "MAX_CACHED"),
+                  "expected the valid options not to be named, got \"%s\"", err);
+}
+END_TEST
+
+START_TEST(test_yes_no_words)
+{
+    static const struct { const char *entry; long want; } words[] = {
+        { "HAKMEM_SS_LRU_DEBUG=yes", 1 }, { "HAKMEM_SS_LRU_DEBUG=on", 1 },
+        { "HAKMEM_SS_LRU_DEBUG=true", 1 }, { "HAKMEM_SS_EMPTY_REUSE=no", 0 },
+        { "HAKMEM_SS_EMPTY_REUSE=off", 0 }, { "HAKMEM_SS_EMPTY_REUSE=false", 0 },
+    };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        char *envp[] = { (char *)words[i].entry, NULL };
+        init_capture(envp);
+        int opt = strstr(words[i].entry, "DEBUG") ? HK_OPT_SS_LRU_DEBUG : HK_OPT_SS_EMPTY_REUSE;
+        ck_assert_msg(hk_opt[opt] == words[i].want, "%s: expected %ld, got %ld", words[i].entry,
+                      words[i].want, hk_opt[opt]);
+        ck_assert_msg(err[0] == '\0', "%s: expected nothing on stderr, got \"%s\"", words[i].entry,
+                      err);
+    }
+}
+END_TEST
+
+START_TEST(test_unknown_option_warns)
+{
+    char *envp[] = { "HAKMEM_FOO=1", NULL };
+    init_capture(envp);
+    ck_assert_msg(lines(err) == 1 && strstr(err, "HAKMEM_FOO"),
+                  "HAKMEM_FOO=1: expected one stderr line naming HAKMEM_FOO, got %u: \"%s\"",
+                  lines(err), err);
+    assert_defaults("HAKMEM_FOO=1");
+}
+END_TEST
+
+/* Names match whole: a known name with a suffix or a prefix of one is unknown. */
+START_TEST(test_name_matches_exactly)
+{
+    char *envp[] = { "HAKMEM_SS_LRU_MAX_CACHEDX=5", "HAKMEM_SS_LRU_MAX=5", NULL };
+    init_capture(envp);
+    assert_defaults("near-miss names");
+    ck_assert_msg(lines(err) == 2 && strstr(err, "HAKMEM_SS_LRU_MAX_CACHEDX") &&
+                      strstr(err, "HAKMEM_SS_LRU_MAX "),
+                  "near-miss names: expected two unknown-option lines naming them, got %u: \"%s\"",
+                  lines(err), err);
+}
+END_TEST
+
+/* Variables that are not HAKMEM_* are none of the allocator's business. */
+START_TEST(test_foreign_variables_ignored)
+{
+    char *envp[] = { "PATH=/usr/bin", "HOME=/root", "XHAKMEM_SS_LRU_MAX_CACHED=5",
+                     "HAKMEMSS_LRU_MAX_CACHED=5", "hakmem_ss_lru_max_cached=5", "=", "", NULL };
+    init_capture(envp);
+    assert_defaults("foreign variables");
+    ck_assert_msg(err[0] == '\0', "foreign variables: expected nothing on stderr, got \"%s\"", err);
+}
+END_TEST
+
+/* Reading again starts from the defaults: an earlier value does not stick. */
+START_TEST(test_reinit_resets)
+{
+    char *one[] = { "HAKMEM_SS_LRU_MAX_CACHED=9", NULL };
+    char *none[] = { NULL };
+    init_capture(one);
+    ck_assert_msg(hk_opt[HK_OPT_SS_LRU_MAX_CACHED] == 9, "first read: expected 9, got %ld",
+                  hk_opt[HK_OPT_SS_LRU_MAX_CACHED]);
+    init_capture(none);
+    ck_assert_msg(hk_opt[HK_OPT_SS_LRU_MAX_CACHED] == 256, "second read: expected 256, got %ld",
+                  hk_opt[HK_OPT_SS_LRU_MAX_CACHED]);
+}
+END_TEST
+
+static Suite *options_suite(void)
+{
+    Suite *s = suite_create("options");
+    TCase *tc = tcase_create("hk_options_init");
+    tcase_add_test(tc, test_defaults);
+    tcase_add_test(tc, test_names);
+    tcase_add_test(tc, test_valid_values);
+    tcase_add_test(tc, test_range_limits);
+    tcase_add_loop_test(tc, test_invalid_value, 0, (int)(sizeof bad / sizeof bad[0]));
+    tcase_add_test(tc, test_invalid_among_valid);
+    tcase_add_test(tc, test_yes_no_words);
+    tcase_add_test(tc, test_unknown_option_warns);
+    tcase_add_test(tc, test_name_matches_exactly);
+    tcase_add_test(tc, test_foreign_variables_ignored);
+    tcase_add_test(tc, test_reinit_resets);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(options_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -4,7 +4,7 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
-#include "internal.h"
+#include "heapcheck.h"
 
 #define HK_ALIGN_MIN 16
 
@@ -18,6 +18,8 @@ static inline void *small_malloc(unsigned cls)
     if (HK_LIKELY(b != NULL)) {
         s->free = b->next;
         s->used++;
+        if (HK_UNLIKELY(h->check))
+            hk_check_malloc(s, b);
         return b;
     }
     return hk_heap_malloc_slow(h, cls);
@@ -39,11 +41,6 @@ static inline void *hk_malloc(size_t n)
     return large_malloc(n, 0, false);
 }
 
-void hk_invalid_pointer(const char *op, const void *p)
-{
-    hk_log("hakmem: %s(%p): not a block hakmem allocated (or already freed); ignored\n", op, p);
-}
-
 static HK_NOINLINE void free_other(void *p, unsigned kind)
 {
     if (!p)
@@ -51,7 +48,7 @@ static HK_NOINLINE void free_other(void *p, unsigned kind)
     if (kind == HK_CHUNK_LARGE_HEAD || kind == HK_CHUNK_LARGE)
         hk_large_free(p);
     else
-        hk_invalid_pointer("free", p);
+        hk_report(HK_ERR_INVALID_FREE, "free", p, NULL, 0, 0);
 }
 
 static inline void hk_free(void *p)
@@ -65,6 +62,8 @@ static inline void hk_free(void *p)
     hk_slab *s = &hk_ss_of(p)->slabs[(a >> HK_SLAB_SHIFT) & (HK_SLABS_PER_SS - 1)];
     hk_heap *h = hk_tls_heap;
     if (HK_LIKELY(atomic_load_explicit(&s->owner, memory_order_relaxed) == h)) {
+        if (HK_UNLIKELY(!hk_check_local_free(h->check, s, p)))
+            return;
         hk_block *b = p, *old = s->free;
         b->next = old;
         s->free = b;
@@ -144,9 +143,18 @@ HK_EXPORT void *realloc(void *p, size_t n)
         hk_free(p);
         return NULL;
     }
+    uintptr_t a = (uintptr_t)p;
+    if (hk_chunk_kind(a) == HK_CHUNK_SS &&
+        !hk_check_realloc(&hk_ss_of(p)->slabs[(a >> HK_SLAB_SHIFT) & (HK_SLABS_PER_SS - 1)], p)) {
+        errno = EINVAL;
+        return NULL;
+    }
     size_t old = usable_size(p);
     if (!old) {
-        hk_invalid_pointer("realloc", p);
+        if (hk_chunk_kind(a) == HK_CHUNK_LARGE_HEAD || hk_chunk_kind(a) == HK_CHUNK_LARGE)
+            hk_large_report_bad("realloc", p);
+        else
+            hk_report(HK_ERR_INVALID_FREE, "realloc", p, NULL, 0, 0);
         errno = EINVAL;
         return NULL;
     }

@@ -15,6 +15,7 @@ static const char *const names[HAKMEM_EV_COUNT] = {
     [HAKMEM_EV_SLAB_ACQUIRE] = "slab_acquire", [HAKMEM_EV_STAGE_MISS] = "stage_miss",
     [HAKMEM_EV_SLAB_EMPTY] = "slab_empty", [HAKMEM_EV_SLAB_RELEASE] = "slab_release",
     [HAKMEM_EV_THREAD_START] = "thread_start", [HAKMEM_EV_THREAD_EXIT] = "thread_exit",
+    [HAKMEM_EV_HEAP_ERROR] = "heap_error",
 };
 
 const char *hk_event_name(unsigned t)

@@ -45,6 +45,7 @@ struct hakmem_stats {
     uint64_t stage_hit[HAKMEM_STAGES];
     uint64_t stage_miss[HAKMEM_STAGES];
     uint64_t threads_started, threads_exited;
+    uint64_t heap_errors;                 /* double/invalid frees reported */
     uint32_t nclasses;
     struct hakmem_class_stats cls[HAKMEM_MAX_CLASSES];
 };

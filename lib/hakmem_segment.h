@@ -19,7 +19,7 @@ enum hakmem_event_type {
     HAKMEM_EV_SS_MAP = 1, HAKMEM_EV_SS_UNMAP, HAKMEM_EV_LARGE_MAP, HAKMEM_EV_LARGE_UNMAP,
     HAKMEM_EV_LRU_PUSH, HAKMEM_EV_LRU_POP_HIT, HAKMEM_EV_LRU_POP_MISS, HAKMEM_EV_LRU_EVICT,
     HAKMEM_EV_SLAB_ACQUIRE, HAKMEM_EV_STAGE_MISS, HAKMEM_EV_SLAB_EMPTY, HAKMEM_EV_SLAB_RELEASE,
-    HAKMEM_EV_THREAD_START, HAKMEM_EV_THREAD_EXIT, HAKMEM_EV_COUNT
+    HAKMEM_EV_THREAD_START, HAKMEM_EV_THREAD_EXIT, HAKMEM_EV_HEAP_ERROR, HAKMEM_EV_COUNT
 };
 
 /* One event: 64 bytes. `seq` is written last (release): a reader that sees
@@ -50,6 +50,7 @@ struct hakmem_seg_counters {
     uint64_t stage_hit[5], stage_miss[5];
     uint64_t threads_started, threads_exited;
     uint64_t class_empty[HAKMEM_SEG_CLASSES];
+    uint64_t heap_errors;
 };
 
 /* Occupancy: every SuperSlab (active or cached in the LRU) and each of its

@@ -1,6 +1,7 @@
 /* heap.c — thread heaps: the hot slot and own slabs of each class (stage 0),
  * the malloc/free slow paths, remote frees, and returning slabs at exit. */
 #include <errno.h>
+#include "heapcheck.h"
 #include "event.h"
 
 /* Invariants: a slab on a heap list is OWNED by that heap and is not its
@@ -102,6 +103,7 @@ static hk_heap *heap_new(void)
     atomic_store(&h->remote_slabs, NULL);
     h->tid = hk_gettid();
     h->in_use = 1;
+    h->check = hk_check_level;
     return h;
 }
 
@@ -119,11 +121,13 @@ static hk_heap *heap_for_thread(void)
     return h;
 }
 
-static hk_block *pop(hk_slab *s)
+static hk_block *pop(hk_heap *h, hk_slab *s)
 {
     hk_block *b = s->free;
     s->free = b->next;
     s->used++;
+    if (h->check)
+        hk_check_malloc(s, b);
     return b;
 }
 
@@ -166,7 +170,7 @@ HK_NOINLINE void *hk_heap_malloc_slow(hk_heap *h, unsigned cls)
         }
         h->cur[cls] = s;
     }
-    return pop(s);
+    return pop(h, s);
 }
 
 /* A local free that emptied a slab or refilled a full one. The drain comes
@@ -177,24 +181,12 @@ HK_NOINLINE void hk_heap_free_slow(hk_heap *h, hk_slab *s)
     settle(h, s);
 }
 
-/* Valid block of a live slab: a slot that carries blocks, on a block
- * boundary, inside what was carved. */
-static bool block_valid(hk_slab *s, const void *p)
-{
-    if (s->idx < HK_FIRST_SLAB || s->state == HK_SLAB_FREE || s->state == HK_SLAB_EMPTY)
-        return false;
-    size_t off = (size_t)((const char *)p - hk_slab_base(s));
-    return off % hk_class_size[s->cls] == 0 && off / hk_class_size[s->cls] < s->carved;
-}
-
 /* A free from a thread that does not own the slab: one CAS onto the slab's
  * remote list, and the owner is told once until it drains. */
 HK_NOINLINE void hk_free_remote(hk_slab *s, void *p)
 {
-    if (!block_valid(s, p)) {
-        hk_invalid_pointer("free", p);
+    if (!hk_check_remote_free(s, p))
         return;
-    }
     hk_block *b = p;
     hk_block *head = atomic_load_explicit(&s->remote, memory_order_relaxed);
     do

@@ -2,6 +2,7 @@
  * the constructor, never recursing), fork handlers and the exit summary. */
 #include <sched.h>
 #include <sys/auxv.h>
+#include "heapcheck.h"
 #include "ring.h"
 
 extern char **environ;
@@ -42,6 +43,7 @@ bool hk_init_slow(void)
         if (ps)
             hk_page_size = ps;
         hk_options_init(environ);
+        hk_check_init();
         hk_lru_init_log();
         hk_segment_init();
         hk_heap_global_init();

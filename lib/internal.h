@@ -72,6 +72,8 @@ enum hk_opt {
     HK_OPT_TRACE_EVENTS,
     HK_OPT_TRACE_KEEP,
     HK_OPT_TRACE_STACKS,
+    HK_OPT_CHECK,
+    HK_OPT_ON_ERROR,
     HK_OPT_COUNT
 };
 extern char hk_opt_path[256]; /* HAKMEM_TRACE=/PATH, else empty */
@@ -151,6 +153,7 @@ void *hk_large_realloc(void *p, size_t n);
 size_t hk_large_usable(const void *p);
 bool hk_large_owns(const void *p);
 size_t hk_large_trim(void);
+void hk_large_report_bad(const char *op, const void *p);
 void hk_large_stats(struct hakmem_stats *st);
 extern pthread_mutex_t hk_large_lock;
 
@@ -163,8 +166,7 @@ static inline bool hk_ensure_init(void)
 }
 void hk_thread_register(hk_heap *h);
 
-/* ---- alloc.c: the exported malloc family */
-void hk_invalid_pointer(const char *op, const void *p);
+/* ---- check.c: see check.h */
 
 #if HK_CONFIG_DEBUG
 #define HK_ASSERT(c) ((c) ? (void)0 : hk_assert_fail(#c, __FILE__, __LINE__))

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include "heapcheck.h"
 #include "event.h"
 
 #define HK_LARGE_MAGIC 0x6b616d4772614c68ull
@@ -173,11 +174,27 @@ void *hk_large_malloc(size_t n, size_t align, bool zero)
     return l->user;
 }
 
+/* A pointer that is no live large block: a second free of a cached one,
+ * an interior pointer, or none of hakmem's. */
+void hk_large_report_bad(const char *op, const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    hk_large *l = (hk_large *)((a - 1) & ~(uintptr_t)HK_SS_MASK);
+    bool head = a > HK_LARGE_HDR && hk_chunk_kind(a - 1) == HK_CHUNK_LARGE_HEAD &&
+                l->magic == HK_LARGE_MAGIC;
+    if (head && !l->user && (char *)p == (char *)l + HK_LARGE_HDR)
+        hk_report(HK_ERR_DOUBLE_FREE, op, p, NULL, 0, l->map_size - HK_LARGE_HDR);
+    else if (head && l->user && (char *)p > l->user && (char *)p < l->user + l->usable)
+        hk_report(HK_ERR_INVALID_FREE, op, p, NULL, (size_t)((char *)p - l->user), l->usable);
+    else
+        hk_report(HK_ERR_INVALID_FREE, op, p, NULL, 0, 0);
+}
+
 void hk_large_free(void *p)
 {
     hk_large *l = header_of(p);
     if (!l) {
-        hk_invalid_pointer("free", p);
+        hk_large_report_bad("free", p);
         return;
     }
     pthread_mutex_lock(&hk_large_lock);
@@ -247,7 +264,7 @@ void *hk_large_realloc(void *p, size_t n)
 {
     hk_large *l = header_of(p);
     if (!l) {
-        hk_invalid_pointer("realloc", p);
+        hk_large_report_bad("realloc", p);
         return NULL;
     }
     if (n <= l->usable && n >= l->usable / 2)

@@ -11,6 +11,7 @@ struct hk_option_def {
     const char *help;
     const char *const *words; /* when set: the value is one of these words, its index */
     bool path;                /* 0, 1 or an absolute path (kept in hk_opt_path) */
+    bool on_error;            /* abort → 0, report → 1, exit:N → 2 + N */
 };
 
 static const char *const mode_words[] = { "lossless", "overwrite", NULL };
@@ -41,6 +42,10 @@ static const struct hk_option_def defs[HK_OPT_COUNT] = {
         "ring capacity in events (rounded up to a power of two)" },
     [HK_OPT_TRACE_KEEP] = { "HAKMEM_TRACE_KEEP", 0, 0, 1,
         "1: keep the segment file at exit (for hakmem-trace ingest)" },
+    [HK_OPT_CHECK] = { "HAKMEM_CHECK", 1, 0, 1,
+        "heap-error checks: 0 none, 1 double and invalid frees" },
+    [HK_OPT_ON_ERROR] = { "HAKMEM_ON_ERROR", 0, 0, 255 + 2,
+        "after a heap error: abort (report, then SIGABRT), report (and go on), exit:N", .on_error = true },
     [HK_OPT_TRACE_STACKS] = { "HAKMEM_TRACE_STACKS", 0, 0, 1,
         "1: record the stack (libunwind) behind ss_map, lru_pop_miss and stage-3 slab_acquire" },
 };
@@ -93,9 +98,29 @@ static bool parse_path(const char *s, long *out)
     return true;
 }
 
+static bool parse_on_error(const char *s, long *out)
+{
+    long n;
+    if (strcmp(s, "abort") == 0)
+        return *out = 0, true;
+    if (strcmp(s, "report") == 0)
+        return *out = 1, true;
+    if (strncmp(s, "exit:", 5) == 0 && parse_long(s + 5, &n) && n <= 255)
+        return *out = 2 + n, true;
+    return false;
+}
+
 static void set_option(const struct hk_option_def *d, long *slot, const char *val)
 {
     long v;
+    if (d->on_error) {
+        if (parse_on_error(val, &v))
+            *slot = v;
+        else
+            hk_log("hakmem: %s=%s is not valid (expected abort, report or exit:N); using abort\n",
+                   d->name, val);
+        return;
+    }
     if (d->words && parse_word(d->words, val, &v)) {
         *slot = v;
         return;

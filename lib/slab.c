@@ -1,6 +1,6 @@
 /* slab.c — one 64 KiB slab: formatting it for a class, carving blocks out of
  * it lazily, and collecting the blocks other threads freed into it. */
-#include "internal.h"
+#include "heapcheck.h"
 
 /* Blocks carved per refill: enough to amortise the slow path, few enough
  * that untouched pages of a slab stay untouched (honest RSS). */
@@ -16,26 +16,31 @@ void hk_slab_format(hk_slab *s, unsigned cls)
     s->free = NULL;
     s->list = HK_LIST_NONE;
     atomic_store_explicit(&s->remote, NULL, memory_order_relaxed);
+    hk_check_format(s);
 }
 
-/* Takes the whole remote list into the free list; returns how many blocks. */
+/* Takes the whole remote list into the free list; returns how many blocks.
+ * Under HAKMEM_CHECK, a block freed twice by other threads is reported and
+ * dropped; more blocks than the slab holds means a cycle (the same block
+ * pushed twice in a row): the walk stops there. */
 uint32_t hk_slab_collect_remote(hk_slab *s)
 {
     if (!atomic_load_explicit(&s->remote, memory_order_relaxed))
         return 0;
-    hk_block *r = atomic_exchange_explicit(&s->remote, NULL, memory_order_acquire);
+    hk_block *b = atomic_exchange_explicit(&s->remote, NULL, memory_order_acquire);
     uint32_t n = 0;
-    hk_block *last = NULL;
-    for (hk_block *b = r; b; b = b->next) {
-        last = b;
-        n++;
+    while (b && n < s->used) {
+        hk_block *next = b->next;
+        if (!hk_check_level || hk_check_collect(s, b)) {
+            b->next = s->free;
+            s->free = b;
+            n++;
+        }
+        b = next;
     }
-    if (last) {
-        last->next = s->free;
-        s->free = r;
-        HK_ASSERT(s->used >= n);
-        s->used -= n;
-    }
+    if (b && hk_check_level)
+        hk_report(HK_ERR_DOUBLE_FREE, "free", b, s, 0, 0);
+    s->used -= n;
     return n;
 }
 

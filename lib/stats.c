@@ -52,6 +52,7 @@ HK_EXPORT int hakmem_stats_get(struct hakmem_stats *st)
     }
     st->threads_started = LOAD(threads_started);
     st->threads_exited = LOAD(threads_exited);
+    st->heap_errors = LOAD(heap_errors);
     st->nclasses = HK_CLASSES;
     for (unsigned c = 0; c < HK_CLASSES; c++) {
         st->cls[c].block_size = hk_class_size[c];

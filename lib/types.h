@@ -102,6 +102,7 @@ typedef struct hk_superslab {
 
 /* A thread heap. cur[] is the hot slot (stage 0) of each class. */
 typedef struct hk_heap {
+    int check;                    /* HAKMEM_CHECK level; 0 in the empty heap */
     hk_slab *cur[HK_CLASSES];
     hk_slab *avail[HK_CLASSES];   /* other slabs with free blocks */
     hk_slab *full[HK_CLASSES];    /* slabs with none (until frees come) */

@@ -1,0 +1,174 @@
+/* heapcheck.c — heap-error detection (HAKMEM_CHECK): a bitmap of handed-out
+ * blocks per slab, pointer classification, and the Scudo-like report. */
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#include "heapcheck.h"
+#include "ring.h"
+
+int hk_check_level = 1;
+
+/* ceil(2^32 / size): (off * magic) >> 32 == off / size for off < 65536. */
+uint32_t hk_class_magic[HK_CLASSES];
+
+void hk_check_init(void)
+{
+    hk_check_level = (int)hk_opt[HK_OPT_CHECK];
+    for (unsigned c = 0; c < HK_CLASSES; c++)
+        hk_class_magic[c] = (uint32_t)(((1ull << 32) + hk_class_size[c] - 1) / hk_class_size[c]);
+}
+
+void hk_check_format(hk_slab *s)
+{
+    if (hk_check_level)
+        memset(hk_bitmap(s), 0, ((size_t)s->capacity + 63) / 64 * 8);
+}
+
+/* ---- the report */
+
+static const char *const kind_names[] = {
+    [HK_ERR_DOUBLE_FREE] = "double free",
+    [HK_ERR_INVALID_FREE] = "invalid free",
+    [HK_ERR_CORRUPT] = "corrupted free list",
+};
+
+/* The current stack from the first frame outside hakmem, symbolised with
+ * dladdr (exported symbols; module+offset otherwise). */
+static void print_stack(void)
+{
+    void *ip[40];
+    int n = unw_backtrace(ip, 40), depth = 0;
+    Dl_info self, di;
+    bool have_self = dladdr((void *)hk_heap_error, &self) != 0;
+    int i = 0;
+    while (i < n - 1 && have_self && dladdr(ip[i], &di) && di.dli_fbase == self.dli_fbase)
+        i++;
+    for (; i < n && depth < 24; i++, depth++) {
+        if (dladdr(ip[i], &di) && di.dli_sname)
+            hk_log("    #%d %p in %s+0x%zx (%s)\n", depth, ip[i], di.dli_sname,
+                   (size_t)((char *)ip[i] - (char *)di.dli_saddr), di.dli_fname);
+        else if (dladdr(ip[i], &di))
+            hk_log("    #%d %p (%s+0x%zx)\n", depth, ip[i], di.dli_fname,
+                   (size_t)((char *)ip[i] - (char *)di.dli_fbase));
+        else
+            hk_log("    #%d %p\n", depth, ip[i]);
+    }
+}
+
+/* Where a pointer hakmem does not own points: a stack, a module, or elsewhere. */
+static void describe_foreign(const void *p, char *buf, size_t cap)
+{
+    char here;
+    Dl_info di;
+    uintptr_t a = (uintptr_t)p, sp = (uintptr_t)&here;
+    if (a - sp < (8u << 20) || sp - a < (64u << 10))
+        hk_fmt(buf, cap, "not allocated by hakmem: on the stack");
+    else if (dladdr(p, &di) && di.dli_fname)
+        hk_fmt(buf, cap, "not allocated by hakmem: in the static data of %s", di.dli_fname);
+    else
+        hk_fmt(buf, cap, "not allocated by hakmem");
+}
+
+static void describe(const struct hk_heap_error *e, char *buf, size_t cap)
+{
+    if (e->slab) {
+        hk_superslab *ss = hk_ss_of_slab(e->slab);
+        size_t size = hk_class_size[e->slab->cls];
+        if (e->offset)
+            hk_fmt(buf, cap, "interior pointer %zu bytes into a %zu-byte block at %p, class %u, SuperSlab %u slab %u",
+                   e->offset, size, (void *)((const char *)e->ptr - e->offset), e->slab->cls, ss->id,
+                   e->slab->idx);
+        else
+            hk_fmt(buf, cap, "%zu-byte block, class %u, SuperSlab %u slab %u", size, e->slab->cls, ss->id,
+                   e->slab->idx);
+    } else if (e->large_size && e->offset) {
+        hk_fmt(buf, cap, "interior pointer %zu bytes into a %zu-byte large block at %p", e->offset,
+               e->large_size, (void *)((const char *)e->ptr - e->offset));
+    } else if (e->large_size) {
+        hk_fmt(buf, cap, "%zu-byte large block", e->large_size);
+    } else {
+        describe_foreign(e->ptr, buf, cap);
+    }
+}
+
+static void on_error_policy(void)
+{
+    long how = hk_opt[HK_OPT_ON_ERROR];
+    if (how == HK_ON_ERROR_REPORT)
+        return;
+    if (how >= HK_ON_ERROR_EXIT)
+        _exit((int)(how - HK_ON_ERROR_EXIT));
+    abort();
+}
+
+/* Reports a heap error on stderr (one greppable first line, then the
+ * stack), records a heap_error event, then applies HAKMEM_ON_ERROR. */
+HK_NOINLINE void hk_heap_error(const struct hk_heap_error *e)
+{
+    char what[256];
+    describe(e, what, sizeof what);
+    hk_log("hakmem: ERROR: %s of %p (%s) in %s()\n", kind_names[e->kind], e->ptr, what, e->op);
+    print_stack();
+    HK_STAT_INC(heap_errors);
+    hk_superslab *ss = e->slab ? hk_ss_of_slab(e->slab) : NULL;
+    HK_TRACE(.type = HAKMEM_EV_HEAP_ERROR, .cls = e->slab ? e->slab->cls : 255, .stage = 255,
+             .ss_id = ss ? ss->id : 0, .ss_addr = (uintptr_t)ss, .slab = e->slab ? e->slab->idx : 0,
+             .arg0 = (uintptr_t)e->ptr, .arg1 = e->kind);
+    on_error_policy();
+}
+
+void hk_report(enum hk_error_kind kind, const char *op, const void *p, hk_slab *s, size_t offset,
+               size_t large_size)
+{
+    struct hk_heap_error e = { kind, op, p, s, offset, large_size };
+    hk_heap_error(&e);
+}
+
+/* ---- checks off the fast path */
+
+/* realloc(p): p must be a handed-out block (reported as realloc's error). */
+bool hk_check_realloc(hk_slab *s, const void *p)
+{
+    uintptr_t off = (uintptr_t)p & (HK_SLAB_SIZE - 1);
+    if (s->idx < HK_FIRST_SLAB || s->state == HK_SLAB_FREE) {
+        hk_report(HK_ERR_INVALID_FREE, "realloc", p, NULL, 0, 0);
+        return false;
+    }
+    uint32_t i = hk_block_index(s->cls, off);
+    size_t inside = off - (size_t)i * hk_class_size[s->cls];
+    if (inside || i >= s->carved) {
+        hk_report(HK_ERR_INVALID_FREE, "realloc", p, s, inside, 0);
+        return false;
+    }
+    if (s->state == HK_SLAB_EMPTY || (hk_check_level && !(hk_bitmap(s)[i >> 6] & (1ull << (i & 63))))) {
+        hk_report(HK_ERR_DOUBLE_FREE, "realloc", p, s, 0, 0);
+        return false;
+    }
+    return true;
+}
+
+/* A free whose slab the caller's thread does not own: validate against
+ * the slab's geometry and (racily) its bitmap before the remote push. */
+bool hk_check_remote_free(hk_slab *s, const void *p)
+{
+    uintptr_t off = (uintptr_t)p & (HK_SLAB_SIZE - 1);
+    if (s->idx < HK_FIRST_SLAB || s->state == HK_SLAB_FREE) {
+        hk_report(HK_ERR_INVALID_FREE, "free", p, NULL, 0, 0);
+        return false;
+    }
+    uint32_t idx = hk_block_index(s->cls, off);
+    size_t size = hk_class_size[s->cls];
+    if (idx * size != off || idx >= s->carved) {
+        hk_report(HK_ERR_INVALID_FREE, "free", p, s, off - idx * size, 0);
+        return false;
+    }
+    if (s->state == HK_SLAB_EMPTY ||
+        (hk_check_level && !(hk_bitmap(s)[idx >> 6] & (1ull << (idx & 63))))) {
+        hk_report(HK_ERR_DOUBLE_FREE, "free", p, s, 0, 0);
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,104 @@
+/* heapcheck.h — heap-error detection: the per-slab bitmap of handed-out blocks
+ * (in slab 0, after the SuperSlab header) and the checks of the fast path. */
+#ifndef HK_HEAPCHECK_H
+#define HK_HEAPCHECK_H
+
+#include "internal.h"
+
+#define HK_BITMAP_OFF 4096   /* in slab 0, after the SuperSlab header */
+#define HK_BITMAP_BYTES 1024 /* 8192 bits: the most blocks a slab holds */
+_Static_assert(sizeof(hk_superslab) <= HK_BITMAP_OFF, "header fits before the bitmaps");
+_Static_assert(HK_BITMAP_OFF + HK_SLABS_PER_SS * HK_BITMAP_BYTES <= HK_SLAB_SIZE, "bitmaps fit in slab 0");
+
+enum hk_error_kind { HK_ERR_DOUBLE_FREE = 0, HK_ERR_INVALID_FREE = 1, HK_ERR_CORRUPT = 2 };
+enum { HK_ON_ERROR_ABORT = 0, HK_ON_ERROR_REPORT = 1, HK_ON_ERROR_EXIT = 2 /* + status */ };
+
+struct hk_heap_error {
+    enum hk_error_kind kind;
+    const char *op;
+    const void *ptr;
+    hk_slab *slab;      /* the slab it points into, or NULL */
+    size_t offset;      /* bytes into its block, for an interior pointer */
+    size_t large_size;  /* for a large block */
+};
+
+extern int hk_check_level;
+extern uint32_t hk_class_magic[HK_CLASSES];
+
+void hk_check_init(void);
+void hk_check_format(hk_slab *s);
+void hk_heap_error(const struct hk_heap_error *e);
+void hk_report(enum hk_error_kind kind, const char *op, const void *p, hk_slab *s, size_t offset,
+               size_t large_size);
+bool hk_check_remote_free(hk_slab *s, const void *p);
+bool hk_check_realloc(hk_slab *s, const void *p);
+
+static inline uint64_t *hk_bitmap(const hk_slab *s)
+{
+    return (uint64_t *)((char *)hk_ss_of(s) + HK_BITMAP_OFF + (size_t)s->idx * HK_BITMAP_BYTES);
+}
+
+/* The bitmap word and bit of the block at p (slab from p's address). */
+static inline uint64_t *hk_bitmap_word(const void *p, uint32_t i)
+{
+    uintptr_t a = (uintptr_t)p;
+    return (uint64_t *)((a & ~(uintptr_t)HK_SS_MASK) + HK_BITMAP_OFF +
+                        ((a >> HK_SLAB_SHIFT) & (HK_SLABS_PER_SS - 1)) * HK_BITMAP_BYTES) + (i >> 6);
+}
+
+/* Index of the block at byte offset off (< 64 KiB) of a slab of class cls. */
+static inline uint32_t hk_block_index(unsigned cls, uintptr_t off)
+{
+    return (uint32_t)(((uint64_t)off * hk_class_magic[cls]) >> 32);
+}
+
+/* malloc handed out block b of s: mark it; a marked block means the free
+ * list was corrupted (a write after free). */
+static inline void hk_check_malloc(hk_slab *s, void *b)
+{
+    uint32_t i = hk_block_index(s->cls, (uintptr_t)b & (HK_SLAB_SIZE - 1));
+    uint64_t *w = hk_bitmap_word(b, i), bit = 1ull << (i & 63);
+    if (HK_UNLIKELY(*w & bit))
+        hk_report(HK_ERR_CORRUPT, "malloc", b, s, 0, 0);
+    *w |= bit;
+}
+
+/* The owner frees p into s: true when p is a block of s (at level >= 1,
+ * a handed-out one: its mark is cleared); false after reporting an
+ * interior pointer (at every level: it would corrupt the free list) or,
+ * at level >= 1, a double free. */
+static inline bool hk_check_local_free(int level, hk_slab *s, const void *p)
+{
+    uintptr_t off = (uintptr_t)p & (HK_SLAB_SIZE - 1);
+    uint32_t i = hk_block_index(s->cls, off);
+    size_t inside = off - (size_t)i * hk_class_size[s->cls];
+    if (HK_UNLIKELY(inside)) {
+        hk_report(HK_ERR_INVALID_FREE, "free", p, s, inside, 0);
+        return false;
+    }
+    if (!level)
+        return true;
+    uint64_t *w = hk_bitmap_word(p, i), bit = 1ull << (i & 63);
+    if (HK_LIKELY(*w & bit)) {
+        *w &= ~bit;
+        return true;
+    }
+    hk_report(HK_ERR_DOUBLE_FREE, "free", p, s, 0, 0);
+    return false;
+}
+
+/* The owner takes a remotely freed block back: clears its mark; false
+ * (reported) when it was not marked — a double free by other threads. */
+static inline bool hk_check_collect(hk_slab *s, const void *p)
+{
+    uint32_t i = hk_block_index(s->cls, (uintptr_t)p & (HK_SLAB_SIZE - 1));
+    uint64_t *w = &hk_bitmap(s)[i >> 6], bit = 1ull << (i & 63);
+    if (HK_LIKELY(*w & bit)) {
+        *w &= ~bit;
+        return true;
+    }
+    hk_report(HK_ERR_DOUBLE_FREE, "free", p, s, 0, 0);
+    return false;
+}
+
+#endif

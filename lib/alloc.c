@@ -98,6 +98,8 @@ static bool pow2(size_t x)
  * of two; beyond that the large tier aligns the mapping. */
 static void *aligned(size_t align, size_t n)
 {
+    if (HK_UNLIKELY(hk_debug))
+        return hk_rz_malloc(n, align, false);
     if (align <= HK_ALIGN_MIN)
         return hk_malloc(n < align ? align : n);
     size_t m = n < align ? align : n;
@@ -108,15 +110,55 @@ static void *aligned(size_t align, size_t n)
     return large_malloc(n, align, false);
 }
 
-/* ---- the exported API */
+/* ---- the allocator without level-2 wrapping, for redzone.c */
+
+void *hk_plain_malloc(size_t n)
+{
+    return hk_malloc(n);
+}
+
+void hk_plain_free(void *p)
+{
+    hk_free(p);
+}
+
+size_t hk_plain_usable(const void *p)
+{
+    return usable_size(p);
+}
+
+/* p is the start of a live block (not a level-2 user pointer). */
+bool hk_plain_is_block(const void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    unsigned kind = hk_chunk_kind(a);
+    if (kind == HK_CHUNK_LARGE_HEAD || kind == HK_CHUNK_LARGE)
+        return hk_large_owns(p);
+    if (kind != HK_CHUNK_SS)
+        return false;
+    hk_slab *s = &hk_ss_of(p)->slabs[(a >> HK_SLAB_SHIFT) & (HK_SLABS_PER_SS - 1)];
+    if (s->idx < HK_FIRST_SLAB || s->state == HK_SLAB_FREE || s->state == HK_SLAB_EMPTY)
+        return false;
+    uintptr_t off = a & (HK_SLAB_SIZE - 1);
+    uint32_t i = hk_block_index(s->cls, off);
+    return (size_t)i * hk_class_size[s->cls] == off && (hk_bitmap(s)[i >> 6] >> (i & 63) & 1);
+}
+
+/* ---- the exported API (HAKMEM_CHECK=2 goes through redzone.c) */
 
 HK_EXPORT void *malloc(size_t n)
 {
+    if (HK_UNLIKELY(hk_debug))
+        return hk_rz_malloc(n, 0, false);
     return hk_malloc(n);
 }
 
 HK_EXPORT void free(void *p)
 {
+    if (HK_UNLIKELY(hk_debug)) {
+        hk_rz_free(p);
+        return;
+    }
     hk_free(p);
 }
 
@@ -127,6 +169,8 @@ HK_EXPORT void *calloc(size_t count, size_t size)
         errno = ENOMEM;
         return NULL;
     }
+    if (HK_UNLIKELY(hk_debug))
+        return hk_rz_malloc(n, 0, true);
     if (n > HK_MID_MAX)
         return large_malloc(n, 0, true);
     void *p = small_malloc(hk_size_class(n));
@@ -137,6 +181,8 @@ HK_EXPORT void *calloc(size_t count, size_t size)
 
 HK_EXPORT void *realloc(void *p, size_t n)
 {
+    if (HK_UNLIKELY(hk_debug))
+        return hk_rz_realloc(p, n);
     if (!p)
         return hk_malloc(n);
     if (n == 0) {
@@ -231,6 +277,8 @@ HK_EXPORT void *pvalloc(size_t n)
 
 HK_EXPORT size_t malloc_usable_size(void *p)
 {
+    if (HK_UNLIKELY(hk_debug))
+        return hk_rz_usable(p);
     return p ? usable_size(p) : 0;
 }
 

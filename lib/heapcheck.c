@@ -17,6 +17,7 @@ uint32_t hk_class_magic[HK_CLASSES];
 void hk_check_init(void)
 {
     hk_check_level = (int)hk_opt[HK_OPT_CHECK];
+    hk_rz_init();
     for (unsigned c = 0; c < HK_CLASSES; c++)
         hk_class_magic[c] = (uint32_t)(((1ull << 32) + hk_class_size[c] - 1) / hk_class_size[c]);
 }
@@ -33,6 +34,9 @@ static const char *const kind_names[] = {
     [HK_ERR_DOUBLE_FREE] = "double free",
     [HK_ERR_INVALID_FREE] = "invalid free",
     [HK_ERR_CORRUPT] = "corrupted free list",
+    [HK_ERR_OVERFLOW] = "heap-buffer-overflow",
+    [HK_ERR_UNDERFLOW] = "heap-buffer-underflow",
+    [HK_ERR_USE_AFTER_FREE] = "write after free",
 };
 
 /* The current stack from the first frame outside hakmem, symbolised with
@@ -74,7 +78,15 @@ static void describe_foreign(const void *p, char *buf, size_t cap)
 
 static void describe(const struct hk_heap_error *e, char *buf, size_t cap)
 {
-    if (e->slab) {
+    if (e->rz && e->kind == HK_ERR_OVERFLOW) {
+        hk_fmt(buf, cap, "byte %zu past the end of a %zu-byte block", e->detail_off, e->large_size);
+    } else if (e->rz && e->kind == HK_ERR_USE_AFTER_FREE) {
+        hk_fmt(buf, cap, "byte %zu of a freed %zu-byte block", e->detail_off, e->large_size);
+    } else if (e->rz && e->kind == HK_ERR_UNDERFLOW) {
+        hk_fmt(buf, cap, "the header before the block was overwritten");
+    } else if (e->rz) {
+        hk_fmt(buf, cap, "%zu-byte block", e->large_size);
+    } else if (e->slab) {
         hk_superslab *ss = hk_ss_of_slab(e->slab);
         size_t size = hk_class_size[e->slab->cls];
         if (e->offset)
@@ -110,7 +122,8 @@ HK_NOINLINE void hk_heap_error(const struct hk_heap_error *e)
 {
     char what[256];
     describe(e, what, sizeof what);
-    hk_log("hakmem: ERROR: %s of %p (%s) in %s()\n", kind_names[e->kind], e->ptr, what, e->op);
+    hk_log("hakmem: ERROR: %s %s %p (%s) in %s()\n", kind_names[e->kind],
+           e->kind >= HK_ERR_OVERFLOW ? "on" : "of", e->ptr, what, e->op);
     print_stack();
     HK_STAT_INC(heap_errors);
     hk_superslab *ss = e->slab ? hk_ss_of_slab(e->slab) : NULL;
@@ -123,7 +136,8 @@ HK_NOINLINE void hk_heap_error(const struct hk_heap_error *e)
 void hk_report(enum hk_error_kind kind, const char *op, const void *p, hk_slab *s, size_t offset,
                size_t large_size)
 {
-    struct hk_heap_error e = { kind, op, p, s, offset, large_size };
+    struct hk_heap_error e = { .kind = kind, .op = op, .ptr = p, .slab = s, .offset = offset,
+                               .large_size = large_size };
     hk_heap_error(&e);
 }
 

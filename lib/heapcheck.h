@@ -10,7 +10,8 @@
 _Static_assert(sizeof(hk_superslab) <= HK_BITMAP_OFF, "header fits before the bitmaps");
 _Static_assert(HK_BITMAP_OFF + HK_SLABS_PER_SS * HK_BITMAP_BYTES <= HK_SLAB_SIZE, "bitmaps fit in slab 0");
 
-enum hk_error_kind { HK_ERR_DOUBLE_FREE = 0, HK_ERR_INVALID_FREE = 1, HK_ERR_CORRUPT = 2 };
+enum hk_error_kind { HK_ERR_DOUBLE_FREE = 0, HK_ERR_INVALID_FREE = 1, HK_ERR_CORRUPT = 2,
+                     HK_ERR_OVERFLOW = 3, HK_ERR_UNDERFLOW = 4, HK_ERR_USE_AFTER_FREE = 5 };
 enum { HK_ON_ERROR_ABORT = 0, HK_ON_ERROR_REPORT = 1, HK_ON_ERROR_EXIT = 2 /* + status */ };
 
 struct hk_heap_error {
@@ -19,7 +20,9 @@ struct hk_heap_error {
     const void *ptr;
     hk_slab *slab;      /* the slab it points into, or NULL */
     size_t offset;      /* bytes into its block, for an interior pointer */
-    size_t large_size;  /* for a large block */
+    size_t large_size;  /* for a large block; the requested size of a level-2 block */
+    size_t detail_off;  /* level 2: the first bad byte, from the user pointer or its end */
+    bool rz;            /* a level-2 (redzone) block */
 };
 
 extern int hk_check_level;
@@ -32,6 +35,22 @@ void hk_report(enum hk_error_kind kind, const char *op, const void *p, hk_slab *
                size_t large_size);
 bool hk_check_remote_free(hk_slab *s, const void *p);
 bool hk_check_realloc(hk_slab *s, const void *p);
+
+/* ---- redzone.c: HAKMEM_CHECK=2 */
+extern bool hk_debug;
+void hk_rz_init(void);
+void hk_rz_atfork_prepare(void);
+void hk_rz_atfork_release(void);
+void *hk_rz_malloc(size_t n, size_t align, bool zero);
+void hk_rz_free(void *p);
+void *hk_rz_realloc(void *p, size_t n);
+size_t hk_rz_usable(void *p);
+
+/* ---- alloc.c: the allocator without level-2 wrapping, for redzone.c */
+void *hk_plain_malloc(size_t n);
+void hk_plain_free(void *p);
+size_t hk_plain_usable(const void *p);
+bool hk_plain_is_block(const void *p);
 
 static inline uint64_t *hk_bitmap(const hk_slab *s)
 {

@@ -12,6 +12,7 @@ static __thread int in_init;
 
 static void atfork_prepare(void)
 {
+    hk_rz_atfork_prepare();
     hk_heap_atfork_prepare();
     pthread_mutex_lock(&hk_large_lock);
     pthread_mutex_lock(&hk_pool_lock);
@@ -22,6 +23,7 @@ static void atfork_parent(void)
     pthread_mutex_unlock(&hk_pool_lock);
     pthread_mutex_unlock(&hk_large_lock);
     hk_heap_atfork_parent();
+    hk_rz_atfork_release();
 }
 
 static void atfork_child(void)
@@ -29,6 +31,7 @@ static void atfork_child(void)
     pthread_mutex_unlock(&hk_pool_lock);
     pthread_mutex_unlock(&hk_large_lock);
     hk_heap_atfork_child();
+    hk_rz_atfork_release();
     hk_segment_atfork_child();
 }
 

@@ -12,6 +12,14 @@ static char static_buf[256];
 static void *volatile sink;
 static void *remote_ptr;
 
+/* Hides a pointer from the compiler, so that it neither warns about the
+ * errors committed on purpose here nor optimises them away. */
+static void *opaque(void *p)
+{
+    __asm__ volatile("" : "+r"(p) : : "memory");
+    return p;
+}
+
 static void *remote_free(void *arg)
 {
     (void)arg;
@@ -32,55 +40,74 @@ static size_t tier_size(const char *tier)
 
 static void do_error(const char *kind, size_t n)
 {
-    char *p = malloc(n), *q = malloc(n), *r = malloc(n);
+    char *p = opaque(malloc(n)), *q = opaque(malloc(n)), *r = opaque(malloc(n));
     memset(p, 1, n);
     if (strcmp(kind, "double") == 0) {
-        free(p);
-        free(p);
+        free(opaque(p));
+        free(opaque(p));
     } else if (strcmp(kind, "double_delayed") == 0) {
-        free(p);
-        free(q);
-        free(r);
-        free(p);
+        free(opaque(p));
+        free(opaque(q));
+        free(opaque(r));
+        free(opaque(p));
         return;
     } else if (strcmp(kind, "double_reused") == 0) {
-        free(p);
-        char *again = malloc(n); /* the same block, reused */
-        free(again);
-        free(p);
+        free(opaque(p));
+        char *again = opaque(malloc(n)); /* the same block, reused */
+        free(opaque(again));
+        free(opaque(p));
     } else if (strcmp(kind, "double_remote") == 0) {
         remote_ptr = p;
         pthread_t t;
         pthread_create(&t, NULL, remote_free, NULL);
         pthread_join(t, NULL);
-        free(p);
+        free(opaque(p));
     } else if (strcmp(kind, "invalid_stack") == 0) {
         char local[64];
         sink = local;
-        free(sink);
+        free(opaque(sink));
     } else if (strcmp(kind, "invalid_static") == 0) {
-        free(static_buf);
+        free(opaque(static_buf));
     } else if (strcmp(kind, "invalid_interior") == 0) {
-        free(p + 16);
+        free(opaque(p + 16));
     } else if (strcmp(kind, "invalid_unaligned") == 0) {
-        free(p + 1);
+        free(opaque(p + 1));
     } else if (strcmp(kind, "invalid_far") == 0) {
-        free((void *)(uintptr_t)0x1234567890a0ull);
+        free(opaque((void *)(uintptr_t)0x1234567890a0ull));
     } else if (strcmp(kind, "invalid_alloca") == 0) {
         sink = alloca(128);
-        free(sink);
+        free(opaque(sink));
     } else if (strcmp(kind, "realloc_freed") == 0) {
-        free(p);
-        sink = realloc(p, n * 2);
+        free(opaque(p));
+        sink = realloc(opaque(p), n * 2);
         p = NULL;
     } else if (strcmp(kind, "realloc_interior") == 0) {
-        sink = realloc(p + 16, n * 2);
+        sink = realloc(opaque(p + 16), n * 2);
+    } else if (strcmp(kind, "overflow1") == 0) { /* level 2 */
+        p[n] = 1;
+        free(opaque(p));
+    } else if (strcmp(kind, "underflow1") == 0) {
+        p[-1] = 1;
+        free(opaque(p));
+    } else if (strcmp(kind, "write_after_free") == 0) {
+        free(opaque(p));
+        p[3] = 7;
+        for (int i = 0; i < 2100; i++) /* push it out of the quarantine */
+            free(opaque(malloc(n)));
+    } else if (strcmp(kind, "fresh_pattern") == 0) {
+        char *f = opaque(malloc(n));
+        printf("fresh byte 0x%02x\n", (unsigned char)f[n / 2]);
+        free(opaque(f));
+    } else if (strcmp(kind, "zero_size_write") == 0) {
+        char *z = opaque(malloc(0));
+        fflush(stdout);
+        z[0] = 1;
     } else {
         fprintf(stderr, "heap_errors: unknown kind %s\n", kind);
         exit(2);
     }
-    free(q);
-    free(r);
+    free(opaque(q));
+    free(opaque(r));
 }
 
 /* Many blocks of the tier's size and others, filled and verified: a heap

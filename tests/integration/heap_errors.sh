@@ -58,6 +58,32 @@ for tier in tiny mid large; do
     expect "double_remote/$tier default: SIGABRT (rc $rc) after '$(head -1 "$tmp/err")'" \
         "$([ $rc = 134 ] && grep -q "^hakmem: ERROR: double free of" "$tmp/err"; echo $?)"
 done
+# HAKMEM_CHECK=2: redzones, poison, pattern fill, guard pages, zero-size traps.
+for tier in tiny mid large; do
+    run LD_PRELOAD="$HK_LIB" HAKMEM_CHECK=2 "$prog" overflow1 "$tier"
+    if [ "$tier" = large ]; then
+        expect "overflow1/large level 2: the guard page traps (rc $rc, SIGSEGV expected)" "$([ $rc = 139 ]; echo $?)"
+    else
+        expect "overflow1/$tier level 2: SIGABRT (rc $rc) after '$(head -1 "$tmp/err")'" \
+            "$([ $rc = 134 ] && grep -q '^hakmem: ERROR: heap-buffer-overflow on 0x[0-9a-f]* (byte 0 past the end of a [0-9]*-byte block) in free()' "$tmp/err"; echo $?)"
+    fi
+    run LD_PRELOAD="$HK_LIB" HAKMEM_CHECK=2 "$prog" underflow1 "$tier"
+    expect "underflow1/$tier level 2: SIGABRT (rc $rc) after '$(head -1 "$tmp/err")'" \
+        "$([ $rc = 134 ] && grep -q '^hakmem: ERROR: heap-buffer-underflow on' "$tmp/err"; echo $?)"
+    run LD_PRELOAD="$HK_LIB" HAKMEM_CHECK=2 HAKMEM_ON_ERROR=report "$prog" underflow1 "$tier"
+    expect "underflow1/$tier level 2 report: consistent heap (rc $rc)" "$([ $rc = 0 ] && grep -q 'heap consistent' "$tmp/out"; echo $?)"
+    run LD_PRELOAD="$HK_LIB" HAKMEM_CHECK=2 "$prog" write_after_free "$tier"
+    expect "write_after_free/$tier level 2: SIGABRT (rc $rc) after '$(head -1 "$tmp/err")'" \
+        "$([ $rc = 134 ] && grep -q '^hakmem: ERROR: write after free on 0x[0-9a-f]* (byte 3 of a freed' "$tmp/err"; echo $?)"
+    run LD_PRELOAD="$HK_LIB" HAKMEM_CHECK=2 "$prog" fresh_pattern "$tier"
+    expect "fresh_pattern/$tier level 2: new blocks pattern-filled ($(head -1 "$tmp/out"))" "$(grep -q 'fresh byte 0xaa' "$tmp/out"; echo $?)"
+    run LD_PRELOAD="$HK_LIB" HAKMEM_CHECK=2 HAKMEM_ON_ERROR=report "$prog" double "$tier"
+    expect "double/$tier level 2 report: consistent heap (rc $rc)" \
+        "$([ $rc = 0 ] && grep -q '^hakmem: ERROR: double free of' "$tmp/err" && grep -q 'heap consistent' "$tmp/out"; echo $?)"
+done
+run LD_PRELOAD="$HK_LIB" HAKMEM_CHECK=2 "$prog" zero_size_write tiny
+expect "zero_size_write level 2: malloc(0) traps when written (rc $rc)" "$([ $rc = 139 ]; echo $?)"
+
 # The error is an event too: heap_error in the trace.
 if [ -x "$HK_TESTS/trace_count" ]; then
     HAKMEM_TRACE="$tmp/seg" HAKMEM_TRACE_KEEP=1 HAKMEM_ON_ERROR=report LD_PRELOAD="$HK_LIB" "$prog" double tiny >/dev/null 2>&1

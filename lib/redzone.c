@@ -1,0 +1,304 @@
+/* redzone.c — HAKMEM_CHECK=2: each block gets a header and a trailing
+ * canary, is pattern-filled when handed out, poisoned and quarantined when
+ * freed; large blocks end at a guard page; zero-size blocks trap. */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "heapcheck.h"
+
+#define RZ_HDR 32            /* header before the user pointer */
+#define RZ_TAIL 16           /* at least this many canary bytes after it */
+#define RZ_LIVE 0x4c4956455a52ull   /* xor'ed with the user pointer */
+#define RZ_FREED 0x4652454544525aull
+#define RZ_CANARY 0xcb
+#define RZ_POISON 0xdd
+#define RZ_FRESH 0xaa
+#define RZ_QUARANTINE 1024        /* blocks whose reuse is delayed */
+#define RZ_QUARANTINE_BYTES (16u << 20)
+
+/* Just before the user pointer. offset: user - start of the underlying
+ * block; size: what the program asked for. */
+struct rz_hdr {
+    uint64_t magic;
+    uint64_t size;
+    uint32_t offset;
+    uint32_t guarded;  /* large: a PROT_NONE page follows the user bytes */
+    uint64_t canary;   /* RZ_HEAD_CANARY: catches writes just before the block */
+};
+#define RZ_HEAD_CANARY 0xcbcbcbcbcbcbcbcbull
+_Static_assert(sizeof(struct rz_hdr) == RZ_HDR, "header size");
+
+bool hk_debug;
+
+static struct {
+    pthread_mutex_t lock;
+    struct { char *user; } ring[RZ_QUARANTINE];
+    uint32_t head, count;
+    size_t bytes;
+    char *zero_base;      /* PROT_NONE region for malloc(0) */
+    uint32_t zero_next;
+} rz = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+void hk_rz_init(void)
+{
+    hk_debug = hk_check_level >= 2;
+}
+
+void hk_rz_atfork_prepare(void)
+{
+    pthread_mutex_lock(&rz.lock);
+}
+
+void hk_rz_atfork_release(void)
+{
+    pthread_mutex_unlock(&rz.lock);
+}
+
+static struct rz_hdr *hdr_of(const void *user)
+{
+    return (struct rz_hdr *)((char *)user - RZ_HDR);
+}
+
+/* ---- zero-size blocks: distinct addresses in a PROT_NONE chunk */
+
+static void *zero_block(void)
+{
+    pthread_mutex_lock(&rz.lock);
+    if (!rz.zero_base) {
+        bool trimmed;
+        char *p = hk_os_map_aligned(HK_SS_SIZE, HK_SS_SIZE, &trimmed);
+        if (p && mprotect(p, HK_SS_SIZE, PROT_NONE) == 0) {
+            hk_chunkmap_set((uintptr_t)p, HK_SS_SIZE, HK_CHUNK_ZERO, HK_CHUNK_ZERO);
+            rz.zero_base = p;
+        }
+    }
+    void *r = rz.zero_base ? rz.zero_base + 16 * (rz.zero_next++ % (HK_SS_SIZE / 16)) : NULL;
+    pthread_mutex_unlock(&rz.lock);
+    if (!r)
+        errno = ENOMEM;
+    return r;
+}
+
+/* ---- the underlying blocks */
+
+static size_t page(void)
+{
+    return hk_page_size;
+}
+
+/* Large: the user bytes end right before a PROT_NONE page. */
+static char *large_guarded(size_t n, size_t align, size_t *user_off)
+{
+    size_t total = n + RZ_HDR + RZ_TAIL + align + 2 * page();
+    char *b = hk_large_malloc(total, 0, false);
+    if (!b)
+        return NULL;
+    size_t usable = hk_large_usable(b);
+    char *guard = (char *)(((uintptr_t)b + usable) & ~(uintptr_t)(page() - 1)) - page();
+    mprotect(guard, page(), PROT_NONE);
+    uintptr_t user = ((uintptr_t)guard - n) & ~(uintptr_t)(align - 1);
+    if (user % HK_SS_SIZE < RZ_HDR) /* the header stays in the user's chunk */
+        user -= align > RZ_HDR ? align : RZ_HDR;
+    *user_off = (size_t)((char *)user - b);
+    return b;
+}
+
+static void unguard(char *block)
+{
+    size_t usable = hk_large_usable(block);
+    char *guard = (char *)(((uintptr_t)block + usable) & ~(uintptr_t)(page() - 1)) - page();
+    mprotect(guard, page(), PROT_READ | PROT_WRITE);
+}
+
+void *hk_rz_malloc(size_t n, size_t align, bool zero)
+{
+    if (n == 0)
+        return zero_block();
+    if (align < 16)
+        align = 16;
+    if (n > (SIZE_MAX >> 2)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t need = n + RZ_HDR + RZ_TAIL + (align > 16 ? align : 0), off;
+    char *block, *user;
+    bool guarded = need > HK_MID_MAX;
+    if (guarded) {
+        if (!(block = large_guarded(n, align, &off)))
+            return NULL;
+        user = block + off;
+    } else {
+        if (!(block = hk_plain_malloc(need)))
+            return NULL;
+        user = (char *)(((uintptr_t)block + RZ_HDR + align - 1) & ~(uintptr_t)(align - 1));
+    }
+    struct rz_hdr *h = hdr_of(user);
+    h->magic = RZ_LIVE ^ (uintptr_t)user;
+    h->size = n;
+    h->offset = (uint32_t)(user - block);
+    h->guarded = guarded;
+    h->canary = RZ_HEAD_CANARY;
+    memset(user, zero ? 0 : RZ_FRESH, n);
+    size_t end = guarded ? (size_t)(((uintptr_t)user + n + page() - 1) & ~(uintptr_t)(page() - 1)) -
+                               (uintptr_t)user
+                         : hk_plain_usable(block) - h->offset;
+    memset(user + n, RZ_CANARY, end - n);
+    return user;
+}
+
+/* ---- checks of a block being freed */
+
+static size_t tail_end(const struct rz_hdr *h, char *user, char *block)
+{
+    if (h->guarded)
+        return (size_t)(((uintptr_t)user + h->size + page() - 1) & ~(uintptr_t)(page() - 1)) -
+               (uintptr_t)user;
+    return hk_plain_usable(block) - h->offset;
+}
+
+/* The first byte in [p, p+n) that is not c, or n. */
+static size_t first_not(const unsigned char *p, size_t n, unsigned char c)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != c)
+            return i;
+    return n;
+}
+
+static void report_rz(enum hk_error_kind kind, const char *op, const void *user, size_t detail_off,
+                      size_t size)
+{
+    struct hk_heap_error e = { .kind = kind, .op = op, .ptr = user, .detail_off = detail_off,
+                               .large_size = size, .rz = true };
+    hk_heap_error(&e);
+}
+
+/* Writes after free found in a block leaving the quarantine. */
+static void check_poison(char *user)
+{
+    struct rz_hdr *h = hdr_of(user);
+    size_t at = first_not((unsigned char *)user, h->size, RZ_POISON);
+    if (at < h->size)
+        report_rz(HK_ERR_USE_AFTER_FREE, "free", user, at, h->size);
+}
+
+static void release(char *user)
+{
+    struct rz_hdr *h = hdr_of(user);
+    char *block = user - h->offset;
+    check_poison(user);
+    h->magic = 0;
+    if (h->guarded)
+        unguard(block);
+    hk_plain_free(block);
+}
+
+/* Delays the reuse of a freed block; the oldest leaves when full. */
+static void quarantine(char *user, size_t size)
+{
+    char *out = NULL;
+    pthread_mutex_lock(&rz.lock);
+    if (rz.count == RZ_QUARANTINE || rz.bytes + size > RZ_QUARANTINE_BYTES) {
+        uint32_t i = (rz.head + RZ_QUARANTINE - rz.count) % RZ_QUARANTINE;
+        if (rz.count) {
+            out = rz.ring[i].user;
+            rz.bytes -= hdr_of(out)->size;
+            rz.count--;
+        }
+    }
+    rz.ring[rz.head].user = user;
+    rz.head = (rz.head + 1) % RZ_QUARANTINE;
+    rz.count++;
+    rz.bytes += size;
+    pthread_mutex_unlock(&rz.lock);
+    if (out)
+        release(out);
+}
+
+/* True when p is a live level-2 block (reported otherwise). */
+static bool live(const char *op, void *p)
+{
+    unsigned kind = hk_chunk_kind((uintptr_t)p);
+    if (kind != HK_CHUNK_SS && kind != HK_CHUNK_LARGE_HEAD && kind != HK_CHUNK_LARGE) {
+        hk_report(HK_ERR_INVALID_FREE, op, p, NULL, 0, 0);
+        return false;
+    }
+    if (((uintptr_t)p & 15) || (uintptr_t)p % HK_SS_SIZE < RZ_HDR) {
+        hk_report(HK_ERR_INVALID_FREE, op, p, NULL, 0, 0);
+        return false;
+    }
+    struct rz_hdr *h = hdr_of(p);
+    if (h->magic == (RZ_FREED ^ (uintptr_t)p)) {
+        report_rz(HK_ERR_DOUBLE_FREE, op, p, 0, h->size);
+        return false;
+    }
+    if (h->magic != (RZ_LIVE ^ (uintptr_t)p)) {
+        report_rz(HK_ERR_UNDERFLOW, op, p, 0, 0);
+        return false;
+    }
+    if (h->canary != RZ_HEAD_CANARY) { /* the block itself is sound: free it after the report */
+        report_rz(HK_ERR_UNDERFLOW, op, p, 0, 0);
+        h->canary = RZ_HEAD_CANARY;
+    }
+    return true;
+}
+
+/* Frees a level-2 block: blocks handed out before start-up finished
+ * (plain ones, at a block boundary) go the plain way. */
+void hk_rz_free(void *p)
+{
+    if (!p || hk_chunk_kind((uintptr_t)p) == HK_CHUNK_ZERO)
+        return;
+    if (hk_plain_is_block(p)) {
+        hk_plain_free(p);
+        return;
+    }
+    if (!live("free", p))
+        return;
+    struct rz_hdr *h = hdr_of(p);
+    char *user = p, *block = user - h->offset;
+    size_t end = tail_end(h, user, block);
+    size_t at = first_not((unsigned char *)user + h->size, end - h->size, RZ_CANARY);
+    if (at < end - h->size)
+        report_rz(HK_ERR_OVERFLOW, "free", p, at, h->size);
+    h->magic = RZ_FREED ^ (uintptr_t)p;
+    memset(user, RZ_POISON, h->size);
+    quarantine(user, h->size);
+}
+
+size_t hk_rz_usable(void *p)
+{
+    if (!p || hk_chunk_kind((uintptr_t)p) == HK_CHUNK_ZERO)
+        return 0;
+    if (hk_plain_is_block(p))
+        return hk_plain_usable(p);
+    struct rz_hdr *h = hdr_of(p);
+    return h->magic == (RZ_LIVE ^ (uintptr_t)p) ? h->size : 0;
+}
+
+void *hk_rz_realloc(void *p, size_t n)
+{
+    if (!p)
+        return hk_rz_malloc(n, 0, false);
+    if (n == 0) {
+        hk_rz_free(p);
+        return NULL;
+    }
+    size_t old;
+    if (hk_chunk_kind((uintptr_t)p) == HK_CHUNK_ZERO)
+        old = 0;
+    else if (hk_plain_is_block(p))
+        old = hk_plain_usable(p);
+    else if (live("realloc", p))
+        old = hdr_of(p)->size;
+    else {
+        errno = EINVAL;
+        return NULL;
+    }
+    void *q = hk_rz_malloc(n, 0, false);
+    if (!q)
+        return NULL;
+    memcpy(q, p, old < n ? old : n);
+    hk_rz_free(p);
+    return q;
+}

@@ -1,0 +1,361 @@
+/* cli.h — hakmem-trace internals shared across cli/ files, grouped by the
+ * file that defines them; every other function is static to its file. */
+#ifndef HK_CLI_H
+#define HK_CLI_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <sqlite3.h>
+#include "hakmem_segment.h"
+
+#define HK_ERR_MAX 512
+#define HK_PROG "hakmem-trace"
+
+/* ---- util.c: messages, numbers, clocks */
+/* Prints "hakmem-trace[ CMD]: message" and a newline on stderr. */
+void hk_say(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* snprintf into err (when err is not NULL); returns -1 for `return hk_fail(...)`. */
+int hk_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Parses a whole decimal number in [min, max] into *out; 0, or -1 when it is not one. */
+int hk_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+uint64_t hk_mono_ns(void);
+uint64_t hk_real_ns(void);
+void hk_sleep_ms(unsigned ms);
+/* The last path component of path (no copy). */
+const char *hk_basename(const char *path);
+/* "1.5 MiB" style into buf. */
+const char *hk_bytes(uint64_t bytes, char *buf, size_t len);
+/* 1 when the string is "-h" or "--help". */
+int hk_is_help(const char *arg);
+/* Parses the options of a command that takes only -o FILE and -h: -1 to go on
+ * (*out set when -o was given, optind at the operands), else the exit status. */
+int hk_parse_output_opt(int argc, char **argv, const char *usage, const char **out);
+
+/* ---- sql.c (generated at build time from schema/schema.sql and schema/queries.sql) */
+extern const char hk_schema_sql[];
+extern const char hk_queries_sql[];
+
+/* ---- db.c: opening trace databases, schema version, statements */
+#define HK_SCHEMA_VERSION 1
+/* Opens (creating when absent) a trace database for writing, schema applied;
+ * live: WAL, so readers can query while it is written. */
+sqlite3 *hk_db_open_write(const char *path, int live, char *err, size_t errlen);
+/* Opens an existing trace database read-only (query_only on). */
+sqlite3 *hk_db_open_read(const char *path, char *err, size_t errlen);
+/* Leaves WAL for a single-file database and closes. */
+int hk_db_finish(sqlite3 *db, char *err, size_t errlen);
+void hk_db_close(sqlite3 *db);
+/* Runs SQL (several statements) with no result rows; 0 or -1 with err. */
+int hk_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
+/* Prepares one statement; NULL with err on failure. */
+sqlite3_stmt *hk_db_prepare(sqlite3 *db, const char *sql, char *err, size_t errlen);
+/* The single integer that sql yields, or def when it yields no row; -1 on error. */
+int hk_db_int(sqlite3 *db, const char *sql, int64_t def, int64_t *out, char *err, size_t errlen);
+/* The run to look at: want when it exists (want > 0), else the last run. */
+int hk_db_pick_run(sqlite3 *db, int64_t want, int64_t *run, char *err, size_t errlen);
+
+/* ---- sink.c: events into the database, in batched transactions */
+/* An event's fields as stored: -1 stands for NULL. */
+struct hk_row {
+    int64_t cls, stage, ss, slab, reason, stack_id, ss_addr;
+};
+void hk_row_of(const struct hakmem_event *ev, struct hk_row *r);
+
+/* ---- batch.c: virtual tables over rows prepared in memory, so that
+ * INSERT INTO t SELECT * FROM <name> stores a whole batch without binding */
+#define HK_SINK_COLS 14 /* columns of an events row */
+struct hk_batch {
+    const char *columns;   /* the column names, comma-separated */
+    int ncols;             /* at most 16 */
+    const int64_t *v;      /* n rows of ncols values */
+    const uint16_t *nulls; /* per row: bit c set when column c is NULL */
+    size_t n;
+};
+/* Registers the eponymous virtual table name on db, yielding src's rows. */
+int hk_batch_register(sqlite3 *db, const char *name, struct hk_batch *src, char *err,
+                      size_t errlen);
+/* The events row of ev (r = hk_row_of(ev)): HK_SINK_COLS values and the NULLs. */
+void hk_batch_event(const struct hakmem_event *ev, int64_t run_id, int64_t start_mono_ns,
+                    const struct hk_row *r, int64_t *v, uint16_t *nulls);
+
+struct hk_run_info {
+    int64_t pid;
+    const char *exe, *argv, *mode, *options, *source, *segment;
+    int64_t started_ns, start_mono_ns;
+    int64_t format_version, ring_capacity;
+    uint32_t nclasses;
+    const uint32_t *class_size, *class_capacity;
+};
+
+#define HK_SINK_BATCH 8192 /* events per job handed to the writer thread */
+#define HK_MAX_CLASSES 256
+/* One occupancy row: a class at one sample. */
+struct hk_occ_row {
+    int64_t ts_ns, cls, slabs, used, capacity;
+};
+struct hk_tally;
+struct hk_sink_queue;
+/* Between hk_sink_open and hk_sink_close the connection belongs to the
+ * sink's writer thread: the caller must not use it. */
+struct hk_sink {
+    sqlite3 *db;
+    sqlite3_stmt *ins, *upd, *occ;
+    struct hk_batch batch;  /* what hk_batch yields during an insert */
+    struct hk_tally *tally;
+    struct hk_sink_queue *q;
+    int64_t run_id;
+    int64_t start_mono_ns;
+    uint64_t events;        /* events stored in this run */
+    uint64_t dropped, lost; /* as last reported by hk_sink_counts */
+    uint64_t in_tx;         /* events in the open transaction */
+    uint64_t tx_start_ns;   /* when its first event came; 0 when none */
+    int tx_open;            /* (writer thread) a transaction is open */
+    int failed;             /* a write failed: the transaction was rolled back */
+    int bulk;               /* a one-off load: synchronous=OFF, and the slabs
+                             * tables written with the last commit only */
+};
+
+/* Inserts the run (and its classes), prepares the statements and starts the
+ * writer. bulk: a one-off load that syncs only at its end. */
+int hk_sink_open(struct hk_sink *s, sqlite3 *db, const struct hk_run_info *info, int bulk,
+                 char *err, size_t errlen);
+/* Stores n events; opens a transaction when none is open. */
+int hk_sink_add(struct hk_sink *s, const struct hakmem_event *ev, size_t n, char *err,
+                size_t errlen);
+/* Queues one occupancy sample (at most HK_MAX_CLASSES rows). */
+int hk_sink_occupancy(struct hk_sink *s, const struct hk_occ_row *rows, size_t n, char *err,
+                      size_t errlen);
+/* Producer-side counts to write into runs with the next commit. */
+void hk_sink_counts(struct hk_sink *s, uint64_t dropped, uint64_t lost);
+/* Commits the open transaction (with runs.events/dropped/lost). */
+int hk_sink_commit(struct hk_sink *s, char *err, size_t errlen);
+/* Commits when the open transaction is older than ms milliseconds. */
+int hk_sink_commit_due(struct hk_sink *s, unsigned ms, char *err, size_t errlen);
+/* Writes ended_ns and exit_status (< 0: unknown), commits, frees statements.
+ * After any failure the sink only frees (what was committed stays). */
+int hk_sink_close(struct hk_sink *s, int64_t ended_ns, int exit_status, char *err, size_t errlen);
+
+/* ---- table.c: an open-addressing hash table of fixed-size slots */
+/* Every slot starts with this. */
+struct hk_slot {
+    uint64_t hash;
+    int64_t rowid;       /* of the slot's row in the database, 0 until inserted */
+    uint8_t state;       /* free, used, deleted (the table's) */
+    uint8_t dirty;       /* changed since its row was written */
+};
+struct hk_table {
+    char *slots;
+    size_t cap, filled, live, size; /* filled: used + deleted; size: bytes per slot */
+};
+int hk_table_init(struct hk_table *t, size_t slot_size);
+void hk_table_free(struct hk_table *t);
+void *hk_table_slot(const struct hk_table *t, size_t i);
+/* 1 when the slot holds a key. */
+int hk_table_live(const void *slot);
+/* The slot of hash for which same(slot, key) holds; else, with create, a new
+ * zeroed one (*created set); NULL otherwise (or when memory runs out). */
+void *hk_table_get(struct hk_table *t, uint64_t hash, int (*same)(const void *, const void *),
+                   const void *key, int create, int *created);
+void hk_table_delete(struct hk_table *t, void *slot);
+
+/* ---- tally.c: the report's aggregates (event_counts, slabs) kept while ingesting */
+struct hk_tally *hk_tally_new(void);
+void hk_tally_free(struct hk_tally *t);
+/* Counts one event (events arrive in seq order); r = hk_row_of(ev). */
+void hk_tally_add(struct hk_tally *t, const struct hakmem_event *ev, const struct hk_row *r);
+/* The occupancy of slab (ss, slab) in the last sample, for slabs it knows. */
+void hk_tally_occupancy(struct hk_tally *t, int64_t ss, int64_t slab, int64_t used, int64_t capacity);
+/* Writes the rows that changed since the last flush, inside the caller's
+ * transaction; with slabs 0, of the slabs only those of unmapped SuperSlabs
+ * (final: then forgotten, which bounds memory), with 1 every changed one. */
+int hk_tally_flush(struct hk_tally *t, sqlite3 *db, int64_t run_id, int slabs, char *err,
+                   size_t errlen);
+
+/* ---- drain.c: one segment drained into a sink */
+struct hakmem_reader;
+/* Called while the ring is empty: 1 when no more events will come. */
+typedef int (*hk_done_fn)(void *ctx);
+struct hk_drain_opts {
+    unsigned commit_ms;      /* commit at least this often */
+    uint64_t commit_events;  /* and whenever a transaction holds this many */
+    hk_done_fn done;
+    /* when set: called every 100 ms; -1 (with err) stops the drain */
+    int (*tick)(void *ctx, char *err, size_t errlen);
+    void *ctx;
+};
+struct hk_drained {
+    uint64_t events, dropped, lost, unreadable;
+    uint64_t duration_ns; /* start to exit (or to now) of the traced image */
+};
+/* A run's description taken from a segment header, strings copied out. */
+struct hk_seg_meta {
+    char exe[HAKMEM_SEG_EXE_MAX + 1];
+    char argv[HAKMEM_SEG_CMDLINE_MAX + 1];
+    char segment[1024];
+    struct hk_run_info info;
+};
+/* The header of the segment at path, copied; -1 when it is none. */
+int hk_drain_peek(const char *path, struct hakmem_seg_header *h);
+/* -1 (with err) when another live process drains the segment at path: call
+ * before opening it to drain (opening takes the reader_pid slot over). */
+int hk_drain_busy(const char *path, char *err, size_t errlen);
+/* Checks the header and live counters of an opened segment for consistency,
+ * and that no other live reader drains it. */
+int hk_drain_check(struct hakmem_reader *r, const char *path, char *err, size_t errlen);
+/* Fills m from the segment header (options left NULL for the caller). */
+void hk_drain_meta(struct hakmem_reader *r, const char *source, const char *path,
+                   struct hk_seg_meta *m);
+/* Drains r into s until o->done says the producer finished and the ring is
+ * empty; polls every 10 ms. Events never published (a producer that died
+ * mid-write, or corruption) are counted in out->unreadable. */
+int hk_drain(struct hakmem_reader *r, struct hk_sink *s, const struct hk_drain_opts *o,
+             struct hk_drained *out, char *err, size_t errlen);
+/* CLOCK_REALTIME of the traced image's exit (or now when it has not exited). */
+int64_t hk_drain_ended_ns(struct hakmem_reader *r);
+
+/* ---- follow.c: the segments of one process over its exec()s */
+#define HK_FOLLOW_NAMES 16 /* PATH, PATH.1 … PATH.15 */
+struct hk_follow {
+    char base[256];
+    pid_t pid;     /* segments of other pids are ignored (> 0) */
+    uint64_t last; /* start time of the image opened last */
+    unsigned used; /* bit i: name i was opened */
+};
+void hk_follow_init(struct hk_follow *f, const char *base, pid_t pid);
+/* Opens (to drain) the oldest ready image not opened yet, its path into path;
+ * NULL when there is none yet, or (with err set) when it cannot be drained. */
+struct hakmem_reader *hk_follow_next(struct hk_follow *f, char *path, size_t len, char *err,
+                                     size_t errlen);
+/* 1 when an image newer than the one opened last exists. */
+int hk_follow_newer(const struct hk_follow *f);
+/* Removes every name of the base path. */
+void hk_follow_unlink(const struct hk_follow *f);
+
+/* ---- occupancy.c: occupancy samples of a live segment into the database */
+struct hk_occ_sampler {
+    struct hakmem_seg_ss *buf;
+    size_t max;
+    uint64_t last;             /* sampled_ns of the snapshot stored last */
+    int64_t start_mono_ns;
+    uint8_t seen[HK_MAX_CLASSES];
+};
+int hk_occ_init(struct hk_occ_sampler *o, struct hakmem_reader *r, char *err, size_t errlen);
+void hk_occ_free(struct hk_occ_sampler *o);
+/* Stores the newest snapshot when it is new; final: also each slab's last
+ * occupancy (slabs.final_used) through the tally. */
+int hk_occ_sample(struct hk_occ_sampler *o, struct hakmem_reader *r, struct hk_sink *s, int final,
+                  char *err, size_t errlen);
+
+/* ---- stacks.c + symbols.c: the segment's stack table into frames */
+/* Writes every interned stack of r into frames for run (after hk_sink_close). */
+int hk_stacks_store(struct hakmem_reader *r, sqlite3 *db, int64_t run, char *err, size_t errlen);
+struct hk_symbols;
+struct hk_symbols *hk_symbols_new(void);
+void hk_symbols_free(struct hk_symbols *s);
+/* The function of the executable file module containing file offset off,
+ * NULL when unknown. */
+const char *hk_symbols_find(struct hk_symbols *s, const char *module, uint64_t off);
+
+/* ---- session.c: recording a live process, image after image (record, attach) */
+struct hk_session {
+    sqlite3 *db;
+    const char *dbpath, *source, *options;
+    const char *verb;          /* "recorded", "drained": for the summary line */
+    struct hk_follow follow;
+    /* 1 once the process is gone; then exit_status holds its status (-1: unknown) */
+    int (*finished)(struct hk_session *s);
+    void *ctx;
+    int exit_status;
+    int runs;
+    uint64_t events;
+    int64_t last_run;          /* the run whose exit status is still unknown, 0: none */
+};
+/* Handles SIGINT/SIGTERM/SIGHUP: the first is passed on to target (when > 0
+ * and sent by a process), the second (or the first without a target) stops. */
+void hk_session_signals(pid_t target);
+/* The last signal received (0: none); how many in *count. */
+int hk_session_signal(int *count);
+/* Drains every image of s->follow into runs of s->db until the process is
+ * gone (or a stop); 0, or -1 with err. */
+int hk_session_run(struct hk_session *s, char *err, size_t errlen);
+
+/* ---- format.c: result rows as table, csv or json */
+enum hk_format { HK_FMT_TABLE, HK_FMT_CSV, HK_FMT_JSON };
+int hk_format_parse(const char *name, enum hk_format *out);
+/* Steps stmt to the end, printing its rows to out; 0 or -1 with err. */
+int hk_format_rows(sqlite3_stmt *stmt, enum hk_format fmt, FILE *out, char *err, size_t errlen);
+/* Writes s as a JSON string (quoted, escaped). */
+void hk_json_string(FILE *out, const char *s);
+/* Writes s as one CSV field. */
+void hk_csv_field(FILE *out, const char *s);
+
+/* ---- named.c: the named queries of schema/queries.sql */
+struct hk_named {
+    char name[64];
+    char description[256];
+    const char *sql; /* points into the source text */
+    size_t sql_len;
+};
+/* Finds query `name` in text (queries.sql syntax); 0, or -1 when absent. */
+int hk_named_find(const char *text, const char *name, struct hk_named *out);
+/* Calls fn for each named query in text, in order; returns how many. */
+int hk_named_each(const char *text, void (*fn)(const struct hk_named *q, void *ctx), void *ctx);
+
+/* ---- report.c: the numbers of a report, from the database */
+#define HK_STAGES 5
+struct hk_class_report {
+    int64_t block_size, blocks_per_slab;
+    int64_t empty, released;
+    int64_t hit[HK_STAGES], miss[HK_STAGES];
+    int64_t lru_hit, lru_miss;       /* stage-3 LRU pops for this class */
+    int64_t slabs, never_empty, live_at_end;
+    int64_t occ_used, occ_capacity;  /* last occupancy sample; -1 when none */
+};
+struct hk_report {
+    int64_t run_id, pid, events, dropped, lost, exit_status;
+    int64_t duration_ns;
+    char exe[256], argv[512], options[512], mode[16];
+    int64_t ss_maps, ss_map_bytes, ss_trims, ss_unmaps, ss_unmap_bytes;
+    int64_t large_maps, large_map_bytes, large_unmaps, large_unmap_bytes;
+    int64_t lru_push, lru_pop_hit, lru_pop_miss, lru_evict, evict_reason[4];
+    int64_t empty, released;
+    int64_t hit[HK_STAGES], miss[HK_STAGES];
+    int64_t maps_after_empty;        /* ss_map events after the first EMPTY transition */
+    int64_t slabs, never_empty, live_at_end;
+    int64_t threads;
+    int64_t heap_errors;
+    char heap_detail[256];           /* "2 double free, 1 invalid free" */
+    int nclasses;                    /* classes[0..nclasses) are valid */
+    struct hk_class_report cls[HK_MAX_CLASSES];
+};
+/* Fills *rep for run (> 0) from db. */
+int hk_report_load(sqlite3 *db, int64_t run, struct hk_report *rep, char *err, size_t errlen);
+/* The stage's printed name: "0", "0.5", "1", "2", "3". */
+const char *hk_stage_label(int stage);
+/* Prints the report as text. */
+void hk_report_print(const struct hk_report *rep, FILE *out);
+
+/* ---- verdict.c: the known pathologies, in plain words */
+#define HK_VERDICT_MAX 8
+struct hk_verdict {
+    const char *rule;   /* short id, e.g. "lru-never-populated" */
+    int bad;            /* 1: a pathology, 0: a healthy sign */
+    char text[640];
+};
+/* Applies every rule to rep; returns how many verdicts (at most max). */
+int hk_verdicts(const struct hk_report *rep, struct hk_verdict *out, int max);
+
+/* ---- commands (one file each) */
+int hk_cmd_record(int argc, char **argv);
+int hk_cmd_attach(int argc, char **argv);
+int hk_cmd_ingest(int argc, char **argv);
+int hk_cmd_ls(int argc, char **argv);
+int hk_cmd_query(int argc, char **argv);
+int hk_cmd_report(int argc, char **argv);
+int hk_cmd_diff(int argc, char **argv);
+int hk_cmd_export(int argc, char **argv);
+
+#endif

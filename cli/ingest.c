@@ -1,0 +1,94 @@
+/* ingest.c — `hakmem-trace ingest SEGMENT`: imports a segment kept with
+ * HAKMEM_TRACE_KEEP=1 (read-only, so it can be imported again) as one run. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+#include "hakmem_reader.h"
+
+static const char usage_text[] =
+    "usage: hakmem-trace ingest SEGMENT [-o FILE.db]\n"
+    "Imports a trace segment kept with HAKMEM_TRACE_KEEP=1 as a new run of FILE.db\n"
+    "(default hakmem-<program>-<pid>.db). The segment is read, not changed.\n"
+    "  -o, --output FILE.db   the database to add the run to (created when absent)\n"
+    "  -h, --help             this text\n";
+
+static int done_now(void *ctx)
+{
+    (void)ctx;
+    return 1; /* a kept segment: what is in the ring is all there is */
+}
+
+/* The segment's events, last occupancy sample and stacks into a new run of db. */
+static int store(struct hakmem_reader *r, sqlite3 *db, const struct hk_seg_meta *m,
+                 struct hk_drained *d, int64_t *run, char *err, size_t errlen)
+{
+    struct hk_sink s;
+    struct hk_occ_sampler occ;
+    struct hk_drain_opts o = { .commit_ms = 2000, .commit_events = 1u << 20, .done = done_now };
+    if (hk_sink_open(&s, db, &m->info, 1, err, errlen) != 0)
+        return -1;
+    int rc = hk_occ_init(&occ, r, err, errlen);
+    if (rc == 0)
+        rc = hk_drain(r, &s, &o, d, err, errlen);
+    if (rc == 0) /* the last occupancy sample the process left */
+        rc = hk_occ_sample(&occ, r, &s, 1, err, errlen);
+    hk_occ_free(&occ);
+    if (hk_sink_close(&s, hk_drain_ended_ns(r), -1, rc ? NULL : err, errlen) != 0)
+        rc = -1;
+    if (rc == 0)
+        rc = hk_stacks_store(r, db, s.run_id, err, errlen);
+    *run = s.run_id;
+    return rc;
+}
+
+static int ingest(const char *seg, const char *out)
+{
+    char err[HK_ERR_MAX], dbpath[1024];
+    struct hakmem_reader *r = hakmem_reader_open(seg, 0, err, sizeof err);
+    if (!r || hk_drain_check(r, seg, err, sizeof err) != 0) {
+        hk_say("ingest", "%s", err);
+        hakmem_reader_close(r);
+        return 1;
+    }
+    static struct hk_seg_meta m;
+    hk_drain_meta(r, "ingest", seg, &m);
+    if (!out) {
+        snprintf(dbpath, sizeof dbpath, "hakmem-%s-%lld.db",
+                 *m.exe ? hk_basename(m.exe) : "unknown", (long long)m.info.pid);
+        out = dbpath;
+    }
+    struct hk_drained d;
+    int64_t run = 0;
+    sqlite3 *db = hk_db_open_write(out, 0, err, sizeof err);
+    int rc = db ? store(r, db, &m, &d, &run, err, sizeof err) : -1;
+    if (db && hk_db_finish(db, rc ? NULL : err, sizeof err) != 0)
+        rc = -1;
+    hakmem_reader_close(r);
+    if (rc != 0) {
+        hk_say("ingest", "%s", err);
+        return 1;
+    }
+    fprintf(stderr, "%s: ingested %llu events (%llu dropped, %llu lost) of pid %lld into %s (run %lld)\n",
+            HK_PROG, (unsigned long long)d.events, (unsigned long long)d.dropped,
+            (unsigned long long)d.lost, (long long)m.info.pid, out, (long long)run);
+    if (!d.unreadable)
+        return 0;
+    hk_say("ingest", "%s: %llu events could not be read (a corrupt or unfinished slot after "
+           "event %llu); the events before it are stored", seg, (unsigned long long)d.unreadable,
+           (unsigned long long)d.events);
+    return 1;
+}
+
+int hk_cmd_ingest(int argc, char **argv)
+{
+    const char *out = NULL;
+    int rc = hk_parse_output_opt(argc, argv, usage_text, &out);
+    if (rc >= 0)
+        return rc;
+    if (optind != argc - 1) {
+        hk_say("ingest", "expected one SEGMENT (see --help)");
+        return 2;
+    }
+    return ingest(argv[optind], out);
+}

@@ -1,0 +1,355 @@
+/* record.c — `hakmem-trace record -- PROGRAM`: runs PROGRAM with libhakmem
+ * preloaded and tracing into a private segment, drains it live into the
+ * database and exits with PROGRAM's status. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "cli.h"
+
+#ifndef HK_LIBDIR
+#define HK_LIBDIR "/usr/local/lib"
+#endif
+
+#define RECORD_EVENTS (1u << 20) /* ring capacity when neither --events nor the environment say */
+
+extern char **environ;
+
+static const char usage_text[] =
+    "usage: hakmem-trace record [-o FILE.db] [--events N] [--mode lossless|overwrite] [--stacks]\n"
+    "                           -- PROGRAM [ARGS...]\n"
+    "Runs PROGRAM with libhakmem preloaded and its allocator events recorded into FILE.db\n"
+    "(default hakmem-<program>-<pid>.db), drained live; exits with PROGRAM's exit status.\n"
+    "  -o, --output FILE.db   the database to add the run to (created when absent)\n"
+    "      --events N         ring capacity in events (HAKMEM_TRACE_EVENTS; default 1048576)\n"
+    "      --mode MODE        lossless (a full ring drops and counts) or overwrite\n"
+    "      --stacks           record the stacks behind new SuperSlabs (HAKMEM_TRACE_STACKS=1)\n"
+    "  -h, --help             this text\n"
+    "Child processes PROGRAM starts are not recorded. HAKMEM_LIB_PATH overrides the\n"
+    "libhakmem.so that is preloaded.\n";
+
+struct record {
+    const char *out, *mode;
+    uint64_t events;
+    int stacks;
+    char **argv;           /* PROGRAM and its arguments */
+    char prog[PATH_MAX];   /* PROGRAM as found on PATH */
+    char lib[PATH_MAX];
+    char base[200];        /* the segment path given to PROGRAM */
+    char options[1024];
+    char dbpath[PATH_MAX];
+    pid_t child;
+    int reaped, status;
+};
+
+static int parse(int argc, char **argv, struct record *rec)
+{
+    static const struct option opts[] = {
+        { "output", required_argument, NULL, 'o' }, { "events", required_argument, NULL, 'e' },
+        { "mode", required_argument, NULL, 'm' },   { "stacks", no_argument, NULL, 's' },
+        { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            rec->out = optarg;
+            break;
+        case 'e':
+            if (hk_parse_u64(optarg, 1024, 1ull << 26, &rec->events) != 0) {
+                hk_say("record", "--events %s: expected a number of events from 1024 to 67108864",
+                       optarg);
+                return 2;
+            }
+            break;
+        case 'm':
+            if (strcmp(optarg, "lossless") != 0 && strcmp(optarg, "overwrite") != 0) {
+                hk_say("record", "--mode %s: expected lossless or overwrite", optarg);
+                return 2;
+            }
+            rec->mode = optarg;
+            break;
+        case 's':
+            rec->stacks = 1;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        default:
+            fputs(usage_text, stderr);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        hk_say("record", "expected a PROGRAM to run (see --help)");
+        return 2;
+    }
+    rec->argv = argv + optind;
+    return -1;
+}
+
+/* PROGRAM as execvp would find it; 0, or the errno execvp would fail with. */
+static int find_program(const char *name, char *out, size_t len)
+{
+    if (!name || !*name)
+        return ENOENT;
+    if (strchr(name, '/')) {
+        snprintf(out, len, "%s", name);
+        return access(name, X_OK) == 0 ? 0 : errno;
+    }
+    const char *path = getenv("PATH");
+    int err = ENOENT;
+    for (const char *p = path && *path ? path : "/usr/local/bin:/usr/bin:/bin"; p;) {
+        const char *colon = strchr(p, ':');
+        int dirlen = colon ? (int)(colon - p) : (int)strlen(p);
+        snprintf(out, len, "%.*s%s%s", dirlen, p, dirlen ? "/" : "", name);
+        struct stat st;
+        if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+            if (access(out, X_OK) == 0)
+                return 0;
+            err = EACCES;
+        }
+        p = colon ? colon + 1 : NULL;
+    }
+    return err;
+}
+
+/* The HAKMEM_* settings PROGRAM runs with, for runs.options. */
+static void describe_options(struct record *rec)
+{
+    size_t n = 0;
+    rec->options[0] = '\0';
+    for (char **e = environ; *e && n < sizeof rec->options - 1; e++) {
+        if (strncmp(*e, "HAKMEM_", 7) != 0 || strncmp(*e, "HAKMEM_TRACE=", 13) == 0 ||
+            strncmp(*e, "HAKMEM_TRACE_KEEP=", 18) == 0 || strncmp(*e, "HAKMEM_LIB_PATH=", 16) == 0 ||
+            (rec->mode && strncmp(*e, "HAKMEM_TRACE_MODE=", 18) == 0) ||
+            (rec->events && strncmp(*e, "HAKMEM_TRACE_EVENTS=", 20) == 0))
+            continue;
+        n += (size_t)snprintf(rec->options + n, sizeof rec->options - n, "%s%s", n ? " " : "", *e);
+    }
+    if (rec->mode && n < sizeof rec->options - 1)
+        n += (size_t)snprintf(rec->options + n, sizeof rec->options - n,
+                              "%sHAKMEM_TRACE_MODE=%s", n ? " " : "", rec->mode);
+    if (rec->events && n < sizeof rec->options - 1)
+        n += (size_t)snprintf(rec->options + n, sizeof rec->options - n,
+                              "%sHAKMEM_TRACE_EVENTS=%llu", n ? " " : "",
+                              (unsigned long long)rec->events);
+    if (rec->stacks && n < sizeof rec->options - 1)
+        snprintf(rec->options + n, sizeof rec->options - n, "%sHAKMEM_TRACE_STACKS=1",
+                 n ? " " : "");
+}
+
+/* Sets what the child needs in its environment (called in the child). */
+static void child_env(const struct record *rec)
+{
+    const char *old = getenv("LD_PRELOAD");
+    char preload[2 * PATH_MAX];
+    snprintf(preload, sizeof preload, "%s%s%s", rec->lib, old && *old ? ":" : "", old ? old : "");
+    setenv("LD_PRELOAD", preload, 1);
+    unsetenv("HAKMEM_LIB_PATH"); /* ours, not an allocator option */
+    setenv("HAKMEM_TRACE", rec->base, 1);
+    setenv("HAKMEM_TRACE_KEEP", "1", 1);
+    if (rec->mode)
+        setenv("HAKMEM_TRACE_MODE", rec->mode, 1);
+    if (rec->events) {
+        char n[32];
+        snprintf(n, sizeof n, "%llu", (unsigned long long)rec->events);
+        setenv("HAKMEM_TRACE_EVENTS", n, 1);
+    }
+    if (rec->stacks)
+        setenv("HAKMEM_TRACE_STACKS", "1", 1);
+}
+
+/* The child: waits for the go (the database is open), then execs PROGRAM;
+ * an exec failure goes back to the parent as an errno on errfd. */
+static void child_main(const struct record *rec, const int gate[2], const int errp[2])
+{
+    close(gate[1]); /* else our own copy keeps the gate open */
+    close(errp[0]);
+    char go;
+    ssize_t n;
+    do
+        n = read(gate[0], &go, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1)
+        _exit(127); /* the parent gave up */
+    child_env(rec);
+    /* a shell starts background jobs with SIGINT ignored; the signals we pass
+     * on must reach PROGRAM */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    execvp(rec->argv[0], rec->argv);
+    int e = errno;
+    ssize_t w = write(errp[1], &e, sizeof e);
+    (void)w;
+    _exit(e == ENOENT ? 127 : 126);
+}
+
+static int session_finished(struct hk_session *s)
+{
+    struct record *rec = s->ctx;
+    if (!rec->reaped) {
+        int st;
+        pid_t p = waitpid(rec->child, &st, WNOHANG);
+        if (p == rec->child) {
+            rec->reaped = 1;
+            rec->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        } else if (p < 0 && errno != EINTR) {
+            rec->reaped = 1;
+            rec->status = -1;
+        }
+    }
+    s->exit_status = rec->status;
+    return rec->reaped;
+}
+
+/* A segment name nobody uses: /dev/shm/hakmem-record.<our pid>.<n>. */
+static void pick_base(struct record *rec)
+{
+    struct stat st;
+    for (int n = 0;; n++) {
+        snprintf(rec->base, sizeof rec->base, "/dev/shm/hakmem-record.%d.%d", (int)getpid(), n);
+        char one[sizeof rec->base + 4];
+        snprintf(one, sizeof one, "%s.1", rec->base);
+        if (lstat(rec->base, &st) != 0 && lstat(one, &st) != 0)
+            return;
+    }
+}
+
+static void remove_db(const char *path)
+{
+    char side[PATH_MAX + 8];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-journal", path);
+    unlink(side);
+}
+
+/* Starts the child held at its gate; opens the database; lets it go. Returns
+ * the database, or NULL with *rc the exit status to give. */
+static sqlite3 *start(struct record *rec, int *created, int *rc)
+{
+    int gate[2], errp[2];
+    char err[HK_ERR_MAX];
+    if (pipe2(gate, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
+        hk_say("record", "cannot create a pipe: %s", strerror(errno));
+        *rc = 1;
+        return NULL;
+    }
+    fflush(NULL);
+    rec->child = fork();
+    if (rec->child < 0) {
+        hk_say("record", "cannot fork: %s", strerror(errno));
+        *rc = 1;
+        return NULL;
+    }
+    if (rec->child == 0)
+        child_main(rec, gate, errp);
+    close(gate[0]);
+    close(errp[1]);
+    if (!rec->out)
+        snprintf(rec->dbpath, sizeof rec->dbpath, "hakmem-%s-%d.db", hk_basename(rec->argv[0]),
+                 (int)rec->child);
+    else
+        snprintf(rec->dbpath, sizeof rec->dbpath, "%s", rec->out);
+    *created = access(rec->dbpath, F_OK) != 0;
+    sqlite3 *db = hk_db_open_write(rec->dbpath, 1, err, sizeof err);
+    if (db && write(gate[1], "g", 1) != 1) {
+        hk_db_close(db);
+        db = NULL;
+        snprintf(err, sizeof err, "cannot start %s: %s", rec->argv[0], strerror(errno));
+    }
+    close(gate[1]); /* without the go byte the child exits 127 */
+    int e = 0;
+    ssize_t n;
+    do
+        n = read(errp[0], &e, sizeof e);
+    while (n < 0 && errno == EINTR);
+    close(errp[0]);
+    if (db && n == (ssize_t)sizeof e) {
+        snprintf(err, sizeof err, "cannot run %s: %s", rec->argv[0], strerror(e));
+        hk_db_close(db);
+        db = NULL;
+    }
+    if (!db) {
+        hk_say("record", "%s", err);
+        waitpid(rec->child, NULL, 0);
+        if (*created)
+            remove_db(rec->dbpath);
+        *rc = n == (ssize_t)sizeof e ? (e == ENOENT ? 127 : 126) : 1;
+    }
+    return db;
+}
+
+static int record(struct record *rec)
+{
+    const char *lib = getenv("HAKMEM_LIB_PATH");
+    snprintf(rec->lib, sizeof rec->lib, "%s", lib && *lib ? lib : HK_LIBDIR "/libhakmem.so");
+    if (access(rec->lib, R_OK) != 0) {
+        hk_say("record", "cannot read libhakmem at %s: %s (set HAKMEM_LIB_PATH)", rec->lib,
+               strerror(errno));
+        return 1;
+    }
+    int e = find_program(rec->argv[0], rec->prog, sizeof rec->prog);
+    if (e) {
+        hk_say("record", "%s: %s", rec->argv[0],
+               e == ENOENT && !strchr(rec->argv[0], '/') ? "command not found" : strerror(e));
+        return e == ENOENT ? 127 : 126;
+    }
+    pick_base(rec);
+    describe_options(rec);
+    /* a bigger ring than the allocator's default absorbs bursts while the
+     * recorder shares the CPUs with the program (runs.ring_capacity says it) */
+    if (!rec->events && !getenv("HAKMEM_TRACE_EVENTS"))
+        rec->events = RECORD_EVENTS;
+    int created = 0, rc = 0;
+    sqlite3 *db = start(rec, &created, &rc);
+    if (!db)
+        return rc;
+    hk_session_signals(rec->child);
+    struct hk_session s = { .db = db, .dbpath = rec->dbpath, .source = "record", .verb = "recorded",
+                            .options = rec->options, .finished = session_finished, .ctx = rec,
+                            .exit_status = -1 };
+    hk_follow_init(&s.follow, rec->base, rec->child);
+    char err[HK_ERR_MAX];
+    int failed = hk_session_run(&s, err, sizeof err) != 0;
+    if (failed)
+        hk_say("record", "%s", err);
+    hk_follow_unlink(&s.follow);
+    if (hk_db_finish(db, err, sizeof err) != 0) {
+        hk_say("record", "%s", err);
+        failed = 1;
+    }
+    if (!s.runs && !failed) {
+        hk_say("record", "%s was not traced: no trace segment appeared (statically linked? "
+               "setuid? libhakmem not loaded from %s?)", rec->argv[0], rec->lib);
+        if (created)
+            remove_db(rec->dbpath);
+    }
+    int sig = hk_session_signal(NULL);
+    if (!rec->reaped) { /* stopped by a second signal, or by an error */
+        hk_say("record", "%s (pid %d) goes on untraced", rec->argv[0], (int)rec->child);
+        return failed || !sig ? 1 : 128 + sig;
+    }
+    return failed && rec->status == 0 ? 1 : rec->status;
+}
+
+int hk_cmd_record(int argc, char **argv)
+{
+    struct record rec;
+    memset(&rec, 0, sizeof rec);
+    int rc = parse(argc, argv, &rec);
+    if (rc >= 0)
+        return rc;
+    return record(&rec);
+}

@@ -1,0 +1,416 @@
+/* report.c — `hakmem-trace report FILE.db`: the seed's evidence for one run,
+ * read from the report_* views, printed as sections and a verdict. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+
+static const char usage_text[] =
+    "usage: hakmem-trace report FILE.db [--run N]\n"
+    "The evidence of the seed's analysis for one run (default: the last): SuperSlab maps and\n"
+    "unmaps, the LRU cache, EMPTY transitions by class, the stage histogram and its\n"
+    "fallthrough chain, slabs that never reached EMPTY, stacks behind new SuperSlabs, and a\n"
+    "verdict (each rule is described in hakmem-trace(1)).\n"
+    "      --run N    the run to report\n"
+    "  -h, --help     this text\n";
+
+static const char *const stage_labels[HK_STAGES] = { "0", "0.5", "1", "2", "3" };
+
+const char *hk_stage_label(int stage)
+{
+    return stage >= 0 && stage < HK_STAGES ? stage_labels[stage] : "?";
+}
+
+/* Prepares sql with ?1 = run; NULL with err. */
+static sqlite3_stmt *prepare_run(sqlite3 *db, const char *sql, int64_t run, char *err,
+                                 size_t errlen)
+{
+    sqlite3_stmt *st = hk_db_prepare(db, sql, err, errlen);
+    if (st)
+        sqlite3_bind_int64(st, 1, run);
+    return st;
+}
+
+static int64_t col(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_int64(st, i);
+}
+
+static void col_text(sqlite3_stmt *st, int i, char *out, size_t len)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(out, len, "%s", t ? (const char *)t : "");
+}
+
+/* Steps st to its end; each row goes to fn. */
+static int each_row(sqlite3 *db, sqlite3_stmt *st, void (*fn)(sqlite3_stmt *, struct hk_report *),
+                    struct hk_report *rep, char *err, size_t errlen)
+{
+    if (!st)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(st, rep);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : hk_fail(err, errlen, "cannot read the report: %s",
+                                           sqlite3_errmsg(db));
+}
+
+static struct hk_class_report *cls_of(struct hk_report *rep, int64_t c)
+{
+    if (c < 0 || c >= HK_MAX_CLASSES)
+        return NULL;
+    if (c >= rep->nclasses)
+        rep->nclasses = (int)c + 1;
+    return &rep->cls[c];
+}
+
+static void row_run(sqlite3_stmt *st, struct hk_report *rep)
+{
+    rep->pid = col(st, 0);
+    col_text(st, 1, rep->exe, sizeof rep->exe);
+    col_text(st, 2, rep->argv, sizeof rep->argv);
+    rep->events = col(st, 3);
+    rep->dropped = col(st, 4);
+    rep->lost = col(st, 5);
+    rep->exit_status = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : col(st, 6);
+    rep->duration_ns = col(st, 7);
+    col_text(st, 8, rep->options, sizeof rep->options);
+    col_text(st, 9, rep->mode, sizeof rep->mode);
+}
+
+static void row_maps(sqlite3_stmt *st, struct hk_report *rep)
+{
+    int64_t *v[] = { &rep->ss_maps, &rep->ss_map_bytes, &rep->ss_trims, &rep->ss_unmaps,
+                     &rep->ss_unmap_bytes, &rep->large_maps, &rep->large_map_bytes,
+                     &rep->large_unmaps, &rep->large_unmap_bytes, &rep->maps_after_empty };
+    for (int i = 0; i < 10; i++)
+        *v[i] = col(st, i);
+}
+
+static void row_lru(sqlite3_stmt *st, struct hk_report *rep)
+{
+    rep->lru_push = col(st, 0);
+    rep->lru_pop_hit = col(st, 1);
+    rep->lru_pop_miss = col(st, 2);
+    rep->lru_evict = col(st, 3);
+    for (int i = 0; i < 4; i++)
+        rep->evict_reason[i] = col(st, 4 + i);
+}
+
+static void row_class(sqlite3_stmt *st, struct hk_report *rep)
+{
+    struct hk_class_report *c = cls_of(rep, col(st, 0));
+    if (c) {
+        c->block_size = col(st, 1);
+        c->blocks_per_slab = col(st, 2);
+        c->occ_used = c->occ_capacity = -1;
+    }
+}
+
+static void row_empty(sqlite3_stmt *st, struct hk_report *rep)
+{
+    struct hk_class_report *c = cls_of(rep, col(st, 0));
+    rep->empty += col(st, 1);
+    rep->released += col(st, 2);
+    if (c) {
+        c->empty = col(st, 1);
+        c->released = col(st, 2);
+    }
+}
+
+static void row_stage(sqlite3_stmt *st, struct hk_report *rep)
+{
+    struct hk_class_report *c = cls_of(rep, col(st, 0));
+    int64_t s = col(st, 1);
+    if (sqlite3_column_type(st, 1) == SQLITE_NULL || s < 0 || s >= HK_STAGES)
+        return;
+    rep->hit[s] += col(st, 2);
+    rep->miss[s] += col(st, 3);
+    if (c) {
+        c->hit[s] = col(st, 2);
+        c->miss[s] = col(st, 3);
+    }
+}
+
+static void row_lru_class(sqlite3_stmt *st, struct hk_report *rep)
+{
+    struct hk_class_report *c = cls_of(rep, col(st, 0));
+    if (c) {
+        c->lru_hit = col(st, 1);
+        c->lru_miss = col(st, 2);
+    }
+}
+
+static void row_slabs(sqlite3_stmt *st, struct hk_report *rep)
+{
+    struct hk_class_report *c = cls_of(rep, col(st, 0));
+    rep->slabs += col(st, 1);
+    rep->never_empty += col(st, 2);
+    rep->live_at_end += col(st, 3);
+    if (!c)
+        return;
+    c->slabs = col(st, 1);
+    c->never_empty = col(st, 2);
+    c->live_at_end = col(st, 3);
+    int known = sqlite3_column_type(st, 4) != SQLITE_NULL && col(st, 5) > 0;
+    c->occ_used = known ? col(st, 4) : -1;
+    c->occ_capacity = known ? col(st, 5) : -1;
+}
+
+static void row_threads(sqlite3_stmt *st, struct hk_report *rep)
+{
+    rep->threads = col(st, 0);
+}
+
+static void row_heap_errors(sqlite3_stmt *st, struct hk_report *rep)
+{
+    size_t n = strlen(rep->heap_detail);
+    const unsigned char *name = sqlite3_column_text(st, 1);
+    rep->heap_errors += col(st, 2);
+    snprintf(rep->heap_detail + n, sizeof rep->heap_detail - n, "%s%lld %s", n ? ", " : "",
+             (long long)col(st, 2), name ? (const char *)name : "of another kind");
+}
+
+int hk_report_load(sqlite3 *db, int64_t run, struct hk_report *rep, char *err, size_t errlen)
+{
+    static const struct {
+        const char *sql;
+        void (*row)(sqlite3_stmt *, struct hk_report *);
+    } parts[] = {
+        { "SELECT pid, exe, argv, events, dropped, lost, exit_status,"
+          " coalesce(ended_ns - started_ns, 0), options, mode FROM runs WHERE run_id = ?1", row_run },
+        { "SELECT class, block_size, blocks_per_slab FROM classes WHERE run_id = ?1", row_class },
+        { "SELECT ss_maps, ss_map_bytes, ss_trims, ss_unmaps, ss_unmap_bytes, large_maps,"
+          " large_map_bytes, large_unmaps, large_unmap_bytes, ss_maps_after_empty"
+          " FROM report_maps WHERE run_id = ?1", row_maps },
+        { "SELECT push, pop_hit, pop_miss, evict, evict_count, evict_memory, evict_ttl, evict_trim"
+          " FROM report_lru WHERE run_id = ?1", row_lru },
+        { "SELECT class, empty, released FROM report_empty WHERE run_id = ?1", row_empty },
+        { "SELECT class, stage, hit, miss FROM report_stage_class WHERE run_id = ?1", row_stage },
+        { "SELECT class, pop_hit, pop_miss FROM report_lru_class WHERE run_id = ?1", row_lru_class },
+        { "SELECT class, slabs, never_empty, live_at_end, never_empty_used, never_empty_capacity"
+          " FROM report_never_empty WHERE run_id = ?1", row_slabs },
+        { "SELECT coalesce(sum(n), 0) FROM event_counts WHERE run_id = ?1 AND type = 13",
+          row_threads },
+        { "SELECT kind, name, n FROM report_heap_errors WHERE run_id = ?1 ORDER BY kind",
+          row_heap_errors },
+    };
+    memset(rep, 0, sizeof *rep);
+    rep->run_id = run;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        if (each_row(db, prepare_run(db, parts[i].sql, run, err, errlen), parts[i].row, rep, err,
+                     errlen) != 0)
+            return -1;
+    return 0;
+}
+
+/* ---- printing */
+
+static double pct(int64_t part, int64_t whole)
+{
+    return whole > 0 ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static void print_header(const struct hk_report *r, FILE *out)
+{
+    fprintf(out, "run %lld: %s (pid %lld)\n", (long long)r->run_id,
+            *r->argv ? r->argv : r->exe, (long long)r->pid);
+    fprintf(out, "  %lld events, %lld dropped, %lld lost, %.3f s, ", (long long)r->events,
+            (long long)r->dropped, (long long)r->lost, (double)r->duration_ns / 1e9);
+    if (r->exit_status >= 0)
+        fprintf(out, "exit status %lld", (long long)r->exit_status);
+    else
+        fprintf(out, "exit status unknown");
+    fprintf(out, ", %s ring, %lld threads\n", *r->mode ? r->mode : "?", (long long)r->threads);
+    if (*r->options)
+        fprintf(out, "  options: %s\n", r->options);
+    if (r->heap_errors)
+        fprintf(out, "  heap errors: %lld (%s)\n", (long long)r->heap_errors, r->heap_detail);
+}
+
+static void print_maps(const struct hk_report *r, FILE *out)
+{
+    char b1[32], b2[32];
+    fprintf(out, "\nSuperSlabs\n");
+    fprintf(out, "  maps %lld (%s; %lld alignment trims; %lld after the first EMPTY slab)\n",
+            (long long)r->ss_maps, hk_bytes((uint64_t)r->ss_map_bytes, b1, sizeof b1),
+            (long long)r->ss_trims, (long long)r->maps_after_empty);
+    fprintf(out, "  unmaps %lld (%s)\n", (long long)r->ss_unmaps,
+            hk_bytes((uint64_t)r->ss_unmap_bytes, b2, sizeof b2));
+    fprintf(out, "  large mappings: %lld maps (%s), %lld unmaps\n", (long long)r->large_maps,
+            hk_bytes((uint64_t)r->large_map_bytes, b1, sizeof b1), (long long)r->large_unmaps);
+    int any = 0;
+    for (int c = 0; c < r->nclasses; c++) {
+        const struct hk_class_report *k = &r->cls[c];
+        if (!k->lru_hit && !k->lru_miss)
+            continue;
+        if (!any++)
+            fprintf(out, "  new SuperSlabs by class (stage 3):\n  %5s %6s %8s %8s\n", "class",
+                    "block", "LRU hit", "mapped");
+        fprintf(out, "  %5d %6lld %8lld %8lld\n", c, (long long)k->block_size,
+                (long long)k->lru_hit, (long long)k->lru_miss);
+    }
+}
+
+static void print_lru(const struct hk_report *r, FILE *out)
+{
+    fprintf(out, "\nLRU cache\n");
+    fprintf(out, "  push %lld, pop hit %lld, pop miss %lld (hit rate %.0f%%), evict %lld "
+                 "(count %lld, memory %lld, ttl %lld, trim %lld)\n",
+            (long long)r->lru_push, (long long)r->lru_pop_hit, (long long)r->lru_pop_miss,
+            pct(r->lru_pop_hit, r->lru_pop_hit + r->lru_pop_miss), (long long)r->lru_evict,
+            (long long)r->evict_reason[0], (long long)r->evict_reason[1],
+            (long long)r->evict_reason[2], (long long)r->evict_reason[3]);
+}
+
+static void print_empty(const struct hk_report *r, FILE *out)
+{
+    fprintf(out, "\nEMPTY transitions by class\n  %5s %6s %8s %8s\n", "class", "block", "EMPTY",
+            "released");
+    for (int c = 0; c < r->nclasses; c++)
+        if (r->cls[c].empty || r->cls[c].released)
+            fprintf(out, "  %5d %6lld %8lld %8lld\n", c, (long long)r->cls[c].block_size,
+                    (long long)r->cls[c].empty, (long long)r->cls[c].released);
+    fprintf(out, "  %5s %6s %8lld %8lld\n", "total", "", (long long)r->empty,
+            (long long)r->released);
+}
+
+static void print_chain(const struct hk_report *r, FILE *out)
+{
+    fprintf(out, "  fallthrough: stage 0 missed %lld", (long long)r->miss[0]);
+    for (int s = 1; s < HK_STAGES; s++) {
+        fprintf(out, " -> %s served %lld", stage_labels[s], (long long)r->hit[s]);
+        if (s + 1 < HK_STAGES)
+            fprintf(out, ", missed %lld", (long long)r->miss[s]);
+    }
+    fprintf(out, " (%lld LRU hits, %lld new maps)\n", (long long)r->lru_pop_hit,
+            (long long)r->lru_pop_miss);
+}
+
+static void print_stages(const struct hk_report *r, FILE *out)
+{
+    fprintf(out, "\nStage histogram (slab acquisitions)\n  %-5s %9s %9s\n", "stage", "hit", "miss");
+    for (int s = 0; s < HK_STAGES; s++)
+        fprintf(out, "  %-5s %9lld %9lld\n", stage_labels[s], (long long)r->hit[s],
+                (long long)r->miss[s]);
+    print_chain(r, out);
+    fprintf(out, "  by class (hits at stage 0 / 0.5 / 1 / 2 / 3):\n");
+    for (int c = 0; c < r->nclasses; c++) {
+        const struct hk_class_report *k = &r->cls[c];
+        int64_t any = 0;
+        for (int s = 0; s < HK_STAGES; s++)
+            any += k->hit[s] + k->miss[s];
+        if (any)
+            fprintf(out, "  class %3d (%5lld B): %lld / %lld / %lld / %lld / %lld\n", c,
+                    (long long)k->block_size, (long long)k->hit[0], (long long)k->hit[1],
+                    (long long)k->hit[2], (long long)k->hit[3], (long long)k->hit[4]);
+    }
+}
+
+static void print_slabs(const struct hk_report *r, FILE *out)
+{
+    fprintf(out, "\nSlabs that never reached EMPTY\n  %5s %6s %7s %11s %11s  %s\n", "class",
+            "block", "slabs", "never EMPTY", "live at end", "final occupancy (never EMPTY)");
+    for (int c = 0; c < r->nclasses; c++) {
+        const struct hk_class_report *k = &r->cls[c];
+        if (!k->slabs)
+            continue;
+        fprintf(out, "  %5d %6lld %7lld %11lld %11lld  ", c, (long long)k->block_size,
+                (long long)k->slabs, (long long)k->never_empty, (long long)k->live_at_end);
+        if (k->occ_capacity > 0)
+            fprintf(out, "%lld / %lld blocks (%.1f%%)\n", (long long)k->occ_used,
+                    (long long)k->occ_capacity, pct(k->occ_used, k->occ_capacity));
+        else
+            fprintf(out, "not sampled\n");
+    }
+    fprintf(out, "  %5s %6s %7lld %11lld %11lld\n", "total", "", (long long)r->slabs,
+            (long long)r->never_empty, (long long)r->live_at_end);
+}
+
+void hk_report_print(const struct hk_report *rep, FILE *out)
+{
+    print_header(rep, out);
+    print_maps(rep, out);
+    print_lru(rep, out);
+    print_empty(rep, out);
+    print_stages(rep, out);
+    print_slabs(rep, out);
+    struct hk_verdict v[HK_VERDICT_MAX];
+    int n = hk_verdicts(rep, v, HK_VERDICT_MAX);
+    fprintf(out, "\nVerdict\n");
+    for (int i = 0; i < n; i++)
+        fprintf(out, "  %s %s [%s]\n", v[i].bad ? "!" : "+", v[i].text, v[i].rule);
+    if (!n)
+        fprintf(out, "  no known pathology shows\n");
+}
+
+/* Prints the stacks behind new SuperSlabs, when stacks were recorded (the
+ * frames table says so at once; the stacks' counts take a pass over events). */
+static int print_stacks(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen)
+{
+    int64_t any = 0;
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT 1 FROM frames WHERE run_id = %lld LIMIT 1)",
+             (long long)run);
+    if (hk_db_int(db, sql, 0, &any, err, errlen) != 0 || !any)
+        return any ? 0 : (err[0] ? -1 : 0);
+    sqlite3_stmt *st = prepare_run(db, "SELECT stack_id, acquisitions, stack FROM report_map_stacks"
+                                       " WHERE run_id = ?1 ORDER BY acquisitions DESC LIMIT 10",
+                                   run, err, errlen);
+    if (!st)
+        return -1;
+    int rc, n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!n++)
+            fprintf(out, "\nStacks behind new SuperSlabs (stage 3)\n");
+        const unsigned char *s = sqlite3_column_text(st, 2);
+        fprintf(out, "  %lld x stack %lld: %s\n", (long long)col(st, 1), (long long)col(st, 0),
+                s ? (const char *)s : "(no frames)");
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : hk_fail(err, errlen, "%s", sqlite3_errmsg(db));
+}
+
+int hk_cmd_report(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "run", required_argument, NULL, 'r' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    uint64_t want = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+        if (c != 'r' || hk_parse_u64(optarg, 1, INT64_MAX, &want) != 0) {
+            if (c == 'r')
+                hk_say("report", "--run %s: expected a run number", optarg);
+            else
+                fputs(usage_text, stderr);
+            return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        hk_say("report", "expected one FILE.db (see --help)");
+        return 2;
+    }
+    char err[HK_ERR_MAX];
+    static struct hk_report rep;
+    int64_t run;
+    sqlite3 *db = hk_db_open_read(argv[optind], err, sizeof err);
+    int rc = db ? hk_db_pick_run(db, (int64_t)want, &run, err, sizeof err) : -1;
+    if (rc == 0)
+        rc = hk_report_load(db, run, &rep, err, sizeof err);
+    if (rc == 0) {
+        hk_report_print(&rep, stdout);
+        rc = print_stacks(db, run, stdout, err, sizeof err);
+    }
+    if (rc != 0)
+        hk_say("report", "%s", err);
+    hk_db_close(db);
+    return rc ? 1 : 0;
+}

@@ -1,0 +1,87 @@
+/* stacks.c — a segment's interned stacks into the frames table: each return
+ * address with its module, file offset and function (from the module's ELF). */
+#include <string.h>
+#include "cli.h"
+#include "hakmem_reader.h"
+
+/* The module of ip among the segment's executable mappings, or NULL. */
+static const struct hakmem_seg_module *module_of(const struct hakmem_seg_stacks *st, uint64_t ip)
+{
+    uint32_t n = st->nmodules < HAKMEM_SEG_MODULES ? st->nmodules : HAKMEM_SEG_MODULES;
+    for (uint32_t i = 0; i < n; i++)
+        if (ip >= st->module[i].start && ip < st->module[i].end)
+            return &st->module[i];
+    return NULL;
+}
+
+static int store_frame(sqlite3_stmt *ins, struct hk_symbols *syms, const struct hakmem_seg_stacks *st,
+                       int64_t run, uint32_t id, uint32_t depth, uint64_t ip)
+{
+    const struct hakmem_seg_module *m = module_of(st, ip);
+    char path[HAKMEM_SEG_PATH_MAX + 1] = "";
+    uint64_t off = 0;
+    const char *fn = NULL;
+    if (m) {
+        memcpy(path, m->path, HAKMEM_SEG_PATH_MAX);
+        path[strnlen(m->path, HAKMEM_SEG_PATH_MAX)] = '\0';
+        off = ip - m->start + m->offset;
+        /* a return address points after its call: look up the call itself */
+        fn = hk_symbols_find(syms, path, depth ? off - 1 : off);
+    }
+    sqlite3_bind_int64(ins, 1, run);
+    sqlite3_bind_int64(ins, 2, id);
+    sqlite3_bind_int64(ins, 3, depth);
+    sqlite3_bind_int64(ins, 4, (int64_t)ip);
+    if (fn)
+        sqlite3_bind_text(ins, 5, fn, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(ins, 5);
+    if (m)
+        sqlite3_bind_text(ins, 6, path, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(ins, 6);
+    if (m)
+        sqlite3_bind_int64(ins, 7, (int64_t)off);
+    else
+        sqlite3_bind_null(ins, 7);
+    int rc = sqlite3_step(ins);
+    sqlite3_reset(ins);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int store_all(const struct hakmem_seg_stacks *st, sqlite3_stmt *ins, struct hk_symbols *syms,
+                     int64_t run)
+{
+    for (uint32_t i = 0; i < st->capacity; i++) {
+        const struct hakmem_seg_stack *k = &st->stack[i];
+        uint32_t id = k->id;
+        if (!id)
+            continue;
+        uint32_t depth = k->depth < HAKMEM_SEG_STACK_DEPTH ? k->depth : HAKMEM_SEG_STACK_DEPTH;
+        for (uint32_t d = 0; d < depth; d++)
+            if (store_frame(ins, syms, st, run, id, d, k->ip[d]) != 0)
+                return -1;
+    }
+    return 0;
+}
+
+int hk_stacks_store(struct hakmem_reader *r, sqlite3 *db, int64_t run, char *err, size_t errlen)
+{
+    const struct hakmem_seg_stacks *st = hakmem_reader_stacks(r);
+    if (!st)
+        return 0;
+    struct hk_symbols *syms = hk_symbols_new();
+    sqlite3_stmt *ins = hk_db_prepare(db, "INSERT OR REPLACE INTO frames (run_id, stack_id, depth,"
+                                          " ip, function, module, offset) VALUES (?,?,?,?,?,?,?)",
+                                      err, errlen);
+    int rc = ins && syms ? hk_db_exec(db, "BEGIN", err, errlen) : -1;
+    if (rc == 0 && store_all(st, ins, syms, run) != 0)
+        rc = hk_fail(err, errlen, "cannot store stacks: %s", sqlite3_errmsg(db));
+    if (rc == 0)
+        rc = hk_db_exec(db, "COMMIT", err, errlen);
+    else
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_finalize(ins);
+    hk_symbols_free(syms);
+    return rc;
+}

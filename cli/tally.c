@@ -1,0 +1,441 @@
+/* tally.c — the report's aggregates, kept in memory while events are stored
+ * and written as event_counts, slabs and slab_classes rows with the commits. */
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+/* One event_counts row: the events of one (type, class, stage, reason). */
+struct count {
+    struct hk_slot h;
+    int64_t type, cls, stage, reason; /* -1: NULL */
+    int64_t n, n_after_empty, arg0_sum, first_seq, last_seq;
+};
+
+/* One slabs row: a slab (ss, slab) and what happened to it. */
+struct slab {
+    struct hk_slot h;
+    uint32_t ss, slab;
+    int16_t cls;     /* -1: none */
+    uint8_t owned;   /* its last acquire/EMPTY was an acquire */
+    uint8_t counted; /* in its class_sum */
+    uint8_t retire;  /* its SuperSlab was unmapped: write it once more, then forget it */
+    uint32_t acquires, empties, releases;
+    int32_t final_used, final_capacity; /* -1: not sampled */
+    int64_t first_seq, last_seq;
+};
+
+#define SLAB_COLS 12
+#define SLAB_COLUMNS "run_id, ss, slab, class, acquires, empties, releases, owned, first_seq," \
+                     " last_seq, final_used, final_capacity"
+#define SLAB_CHUNK 4096 /* new slabs rows per INSERT ... SELECT FROM hk_slab_batch */
+
+/* The slabs of one class (by the class of each slab's last acquire/EMPTY),
+ * kept as slabs change: one slab_classes row. */
+struct class_sum {
+    int64_t slabs, never_empty, live, ne_used, ne_capacity, ne_sampled;
+    int64_t rowid;
+    int dirty;
+};
+
+struct hk_tally {
+    struct hk_table counts, slabs;
+    int64_t first_empty_seq; /* 0 until the first slab_empty */
+    struct class_sum cls[HK_MAX_CLASSES + 1]; /* [0]: no class, [c + 1]: class c */
+    sqlite3_stmt *cnt_ins, *cnt_upd, *slab_ins, *slab_upd, *cls_ins, *cls_upd;
+    sqlite3 *db;             /* the statements belong to it */
+    struct hk_batch batch;   /* new slabs rows, for hk_slab_batch */
+    int64_t *batch_v;
+    uint16_t *batch_nulls;
+    struct slab **batch_of;  /* the slab of each row */
+};
+
+static uint64_t mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
+}
+
+struct hk_tally *hk_tally_new(void)
+{
+    struct hk_tally *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    if (hk_table_init(&t->counts, sizeof(struct count)) != 0 ||
+        hk_table_init(&t->slabs, sizeof(struct slab)) != 0) {
+        hk_tally_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void hk_tally_free(struct hk_tally *t)
+{
+    if (!t)
+        return;
+    sqlite3_stmt *st[] = { t->cnt_ins, t->cnt_upd, t->slab_ins, t->slab_upd, t->cls_ins, t->cls_upd };
+    for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
+        sqlite3_finalize(st[i]);
+    free(t->batch_v);
+    free(t->batch_nulls);
+    free(t->batch_of);
+    hk_table_free(&t->counts);
+    hk_table_free(&t->slabs);
+    free(t);
+}
+
+/* ---- keys */
+
+static int count_same(const void *slot, const void *key)
+{
+    const struct count *c = slot, *k = key;
+    return c->type == k->type && c->cls == k->cls && c->stage == k->stage && c->reason == k->reason;
+}
+
+static int slab_same(const void *slot, const void *key)
+{
+    const struct slab *s = slot, *k = key;
+    return s->ss == k->ss && s->slab == k->slab;
+}
+
+static uint64_t slab_hash(uint32_t ss, uint32_t slab)
+{
+    return mix((uint64_t)ss << 32 ^ slab);
+}
+
+/* The count of this key, created when new; NULL only when memory ran out. */
+static struct count *count_get(struct hk_table *t, int64_t type, const struct hk_row *r)
+{
+    struct count key = { .type = type, .cls = r->cls, .stage = r->stage, .reason = r->reason };
+    uint64_t hash = mix((uint64_t)type * 0x9e3779b97f4a7c15ull ^
+                        mix((uint64_t)r->cls << 32 ^ (uint64_t)r->stage) ^
+                        (uint64_t)r->reason * 0xbf58476d1ce4e5b9ull);
+    int created = 0;
+    struct count *c = hk_table_get(t, hash, count_same, &key, 1, &created);
+    if (c && created) {
+        c->type = type;
+        c->cls = r->cls;
+        c->stage = r->stage;
+        c->reason = r->reason;
+    }
+    return c;
+}
+
+/* The slab (ss, idx); with create, made when new. */
+static struct slab *slab_get(struct hk_table *t, uint32_t ss, uint32_t idx, int create)
+{
+    struct slab key = { .ss = ss, .slab = idx };
+    int created = 0;
+    struct slab *s = hk_table_get(t, slab_hash(ss, idx), slab_same, &key, create, &created);
+    if (s && created) {
+        s->ss = ss;
+        s->slab = idx;
+        s->cls = -1;
+        s->final_used = s->final_capacity = -1;
+    }
+    return s;
+}
+
+/* ---- counting */
+
+/* Adds (sign 1) or takes back (sign -1) what slab s counts in its class. */
+static void class_account(struct hk_tally *t, const struct slab *s, int sign)
+{
+    if (!s->counted)
+        return;
+    struct class_sum *c = &t->cls[s->cls >= 0 ? s->cls + 1 : 0];
+    int never = s->empties == 0, sampled = never && s->final_capacity >= 0;
+    c->slabs += sign;
+    c->never_empty += sign * never;
+    c->live += sign * s->owned;
+    c->ne_sampled += sign * sampled;
+    c->ne_used += sampled ? sign * s->final_used : 0;
+    c->ne_capacity += sampled ? sign * s->final_capacity : 0;
+    c->dirty = 1;
+}
+
+/* One acquire, EMPTY or release of slab s. */
+static void slab_event(struct slab *s, const struct hakmem_event *ev, const struct hk_row *r)
+{
+    int64_t seq = (int64_t)ev->seq;
+    if (!s->first_seq)
+        s->first_seq = seq;
+    s->last_seq = seq;
+    s->h.dirty = 1;
+    if (ev->type == HAKMEM_EV_SLAB_RELEASE) {
+        s->releases++;
+        return;
+    }
+    s->cls = (int16_t)r->cls;
+    s->owned = ev->type == HAKMEM_EV_SLAB_ACQUIRE;
+    if (s->owned)
+        s->acquires++;
+    else
+        s->empties++;
+}
+
+static void tally_slab(struct hk_tally *t, const struct hakmem_event *ev, const struct hk_row *r)
+{
+    struct slab *s = slab_get(&t->slabs, ev->ss_id, ev->slab, 1);
+    if (!s)
+        return;
+    class_account(t, s, -1);
+    slab_event(s, ev, r);
+    s->counted = 1;
+    class_account(t, s, 1);
+}
+
+/* An unmapped SuperSlab's slabs are final: written once more, then forgotten. */
+static void retire_superslab(struct hk_tally *t, uint32_t ss)
+{
+    for (uint32_t i = 0; i < HAKMEM_SEG_SLABS; i++) {
+        struct slab *s = slab_get(&t->slabs, ss, i, 0);
+        if (s) {
+            s->retire = 1;
+            s->h.dirty = 1;
+        }
+    }
+}
+
+void hk_tally_add(struct hk_tally *t, const struct hakmem_event *ev, const struct hk_row *r)
+{
+    int64_t seq = (int64_t)ev->seq;
+    struct count *c = count_get(&t->counts, ev->type, r);
+    if (c) {
+        c->n++;
+        c->n_after_empty += t->first_empty_seq != 0;
+        c->arg0_sum += (int64_t)ev->arg0;
+        if (!c->first_seq)
+            c->first_seq = seq;
+        c->last_seq = seq;
+        c->h.dirty = 1;
+    }
+    if (ev->type == HAKMEM_EV_SLAB_EMPTY && !t->first_empty_seq)
+        t->first_empty_seq = seq ? seq : 1;
+    if (ev->type == HAKMEM_EV_SLAB_ACQUIRE || ev->type == HAKMEM_EV_SLAB_EMPTY ||
+        ev->type == HAKMEM_EV_SLAB_RELEASE)
+        tally_slab(t, ev, r);
+    else if (ev->type == HAKMEM_EV_SS_UNMAP && ev->ss_id)
+        retire_superslab(t, ev->ss_id);
+}
+
+void hk_tally_occupancy(struct hk_tally *t, int64_t ss, int64_t slab, int64_t used, int64_t capacity)
+{
+    if (ss < 0 || ss > UINT32_MAX || slab < 0 || slab > UINT32_MAX)
+        return;
+    struct slab *s = slab_get(&t->slabs, (uint32_t)ss, (uint32_t)slab, 0);
+    if (!s)
+        return; /* a slab without events: nothing to attach it to */
+    class_account(t, s, -1);
+    s->final_used = (int32_t)used;
+    s->final_capacity = (int32_t)capacity;
+    s->h.dirty = 1;
+    class_account(t, s, 1);
+}
+
+/* ---- writing */
+
+static void bind_opt(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v < 0)
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_int64(st, i, v);
+}
+
+/* hk_slab_batch, the rows of new slabs to insert. */
+static int register_batch(struct hk_tally *t, sqlite3 *db, char *err, size_t errlen)
+{
+    t->batch_v = malloc(SLAB_CHUNK * SLAB_COLS * sizeof *t->batch_v);
+    t->batch_nulls = malloc(SLAB_CHUNK * sizeof *t->batch_nulls);
+    t->batch_of = malloc(SLAB_CHUNK * sizeof *t->batch_of);
+    if (!t->batch_v || !t->batch_nulls || !t->batch_of)
+        return hk_fail(err, errlen, "out of memory");
+    t->batch = (struct hk_batch){ .ncols = SLAB_COLS, .columns = SLAB_COLUMNS };
+    return hk_batch_register(db, "hk_slab_batch", &t->batch, err, errlen);
+}
+
+static int prepare_all(struct hk_tally *t, sqlite3 *db, char *err, size_t errlen)
+{
+    if (t->db == db && t->cls_upd)
+        return 0;
+    if (t->db)
+        return hk_fail(err, errlen, "the event counts belong to another database");
+    t->db = db;
+    return (t->cnt_ins = hk_db_prepare(db,
+                "INSERT INTO event_counts (run_id, type, class, stage, reason, n, n_after_empty,"
+                " arg0_sum, first_seq, last_seq) VALUES (?,?,?,?,?,?,?,?,?,?)", err, errlen)) &&
+           (t->cnt_upd = hk_db_prepare(db,
+                "UPDATE event_counts SET n = ?, n_after_empty = ?, arg0_sum = ?, last_seq = ?"
+                " WHERE rowid = ?", err, errlen)) &&
+           register_batch(t, db, err, errlen) == 0 &&
+           (t->slab_ins = hk_db_prepare(db, "INSERT INTO slabs (" SLAB_COLUMNS ")"
+                                            " SELECT * FROM hk_slab_batch", err, errlen)) &&
+           (t->slab_upd = hk_db_prepare(db,
+                "UPDATE slabs SET class = ?, acquires = ?, empties = ?, releases = ?, owned = ?,"
+                " last_seq = ?, final_used = ?, final_capacity = ? WHERE rowid = ?", err, errlen)) &&
+           (t->cls_ins = hk_db_prepare(db,
+                "INSERT INTO slab_classes (slabs, never_empty, live_at_end, never_empty_used,"
+                " never_empty_capacity, run_id, class) VALUES (?,?,?,?,?,?,?)", err, errlen)) &&
+           (t->cls_upd = hk_db_prepare(db,
+                "UPDATE slab_classes SET slabs = ?, never_empty = ?, live_at_end = ?,"
+                " never_empty_used = ?, never_empty_capacity = ? WHERE rowid = ?", err, errlen))
+               ? 0 : -1;
+}
+
+static int step(sqlite3 *db, sqlite3_stmt *st, int64_t *rowid, char *err, size_t errlen)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return hk_fail(err, errlen, "cannot store the event counts: %s", sqlite3_errmsg(db));
+    if (rowid && !*rowid)
+        *rowid = sqlite3_last_insert_rowid(db);
+    return 0;
+}
+
+static int flush_count(struct hk_tally *t, struct count *c, int64_t run, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (c->h.rowid) {
+        st = t->cnt_upd;
+        sqlite3_bind_int64(st, 1, c->n);
+        sqlite3_bind_int64(st, 2, c->n_after_empty);
+        sqlite3_bind_int64(st, 3, c->arg0_sum);
+        sqlite3_bind_int64(st, 4, c->last_seq);
+        sqlite3_bind_int64(st, 5, c->h.rowid);
+    } else {
+        st = t->cnt_ins;
+        sqlite3_bind_int64(st, 1, run);
+        sqlite3_bind_int64(st, 2, c->type);
+        bind_opt(st, 3, c->cls);
+        bind_opt(st, 4, c->stage);
+        bind_opt(st, 5, c->reason);
+        sqlite3_bind_int64(st, 6, c->n);
+        sqlite3_bind_int64(st, 7, c->n_after_empty);
+        sqlite3_bind_int64(st, 8, c->arg0_sum);
+        sqlite3_bind_int64(st, 9, c->first_seq);
+        sqlite3_bind_int64(st, 10, c->last_seq);
+    }
+    return step(t->db, st, &c->h.rowid, err, errlen);
+}
+
+/* Slab s as row k of the batch. */
+static void slab_row(struct hk_tally *t, size_t k, struct slab *s, int64_t run)
+{
+    const int64_t v[SLAB_COLS] = { run, s->ss, s->slab, s->cls, s->acquires, s->empties,
+                                   s->releases, s->owned, s->first_seq, s->last_seq,
+                                   s->final_used, s->final_capacity };
+    memcpy(&t->batch_v[k * SLAB_COLS], v, sizeof v);
+    t->batch_nulls[k] = (uint16_t)((s->cls < 0) << 3 | (s->final_used < 0) << 10 |
+                                   (s->final_capacity < 0) << 11);
+    t->batch_of[k] = s;
+}
+
+static int update_slab(struct hk_tally *t, struct slab *s, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = t->slab_upd;
+    bind_opt(st, 1, s->cls);
+    sqlite3_bind_int64(st, 2, s->acquires);
+    sqlite3_bind_int64(st, 3, s->empties);
+    sqlite3_bind_int64(st, 4, s->releases);
+    sqlite3_bind_int(st, 5, s->owned);
+    sqlite3_bind_int64(st, 6, s->last_seq);
+    bind_opt(st, 7, s->final_used);
+    bind_opt(st, 8, s->final_capacity);
+    sqlite3_bind_int64(st, 9, s->h.rowid);
+    return step(t->db, st, NULL, err, errlen);
+}
+
+/* Inserts the k slabs of the batch with one statement (their rowids are
+ * consecutive: each new rowid is max(rowid) + 1); forgets the retired ones. */
+static int insert_slabs(struct hk_tally *t, size_t k, char *err, size_t errlen)
+{
+    t->batch.v = t->batch_v;
+    t->batch.nulls = t->batch_nulls;
+    t->batch.n = k;
+    int64_t last = 0;
+    int rc = step(t->db, t->slab_ins, &last, err, errlen);
+    t->batch.v = NULL;
+    if (rc != 0)
+        return -1;
+    for (size_t r = 0; r < k; r++) {
+        t->batch_of[r]->h.rowid = last - (int64_t)(k - 1 - r);
+        if (t->batch_of[r]->retire)
+            hk_table_delete(&t->slabs, t->batch_of[r]);
+    }
+    return 0;
+}
+
+/* Writes the changed slabs (all, or those to retire): updates in place, new
+ * ones in chunks. */
+static int flush_slabs(struct hk_tally *t, int64_t run, int all, char *err, size_t errlen)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < t->slabs.cap; i++) {
+        struct slab *s = hk_table_slot(&t->slabs, i);
+        if (!hk_table_live(s) || !s->h.dirty || (!all && !s->retire))
+            continue;
+        s->h.dirty = 0;
+        if (s->h.rowid) {
+            if (update_slab(t, s, err, errlen) != 0)
+                return -1;
+            if (s->retire)
+                hk_table_delete(&t->slabs, s);
+            continue;
+        }
+        slab_row(t, k++, s, run);
+        if (k == SLAB_CHUNK) {
+            if (insert_slabs(t, k, err, errlen) != 0)
+                return -1;
+            k = 0;
+        }
+    }
+    return k ? insert_slabs(t, k, err, errlen) : 0;
+}
+
+/* Writes the per-class slab sums that changed. */
+static int flush_classes(struct hk_tally *t, int64_t run, char *err, size_t errlen)
+{
+    for (int k = 0; k <= HK_MAX_CLASSES; k++) {
+        struct class_sum *c = &t->cls[k];
+        if (!c->dirty)
+            continue;
+        c->dirty = 0;
+        sqlite3_stmt *st = c->rowid ? t->cls_upd : t->cls_ins;
+        sqlite3_bind_int64(st, 1, c->slabs);
+        sqlite3_bind_int64(st, 2, c->never_empty);
+        sqlite3_bind_int64(st, 3, c->live);
+        bind_opt(st, 4, c->ne_sampled ? c->ne_used : -1);
+        bind_opt(st, 5, c->ne_sampled ? c->ne_capacity : -1);
+        if (c->rowid) {
+            sqlite3_bind_int64(st, 6, c->rowid);
+        } else {
+            sqlite3_bind_int64(st, 6, run);
+            bind_opt(st, 7, k - 1);
+        }
+        if (step(t->db, st, &c->rowid, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int hk_tally_flush(struct hk_tally *t, sqlite3 *db, int64_t run_id, int slabs, char *err,
+                   size_t errlen)
+{
+    if (prepare_all(t, db, err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; i < t->counts.cap; i++) {
+        struct count *c = hk_table_slot(&t->counts, i);
+        if (hk_table_live(c) && c->h.dirty) {
+            if (flush_count(t, c, run_id, err, errlen) != 0)
+                return -1;
+            c->h.dirty = 0;
+        }
+    }
+    if (flush_slabs(t, run_id, slabs, err, errlen) != 0)
+        return -1;
+    return slabs ? flush_classes(t, run_id, err, errlen) : 0;
+}

@@ -1,0 +1,288 @@
+-- schema.sql — the hakmem trace database written by hakmem-trace: one row per
+-- recorded run, one per event, and the views behind every report section.
+-- Embedded into hakmem-trace at build time. The schema version is PRAGMA user_version;
+-- a database with a newer version is refused, so change it with every change here.
+PRAGMA user_version = 1;
+
+-- One traced process image: a `record`, `attach` or `ingest`. Times in nanoseconds:
+-- started_ns and ended_ns are CLOCK_REALTIME (ns since 1970), every ts_ns below
+-- is relative to the run's start.
+CREATE TABLE IF NOT EXISTS runs (
+    run_id INTEGER PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    exe TEXT,                        -- /proc/PID/exe of the traced image
+    argv TEXT,                       -- its command line, arguments separated by spaces
+    started_ns INTEGER,              -- when the trace segment was created
+    ended_ns INTEGER,                -- when the image exited (or the recording stopped); NULL while recording
+    exit_status INTEGER,             -- exit code, 128 + signal when killed; NULL when unknown or exec'd
+    events INTEGER NOT NULL DEFAULT 0,  -- events stored in `events` for this run
+    dropped INTEGER NOT NULL DEFAULT 0, -- events the producer dropped (lossless ring full)
+    lost INTEGER NOT NULL DEFAULT 0,    -- events overwritten before they were read, or unreadable
+    mode TEXT,                       -- ring mode: lossless or overwrite
+    format_version INTEGER,          -- segment format version of the source
+    options TEXT,                    -- HAKMEM_* settings of the traced process, when known
+    source TEXT,                     -- record, attach or ingest
+    segment TEXT,                    -- path of the segment drained
+    ring_capacity INTEGER,           -- events the ring holds
+    start_mono_ns INTEGER            -- CLOCK_MONOTONIC of the start: ts_ns = event time - this
+);
+
+-- The ring's event vocabulary (filled by hakmem-trace from libhakmem-reader).
+CREATE TABLE IF NOT EXISTS event_types (
+    type INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+
+-- Acquisition stages: events.stage holds the index, name the stage as the seed says it.
+CREATE TABLE IF NOT EXISTS stages (
+    stage INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    meaning TEXT NOT NULL
+);
+INSERT OR IGNORE INTO stages VALUES
+    (0, '0', 'the thread''s hot slot and its own slabs'),
+    (1, '0.5', 'an EMPTY slab from the per-class registry'),
+    (2, '1', 'the per-class list of ownerless slabs'),
+    (3, '2', 'a free slot of an existing SuperSlab'),
+    (4, '3', 'a new SuperSlab: LRU cache pop, else mmap');
+
+-- Kinds of heap_error events (events.reason; the ring's arg1).
+CREATE TABLE IF NOT EXISTS heap_error_kinds (
+    kind INTEGER PRIMARY KEY,
+    name TEXT NOT NULL
+);
+INSERT OR IGNORE INTO heap_error_kinds VALUES
+    (0, 'double free'), (1, 'invalid free'), (2, 'corrupt block'), (3, 'overflow'),
+    (4, 'underflow'), (5, 'use after free');
+
+-- Size classes of each run, from the segment header.
+CREATE TABLE IF NOT EXISTS classes (
+    run_id INTEGER NOT NULL REFERENCES runs,
+    class INTEGER NOT NULL,
+    block_size INTEGER NOT NULL,
+    blocks_per_slab INTEGER NOT NULL,
+    PRIMARY KEY (run_id, class)
+) WITHOUT ROWID;
+
+-- One row per ring event. NULL where the event has no such field: class and
+-- stage (255 in the ring), ss (SuperSlab id 0), slab and reason (events about
+-- no slab, without a reason), stack_id (0), ss_addr (kept for map events only).
+-- No secondary index: ingest speed comes first, and the report reads
+-- event_counts and slabs. For ad hoc queries on a big run, add one, e.g.
+-- CREATE INDEX events_type ON events (run_id, type, seq). ss is the SuperSlab's sequence number, ss_addr its address;
+-- reason: ss_map 0 new, 1 alignment trim; ss_unmap and lru_evict 0 count,
+-- 1 memory, 2 TTL, 3 trim; slab_release 0 registry, 1 free slot; heap_error
+-- its kind (heap_error_kinds).
+-- arg0/arg1: ss_map/ss_unmap/large_* bytes; lru_* cache size and limit after
+-- the operation; slab_empty the slab's capacity; thread_* the thread id;
+-- heap_error the pointer and its kind.
+CREATE TABLE IF NOT EXISTS events (
+    run_id INTEGER,
+    seq INTEGER,                     -- the ring's sequence number (1, 2, ...)
+    ts_ns INTEGER,                   -- ns since the run's start (CLOCK_MONOTONIC)
+    tid INTEGER,
+    type INTEGER,                    -- event_types.type
+    class INTEGER,
+    ss INTEGER,
+    slab INTEGER,
+    stage INTEGER,                   -- stages.stage
+    arg0 INTEGER,
+    arg1 INTEGER,
+    stack_id INTEGER,                -- frames.stack_id
+    reason INTEGER,
+    ss_addr INTEGER
+);
+
+-- Symbolised stacks, stored once by id per run (filled when stacks are recorded).
+CREATE TABLE IF NOT EXISTS frames (
+    run_id INTEGER NOT NULL,
+    stack_id INTEGER NOT NULL,
+    depth INTEGER NOT NULL,          -- 0 is the innermost frame
+    ip INTEGER,
+    function TEXT,
+    module TEXT,
+    offset INTEGER,
+    file TEXT,
+    line INTEGER,
+    PRIMARY KEY (run_id, stack_id, depth)
+) WITHOUT ROWID;
+
+-- Slab occupancy per class over time (filled when the segment carries samples).
+CREATE TABLE IF NOT EXISTS occupancy (
+    run_id INTEGER NOT NULL,
+    ts_ns INTEGER NOT NULL,
+    class INTEGER NOT NULL,
+    slabs INTEGER NOT NULL,
+    used INTEGER NOT NULL,
+    capacity INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS occupancy_run ON occupancy (run_id, class, ts_ns);
+
+-- Events of each kind, kept by hakmem-trace in the same transaction as the events
+-- themselves (so sum(n) of a run = its rows in events). n_after_empty: how many came
+-- after the run's first slab_empty; arg0_sum: total bytes for map events.
+CREATE TABLE IF NOT EXISTS event_counts (
+    run_id INTEGER NOT NULL,
+    type INTEGER NOT NULL,
+    class INTEGER,
+    stage INTEGER,
+    reason INTEGER,
+    n INTEGER NOT NULL,
+    n_after_empty INTEGER NOT NULL,
+    arg0_sum INTEGER NOT NULL,
+    first_seq INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS event_counts_run ON event_counts (run_id, type);
+
+-- Every slab a run acquired, as (ss, slab), from its slab_acquire, slab_empty and
+-- slab_release events (kept like event_counts). class and owned are those after its
+-- last acquire/EMPTY: owned 1 (live at the end) or 0 (EMPTY).
+CREATE TABLE IF NOT EXISTS slabs (
+    run_id INTEGER NOT NULL,
+    ss INTEGER NOT NULL,
+    slab INTEGER NOT NULL,
+    class INTEGER,
+    acquires INTEGER NOT NULL,
+    empties INTEGER NOT NULL,
+    releases INTEGER NOT NULL,
+    owned INTEGER NOT NULL,
+    first_seq INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    final_used INTEGER,              -- blocks in use in the last occupancy sample (NULL: not sampled)
+    final_capacity INTEGER
+);
+
+-- The slabs table summed per class (kept like it): slabs, how many never reached
+-- EMPTY, how many were owned at the end, and the blocks in use / capacity of the
+-- never-EMPTY ones in the last occupancy sample (NULL when none was sampled).
+CREATE TABLE IF NOT EXISTS slab_classes (
+    run_id INTEGER NOT NULL,
+    class INTEGER,
+    slabs INTEGER NOT NULL,
+    never_empty INTEGER NOT NULL,
+    live_at_end INTEGER NOT NULL,
+    never_empty_used INTEGER,
+    never_empty_capacity INTEGER
+);
+CREATE INDEX IF NOT EXISTS slab_classes_run ON slab_classes (run_id, class);
+
+-- ---- views: every event with its names
+CREATE VIEW IF NOT EXISTS ev AS
+SELECT e.run_id, e.seq, e.ts_ns, e.tid, coalesce(t.name, 'unknown') AS event, e.type,
+       e.class, c.block_size, s.name AS stage, e.ss, e.slab, e.ss_addr, e.reason,
+       e.arg0, e.arg1, e.stack_id
+FROM events e
+LEFT JOIN event_types t ON t.type = e.type
+LEFT JOIN stages s ON s.stage = e.stage
+LEFT JOIN classes c ON c.run_id = e.run_id AND c.class = e.class;
+
+-- ---- views behind the report, one per section. Each has a run_id column:
+-- select one run with WHERE run_id = N. Event type numbers (see event_types):
+-- 1 ss_map, 2 ss_unmap, 3 large_map, 4 large_unmap, 5 lru_push, 6 lru_pop_hit,
+-- 7 lru_pop_miss, 8 lru_evict, 9 slab_acquire, 10 stage_miss, 11 slab_empty,
+-- 12 slab_release, 13 thread_start, 14 thread_exit, 15 heap_error.
+
+-- Events of each kind, with names.
+CREATE VIEW IF NOT EXISTS report_counts AS
+SELECT c.run_id, c.type, coalesce(t.name, 'unknown') AS event, c.class, s.name AS stage,
+       c.reason, c.n, c.n_after_empty, c.arg0_sum
+FROM event_counts c
+LEFT JOIN event_types t ON t.type = c.type
+LEFT JOIN stages s ON s.stage = c.stage;
+
+-- SuperSlab and large mappings: how many and how many bytes; ss_trims are maps
+-- that over-mapped and trimmed for alignment.
+CREATE VIEW IF NOT EXISTS report_maps AS
+SELECT run_id,
+       sum(CASE type WHEN 1 THEN n ELSE 0 END) AS ss_maps,
+       sum(CASE type WHEN 1 THEN arg0_sum ELSE 0 END) AS ss_map_bytes,
+       sum(CASE WHEN type = 1 AND reason = 1 THEN n ELSE 0 END) AS ss_trims,
+       sum(CASE type WHEN 2 THEN n ELSE 0 END) AS ss_unmaps,
+       sum(CASE type WHEN 2 THEN arg0_sum ELSE 0 END) AS ss_unmap_bytes,
+       sum(CASE type WHEN 3 THEN n ELSE 0 END) AS large_maps,
+       sum(CASE type WHEN 3 THEN arg0_sum ELSE 0 END) AS large_map_bytes,
+       sum(CASE type WHEN 4 THEN n ELSE 0 END) AS large_unmaps,
+       sum(CASE type WHEN 4 THEN arg0_sum ELSE 0 END) AS large_unmap_bytes,
+       sum(CASE type WHEN 1 THEN n_after_empty ELSE 0 END) AS ss_maps_after_empty
+FROM event_counts WHERE type BETWEEN 1 AND 4 GROUP BY run_id;
+
+-- The LRU cache of empty SuperSlabs: pushes, pops that hit or missed (a miss
+-- maps a new SuperSlab), evictions by reason.
+CREATE VIEW IF NOT EXISTS report_lru AS
+SELECT run_id,
+       sum(CASE type WHEN 5 THEN n ELSE 0 END) AS push,
+       sum(CASE type WHEN 6 THEN n ELSE 0 END) AS pop_hit,
+       sum(CASE type WHEN 7 THEN n ELSE 0 END) AS pop_miss,
+       sum(CASE type WHEN 8 THEN n ELSE 0 END) AS evict,
+       sum(CASE WHEN type = 8 AND reason = 0 THEN n ELSE 0 END) AS evict_count,
+       sum(CASE WHEN type = 8 AND reason = 1 THEN n ELSE 0 END) AS evict_memory,
+       sum(CASE WHEN type = 8 AND reason = 2 THEN n ELSE 0 END) AS evict_ttl,
+       sum(CASE WHEN type = 8 AND reason = 3 THEN n ELSE 0 END) AS evict_trim
+FROM event_counts WHERE type BETWEEN 5 AND 8 GROUP BY run_id;
+
+-- Stage-3 LRU pops by the class that asked: pop_miss = new SuperSlabs mapped for it.
+CREATE VIEW IF NOT EXISTS report_lru_class AS
+SELECT run_id, class,
+       sum(CASE type WHEN 6 THEN n ELSE 0 END) AS pop_hit,
+       sum(CASE type WHEN 7 THEN n ELSE 0 END) AS pop_miss
+FROM event_counts WHERE type BETWEEN 6 AND 7 GROUP BY run_id, class;
+
+-- EMPTY transitions (used reached 0) and slabs released to the pool, by class.
+CREATE VIEW IF NOT EXISTS report_empty AS
+SELECT e.run_id, e.class, c.block_size, e.empty, e.released
+FROM (SELECT run_id, class,
+             sum(CASE type WHEN 11 THEN n ELSE 0 END) AS empty,
+             sum(CASE type WHEN 12 THEN n ELSE 0 END) AS released
+      FROM event_counts WHERE type BETWEEN 11 AND 12 GROUP BY run_id, class) e
+LEFT JOIN classes c ON c.run_id = e.run_id AND c.class = e.class;
+
+-- Slab acquisitions by class and stage: hit = served at this stage, miss = fell
+-- through to the next (the chain 0 → 0.5 → 1 → 2 → 3).
+CREATE VIEW IF NOT EXISTS report_stage_class AS
+SELECT run_id, class, stage,
+       sum(CASE type WHEN 9 THEN n ELSE 0 END) AS hit,
+       sum(CASE type WHEN 10 THEN n ELSE 0 END) AS miss
+FROM event_counts WHERE type BETWEEN 9 AND 10 GROUP BY run_id, class, stage;
+
+-- The stage histogram, all classes together.
+CREATE VIEW IF NOT EXISTS report_stages AS
+SELECT h.run_id, h.stage, s.name, sum(h.hit) AS hit, sum(h.miss) AS miss
+FROM report_stage_class h LEFT JOIN stages s ON s.stage = h.stage
+GROUP BY h.run_id, h.stage;
+
+-- Heap errors by kind.
+CREATE VIEW IF NOT EXISTS report_heap_errors AS
+SELECT c.run_id, c.reason AS kind, k.name, sum(c.n) AS n
+FROM event_counts c LEFT JOIN heap_error_kinds k ON k.kind = c.reason
+WHERE c.type = 15 GROUP BY c.run_id, c.reason;
+
+-- The last occupancy sample of each class.
+CREATE VIEW IF NOT EXISTS report_occupancy_last AS
+SELECT run_id, class, max(ts_ns) AS ts_ns, slabs, used, capacity
+FROM occupancy GROUP BY run_id, class;
+
+-- Slabs by class: how many were acquired, how many never reached EMPTY, how many
+-- were live (owned) at the end, and the blocks in use / capacity of the never-EMPTY
+-- ones in the last occupancy sample (NULL when none was sampled). The same sums
+-- can be made from slabs: GROUP BY run_id, class.
+CREATE VIEW IF NOT EXISTS report_never_empty AS
+SELECT s.run_id, s.class, c.block_size, c.blocks_per_slab, s.slabs, s.never_empty,
+       s.live_at_end, s.never_empty_used, s.never_empty_capacity
+FROM slab_classes s LEFT JOIN classes c ON c.run_id = s.run_id AND c.class = s.class
+WHERE s.slabs > 0;
+
+-- The stacks behind stage-3 acquisitions (new SuperSlabs), when stacks were recorded:
+-- innermost first, each frame its function, else module+offset, else its address.
+CREATE VIEW IF NOT EXISTS report_map_stacks AS
+SELECT s.run_id, s.stack_id, s.n AS acquisitions,
+       (SELECT group_concat(coalesce(f.function,
+                                     substr(f.module, length(rtrim(f.module,
+                                         replace(f.module, '/', ''))) + 1)
+                                         || printf('+0x%x', f.offset),
+                                     printf('0x%x', f.ip)), ' < ')
+        FROM (SELECT function, module, offset, ip FROM frames
+              WHERE frames.run_id = s.run_id AND frames.stack_id = s.stack_id
+              ORDER BY depth) f) AS stack
+FROM (SELECT run_id, stack_id, count(*) AS n FROM events
+      WHERE type = 9 AND stage = 4 AND stack_id IS NOT NULL GROUP BY run_id, stack_id) s;

@@ -1,0 +1,118 @@
+# tests/cli/local.mk — tests of hakmem-trace: Check unit tests per cli/ module (built
+# twice: plain, and with AddressSanitizer + UBSan), integration scripts, the
+# synthetic segment tool, and `make bench-cli`. Included at the end of Makefile.am
+# (it appends to noinst_PROGRAMS, check_PROGRAMS, TESTS and EXTRA_DIST).
+
+CLI_UNIT = tests/cli/check_util tests/cli/check_db tests/cli/check_format \
+	tests/cli/check_named tests/cli/check_sink tests/cli/check_report \
+	tests/cli/check_verdict tests/cli/check_symbols tests/cli/check_follow \
+	tests/cli/check_table tests/cli/check_drain
+CLI_UNIT_ASAN = $(CLI_UNIT:=_asan)
+CLI_CHECKS_SH = tests/cli/errors.sh tests/cli/roundtrip.sh tests/cli/policies.sh \
+	tests/cli/seed_lru.sh tests/cli/fuzz.sh tests/cli/kill.sh tests/cli/readonly.sh \
+	tests/cli/live.sh
+
+# mkseg writes synthetic segments for the scripts and for make bench-cli (cli/local.mk).
+noinst_PROGRAMS += tests/cli/mkseg
+tests_cli_mkseg_SOURCES = tests/cli/mkseg.c
+tests_cli_mkseg_LDADD = lib/libhakmem-reader.la
+$(CLI_CHECKS_SH:.sh=.log): tests/cli/mkseg$(EXEEXT) cli/hakmem-trace$(EXEEXT)
+if HAVE_CHECK
+check_PROGRAMS += $(CLI_UNIT) $(CLI_UNIT_ASAN)
+check_LTLIBRARIES = cli/libhktrace-asan.la
+endif
+TESTS += $(CLI_CHECKS_SH)
+EXTRA_DIST += $(CLI_CHECKS_SH) tests/cli/common.sh
+
+# The cli/ code once more, sanitized, for the _asan unit tests.
+CLI_ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+cli_libhktrace_asan_la_SOURCES = $(CLI_SRC)
+nodist_cli_libhktrace_asan_la_SOURCES = cli/sql.c
+cli_libhktrace_asan_la_CPPFLAGS = $(cli_libhktrace_la_CPPFLAGS)
+cli_libhktrace_asan_la_CFLAGS = $(cli_libhktrace_la_CFLAGS) $(CLI_ASAN_FLAGS)
+
+CLI_UNIT_FLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/cli
+CLI_UNIT_LIBS = cli/libhktrace.la lib/libhakmem-reader.la $(SQLITE_LIBS) $(CHECK_LIBS) -lpthread
+CLI_ASAN_LIBS = cli/libhktrace-asan.la lib/libhakmem-reader.la $(SQLITE_LIBS) $(CHECK_LIBS) \
+	-lpthread
+# One block per unit test: plain and sanitized.
+tests_cli_check_util_SOURCES = tests/cli/check_util.c tests/cli/unit.h
+tests_cli_check_util_CFLAGS = $(CLI_UNIT_FLAGS)
+tests_cli_check_util_LDADD = $(CLI_UNIT_LIBS)
+tests_cli_check_util_asan_SOURCES = $(tests_cli_check_util_SOURCES)
+tests_cli_check_util_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_check_util_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_check_util_asan_LDADD = $(CLI_ASAN_LIBS)
+tests_cli_check_db_SOURCES = tests/cli/check_db.c tests/cli/unit.h
+tests_cli_check_db_CFLAGS = $(CLI_UNIT_FLAGS)
+tests_cli_check_db_LDADD = $(CLI_UNIT_LIBS)
+tests_cli_check_db_asan_SOURCES = $(tests_cli_check_db_SOURCES)
+tests_cli_check_db_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_check_db_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_check_db_asan_LDADD = $(CLI_ASAN_LIBS)
+tests_cli_check_format_SOURCES = tests/cli/check_format.c tests/cli/unit.h
+tests_cli_check_format_CFLAGS = $(CLI_UNIT_FLAGS)
+tests_cli_check_format_LDADD = $(CLI_UNIT_LIBS)
+tests_cli_check_format_asan_SOURCES = $(tests_cli_check_format_SOURCES)
+tests_cli_check_format_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_check_format_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_check_format_asan_LDADD = $(CLI_ASAN_LIBS)
+tests_cli_check_named_SOURCES = tests/cli/check_named.c tests/cli/unit.h
+tests_cli_check_named_CFLAGS = $(CLI_UNIT_FLAGS)
+tests_cli_check_named_LDADD = $(CLI_UNIT_LIBS)
+tests_cli_check_named_asan_SOURCES = $(tests_cli_check_named_SOURCES)
+tests_cli_check_named_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_check_named_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_check_named_asan_LDADD = $(CLI_ASAN_LIBS)
+tests_cli_check_sink_SOURCES = tests/cli/check_sink.c tests/cli/unit.h
+tests_cli_check_sink_CFLAGS = $(CLI_UNIT_FLAGS)
+tests_cli_check_sink_LDADD = $(CLI_UNIT_LIBS)
+tests_cli_check_sink_asan_SOURCES = $(tests_cli_check_sink_SOURCES)
+tests_cli_check_sink_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_check_sink_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_check_sink_asan_LDADD = $(CLI_ASAN_LIBS)
+tests_cli_check_report_SOURCES = tests/cli/check_report.c tests/cli/unit.h
+tests_cli_check_report_CFLAGS = $(CLI_UNIT_FLAGS)
+tests_cli_check_report_LDADD = $(CLI_UNIT_LIBS)
+tests_cli_check_report_asan_SOURCES = $(tests_cli_check_report_SOURCES)
+tests_cli_check_report_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_check_report_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_check_report_asan_LDADD = $(CLI_ASAN_LIBS)
+tests_cli_check_verdict_SOURCES = tests/cli/check_verdict.c tests/cli/unit.h
+tests_cli_check_verdict_CFLAGS = $(CLI_UNIT_FLAGS)
+tests_cli_check_verdict_LDADD = $(CLI_UNIT_LIBS)
+tests_cli_check_verdict_asan_SOURCES = $(tests_cli_check_verdict_SOURCES)
+tests_cli_check_verdict_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_check_verdict_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_check_verdict_asan_LDADD = $(CLI_ASAN_LIBS)
+tests_cli_check_symbols_SOURCES = tests/cli/check_symbols.c tests/cli/unit.h
+tests_cli_check_symbols_CFLAGS = $(CLI_UNIT_FLAGS)
+tests_cli_check_symbols_LDADD = $(CLI_UNIT_LIBS)
+tests_cli_check_symbols_asan_SOURCES = $(tests_cli_check_symbols_SOURCES)
+tests_cli_check_symbols_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_check_symbols_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_check_symbols_asan_LDADD = $(CLI_ASAN_LIBS)
+tests_cli_check_follow_SOURCES = tests/cli/check_follow.c tests/cli/unit.h
+tests_cli_check_follow_CFLAGS = $(CLI_UNIT_FLAGS)
+tests_cli_check_follow_LDADD = $(CLI_UNIT_LIBS)
+tests_cli_check_follow_asan_SOURCES = $(tests_cli_check_follow_SOURCES)
+tests_cli_check_follow_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_check_follow_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_check_follow_asan_LDADD = $(CLI_ASAN_LIBS)
+
+tests_cli_check_table_SOURCES = tests/cli/check_table.c tests/cli/unit.h
+tests_cli_check_table_CFLAGS = $(CLI_UNIT_FLAGS)
+tests_cli_check_table_LDADD = $(CLI_UNIT_LIBS)
+tests_cli_check_table_asan_SOURCES = $(tests_cli_check_table_SOURCES)
+tests_cli_check_table_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_check_table_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_check_table_asan_LDADD = $(CLI_ASAN_LIBS)
+tests_cli_check_drain_SOURCES = tests/cli/check_drain.c tests/cli/unit.h
+tests_cli_check_drain_CFLAGS = $(CLI_UNIT_FLAGS)
+tests_cli_check_drain_LDADD = $(CLI_UNIT_LIBS)
+tests_cli_check_drain_asan_SOURCES = $(tests_cli_check_drain_SOURCES)
+tests_cli_check_drain_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_check_drain_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_check_drain_asan_LDADD = $(CLI_ASAN_LIBS)
+
+EXTRA_DIST += tests/cli/bench.sh

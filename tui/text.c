@@ -1,0 +1,198 @@
+/* text.c — a hakmem-top frame as plain text: the header and counters lines
+ * the screen shares, and every panel for -o (like `slabtop -o`). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include "hakmem_reader.h"
+#include "top.h"
+
+#define TEXT_WIDTH 80
+#define TEXT_BAR 10
+#define TEXT_EVENTS 20
+
+static const char *state_name(const struct top_sample *s)
+{
+    switch (s->state) {
+    case TOP_EXITED:
+        return "exited";
+    case TOP_GONE:
+        return "gone";
+    case TOP_REPLAY:
+        return "replay";
+    case TOP_REPLAY_END:
+        return "replay end";
+    default:
+        return "running";
+    }
+}
+
+char *top_header_line(char *buf, size_t len, const struct top_view *v, int line)
+{
+    const struct top_model *m = v->model;
+    const struct top_sample *s = &m->s;
+    char a[32], b[32], c[48], d[32], e[32];
+    switch (line) {
+    case 0:
+        if (s->state == TOP_REPLAY || s->state == TOP_REPLAY_END)
+            snprintf(buf, len, "pid %d  t %s / %s  %s  %s", s->pid,
+                     top_fmt_seconds(a, sizeof a, s->now_ns),
+                     top_fmt_seconds(b, sizeof b, s->duration_ns), state_name(s),
+                     s->cmdline ? s->cmdline : "");
+        else
+            snprintf(buf, len, "pid %d  up %s  %s  %s", s->pid,
+                     top_fmt_duration(a, sizeof a, s->now_ns), state_name(s),
+                     s->cmdline ? s->cmdline : "");
+        break;
+    case 1:
+        if (m->lru_hit_pm == UINT32_MAX)
+            snprintf(c, sizeof c, "-");
+        else
+            snprintf(c, sizeof c, "%s%%", top_fmt_pm(b, sizeof b, m->lru_hit_pm));
+        snprintf(buf, len,
+                 "SuperSlabs %" PRIu64 " active, %" PRIu64 " cached  mapped %s  maps %" PRIu64
+                 "  unmaps %" PRIu64 "  LRU hit %s",
+                 m->ss_active, m->ss_cached, top_fmt_bytes(a, sizeof a, m->bytes_mapped),
+                 s->ctr.ss_maps, s->ctr.ss_unmaps, c);
+        break;
+    default:
+        if (m->drop_per_s > 0)
+            snprintf(c, sizeof c, " (%s/s)", top_fmt_rate(b, sizeof b, m->drop_per_s));
+        else
+            c[0] = '\0';
+        snprintf(buf, len,
+                 "events %s/s  dropped %s%s  EMPTY %s  slabs %" PRIu64 " (%" PRIu64
+                 " EMPTY)  used %s%%%s",
+                 top_fmt_rate(a, sizeof a, m->ev_per_s), top_fmt_count(d, sizeof d, s->dropped, 6), c,
+                 top_fmt_count(e, sizeof e, s->ctr.empty, 6), m->slabs, m->empty_slabs,
+                 s->have_used ? top_fmt_pm(b, sizeof b,
+                                           m->capacity ? (unsigned)(m->used * 1000 / m->capacity) : 0)
+                              : "?",
+                 s->truncated ? "  (table truncated)" : "");
+        break;
+    }
+    return buf;
+}
+
+void top_text_header(FILE *out, const struct top_view *v)
+{
+    char buf[1400];
+    for (int i = 0; i < 3; i++)
+        fprintf(out, "%s\n", top_header_line(buf, sizeof buf, v, i));
+}
+
+void top_text_classes(FILE *out, const struct top_view *v)
+{
+    const struct top_model *m = v->model;
+    char buf[512];
+    fprintf(out, "Classes (sorted by %s%s; stage mix: %% of the last %d slab acquisitions)\n",
+            top_sort_keys[m->sort].name, m->reverse ? ", reversed" : "", TOP_MIX);
+    fprintf(out, "%s\n", top_fmt_row_heading(buf, sizeof buf, TEXT_BAR));
+    for (unsigned i = 0; i < m->nrows; i++)
+        fprintf(out, "%s\n", top_fmt_row(buf, sizeof buf, &m->rows[i], TEXT_BAR, m->s.have_used));
+}
+
+void top_text_map(FILE *out, const struct top_view *v)
+{
+    const struct top_model *m = v->model;
+    const struct top_sample *s = &m->s;
+    unsigned per = top_map_per_line(TEXT_WIDTH);
+    char buf[64];
+    fprintf(out, "SuperSlabs (a cell per slab: class 0-9a-z..., _ EMPTY, . free; * cached)\n");
+    fprintf(out, "%" PRIu64 " active, %" PRIu64 " cached: %" PRIu64 " slabs in use, %" PRIu64
+                 " under 25%% full, %" PRIu64 " EMPTY, %" PRIu64 " free\n",
+            m->ss_active, m->ss_cached, m->owned_slabs, m->sparse_slabs, m->empty_slabs,
+            m->free_slabs);
+    for (size_t i = 0; i < s->nss; i++) {
+        fputs(top_fmt_map_ss(buf, sizeof buf, &s->ss[i]), out);
+        fputs((i + 1) % per == 0 || i + 1 == s->nss ? "\n" : "  ", out);
+    }
+}
+
+void top_text_events(FILE *out, const struct top_view *v)
+{
+    static struct hakmem_event ev[TEXT_EVENTS];
+    char buf[256];
+    size_t n = top_model_tail(v->model, v->filter, ev, TEXT_EVENTS);
+    fprintf(out, "Events (newest last%s%s%s)\n", v->filter[0] ? ", type matching \"" : "",
+            v->filter, v->filter[0] ? "\"" : "");
+    fprintf(out, "%s\n", top_event_heading);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%s\n", top_fmt_event(buf, sizeof buf, &ev[i], v->model->s.start_ns));
+}
+
+static const char *const stage_meaning[TOP_STAGES] = {
+    "the thread's hot slot", "EMPTY slab, per-class registry", "ownerless slab of the class",
+    "free slot of a SuperSlab", "new SuperSlab: LRU, else mmap",
+};
+
+const char *top_counters_line(char *buf, size_t len, const struct top_view *v, int line)
+{
+    const struct top_model *m = v->model;
+    const struct hakmem_seg_counters *c = &m->s.ctr, *p = &m->prev_ctr;
+    char a[32], b[32], r[32];
+    if (line == 0)
+        return snprintf(buf, len, "%-38s%9s %14s %15s", "Slab acquisitions by stage", "served",
+                        "fell through", "this frame"), buf;
+    if (line >= 1 && line <= TOP_STAGES) {
+        unsigned i = (unsigned)line - 1;
+        snprintf(buf, len, "  %-4s %-30s %9" PRIu64 " %14" PRIu64 " %15" PRIu64, top_stage_name(i),
+                 stage_meaning[i], c->stage_hit[i], c->stage_miss[i],
+                 c->stage_hit[i] - p->stage_hit[i]);
+        return buf;
+    }
+    uint64_t pops = c->lru_pop_hit + c->lru_pop_miss;
+    switch (line - TOP_STAGES - 1) {
+    case 0:
+        buf[0] = '\0';
+        return buf;
+    case 1:
+        snprintf(buf, len, "SuperSlabs  maps %" PRIu64 " (%" PRIu64 " alignment trims)  unmaps %" PRIu64
+                           "  mapped now %s",
+                 c->ss_maps, c->ss_trims, c->ss_unmaps, top_fmt_bytes(a, sizeof a, m->bytes_mapped));
+        return buf;
+    case 2:
+        if (pops)
+            snprintf(r, sizeof r, "%s%%", top_fmt_pm(b, sizeof b, (unsigned)(c->lru_pop_hit * 1000 / pops)));
+        else
+            snprintf(r, sizeof r, "-");
+        snprintf(buf, len, "LRU cache   push %" PRIu64 "  pop hit %" PRIu64 "  miss %" PRIu64
+                           " (hit %s)  now %" PRIu64 " cached",
+                 c->lru_push, c->lru_pop_hit, c->lru_pop_miss, r, m->ss_cached);
+        return buf;
+    case 3:
+        snprintf(buf, len, "LRU evict   %" PRIu64 " (count %" PRIu64 ", memory %" PRIu64 ", TTL %" PRIu64 ")",
+                 c->lru_evict, c->lru_evict_count, c->lru_evict_memory, c->lru_evict_ttl);
+        return buf;
+    case 4:
+        snprintf(buf, len, "EMPTY       transitions %" PRIu64 "  slabs released %" PRIu64
+                           "  lately %" PRIu64,
+                 c->empty, c->slab_release, c->empty - p->empty);
+        return buf;
+    case 5:
+        snprintf(buf, len, "large       maps %" PRIu64 " (%s)  unmaps %" PRIu64 " (%s)  reuse %" PRIu64,
+                 c->large_maps, top_fmt_bytes(a, sizeof a, c->large_map_bytes), c->large_unmaps,
+                 top_fmt_bytes(b, sizeof b, c->large_unmap_bytes), c->large_reuse);
+        return buf;
+    case 6:
+        snprintf(buf, len, "threads     started %" PRIu64 "  exited %" PRIu64, c->threads_started,
+                 c->threads_exited);
+        return buf;
+    case 7:
+        snprintf(a, sizeof a, ", %" PRIu64 " events", m->s.ring_capacity);
+        snprintf(buf, len, "ring        %s%s  written %" PRIu64 "  dropped %" PRIu64,
+                 m->s.mode == HAKMEM_TRACE_OVERWRITE ? "overwrite" : "lossless",
+                 m->s.ring_capacity ? a : "", m->s.head, m->s.dropped);
+        return buf;
+    default:
+        return NULL;
+    }
+}
+
+void top_text_counters(FILE *out, const struct top_view *v)
+{
+    char buf[256];
+    const char *l;
+    fprintf(out, "Counters\n");
+    for (int i = 0; (l = top_counters_line(buf, sizeof buf, v, i)); i++)
+        fprintf(out, "%s\n", l);
+}

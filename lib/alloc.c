@@ -19,7 +19,7 @@ static inline void *small_malloc(unsigned cls)
         s->free = b->next;
         s->used++;
         if (HK_UNLIKELY(h->check))
-            hk_check_malloc(s, b);
+            hk_check_malloc(s, cls, b);
         return b;
     }
     return hk_heap_malloc_slow(h, cls);
@@ -51,6 +51,23 @@ static HK_NOINLINE void free_other(void *p, unsigned kind)
         hk_report(HK_ERR_INVALID_FREE, "free", p, NULL, 0, 0);
 }
 
+/* Pushes p, a block of s, on the owner's free list. */
+static inline void push_local(hk_heap *h, hk_slab *s, void *p)
+{
+    hk_block *b = p, *old = s->free;
+    b->next = old;
+    s->free = b;
+    if (HK_UNLIKELY(--s->used == 0 || old == NULL))
+        hk_heap_free_slow(h, s);
+}
+
+static HK_NOINLINE void free_local_checked(hk_heap *h, hk_slab *s, void *p)
+{
+    if (hk_check_free_slow(h->check, s, p))
+        push_local(h, s, p);
+}
+
+/* Every call in here is a tail call: the fast path saves no register. */
 static inline void hk_free(void *p)
 {
     uintptr_t a = (uintptr_t)p;
@@ -61,17 +78,12 @@ static inline void hk_free(void *p)
     }
     hk_slab *s = &hk_ss_of(p)->slabs[(a >> HK_SLAB_SHIFT) & (HK_SLABS_PER_SS - 1)];
     hk_heap *h = hk_tls_heap;
-    if (HK_LIKELY(atomic_load_explicit(&s->owner, memory_order_relaxed) == h)) {
-        if (HK_UNLIKELY(!hk_check_local_free(h->check, s, p)))
-            return;
-        hk_block *b = p, *old = s->free;
-        b->next = old;
-        s->free = b;
-        if (HK_UNLIKELY(--s->used == 0 || old == NULL))
-            hk_heap_free_slow(h, s);
-        return;
-    }
-    hk_free_remote(s, p);
+    if (HK_UNLIKELY(atomic_load_explicit(&s->owner, memory_order_relaxed) != h))
+        hk_free_remote(s, p);
+    else if (HK_UNLIKELY(!hk_check_local_free(h->check, s, p)))
+        free_local_checked(h, s, p);
+    else
+        push_local(h, s, p);
 }
 
 /* Usable bytes of a block, 0 for a pointer hakmem does not own. */
@@ -141,7 +153,7 @@ bool hk_plain_is_block(const void *p)
         return false;
     uintptr_t off = a & (HK_SLAB_SIZE - 1);
     uint32_t i = hk_block_index(s->cls, off);
-    return (size_t)i * hk_class_size[s->cls] == off && (hk_bitmap(s)[i >> 6] >> (i & 63) & 1);
+    return (size_t)i * hk_class_size[s->cls] == off && i < s->carved && hk_check_block_live(s, p, i);
 }
 
 /* ---- the exported API (HAKMEM_CHECK=2 goes through redzone.c) */

@@ -22,9 +22,20 @@ static hk_slab **list_head(hk_heap *h, hk_slab *s)
     return s->list == HK_LIST_AVAIL ? &h->avail[s->cls] : &h->full[s->cls];
 }
 
+/* A slab that got blocks back goes to the tail of avail: by the time it is
+ * taken from the head, more of its blocks have come back (a slab taken with
+ * one free block would send the next malloc to the slow path again). */
 static void hl_push(hk_heap *h, hk_slab *s, uint8_t which)
 {
     s->list = which;
+    if (which == HK_LIST_AVAIL) {
+        hk_slab *tail = h->avail_tail[s->cls];
+        s->next = NULL;
+        s->prev = tail;
+        *(tail ? &tail->next : &h->avail[s->cls]) = s;
+        h->avail_tail[s->cls] = s;
+        return;
+    }
     hk_slab **head = list_head(h, s);
     s->prev = NULL;
     s->next = *head;
@@ -43,6 +54,8 @@ static void hl_remove(hk_heap *h, hk_slab *s)
         *list_head(h, s) = s->next;
     if (s->next)
         s->next->prev = s->prev;
+    else if (s->list == HK_LIST_AVAIL)
+        h->avail_tail[s->cls] = s->prev;
     s->prev = s->next = NULL;
     s->list = HK_LIST_NONE;
 }
@@ -96,7 +109,7 @@ static hk_heap *heap_new(void)
         return NULL;
     for (unsigned c = 0; c < HK_CLASSES; c++) {
         h->cur[c] = &hk_slab_dummy;
-        h->avail[c] = h->full[c] = NULL;
+        h->avail[c] = h->avail_tail[c] = h->full[c] = NULL;
     }
     /* A recycled heap's list may hold slabs pushed after its thread's last
      * drain; they belong to others now and are never walked. */
@@ -127,7 +140,7 @@ static hk_block *pop(hk_heap *h, hk_slab *s)
     s->free = b->next;
     s->used++;
     if (h->check)
-        hk_check_malloc(s, b);
+        hk_check_malloc(s, s->cls, b);
     return b;
 }
 
@@ -238,7 +251,7 @@ void hk_heap_exit(void *arg)
         h->cur[c] = &hk_slab_dummy;
         give_back_list(h->avail[c]);
         give_back_list(h->full[c]);
-        h->avail[c] = h->full[c] = NULL;
+        h->avail[c] = h->avail_tail[c] = h->full[c] = NULL;
     }
     hk_event_thread(false, h->tid);
     h->in_use = 0;

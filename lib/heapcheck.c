@@ -1,8 +1,9 @@
-/* heapcheck.c — heap-error detection (HAKMEM_CHECK): a bitmap of handed-out
- * blocks per slab, pointer classification, and the Scudo-like report. */
+/* heapcheck.c — heap-error detection (HAKMEM_CHECK): the free-block key and
+ * its slow paths, pointer classification, and the Scudo-like report. */
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -10,6 +11,7 @@
 #include "ring.h"
 
 int hk_check_level = 1;
+uint64_t hk_free_key;
 
 /* ceil(2^32 / size): (off * magic) >> 32 == off / size for off < 65536. */
 uint32_t hk_class_magic[HK_CLASSES];
@@ -17,6 +19,10 @@ uint32_t hk_class_magic[HK_CLASSES];
 void hk_check_init(void)
 {
     hk_check_level = (int)hk_opt[HK_OPT_CHECK];
+    /* The kernel's 16 random bytes for this process: no syscall, no file. */
+    const uint64_t *rnd = (const uint64_t *)getauxval(AT_RANDOM);
+    uint64_t t = (uint64_t)hk_now_ns();
+    hk_free_key = (rnd ? rnd[0] ^ rnd[1] : t * 0x9e3779b97f4a7c15ull) | 1;
     hk_rz_init();
     for (unsigned c = 0; c < HK_CLASSES; c++)
         hk_class_magic[c] = (uint32_t)(((1ull << 32) + hk_class_size[c] - 1) / hk_class_size[c]);
@@ -24,8 +30,83 @@ void hk_check_init(void)
 
 void hk_check_format(hk_slab *s)
 {
-    if (hk_check_level)
+    if (hk_check_level && s->cls < HK_KEY_CLASS_MIN)
         memset(hk_bitmap(s), 0, ((size_t)s->capacity + 63) / 64 * 8);
+}
+
+/* ---- the slow paths of the fast checks */
+
+/* malloc handed out 8-byte block b: mark it; a marked block means the free
+ * list was corrupted (a write after free). */
+void hk_check_malloc_tiny(hk_slab *s, void *b)
+{
+    uint32_t i = hk_block_index(s->cls, (uintptr_t)b & (HK_SLAB_SIZE - 1));
+    uint64_t *w = hk_bitmap_word(b, i), bit = 1ull << (i & 63);
+    if (HK_UNLIKELY(*w & bit))
+        hk_report(HK_ERR_CORRUPT, "malloc", b, s, 0, 0);
+    *w |= bit;
+}
+
+/* p is on one of the lists of s, whose owner calls: its free list or the
+ * remote list (whose links below the head only the owner changes). */
+static bool listed(hk_slab *s, const void *p)
+{
+    uint32_t n = s->capacity;
+    for (hk_block *b = s->free; b && n; b = b->next, n--)
+        if (b == p)
+            return true;
+    n = s->capacity;
+    for (hk_block *b = atomic_load_explicit(&s->remote, memory_order_acquire); b && n; b = b->next, n--)
+        if (b == p)
+            return true;
+    return false;
+}
+
+/* A local free hk_check_local_free could not settle: true (p marked free)
+ * when p may go on the free list, false after a report. The key alone
+ * could be a program's data: the owner's lists decide. */
+bool hk_check_free_slow(int level, hk_slab *s, const void *p)
+{
+    uintptr_t off = (uintptr_t)p & (HK_SLAB_SIZE - 1);
+    uint32_t i = hk_block_index(s->cls, off);
+    size_t inside = off - (size_t)i * hk_class_size[s->cls];
+    if (inside || i >= s->carved) {
+        hk_report(HK_ERR_INVALID_FREE, "free", p, s, inside, 0);
+        return false;
+    }
+    if (!level)
+        return true;
+    if (s->cls < HK_KEY_CLASS_MIN) {
+        uint64_t *w = &hk_bitmap(s)[i >> 6], bit = 1ull << (i & 63);
+        if (HK_LIKELY(*w & bit)) {
+            *w &= ~bit;
+            return true;
+        }
+    } else if (!listed(s, p)) {
+        *hk_key_of(p) = hk_free_key;
+        return true;
+    }
+    hk_report(HK_ERR_DOUBLE_FREE, "free", p, s, 0, 0);
+    return false;
+}
+
+/* Block i of s (at p) is not handed out, as far as a thread that may not
+ * own s can tell: the slab is EMPTY, the bitmap (8-byte blocks) says so, or
+ * the block holds the key. */
+static bool seems_free(const hk_slab *s, const void *p, uint32_t i)
+{
+    if (s->state == HK_SLAB_EMPTY)
+        return true;
+    if (!hk_check_level)
+        return false;
+    if (s->cls < HK_KEY_CLASS_MIN)
+        return !(hk_bitmap(s)[i >> 6] & (1ull << (i & 63)));
+    return *hk_key_of(p) == hk_free_key;
+}
+
+bool hk_check_block_live(hk_slab *s, const void *p, uint32_t i)
+{
+    return !seems_free(s, p, i);
 }
 
 /* ---- the report */
@@ -157,7 +238,9 @@ bool hk_check_realloc(hk_slab *s, const void *p)
         hk_report(HK_ERR_INVALID_FREE, "realloc", p, s, inside, 0);
         return false;
     }
-    if (s->state == HK_SLAB_EMPTY || (hk_check_level && !(hk_bitmap(s)[i >> 6] & (1ull << (i & 63))))) {
+    bool mine = atomic_load_explicit(&s->owner, memory_order_relaxed) == hk_tls_heap;
+    if (seems_free(s, p, i) &&
+        (s->state == HK_SLAB_EMPTY || s->cls < HK_KEY_CLASS_MIN || !mine || listed(s, p))) {
         hk_report(HK_ERR_DOUBLE_FREE, "realloc", p, s, 0, 0);
         return false;
     }
@@ -165,7 +248,8 @@ bool hk_check_realloc(hk_slab *s, const void *p)
 }
 
 /* A free whose slab the caller's thread does not own: validate against
- * the slab's geometry and (racily) its bitmap before the remote push. */
+ * the slab's geometry and (racily) the key or bitmap, then mark the block
+ * free before the remote push. */
 bool hk_check_remote_free(hk_slab *s, const void *p)
 {
     uintptr_t off = (uintptr_t)p & (HK_SLAB_SIZE - 1);
@@ -179,10 +263,11 @@ bool hk_check_remote_free(hk_slab *s, const void *p)
         hk_report(HK_ERR_INVALID_FREE, "free", p, s, off - idx * size, 0);
         return false;
     }
-    if (s->state == HK_SLAB_EMPTY ||
-        (hk_check_level && !(hk_bitmap(s)[idx >> 6] & (1ull << (idx & 63))))) {
+    if (seems_free(s, p, idx)) {
         hk_report(HK_ERR_DOUBLE_FREE, "free", p, s, 0, 0);
         return false;
     }
+    if (hk_check_level && s->cls >= HK_KEY_CLASS_MIN)
+        *hk_key_of(p) = hk_free_key;
     return true;
 }

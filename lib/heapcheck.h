@@ -1,5 +1,5 @@
-/* heapcheck.h — heap-error detection: the per-slab bitmap of handed-out blocks
- * (in slab 0, after the SuperSlab header) and the checks of the fast path. */
+/* heapcheck.h — heap-error detection: the free-block key (for 8-byte blocks a
+ * bitmap per slab, in slab 0) and the checks of the fast path. */
 #ifndef HK_HEAPCHECK_H
 #define HK_HEAPCHECK_H
 
@@ -71,43 +71,58 @@ static inline uint32_t hk_block_index(unsigned cls, uintptr_t off)
     return (uint32_t)(((uint64_t)off * hk_class_magic[cls]) >> 32);
 }
 
-/* malloc handed out block b of s: mark it; a marked block means the free
- * list was corrupted (a write after free). */
-static inline void hk_check_malloc(hk_slab *s, void *b)
+/* Level 1 marks free blocks instead of live ones: every block on a free
+ * list (local, remote, or just carved) holds hk_free_key, a per-process
+ * random secret, in its second word, and malloc clears it — one store each
+ * way. A free that finds the key is a double free unless the owner's lists
+ * say otherwise (hk_check_free_slow). 8-byte blocks have no second word:
+ * class 0 keeps a bitmap of handed-out blocks per slab (in slab 0). */
+extern uint64_t hk_free_key;
+#define HK_KEY_CLASS_MIN 1 /* classes from here carry the key */
+
+static inline uint64_t *hk_key_of(const void *p)
 {
-    uint32_t i = hk_block_index(s->cls, (uintptr_t)b & (HK_SLAB_SIZE - 1));
-    uint64_t *w = hk_bitmap_word(b, i), bit = 1ull << (i & 63);
-    if (HK_UNLIKELY(*w & bit))
-        hk_report(HK_ERR_CORRUPT, "malloc", b, s, 0, 0);
-    *w |= bit;
+    return (uint64_t *)p + 1;
 }
 
-/* The owner frees p into s: true when p is a block of s (at level >= 1,
- * a handed-out one: its mark is cleared); false after reporting an
- * interior pointer (at every level: it would corrupt the free list) or,
- * at level >= 1, a double free. */
+void hk_check_malloc_tiny(hk_slab *s, void *b);
+bool hk_check_free_slow(int level, hk_slab *s, const void *p);
+/* Block i of s at p is handed out (racy when another thread owns s). */
+bool hk_check_block_live(hk_slab *s, const void *p, uint32_t i);
+
+/* malloc handed out block b of class cls (level >= 1). */
+static inline void hk_check_malloc(hk_slab *s, unsigned cls, void *b)
+{
+    if (HK_LIKELY(cls >= HK_KEY_CLASS_MIN))
+        *hk_key_of(b) = 0;
+    else
+        hk_check_malloc_tiny(s, b);
+}
+
+/* The owner frees p into s. True when the fast path may push p (at level
+ * >= 1 p now holds the key); false when hk_check_free_slow must decide: p
+ * is inside a block, past the carved ones (checked at every level: either
+ * would corrupt the free list), an 8-byte block, or holds the key. */
 static inline bool hk_check_local_free(int level, hk_slab *s, const void *p)
 {
-    uintptr_t off = (uintptr_t)p & (HK_SLAB_SIZE - 1);
-    uint32_t i = hk_block_index(s->cls, off);
-    size_t inside = off - (size_t)i * hk_class_size[s->cls];
-    if (HK_UNLIKELY(inside)) {
-        hk_report(HK_ERR_INVALID_FREE, "free", p, s, inside, 0);
+    unsigned cls = s->cls;
+    uint32_t magic = hk_class_magic[cls];
+    uint64_t prod = ((uintptr_t)p & (HK_SLAB_SIZE - 1)) * (uint64_t)magic;
+    /* The block index is the high half; the offset is a block's start iff
+     * the low half is below magic (Lemire's divisibility test; exact for
+     * 16-bit offsets and these sizes). */
+    if (HK_UNLIKELY((uint32_t)prod >= magic || (uint32_t)(prod >> 32) >= s->carved))
         return false;
-    }
     if (!level)
         return true;
-    uint64_t *w = hk_bitmap_word(p, i), bit = 1ull << (i & 63);
-    if (HK_LIKELY(*w & bit)) {
-        *w &= ~bit;
-        return true;
-    }
-    hk_report(HK_ERR_DOUBLE_FREE, "free", p, s, 0, 0);
-    return false;
+    if (HK_UNLIKELY(cls < HK_KEY_CLASS_MIN || *hk_key_of(p) == hk_free_key))
+        return false;
+    *hk_key_of(p) = hk_free_key;
+    return true;
 }
 
-/* The owner takes a remotely freed block back: clears its mark; false
- * (reported) when it was not marked — a double free by other threads. */
+/* The owner takes a remotely freed 8-byte block back: clears its mark;
+ * false (reported) when it was not marked — a double free by other threads. */
 static inline bool hk_check_collect(hk_slab *s, const void *p)
 {
     uint32_t i = hk_block_index(s->cls, (uintptr_t)p & (HK_SLAB_SIZE - 1));

@@ -31,7 +31,7 @@ uint32_t hk_slab_collect_remote(hk_slab *s)
     uint32_t n = 0;
     while (b && n < s->used) {
         hk_block *next = b->next;
-        if (!hk_check_level || hk_check_collect(s, b)) {
+        if (!hk_check_level || s->cls >= HK_KEY_CLASS_MIN || hk_check_collect(s, b)) {
             b->next = s->free;
             s->free = b;
             n++;
@@ -53,10 +53,14 @@ static void carve(hk_slab *s)
     if (n > (uint32_t)(s->capacity - s->carved))
         n = s->capacity - s->carved;
     char *p = hk_slab_base(s) + (size_t)s->carved * size;
-    /* Link in address order so the first allocations run forwards. */
+    /* Link in address order so the first allocations run forwards; under
+     * HAKMEM_CHECK every free block holds the key (heapcheck.h). */
     for (uint32_t i = 0; i + 1 < n; i++)
         ((hk_block *)(p + (size_t)i * size))->next = (hk_block *)(p + (size_t)(i + 1) * size);
     ((hk_block *)(p + (size_t)(n - 1) * size))->next = s->free;
+    if (hk_check_level && s->cls >= HK_KEY_CLASS_MIN)
+        for (uint32_t i = 0; i < n; i++)
+            *hk_key_of(p + (size_t)i * size) = hk_free_key;
     s->free = (hk_block *)p;
     s->carved = (uint16_t)(s->carved + n);
 }

@@ -105,7 +105,8 @@ typedef struct hk_superslab {
 typedef struct hk_heap {
     int check;                    /* HAKMEM_CHECK level; 0 in the empty heap */
     hk_slab *cur[HK_CLASSES];
-    hk_slab *avail[HK_CLASSES];   /* other slabs with free blocks */
+    hk_slab *avail[HK_CLASSES];   /* other slabs with free blocks, oldest first */
+    hk_slab *avail_tail[HK_CLASSES];
     hk_slab *full[HK_CLASSES];    /* slabs with none (until frees come) */
     _Atomic(hk_slab *) remote_slabs; /* slabs that got remote frees */
     uint32_t tid;

@@ -79,7 +79,7 @@ static inline void hk_free(void *p)
     hk_slab *s = &hk_ss_of(p)->slabs[(a >> HK_SLAB_SHIFT) & (HK_SLABS_PER_SS - 1)];
     hk_heap *h = hk_tls_heap;
     if (HK_UNLIKELY(atomic_load_explicit(&s->owner, memory_order_relaxed) != h))
-        hk_free_remote(s, p);
+        hk_free_remote_batched(h, s, p);
     else if (HK_UNLIKELY(!hk_check_local_free(h->check, s, p)))
         free_local_checked(h, s, p);
     else
@@ -299,6 +299,7 @@ HK_EXPORT int malloc_trim(size_t pad)
     (void)pad;
     if (!hk_ensure_init())
         return 0;
+    hk_heap_flush_pending(hk_tls_heap);
     size_t n = hk_pool_trim() + hk_large_trim();
     return n > 0;
 }

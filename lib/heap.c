@@ -194,25 +194,78 @@ HK_NOINLINE void hk_heap_free_slow(hk_heap *h, hk_slab *s)
     settle(h, s);
 }
 
-/* A free from a thread that does not own the slab: one CAS onto the slab's
- * remote list, and the owner is told once until it drains. */
+/* Hands the chain head..tail of blocks of s to its owner: one CAS onto the
+ * slab's remote list, and the owner is told once until it drains. */
+static void push_remote(hk_slab *s, hk_block *head, hk_block *tail)
+{
+    hk_block *top = atomic_load_explicit(&s->remote, memory_order_relaxed);
+    do
+        tail->next = top;
+    while (!atomic_compare_exchange_weak_explicit(&s->remote, &top, head, memory_order_release,
+                                                  memory_order_relaxed));
+    /* The owner resets notified before it takes s->remote: a stale 1 read
+     * here means the owner has yet to take the blocks just pushed. */
+    hk_heap *o = atomic_load(&s->owner);
+    if (!o || atomic_load(&s->notified) || atomic_exchange(&s->notified, 1))
+        return;
+    hk_slab *first = atomic_load_explicit(&o->remote_slabs, memory_order_relaxed);
+    do
+        s->remote_next = first;
+    while (!atomic_compare_exchange_weak(&o->remote_slabs, &first, s));
+}
+
+/* A free from a thread that does not own the slab, handed over at once. */
 HK_NOINLINE void hk_free_remote(hk_slab *s, void *p)
+{
+    if (hk_check_remote_free(s, p))
+        push_remote(s, p, p);
+}
+
+static void flush_one(hk_heap *h, hk_pending *q)
+{
+    push_remote(q->slab, q->head, q->tail);
+    q->slab = NULL;
+    h->npending--;
+}
+
+/* Hands every gathered chain over: at thread exit, malloc_trim and
+ * hakmem_stats_get (a chain holds its blocks back from their owner). */
+void hk_heap_flush_pending(hk_heap *h)
+{
+    for (unsigned i = 0; h->npending && i < HK_PENDING_SLOTS; i++)
+        if (h->pending[i].slab)
+            flush_one(h, &h->pending[i]);
+}
+
+/* The free path's remote free: the block joins the chain of its slab, which
+ * goes with one CAS when HK_PENDING_MAX blocks are in it or another slab
+ * needs the slot. A thread without a heap has nowhere to gather, and the
+ * blocks of an ownerless slab go at once. */
+HK_NOINLINE void hk_free_remote_batched(hk_heap *h, hk_slab *s, void *p)
 {
     if (!hk_check_remote_free(s, p))
         return;
-    hk_block *b = p;
-    hk_block *head = atomic_load_explicit(&s->remote, memory_order_relaxed);
-    do
-        b->next = head;
-    while (!atomic_compare_exchange_weak_explicit(&s->remote, &head, b, memory_order_release,
-                                                  memory_order_relaxed));
-    hk_heap *o = atomic_load(&s->owner);
-    if (!o || atomic_exchange(&s->notified, 1))
+    if (h == &hk_heap_empty || !atomic_load_explicit(&s->owner, memory_order_relaxed)) {
+        push_remote(s, p, p); /* an ownerless slab waits for the pool, not an owner */
         return;
-    hk_slab *top = atomic_load_explicit(&o->remote_slabs, memory_order_relaxed);
-    do
-        s->remote_next = top;
-    while (!atomic_compare_exchange_weak(&o->remote_slabs, &top, s));
+    }
+    uintptr_t a = (uintptr_t)s;
+    hk_pending *q = &h->pending[((a >> 6) ^ (a >> HK_SS_SHIFT)) & (HK_PENDING_SLOTS - 1)];
+    hk_block *b = p;
+    if (q->slab != s) {
+        if (q->slab)
+            flush_one(h, q);
+        q->slab = s;
+        q->head = q->tail = b;
+        q->n = 1;
+        h->npending++;
+        b->next = NULL;
+        return;
+    }
+    b->next = q->head;
+    q->head = b;
+    if (++q->n >= HK_PENDING_MAX)
+        flush_one(h, q);
 }
 
 /* ---- thread exit: every slab goes back, EMPTY to the registry, the others
@@ -244,6 +297,7 @@ void hk_heap_exit(void *arg)
     if (!h || h == &hk_heap_empty)
         return;
     hk_tls_heap = &hk_heap_empty;
+    hk_heap_flush_pending(h);
     drain_remote(h, NULL);
     for (unsigned c = 0; c < HK_CLASSES; c++) {
         if (h->cur[c] != &hk_slab_dummy)

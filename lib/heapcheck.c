@@ -247,10 +247,8 @@ bool hk_check_realloc(hk_slab *s, const void *p)
     return true;
 }
 
-/* A free whose slab the caller's thread does not own: validate against
- * the slab's geometry and (racily) the key or bitmap, then mark the block
- * free before the remote push. */
-bool hk_check_remote_free(hk_slab *s, const void *p)
+/* hk_check_remote_free's slow path: the whole validation, with reports. */
+bool hk_check_remote_slow(hk_slab *s, const void *p)
 {
     uintptr_t off = (uintptr_t)p & (HK_SLAB_SIZE - 1);
     if (s->idx < HK_FIRST_SLAB || s->state == HK_SLAB_FREE) {

@@ -5,7 +5,7 @@
 
 #include "internal.h"
 
-#define HK_BITMAP_OFF 4096   /* in slab 0, after the SuperSlab header */
+#define HK_BITMAP_OFF 8192   /* in slab 0, after the SuperSlab header */
 #define HK_BITMAP_BYTES 1024 /* 8192 bits: the most blocks a slab holds */
 _Static_assert(sizeof(hk_superslab) <= HK_BITMAP_OFF, "header fits before the bitmaps");
 _Static_assert(HK_BITMAP_OFF + HK_SLABS_PER_SS * HK_BITMAP_BYTES <= HK_SLAB_SIZE, "bitmaps fit in slab 0");
@@ -33,7 +33,7 @@ void hk_check_format(hk_slab *s);
 void hk_heap_error(const struct hk_heap_error *e);
 void hk_report(enum hk_error_kind kind, const char *op, const void *p, hk_slab *s, size_t offset,
                size_t large_size);
-bool hk_check_remote_free(hk_slab *s, const void *p);
+bool hk_check_remote_slow(hk_slab *s, const void *p);
 bool hk_check_realloc(hk_slab *s, const void *p);
 
 /* ---- redzone.c: HAKMEM_CHECK=2 */
@@ -118,6 +118,27 @@ static inline bool hk_check_local_free(int level, hk_slab *s, const void *p)
     if (HK_UNLIKELY(cls < HK_KEY_CLASS_MIN || *hk_key_of(p) == hk_free_key))
         return false;
     *hk_key_of(p) = hk_free_key;
+    return true;
+}
+
+/* A free whose slab the caller's thread does not own: true when p is a
+ * handed-out block of s as far as the slab's geometry and (racily) its key
+ * say, and then marks it free for the remote push; the 8-byte class and
+ * anything odd go to hk_check_remote_slow, which reports. */
+static inline bool hk_check_remote_free(hk_slab *s, const void *p)
+{
+    unsigned cls = s->cls;
+    uint32_t magic = hk_class_magic[cls];
+    uint64_t prod = ((uintptr_t)p & (HK_SLAB_SIZE - 1)) * (uint64_t)magic;
+    if (HK_UNLIKELY((unsigned)(s->state - HK_SLAB_OWNED) > HK_SLAB_ABANDONED - HK_SLAB_OWNED ||
+                    (uint32_t)prod >= magic || (uint32_t)(prod >> 32) >= s->carved ||
+                    cls < HK_KEY_CLASS_MIN))
+        return hk_check_remote_slow(s, p);
+    if (hk_check_level) {
+        if (HK_UNLIKELY(*hk_key_of(p) == hk_free_key))
+            return hk_check_remote_slow(s, p);
+        *hk_key_of(p) = hk_free_key;
+    }
     return true;
 }
 

@@ -10,25 +10,16 @@
 
 /* ---- sizeclass.c: size → class by table, class → block size and capacity */
 extern const uint8_t hk_class_of8[HK_TINY_MAX / 8 + 1];
+extern const uint8_t hk_class_of256[HK_MID_MAX / 256 + 1];
 extern const uint32_t hk_class_size[HK_CLASSES];
 extern const uint16_t hk_class_capacity[HK_CLASSES];
-
-/* Mid classes: four per doubling above 1 KiB. For n in (2^b, 2^(b+1)] the
- * step is 2^(b-2) and the class is the step count rounded up. */
-static inline unsigned hk_mid_class(size_t n)
-{
-    unsigned b = 63u - (unsigned)__builtin_clzll((unsigned long long)(n - 1));
-    size_t step = (size_t)1 << (b - 2);
-    unsigned k = (unsigned)((n - ((size_t)1 << b) + step - 1) >> (b - 2));
-    return HK_TINY_CLASSES + (b - 10) * 4 + k - 1;
-}
 
 /* Class of a request of n <= HK_MID_MAX bytes. */
 static inline unsigned hk_size_class(size_t n)
 {
     if (HK_LIKELY(n <= HK_TINY_MAX))
         return hk_class_of8[(n + 7) >> 3];
-    return hk_mid_class(n);
+    return hk_class_of256[(n + 255) >> 8];
 }
 
 /* ---- chunkmap.c: which 2 MiB chunks of the address space hakmem owns */
@@ -140,6 +131,8 @@ extern hk_slab hk_slab_dummy;
 void *hk_heap_malloc_slow(hk_heap *h, unsigned cls);
 void hk_heap_free_slow(hk_heap *h, hk_slab *s);
 void hk_free_remote(hk_slab *s, void *p);
+void hk_free_remote_batched(hk_heap *h, hk_slab *s, void *p);
+void hk_heap_flush_pending(hk_heap *h);
 void hk_heap_exit(void *heap);
 void hk_heap_global_init(void);
 void hk_heap_atfork_prepare(void);

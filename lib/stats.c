@@ -29,6 +29,7 @@ HK_EXPORT int hakmem_stats_get(struct hakmem_stats *st)
     memset(st, 0, sizeof *st);
     if (!hk_ensure_init())
         return -1;
+    hk_heap_flush_pending(hk_tls_heap); /* the caller's frees count at once */
     st->ss_maps = LOAD(ss_maps);
     st->ss_unmaps = LOAD(ss_unmaps);
     st->ss_map_bytes = LOAD(ss_map_bytes);

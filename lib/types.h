@@ -63,25 +63,29 @@ typedef struct hk_block { struct hk_block *next; } hk_block;
 
 struct hk_heap;
 
-/* Slab metadata, 64 bytes, in the SuperSlab header. Invariant (owner's view):
- * used == carved - |free| - |uncollected remote| ... i.e. a block counts in
- * `used` from malloc until its owner takes it back on a local free or when it
- * collects the remote list. */
+/* Slab metadata, two cache lines in the SuperSlab header: the owner's line,
+ * written on every malloc and free, and a line the other threads read (and
+ * write only to hand blocks back), so that remote frees do not steal the
+ * owner's line. Invariant (owner's view): a block counts in `used` from
+ * malloc until its owner takes it back on a local free or collects it from
+ * the remote list. */
 typedef struct hk_slab {
     hk_block *free;            /* owner only: blocks ready to hand out */
     uint32_t used;             /* owner only */
-    uint16_t capacity;         /* blocks per slab of cls */
-    uint16_t carved;           /* blocks carved out of the slab so far */
-    uint8_t cls;
+    uint8_t list;              /* enum hk_slab_list, owner only */
+    struct hk_slab *prev, *next;  /* heap list (owner), or pool list (pool lock) */
+    /* ---- the shared line */
+    _Alignas(64) uint8_t cls;
     uint8_t idx;               /* slot in the SuperSlab */
     uint8_t state;             /* enum hk_slab_state, under the pool lock */
-    uint8_t list;              /* enum hk_slab_list, owner only */
+    uint16_t capacity;         /* blocks per slab of cls */
+    uint16_t carved;           /* blocks carved out of the slab so far */
     _Atomic uint32_t notified; /* 1 while on the owner's remote_slabs list */
     _Atomic(struct hk_heap *) owner;
     _Atomic(hk_block *) remote;   /* blocks freed by other threads */
     struct hk_slab *remote_next;  /* link on owner->remote_slabs */
-    struct hk_slab *prev, *next;  /* heap list, or pool list */
 } hk_slab;
+_Static_assert(sizeof(hk_slab) == 128, "two cache lines");
 
 enum hk_ss_state { HK_SS_ACTIVE = 1, HK_SS_CACHED = 2 };
 
@@ -101,6 +105,16 @@ typedef struct hk_superslab {
     hk_slab slabs[HK_SLABS_PER_SS];        /* slabs[0] is not used */
 } hk_superslab;
 
+/* Blocks a thread freed into slabs of other threads, gathered per slab so
+ * that one CAS hands a whole chain over (heap.c). */
+#define HK_PENDING_SLOTS 32 /* direct-mapped by slab address */
+#define HK_PENDING_MAX 32   /* blocks per chain before it goes */
+typedef struct hk_pending {
+    hk_slab *slab;          /* NULL: slot unused */
+    hk_block *head, *tail;
+    uint32_t n;
+} hk_pending;
+
 /* A thread heap. cur[] is the hot slot (stage 0) of each class. */
 typedef struct hk_heap {
     int check;                    /* HAKMEM_CHECK level; 0 in the empty heap */
@@ -113,6 +127,8 @@ typedef struct hk_heap {
     uint32_t in_use;
     struct hk_heap *next_free;   /* recycled heaps */
     struct hk_heap *next_all;
+    uint32_t npending;            /* slots of pending[] in use */
+    hk_pending pending[HK_PENDING_SLOTS];
 } hk_heap;
 
 #endif

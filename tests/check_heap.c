@@ -164,6 +164,64 @@ static void *remote_empty_owner(void *arg)
     return NULL;
 }
 
+/* A thread's frees into a slab another thread owns are gathered per slab and
+ * handed over as one chain: at HK_PENDING_MAX blocks, or by hakmem_stats_get. */
+struct gather_case {
+    void **blk;
+    size_t seen_before_max, seen_at_max, seen_after_flush;
+};
+
+static size_t remote_len(hk_slab *s)
+{
+    size_t n = 0;
+    for (hk_block *b = atomic_load(&s->remote); b && n < 100000; b = b->next)
+        n++;
+    return n;
+}
+
+static void *gather_freer(void *arg)
+{
+    struct gather_case *gc = arg;
+    hk_slab *s = slab_of(gc->blk[0]);
+    void *volatile own = malloc(16); /* this thread gets a heap: its remote frees are gathered */
+    free(own);
+    for (size_t i = 0; i + 1 < HK_PENDING_MAX; i++)
+        free(gc->blk[i]);
+    gc->seen_before_max = remote_len(s);
+    free(gc->blk[HK_PENDING_MAX - 1]);
+    gc->seen_at_max = remote_len(s);
+    free(gc->blk[HK_PENDING_MAX]);
+    struct hakmem_stats st;
+    hakmem_stats_get(&st);
+    gc->seen_after_flush = remote_len(s);
+    return NULL;
+}
+
+START_TEST(test_remote_frees_gathered)
+{
+    void *blk[HK_PENDING_MAX + 1];
+    for (size_t i = 0; i <= HK_PENDING_MAX; i++)
+        blk[i] = malloc(48);
+    for (size_t i = 1; i <= HK_PENDING_MAX; i++)
+        ck_assert_msg(slab_of(blk[i]) == slab_of(blk[0]), "block %zu: expected the slab of block 0", i);
+    struct gather_case gc = { .blk = blk };
+    run_thread(gather_freer, &gc);
+    ck_assert_msg(gc.seen_before_max == 0,
+                  "%d remote frees: expected them gathered, not on the remote list; got %zu there",
+                  HK_PENDING_MAX - 1, gc.seen_before_max);
+    ck_assert_msg(gc.seen_at_max == HK_PENDING_MAX,
+                  "%d remote frees: expected one chain of %d on the remote list, got %zu",
+                  HK_PENDING_MAX, HK_PENDING_MAX, gc.seen_at_max);
+    ck_assert_msg(gc.seen_after_flush == HK_PENDING_MAX + 1,
+                  "one more free, then hakmem_stats_get: expected %d on the remote list, got %zu",
+                  HK_PENDING_MAX + 1, gc.seen_after_flush);
+    void *again = malloc(48);
+    ck_assert_msg(slab_of(again) == slab_of(blk[0]),
+                  "malloc after the chain came back: expected a block of the same slab");
+    free(again);
+}
+END_TEST
+
 START_TEST(test_remote_frees_empty_slab_released)
 {
     struct remote_empty_case rc;
@@ -607,6 +665,7 @@ static Suite *heap_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_remote_free_reused_by_owner);
     tcase_add_test(tc, test_remote_frees_empty_slab_released);
+    tcase_add_test(tc, test_remote_frees_gathered);
     tcase_add_test(tc, test_free_whose_drain_unmaps_the_slab);
     tcase_add_test(tc, test_empty_non_hot_slab_released);
     tcase_add_test(tc, test_hot_slab_kept_when_empty);

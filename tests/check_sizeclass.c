@@ -40,16 +40,16 @@ START_TEST(test_class_monotone)
 }
 END_TEST
 
-/* The mid-class arithmetic agrees with the block sizes above 1 KiB. */
+/* The mid-class table gives the smallest class that holds n above 1 KiB. */
 START_TEST(test_mid_class_matches_table)
 {
     for (size_t n = HK_TINY_MAX + 1; n <= HK_MID_MAX; n++) {
-        unsigned c = hk_mid_class(n);
+        unsigned c = hk_size_class(n);
         ck_assert_msg(c >= HK_TINY_CLASSES && c < HK_CLASSES,
-                      "hk_mid_class(%zu): expected a class in %d..%d, got %u", n, HK_TINY_CLASSES,
+                      "hk_size_class(%zu): expected a mid class in %d..%d, got %u", n, HK_TINY_CLASSES,
                       HK_CLASSES - 1, c);
         ck_assert_msg(hk_class_size[c] >= n && hk_class_size[c - 1] < n,
-                      "hk_mid_class(%zu) = %u: expected %zu in (%u, %u]", n, c, n,
+                      "hk_size_class(%zu) = %u: expected %zu in (%u, %u]", n, c, n,
                       hk_class_size[c - 1], hk_class_size[c]);
     }
 }

@@ -1,11 +1,13 @@
 /* phases.c — fill / free-all / refill rounds of mixed 16..1024 B blocks; per round the
- * new SuperSlab maps, LRU hits, stage 0.5 hits and RSS show whether refills recycle. */
+ * new SuperSlab maps, LRU hits, stage 0.5 hits and RSS show whether refills recycle.
+ * With IDLE_SEC, it then sleeps without an allocator call and prints its RSS. */
 #ifndef _GNU_SOURCE /* config.h, when force-included, defines it already */
 #define _GNU_SOURCE
 #endif
+#include <unistd.h>
 #include "hkstats.h"
 
-#define USAGE "phases [NBLOCKS] [ROUNDS]"
+#define USAGE "phases [NBLOCKS] [ROUNDS] [IDLE_SEC]"
 #define SEED 0x5EEDull
 
 /* Size of block i of a round: the same deterministic sequence every round. */
@@ -79,9 +81,11 @@ int main(int argc, char **argv)
     uint64_t n = 200000, rounds = 3, refill_maps = 0;
     struct hakmem_stats st;
 
-    hk_arg_max(argc, argv, 2, USAGE);
+    uint64_t idle = 0;
+    hk_arg_max(argc, argv, 3, USAGE);
     hk_arg_u64(argc, argv, 1, "NBLOCKS", 1, UINT64_C(1) << 28, &n);
     hk_arg_u64(argc, argv, 2, "ROUNDS", 1, 1000, &rounds);
+    hk_arg_u64(argc, argv, 3, "IDLE_SEC", 0, 3600, &idle);
     void **v = calloc((size_t)n, sizeof *v);
     size_t *sz = calloc((size_t)n, sizeof *sz);
     if (v == NULL || sz == NULL) {
@@ -102,5 +106,14 @@ int main(int argc, char **argv)
                (unsigned long long)rounds);
     free(sz);
     free(v);
+    if (idle) {
+        /* Idle, no allocator call: cached memory must still go back (TTL). */
+        sleep((unsigned)idle);
+        printf("idle %llu s: rss_kb=%ld", (unsigned long long)idle, hk_status_kb("VmRSS"));
+        if (have && hk_stats_snap(&st))
+            printf(" ss_cached=%llu lru_evict_ttl=%llu", (unsigned long long)st.ss_cached,
+                   (unsigned long long)st.lru_evict_ttl);
+        printf("\n");
+    }
     return 0;
 }

@@ -33,6 +33,7 @@ static void atfork_child(void)
     hk_heap_atfork_child();
     hk_rz_atfork_release();
     hk_segment_atfork_child();
+    hk_purge_atfork_child();
 }
 
 /* Runs the start-up; false only for a recursive call from inside it (which
@@ -50,6 +51,7 @@ bool hk_init_slow(void)
         hk_lru_init_log();
         hk_segment_init();
         hk_heap_global_init();
+        hk_purge_init();
         atomic_store_explicit(&hk_init_state, 2, memory_order_release);
         in_init = 0;
         pthread_atfork(atfork_prepare, atfork_parent, atfork_child);

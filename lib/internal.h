@@ -109,6 +109,7 @@ uint32_t hk_slab_collect_remote(hk_slab *s);
 void hk_lru_push(hk_superslab *ss);
 hk_superslab *hk_lru_pop(unsigned cls);
 size_t hk_lru_evict_expired(uint64_t now);
+uint64_t hk_lru_oldest_ns(void); /* when the coldest was cached; 0: none */
 size_t hk_lru_evict_all(void);
 uint32_t hk_lru_count(void);
 hk_superslab *hk_lru_head(void);
@@ -118,6 +119,11 @@ void hk_lru_init_log(void);
 extern pthread_mutex_t hk_pool_lock;
 hk_slab *hk_pool_acquire(hk_heap *h, unsigned cls);
 void hk_pool_release(hk_slab *s);
+/* ---- purge.c: the thread that unmaps expired SuperSlabs of an idle program */
+void hk_purge_init(void);
+void hk_purge_notify(void);
+void hk_purge_poll(void);
+void hk_purge_atfork_child(void);
 void hk_pool_abandon(hk_slab *s);
 void hk_pool_stats(struct hakmem_stats *st);
 size_t hk_pool_trim(void);

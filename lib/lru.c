@@ -12,6 +12,11 @@ hk_superslab *hk_lru_head(void)
     return lru.head;
 }
 
+uint64_t hk_lru_oldest_ns(void)
+{
+    return lru.tail ? lru.tail->cached_ns : 0;
+}
+
 uint32_t hk_lru_count(void)
 {
     return lru.count;
@@ -99,6 +104,8 @@ void hk_lru_push(hk_superslab *ss)
     while (lru.count && over_memory())
         evict(lru.tail, HK_EVICT_MEMORY);
     hk_lru_evict_expired(now);
+    if (lru.count == 1)
+        hk_purge_notify(); /* wakes the purger, or asks for one */
 }
 
 /* The most recently cached SuperSlab (warm pages), or NULL: a miss. */

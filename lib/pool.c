@@ -285,6 +285,7 @@ hk_slab *hk_pool_acquire(hk_heap *h, unsigned cls)
     pthread_mutex_lock(&hk_pool_lock);
     hk_slab *s = acquire_locked(h, cls);
     pthread_mutex_unlock(&hk_pool_lock);
+    hk_purge_poll();
     if (stack)
         hk_stack_end();
     return s;
@@ -309,6 +310,7 @@ void hk_pool_release(hk_slab *s)
     else if (hk_lru_count())
         hk_lru_evict_expired(hk_now_ns());
     pthread_mutex_unlock(&hk_pool_lock);
+    hk_purge_poll();
 }
 
 /* A slab with live blocks whose thread exited: ownerless, for stage 1. */

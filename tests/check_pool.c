@@ -1,6 +1,7 @@
 /* check_pool.c — unit tests of lib/pool.c through hk_pool_acquire/release/abandon
  * with fake heaps: stages 0.5, 1, 2 and 3, the EMPTY registry, retirement to the LRU. */
 #include <check.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
@@ -20,6 +21,13 @@ static void setup(void)
     hk_opt[HK_OPT_SS_LRU_MAX_CACHED] = 256;
     hk_opt[HK_OPT_SS_LRU_MAX_MB] = 512;
     hk_opt[HK_OPT_SS_LRU_TTL_SEC] = 600;
+    /* The purger starts on the first LRU push, and starting a thread
+     * allocates (which could pop the SuperSlab a test just cached): start
+     * it before the test. */
+    pthread_mutex_lock(&hk_pool_lock);
+    hk_purge_notify();
+    pthread_mutex_unlock(&hk_pool_lock);
+    hk_purge_poll();
 }
 
 static void teardown(void)
@@ -419,6 +427,30 @@ START_TEST(test_empty_superslab_to_lru)
 }
 END_TEST
 
+/* The purger unmaps a cached SuperSlab once its TTL is up, with no allocator call. */
+START_TEST(test_purger_expires_idle_cache)
+{
+    hk_heap *h = fake_heap();
+    struct path p, r;
+    hk_opt[HK_OPT_SS_EMPTY_REUSE] = 0;
+    hk_opt[HK_OPT_SS_LRU_TTL_SEC] = 1;
+    hk_slab *s = fresh_superslab(h, 43, &p);
+    release(s, &r);
+    struct hakmem_stats a, b;
+    hakmem_stats_get(&a);
+    struct timespec nap = { 1, 600000000 }; /* TTL + the purger's wake-up */
+    nanosleep(&nap, NULL);
+    hakmem_stats_get(&b);
+    ck_assert_msg(r.lru_push == 1 && a.ss_cached >= 1,
+                  "release of the only slab: expected an LRU push and a cached SuperSlab, got "
+                  "push %+lld cached %llu", r.lru_push, (unsigned long long)a.ss_cached);
+    ck_assert_msg(b.ss_cached == 0 && b.lru_evict_ttl > a.lru_evict_ttl,
+                  "1.6 s idle with a 1 s TTL: expected the cache empty by TTL evictions, got "
+                  "cached %llu, ttl evictions %+lld", (unsigned long long)b.ss_cached,
+                  (long long)(b.lru_evict_ttl - a.lru_evict_ttl));
+}
+END_TEST
+
 /* hk_pool_trim empties the LRU. */
 START_TEST(test_pool_trim)
 {
@@ -503,6 +535,7 @@ static Suite *pool_suite(void)
     tcase_add_test(tc, test_release_abandoned);
     tcase_add_test(tc, test_empty_superslab_to_lru);
     tcase_add_test(tc, test_pool_trim);
+    tcase_add_test(tc, test_purger_expires_idle_cache);
     tcase_add_test(tc, test_class_stats);
     tcase_add_test(tc, test_meta_alloc);
     suite_add_tcase(s, tc);

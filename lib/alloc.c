@@ -36,8 +36,10 @@ static HK_NOINLINE void *large_malloc(size_t n, size_t align, bool zero)
 
 static inline void *hk_malloc(size_t n)
 {
+    if (HK_LIKELY(n <= HK_TINY_MAX)) /* one compare for the common sizes */
+        return small_malloc(hk_class_of8[(n + 7) >> 3]);
     if (HK_LIKELY(n <= HK_MID_MAX))
-        return small_malloc(hk_size_class(n));
+        return small_malloc(hk_class_of256[(n + 255) >> 8]);
     return large_malloc(n, 0, false);
 }
 

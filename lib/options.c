@@ -141,6 +141,9 @@ static void set_option(const struct hk_option_def *d, long *slot, const char *va
                d->name, val, d->min, d->max, d->path ? " or an absolute path" : "", d->def);
 }
 
+/* HAKMEM_* variables of the tools (hakmem-trace), not the allocator's. */
+static const char *const tool_vars[] = { "HAKMEM_LIB_PATH" };
+
 static void read_entry(const char *e)
 {
     const char *eq = strchr(e, '=');
@@ -150,6 +153,9 @@ static void read_entry(const char *e)
     for (int i = 0; i < HK_OPT_COUNT; i++)
         if (strlen(defs[i].name) == n && memcmp(defs[i].name, e, n) == 0)
             return set_option(&defs[i], &hk_opt[i], eq + 1);
+    for (size_t i = 0; i < sizeof tool_vars / sizeof tool_vars[0]; i++)
+        if (strlen(tool_vars[i]) == n && memcmp(tool_vars[i], e, n) == 0)
+            return;
     {
         char name[64];
         size_t k = n < sizeof name - 1 ? n : sizeof name - 1;

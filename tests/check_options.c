@@ -209,6 +209,16 @@ START_TEST(test_unknown_option_warns)
 }
 END_TEST
 
+/* The tools' own HAKMEM_* variables (hakmem-trace's HAKMEM_LIB_PATH) pass silently. */
+START_TEST(test_tool_variable_silent)
+{
+    char *envp[] = { "HAKMEM_LIB_PATH=/opt/lib/libhakmem.so", NULL };
+    init_capture(envp);
+    ck_assert_msg(err[0] == '\0', "HAKMEM_LIB_PATH: expected nothing on stderr, got \"%s\"", err);
+    assert_defaults("HAKMEM_LIB_PATH");
+}
+END_TEST
+
 /* Names match whole: a known name with a suffix or a prefix of one is unknown. */
 START_TEST(test_name_matches_exactly)
 {
@@ -259,6 +269,7 @@ static Suite *options_suite(void)
     tcase_add_test(tc, test_invalid_among_valid);
     tcase_add_test(tc, test_yes_no_words);
     tcase_add_test(tc, test_unknown_option_warns);
+    tcase_add_test(tc, test_tool_variable_silent);
     tcase_add_test(tc, test_name_matches_exactly);
     tcase_add_test(tc, test_foreign_variables_ignored);
     tcase_add_test(tc, test_reinit_resets);

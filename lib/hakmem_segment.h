@@ -22,6 +22,12 @@ enum hakmem_event_type {
     HAKMEM_EV_THREAD_START, HAKMEM_EV_THREAD_EXIT, HAKMEM_EV_HEAP_ERROR, HAKMEM_EV_COUNT
 };
 
+/* heap_error events: arg0 is the pointer, arg1 one of these kinds. */
+enum hakmem_heap_error_kind {
+    HAKMEM_ERR_DOUBLE_FREE = 0, HAKMEM_ERR_INVALID_FREE, HAKMEM_ERR_CORRUPT, HAKMEM_ERR_OVERFLOW,
+    HAKMEM_ERR_UNDERFLOW, HAKMEM_ERR_USE_AFTER_FREE, HAKMEM_ERR_MISMATCH
+};
+
 /* One event: 64 bytes. `seq` is written last (release): a reader that sees
  * seq == ticket + 1 in slot ticket % capacity sees the whole record. */
 struct hakmem_event {

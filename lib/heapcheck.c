@@ -118,6 +118,7 @@ static const char *const kind_names[] = {
     [HK_ERR_OVERFLOW] = "heap-buffer-overflow",
     [HK_ERR_UNDERFLOW] = "heap-buffer-underflow",
     [HK_ERR_USE_AFTER_FREE] = "write after free",
+    [HK_ERR_MISMATCH] = "alloc-dealloc mismatch",
 };
 
 /* The current stack from the first frame outside hakmem, symbolised with
@@ -159,7 +160,9 @@ static void describe_foreign(const void *p, char *buf, size_t cap)
 
 static void describe(const struct hk_heap_error *e, char *buf, size_t cap)
 {
-    if (e->rz && e->kind == HK_ERR_OVERFLOW) {
+    if (e->rz && e->kind == HK_ERR_MISMATCH) {
+        hk_fmt(buf, cap, "%zu-byte block from %s", e->large_size, hk_api_name(e->api));
+    } else if (e->rz && e->kind == HK_ERR_OVERFLOW) {
         hk_fmt(buf, cap, "byte %zu past the end of a %zu-byte block", e->detail_off, e->large_size);
     } else if (e->rz && e->kind == HK_ERR_USE_AFTER_FREE) {
         hk_fmt(buf, cap, "byte %zu of a freed %zu-byte block", e->detail_off, e->large_size);

@@ -10,8 +10,12 @@
 _Static_assert(sizeof(hk_superslab) <= HK_BITMAP_OFF, "header fits before the bitmaps");
 _Static_assert(HK_BITMAP_OFF + HK_SLABS_PER_SS * HK_BITMAP_BYTES <= HK_SLAB_SIZE, "bitmaps fit in slab 0");
 
-enum hk_error_kind { HK_ERR_DOUBLE_FREE = 0, HK_ERR_INVALID_FREE = 1, HK_ERR_CORRUPT = 2,
-                     HK_ERR_OVERFLOW = 3, HK_ERR_UNDERFLOW = 4, HK_ERR_USE_AFTER_FREE = 5 };
+enum hk_error_kind { HK_ERR_DOUBLE_FREE = HAKMEM_ERR_DOUBLE_FREE, HK_ERR_INVALID_FREE = HAKMEM_ERR_INVALID_FREE,
+                     HK_ERR_CORRUPT = HAKMEM_ERR_CORRUPT, HK_ERR_OVERFLOW = HAKMEM_ERR_OVERFLOW,
+                     HK_ERR_UNDERFLOW = HAKMEM_ERR_UNDERFLOW, HK_ERR_USE_AFTER_FREE = HAKMEM_ERR_USE_AFTER_FREE,
+                     HK_ERR_MISMATCH = HAKMEM_ERR_MISMATCH };
+/* Allocator families, for alloc-dealloc mismatches (level 2). */
+enum hk_api { HK_API_MALLOC = 0, HK_API_NEW = 1, HK_API_NEW_ARRAY = 2 };
 enum { HK_ON_ERROR_ABORT = 0, HK_ON_ERROR_REPORT = 1, HK_ON_ERROR_EXIT = 2 /* + status */ };
 
 struct hk_heap_error {
@@ -23,6 +27,7 @@ struct hk_heap_error {
     size_t large_size;  /* for a large block; the requested size of a level-2 block */
     size_t detail_off;  /* level 2: the first bad byte, from the user pointer or its end */
     bool rz;            /* a level-2 (redzone) block */
+    unsigned api;       /* HK_ERR_MISMATCH: the family that allocated it */
 };
 
 extern int hk_check_level;
@@ -43,6 +48,9 @@ void hk_rz_atfork_prepare(void);
 void hk_rz_atfork_release(void);
 void *hk_rz_malloc(size_t n, size_t align, bool zero);
 void hk_rz_free(void *p);
+void hk_rz_free_api(void *p, unsigned api, const char *op);
+void hk_rz_set_api(void *p, unsigned api);
+const char *hk_api_name(unsigned api);
 void *hk_rz_realloc(void *p, size_t n);
 size_t hk_rz_usable(void *p);
 

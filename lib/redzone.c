@@ -22,7 +22,8 @@ struct rz_hdr {
     uint64_t magic;
     uint64_t size;
     uint32_t offset;
-    uint32_t guarded;  /* large: a PROT_NONE page follows the user bytes */
+    uint16_t guarded;  /* large: a PROT_NONE page follows the user bytes */
+    uint16_t api;      /* enum hk_api: the allocator family it came from */
     uint64_t canary;   /* RZ_HEAD_CANARY: catches writes just before the block */
 };
 #define RZ_HEAD_CANARY 0xcbcbcbcbcbcbcbcbull
@@ -137,6 +138,7 @@ void *hk_rz_malloc(size_t n, size_t align, bool zero)
     h->size = n;
     h->offset = (uint32_t)(user - block);
     h->guarded = guarded;
+    h->api = HK_API_MALLOC;
     h->canary = RZ_HEAD_CANARY;
     memset(user, zero ? 0 : RZ_FRESH, n);
     size_t end = guarded ? (size_t)(((uintptr_t)user + n + page() - 1) & ~(uintptr_t)(page() - 1)) -
@@ -243,9 +245,38 @@ static bool live(const char *op, void *p)
     return true;
 }
 
+static const char *const api_names[] = { [HK_API_MALLOC] = "malloc", [HK_API_NEW] = "operator new",
+                                          [HK_API_NEW_ARRAY] = "operator new[]" };
+
+const char *hk_api_name(unsigned api)
+{
+    return api < sizeof api_names / sizeof api_names[0] ? api_names[api] : "?";
+}
+
+/* The C++ operators tag what they hand out (cxx.c). */
+void hk_rz_set_api(void *p, unsigned api)
+{
+    if (p && hk_chunk_kind((uintptr_t)p) != HK_CHUNK_ZERO && !hk_plain_is_block(p))
+        hdr_of(p)->api = (uint16_t)api;
+}
+
+/* A live block freed or reallocated by another family than the one that
+ * allocated it (free of a new[] block, delete of a malloc block): reported;
+ * the block is then freed all the same. */
+static void check_api(const char *op, void *p, unsigned api)
+{
+    struct rz_hdr *h = hdr_of(p);
+    if (h->api == api)
+        return;
+    struct hk_heap_error e = { .kind = HK_ERR_MISMATCH, .op = op, .ptr = p, .large_size = h->size,
+                               .rz = true, .api = h->api };
+    hk_heap_error(&e);
+}
+
 /* Frees a level-2 block: blocks handed out before start-up finished
- * (plain ones, at a block boundary) go the plain way. */
-void hk_rz_free(void *p)
+ * (plain ones, at a block boundary) go the plain way. op and api: the
+ * deallocator and the family it belongs to. */
+void hk_rz_free_api(void *p, unsigned api, const char *op)
 {
     if (!p || hk_chunk_kind((uintptr_t)p) == HK_CHUNK_ZERO)
         return;
@@ -253,17 +284,23 @@ void hk_rz_free(void *p)
         hk_plain_free(p);
         return;
     }
-    if (!live("free", p))
+    if (!live(op, p))
         return;
+    check_api(op, p, api);
     struct rz_hdr *h = hdr_of(p);
     char *user = p, *block = user - h->offset;
     size_t end = tail_end(h, user, block);
     size_t at = first_not((unsigned char *)user + h->size, end - h->size, RZ_CANARY);
     if (at < end - h->size)
-        report_rz(HK_ERR_OVERFLOW, "free", p, at, h->size);
+        report_rz(HK_ERR_OVERFLOW, op, p, at, h->size);
     h->magic = RZ_FREED ^ (uintptr_t)p;
     memset(user, RZ_POISON, h->size);
     quarantine(user, h->size);
+}
+
+void hk_rz_free(void *p)
+{
+    hk_rz_free_api(p, HK_API_MALLOC, "free");
 }
 
 size_t hk_rz_usable(void *p)
@@ -289,8 +326,10 @@ void *hk_rz_realloc(void *p, size_t n)
         old = 0;
     else if (hk_plain_is_block(p))
         old = hk_plain_usable(p);
-    else if (live("realloc", p))
+    else if (live("realloc", p)) {
+        check_api("realloc", p, HK_API_MALLOC);
         old = hdr_of(p)->size;
+    }
     else {
         errno = EINVAL;
         return NULL;

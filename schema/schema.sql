@@ -53,7 +53,7 @@ CREATE TABLE IF NOT EXISTS heap_error_kinds (
 );
 INSERT OR IGNORE INTO heap_error_kinds VALUES
     (0, 'double free'), (1, 'invalid free'), (2, 'corrupt block'), (3, 'overflow'),
-    (4, 'underflow'), (5, 'use after free');
+    (4, 'underflow'), (5, 'use after free'), (6, 'alloc-dealloc mismatch');
 
 -- Size classes of each run, from the segment header.
 CREATE TABLE IF NOT EXISTS classes (

@@ -18,9 +18,13 @@ static inline void *small_malloc(unsigned cls)
     if (HK_LIKELY(b != NULL)) {
         s->free = b->next;
         s->used++;
-        if (HK_UNLIKELY(h->check))
-            hk_check_malloc(s, cls, b);
-        return b;
+        /* Clears the free-block key (heapcheck.h); harmless at level 0,
+         * where it saves the test of the level. */
+        if (HK_LIKELY(cls >= HK_KEY_CLASS_MIN)) {
+            *hk_key_of(b) = 0;
+            return b;
+        }
+        return h->check ? hk_check_malloc_tiny(s, b) : b; /* a tail call: no frame */
     }
     return hk_heap_malloc_slow(h, cls);
 }
@@ -43,8 +47,17 @@ static inline void *hk_malloc(size_t n)
     return large_malloc(n, 0, false);
 }
 
-static HK_NOINLINE void free_other(void *p, unsigned kind)
+/* The slow paths of free(): rz says the pointer came through the exported
+ * free(), so at HAKMEM_CHECK=2 it is a level-2 block (redzone.c) or was
+ * handed out before start-up finished. No level-2 user pointer lies at a
+ * block boundary (its header precedes it), so the fast path never takes
+ * one: testing the level here, and not on the fast path, is enough. */
+static HK_NOINLINE void free_other(void *p, unsigned kind, bool rz)
 {
+    if (rz && hk_debug) {
+        hk_rz_free(p);
+        return;
+    }
     if (!p)
         return;
     if (kind == HK_CHUNK_LARGE_HEAD || kind == HK_CHUNK_LARGE)
@@ -63,27 +76,41 @@ static inline void push_local(hk_heap *h, hk_slab *s, void *p)
         hk_heap_free_slow(h, s);
 }
 
-static HK_NOINLINE void free_local_checked(hk_heap *h, hk_slab *s, void *p)
+static HK_NOINLINE void free_local_checked(hk_heap *h, hk_slab *s, void *p, bool rz)
 {
-    if (hk_check_free_slow(h->check, s, p))
+    if (rz && hk_debug)
+        hk_rz_free(p);
+    else if (hk_check_free_slow(h->check, s, p))
         push_local(h, s, p);
 }
 
+static HK_NOINLINE void free_not_mine(hk_heap *h, hk_slab *s, void *p, bool rz)
+{
+    if (rz && hk_debug)
+        hk_rz_free(p);
+    else
+        hk_free_remote_batched(h, s, p);
+}
+
 /* Every call in here is a tail call: the fast path saves no register. */
-static inline void hk_free(void *p)
+static inline __attribute__((always_inline)) void hk_free(void *p, bool rz)
 {
     uintptr_t a = (uintptr_t)p;
     unsigned kind = hk_chunk_kind(a);
     if (HK_UNLIKELY(kind != HK_CHUNK_SS)) {
-        free_other(p, kind);
+        free_other(p, kind, rz);
         return;
     }
     hk_slab *s = &hk_ss_of(p)->slabs[(a >> HK_SLAB_SHIFT) & (HK_SLABS_PER_SS - 1)];
+    /* One register for the slab: without this the compiler keeps the
+     * SuperSlab and the index live to rebuild it, and runs out of
+     * scratch registers. */
+    __asm__("" : "+r"(s));
     hk_heap *h = hk_tls_heap;
     if (HK_UNLIKELY(atomic_load_explicit(&s->owner, memory_order_relaxed) != h))
-        hk_free_remote_batched(h, s, p);
+        free_not_mine(h, s, p, rz);
     else if (HK_UNLIKELY(!hk_check_local_free(h->check, s, p)))
-        free_local_checked(h, s, p);
+        free_local_checked(h, s, p, rz);
     else
         push_local(h, s, p);
 }
@@ -133,7 +160,7 @@ void *hk_plain_malloc(size_t n)
 
 void hk_plain_free(void *p)
 {
-    hk_free(p);
+    hk_free(p, false);
 }
 
 size_t hk_plain_usable(const void *p)
@@ -169,11 +196,7 @@ HK_EXPORT void *malloc(size_t n)
 
 HK_EXPORT void free(void *p)
 {
-    if (HK_UNLIKELY(hk_debug)) {
-        hk_rz_free(p);
-        return;
-    }
-    hk_free(p);
+    hk_free(p, true);
 }
 
 HK_EXPORT void *calloc(size_t count, size_t size)
@@ -200,7 +223,7 @@ HK_EXPORT void *realloc(void *p, size_t n)
     if (!p)
         return hk_malloc(n);
     if (n == 0) {
-        hk_free(p);
+        hk_free(p, false);
         return NULL;
     }
     uintptr_t a = (uintptr_t)p;
@@ -229,7 +252,7 @@ HK_EXPORT void *realloc(void *p, size_t n)
     if (!q)
         return NULL;
     memcpy(q, p, old < n ? old : n);
-    hk_free(p);
+    hk_free(p, false);
     return q;
 }
 

@@ -38,13 +38,14 @@ void hk_check_format(hk_slab *s)
 
 /* malloc handed out 8-byte block b: mark it; a marked block means the free
  * list was corrupted (a write after free). */
-void hk_check_malloc_tiny(hk_slab *s, void *b)
+void *hk_check_malloc_tiny(hk_slab *s, void *b)
 {
     uint32_t i = hk_block_index(s->cls, (uintptr_t)b & (HK_SLAB_SIZE - 1));
     uint64_t *w = hk_bitmap_word(b, i), bit = 1ull << (i & 63);
     if (HK_UNLIKELY(*w & bit))
         hk_report(HK_ERR_CORRUPT, "malloc", b, s, 0, 0);
     *w |= bit;
+    return b;
 }
 
 /* p is on one of the lists of s, whose owner calls: its free list or the

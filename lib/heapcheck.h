@@ -93,7 +93,7 @@ static inline uint64_t *hk_key_of(const void *p)
     return (uint64_t *)p + 1;
 }
 
-void hk_check_malloc_tiny(hk_slab *s, void *b);
+void *hk_check_malloc_tiny(hk_slab *s, void *b); /* returns b */
 bool hk_check_free_slow(int level, hk_slab *s, const void *p);
 /* Block i of s at p is handed out (racy when another thread owns s). */
 bool hk_check_block_live(hk_slab *s, const void *p, uint32_t i);

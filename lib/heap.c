@@ -194,15 +194,16 @@ HK_NOINLINE void hk_heap_free_slow(hk_heap *h, hk_slab *s)
     settle(h, s);
 }
 
-/* Hands the chain head..tail of blocks of s to its owner: one CAS onto the
+/* Hands the chain head..tail of n blocks of s to its owner: one CAS onto the
  * slab's remote list, and the owner is told once until it drains. */
-static void push_remote(hk_slab *s, hk_block *head, hk_block *tail)
+static void push_remote(hk_slab *s, hk_block *head, hk_block *tail, uint32_t n)
 {
-    hk_block *top = atomic_load_explicit(&s->remote, memory_order_relaxed);
-    do
-        tail->next = top;
-    while (!atomic_compare_exchange_weak_explicit(&s->remote, &top, head, memory_order_release,
-                                                  memory_order_relaxed));
+    uintptr_t top = atomic_load_explicit(&s->remote, memory_order_relaxed), v;
+    do {
+        tail->next = hk_remote_head(top);
+        v = hk_remote_word(head, hk_remote_count(top) + n);
+    } while (!atomic_compare_exchange_weak_explicit(&s->remote, &top, v, memory_order_release,
+                                                    memory_order_relaxed));
     /* The owner resets notified before it takes s->remote: a stale 1 read
      * here means the owner has yet to take the blocks just pushed. */
     hk_heap *o = atomic_load(&s->owner);
@@ -218,12 +219,13 @@ static void push_remote(hk_slab *s, hk_block *head, hk_block *tail)
 HK_NOINLINE void hk_free_remote(hk_slab *s, void *p)
 {
     if (hk_check_remote_free(s, p))
-        push_remote(s, p, p);
+        push_remote(s, p, p, 1);
 }
 
 static void flush_one(hk_heap *h, hk_pending *q)
 {
-    push_remote(q->slab, q->head, q->tail);
+    h->pending_bytes -= (size_t)q->n * hk_class_size[q->slab->cls];
+    push_remote(q->slab, q->head, q->tail, q->n);
     q->slab = NULL;
     h->npending--;
 }
@@ -238,20 +240,21 @@ void hk_heap_flush_pending(hk_heap *h)
 }
 
 /* The free path's remote free: the block joins the chain of its slab, which
- * goes with one CAS when HK_PENDING_MAX blocks are in it or another slab
- * needs the slot. A thread without a heap has nowhere to gather, and the
+ * goes with one CAS when HK_PENDING_MAX blocks are in it, when the thread
+ * holds more than HK_PENDING_BYTES, or when another slab needs the slot. A thread without a heap has nowhere to gather, and the
  * blocks of an ownerless slab go at once. */
 HK_NOINLINE void hk_free_remote_batched(hk_heap *h, hk_slab *s, void *p)
 {
     if (!hk_check_remote_free(s, p))
         return;
     if (h == &hk_heap_empty || !atomic_load_explicit(&s->owner, memory_order_relaxed)) {
-        push_remote(s, p, p); /* an ownerless slab waits for the pool, not an owner */
+        push_remote(s, p, p, 1); /* an ownerless slab waits for the pool, not an owner */
         return;
     }
     uintptr_t a = (uintptr_t)s;
-    hk_pending *q = &h->pending[((a >> 6) ^ (a >> HK_SS_SHIFT)) & (HK_PENDING_SLOTS - 1)];
+    hk_pending *q = &h->pending[((a / sizeof(hk_slab)) ^ (a >> HK_SS_SHIFT)) & (HK_PENDING_SLOTS - 1)];
     hk_block *b = p;
+    h->pending_bytes += hk_class_size[s->cls];
     if (q->slab != s) {
         if (q->slab)
             flush_one(h, q);
@@ -260,11 +263,12 @@ HK_NOINLINE void hk_free_remote_batched(hk_heap *h, hk_slab *s, void *p)
         q->n = 1;
         h->npending++;
         b->next = NULL;
-        return;
+    } else {
+        b->next = q->head;
+        q->head = b;
+        q->n++;
     }
-    b->next = q->head;
-    q->head = b;
-    if (++q->n >= HK_PENDING_MAX)
+    if (q->n >= HK_PENDING_MAX || h->pending_bytes > HK_PENDING_BYTES)
         flush_one(h, q);
 }
 

@@ -57,7 +57,8 @@ static bool listed(hk_slab *s, const void *p)
         if (b == p)
             return true;
     n = s->capacity;
-    for (hk_block *b = atomic_load_explicit(&s->remote, memory_order_acquire); b && n; b = b->next, n--)
+    for (hk_block *b = hk_remote_head(atomic_load_explicit(&s->remote, memory_order_acquire)); b && n;
+         b = b->next, n--)
         if (b == p)
             return true;
     return false;

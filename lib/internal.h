@@ -104,6 +104,25 @@ void hk_slab_format(hk_slab *s, unsigned cls);
 bool hk_slab_refill(hk_slab *s);
 uint32_t hk_slab_collect_remote(hk_slab *s);
 
+/* A slab's remote list is one word: the head of a NULL-terminated chain of
+ * blocks in the low HK_ADDR_BITS bits (every block lies below 2^47, the chunk
+ * map's range) and how many blocks it holds above them, so that the owner
+ * takes the count with the chain and need not walk it. */
+static inline hk_block *hk_remote_head(uintptr_t v)
+{
+    return (hk_block *)(v & (((uintptr_t)1 << HK_ADDR_BITS) - 1));
+}
+
+static inline uint32_t hk_remote_count(uintptr_t v)
+{
+    return (uint32_t)(v >> HK_ADDR_BITS);
+}
+
+static inline uintptr_t hk_remote_word(hk_block *head, uint32_t count)
+{
+    return (uintptr_t)head | (uintptr_t)count << HK_ADDR_BITS;
+}
+
 /* ---- lru.c: cache of empty SuperSlabs (count, memory and TTL bounds);
  *      all under hk_pool_lock */
 void hk_lru_push(hk_superslab *ss);

@@ -15,31 +15,54 @@ void hk_slab_format(hk_slab *s, unsigned cls)
     s->used = 0;
     s->free = NULL;
     s->list = HK_LIST_NONE;
-    atomic_store_explicit(&s->remote, NULL, memory_order_relaxed);
+    atomic_store_explicit(&s->remote, 0, memory_order_relaxed);
     hk_check_format(s);
 }
 
-/* Takes the whole remote list into the free list; returns how many blocks.
- * Under HAKMEM_CHECK, a block freed twice by other threads is reported and
- * dropped; more blocks than the slab holds means a cycle (the same block
- * pushed twice in a row): the walk stops there. */
-uint32_t hk_slab_collect_remote(hk_slab *s)
+/* Walks a collected chain of n blocks onto the free list, one by one: for
+ * the 8-byte class under HAKMEM_CHECK (a double free by other threads is
+ * reported and dropped), and when the count cannot be right (more than
+ * the slab has out: a block pushed twice made a cycle; the walk stops). */
+static uint32_t collect_walk(hk_slab *s, hk_block *b, uint32_t n)
 {
-    if (!atomic_load_explicit(&s->remote, memory_order_relaxed))
-        return 0;
-    hk_block *b = atomic_exchange_explicit(&s->remote, NULL, memory_order_acquire);
-    uint32_t n = 0;
-    while (b && n < s->used) {
+    uint32_t took = 0;
+    while (b && took < s->used && n--) {
         hk_block *next = b->next;
         if (!hk_check_level || s->cls >= HK_KEY_CLASS_MIN || hk_check_collect(s, b)) {
             b->next = s->free;
             s->free = b;
-            n++;
+            took++;
         }
         b = next;
     }
     if (b && hk_check_level)
         hk_report(HK_ERR_DOUBLE_FREE, "free", b, s, 0, 0);
+    s->used -= took;
+    return took;
+}
+
+/* Takes the whole remote list into the free list; returns how many blocks.
+ * The list word carries its count, so the chain is taken as it is when the
+ * free list is empty (a full slab: the common case) and walked only to
+ * find its end otherwise. */
+uint32_t hk_slab_collect_remote(hk_slab *s)
+{
+    if (!atomic_load_explicit(&s->remote, memory_order_relaxed))
+        return 0;
+    uintptr_t v = atomic_exchange_explicit(&s->remote, 0, memory_order_acquire);
+    hk_block *head = hk_remote_head(v);
+    uint32_t n = hk_remote_count(v);
+    if (HK_UNLIKELY(!n || n > s->used || (hk_check_level && s->cls < HK_KEY_CLASS_MIN)))
+        return collect_walk(s, head, n ? n : s->used);
+    if (s->free) {
+        hk_block *last = head;
+        for (uint32_t i = 1; i < n && last->next; i++)
+            last = last->next;
+        if (HK_UNLIKELY(last->next != NULL)) /* more blocks than counted */
+            return collect_walk(s, head, n);
+        last->next = s->free;
+    }
+    s->free = head;
     s->used -= n;
     return n;
 }

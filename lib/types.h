@@ -82,7 +82,7 @@ typedef struct hk_slab {
     uint16_t carved;           /* blocks carved out of the slab so far */
     _Atomic uint32_t notified; /* 1 while on the owner's remote_slabs list */
     _Atomic(struct hk_heap *) owner;
-    _Atomic(hk_block *) remote;   /* blocks freed by other threads */
+    _Atomic uintptr_t remote;     /* blocks freed by other threads: chain | count (internal.h) */
     struct hk_slab *remote_next;  /* link on owner->remote_slabs */
 } hk_slab;
 _Static_assert(sizeof(hk_slab) == 128, "two cache lines");
@@ -107,8 +107,9 @@ typedef struct hk_superslab {
 
 /* Blocks a thread freed into slabs of other threads, gathered per slab so
  * that one CAS hands a whole chain over (heap.c). */
-#define HK_PENDING_SLOTS 32 /* direct-mapped by slab address */
-#define HK_PENDING_MAX 32   /* blocks per chain before it goes */
+#define HK_PENDING_SLOTS 128        /* direct-mapped by slab address */
+#define HK_PENDING_MAX 32           /* blocks per chain before it goes */
+#define HK_PENDING_BYTES (256 << 10) /* bytes a thread holds back at most (about) */
 typedef struct hk_pending {
     hk_slab *slab;          /* NULL: slot unused */
     hk_block *head, *tail;
@@ -128,6 +129,7 @@ typedef struct hk_heap {
     struct hk_heap *next_free;   /* recycled heaps */
     struct hk_heap *next_all;
     uint32_t npending;            /* slots of pending[] in use */
+    size_t pending_bytes;         /* in their chains */
     hk_pending pending[HK_PENDING_SLOTS];
 } hk_heap;
 

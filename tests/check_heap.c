@@ -78,7 +78,7 @@ static void *remote_owner(void *arg)
     rc->sa_list_before = rc->sa->list;
     pthread_barrier_wait(&rc->go);
     pthread_barrier_wait(&rc->freed);
-    rc->remote_before = atomic_load(&rc->sa->remote);
+    rc->remote_before = hk_remote_head(atomic_load(&rc->sa->remote));
     rc->d = malloc(C40); /* C's second block: fast path */
     struct hakmem_stats s0, s1;
     hakmem_stats_get(&s0);
@@ -174,7 +174,7 @@ struct gather_case {
 static size_t remote_len(hk_slab *s)
 {
     size_t n = 0;
-    for (hk_block *b = atomic_load(&s->remote); b && n < 100000; b = b->next)
+    for (hk_block *b = hk_remote_head(atomic_load(&s->remote)); b && n < 100000; b = b->next)
         n++;
     return n;
 }
@@ -534,7 +534,7 @@ START_TEST(test_exit_with_live_blocks_abandons)
     for (size_t i = 0; i < ex.n; i++)
         free(ex.blk[i]);
     for (size_t i = 0; i < ex.n; i++)
-        ck_assert_msg(atomic_load(&slabs[i]->remote) != NULL,
+        ck_assert_msg(atomic_load(&slabs[i]->remote) != 0,
                       "slab of block %zu: expected the freed block on its remote list", i);
     struct adopt_case ac = { .size = C39 };
     run_thread(adopt_worker, &ac);

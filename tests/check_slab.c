@@ -47,14 +47,14 @@ START_TEST(test_format)
     sl->used = 5;
     sl->free = (hk_block *)hk_slab_base(sl);
     sl->list = HK_LIST_FULL;
-    atomic_store(&sl->remote, (hk_block *)hk_slab_base(sl));
+    atomic_store(&sl->remote, hk_remote_word((hk_block *)hk_slab_base(sl), 1));
     for (unsigned cls = 0; cls < HK_CLASSES; cls++) {
         hk_slab_format(sl, cls);
         ck_assert_msg(sl->cls == cls && sl->capacity == hk_class_capacity[cls],
                       "format(%u): expected cls %u capacity %u, got cls %u capacity %u", cls, cls,
                       hk_class_capacity[cls], sl->cls, sl->capacity);
         ck_assert_msg(sl->carved == 0 && sl->used == 0 && sl->free == NULL &&
-                          sl->list == HK_LIST_NONE && atomic_load(&sl->remote) == NULL,
+                          sl->list == HK_LIST_NONE && atomic_load(&sl->remote) == 0,
                       "format(%u): expected carved 0, used 0, no free/remote list, list NONE; got "
                       "carved %u used %u free %p list %u",
                       cls, sl->carved, sl->used, (void *)sl->free, sl->list);
@@ -182,19 +182,21 @@ START_TEST(test_collect_remote)
                   sl->used);
     ck_assert_msg(hk_slab_collect_remote(sl) == 0 && sl->used == cap,
                   "empty remote list: expected 0 collected and used %u, got used %u", cap, sl->used);
-    /* Push every third block onto the remote list, as hk_free_remote does. */
+    /* Push every third block onto the remote list, as hk_free_remote does:
+     * the list word carries the chain and its count. */
     uint32_t pushed = 0;
     for (uint32_t i = 0; i < n; i += 3) {
         hk_block *b = blk[i];
-        b->next = atomic_load(&sl->remote);
-        atomic_store(&sl->remote, b);
+        uintptr_t top = atomic_load(&sl->remote);
+        b->next = hk_remote_head(top);
+        atomic_store(&sl->remote, hk_remote_word(b, hk_remote_count(top) + 1));
         pushed++;
     }
     uint32_t got = hk_slab_collect_remote(sl);
     ck_assert_msg(got == pushed, "collect: expected %u blocks, got %u", pushed, got);
     ck_assert_msg(sl->used == cap - pushed, "collect: expected used %u, got %u", cap - pushed,
                   sl->used);
-    ck_assert_msg(atomic_load(&sl->remote) == NULL, "collect: expected the remote list emptied");
+    ck_assert_msg(atomic_load(&sl->remote) == 0, "collect: expected the remote list emptied");
     ck_assert_msg(free_len(sl) == pushed, "collect: expected %u blocks on the free list, got %zu",
                   pushed, free_len(sl));
     for (hk_block *b = sl->free; b; b = b->next) {
@@ -216,7 +218,7 @@ START_TEST(test_refill_collects_remote)
         blk[n++] = take(sl);
     ck_assert_msg(!hk_slab_refill(sl), "full slab: expected refill false");
     ((hk_block *)blk[5])->next = NULL;
-    atomic_store(&sl->remote, (hk_block *)blk[5]);
+    atomic_store(&sl->remote, hk_remote_word(blk[5], 1));
     ck_assert_msg(hk_slab_refill(sl), "full slab with a remote free: expected refill true");
     ck_assert_msg(sl->free == blk[5] && sl->used == n - 1,
                   "refill: expected the remote block %p and used %u, got %p and used %u", blk[5],
@@ -229,7 +231,7 @@ START_TEST(test_refill_collects_remote)
         take(sl);
     uint16_t carved = sl->carved;
     ((hk_block *)first)->next = NULL;
-    atomic_store(&sl->remote, (hk_block *)first);
+    atomic_store(&sl->remote, hk_remote_word(first, 1));
     ck_assert_msg(hk_slab_refill(sl) && sl->free == first && sl->carved == carved,
                   "refill with remote blocks: expected them before carving (carved %u), got free "
                   "%p carved %u",

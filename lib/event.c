@@ -106,21 +106,27 @@ void hk_event_slab_acquire(hk_slab *s, unsigned stage)
     HK_TRACE(.type = HAKMEM_EV_SLAB_ACQUIRE, .cls = s->cls, .stage = (uint8_t)stage,
              SS_FIELDS(hk_ss_of_slab(s)), .slab = s->idx,
              .stack_id = stage == HAKMEM_STAGE_3 ? hk_stack_id() : 0);
-    HK_STAT_INC(stage_hit[stage]);
+    if (stage == HAKMEM_STAGE_0)
+        hk_heap_count_stage0(0);
+    else
+        HK_STAT_INC_LOCKED(stage_hit[stage]); /* own(), under the pool lock */
 }
 
 void hk_event_stage_miss(unsigned cls, unsigned stage)
 {
     HK_TRACE(.type = HAKMEM_EV_STAGE_MISS, .cls = (uint8_t)cls, .stage = (uint8_t)stage);
-    HK_STAT_INC(stage_miss[stage]);
+    if (stage == HAKMEM_STAGE_0)
+        hk_heap_count_stage0(1);
+    else
+        HK_STAT_INC_LOCKED(stage_miss[stage]); /* acquire_locked() */
 }
 
 void hk_event_slab_empty(hk_slab *s)
 {
     HK_TRACE(.type = HAKMEM_EV_SLAB_EMPTY, .cls = s->cls, .stage = NO_STAGE,
              SS_FIELDS(hk_ss_of_slab(s)), .slab = s->idx, .arg0 = s->capacity);
-    HK_STAT_INC(empty);
-    HK_STAT_INC(class_empty[s->cls]);
+    HK_STAT_INC_LOCKED(empty); /* the pool's release and reap, under its lock */
+    HK_STAT_INC_LOCKED(class_empty[s->cls]);
     if (hk_opt[HK_OPT_SS_FREE_DEBUG])
         hk_log("[EMPTY detected] class=%u ss=%p slab=%u\n", s->cls, (void *)hk_ss_of_slab(s), s->idx);
 }
@@ -129,7 +135,7 @@ void hk_event_slab_release(hk_slab *s, enum hk_release_to where)
 {
     HK_TRACE(.type = HAKMEM_EV_SLAB_RELEASE, .cls = s->cls, .stage = NO_STAGE,
              SS_FIELDS(hk_ss_of_slab(s)), .slab = s->idx, .reason = where);
-    HK_STAT_INC(slab_release);
+    HK_STAT_INC_LOCKED(slab_release);
 }
 
 void hk_event_thread(bool start, uint32_t tid)

@@ -14,6 +14,7 @@ __thread hk_heap *hk_tls_heap __attribute__((tls_model("initial-exec"))) = &hk_h
 static pthread_key_t heap_key;
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static hk_heap *free_heaps;
+static hk_heap *all_heaps; /* under heaps_lock; heaps are never unmapped */
 
 /* ---- per-class heap lists (owner thread only) */
 
@@ -105,8 +106,14 @@ static hk_heap *heap_new(void)
     if (h)
         free_heaps = h->next_free;
     pthread_mutex_unlock(&heaps_lock);
-    if (!h && !(h = hk_meta_alloc(sizeof *h)))
-        return NULL;
+    if (!h) {
+        if (!(h = hk_meta_alloc(sizeof *h)))
+            return NULL;
+        pthread_mutex_lock(&heaps_lock);
+        h->next_all = all_heaps;
+        all_heaps = h;
+        pthread_mutex_unlock(&heaps_lock);
+    }
     for (unsigned c = 0; c < HK_CLASSES; c++) {
         h->cur[c] = &hk_slab_dummy;
         h->avail[c] = h->avail_tail[c] = h->full[c] = NULL;
@@ -272,6 +279,55 @@ HK_NOINLINE void hk_free_remote_batched(hk_heap *h, hk_slab *s, void *p)
         flush_one(h, q);
 }
 
+/* ---- stage-0 counts: per thread, no locked instruction per slab switch */
+
+void hk_heap_count_stage0(unsigned miss)
+{
+    hk_heap *h = hk_tls_heap;
+    if (HK_UNLIKELY(h == &hk_heap_empty)) { /* shared: no per-thread count */
+        if (miss)
+            HK_STAT_INC(stage_miss[HAKMEM_STAGE_0]);
+        else
+            HK_STAT_INC(stage_hit[HAKMEM_STAGE_0]);
+        return;
+    }
+    uint32_t n = atomic_load_explicit(&h->stage0[miss], memory_order_relaxed) + 1;
+    if (n < HK_STAGE0_BATCH) {
+        atomic_store_explicit(&h->stage0[miss], n, memory_order_relaxed);
+        return;
+    }
+    atomic_store_explicit(&h->stage0[miss], 0, memory_order_relaxed);
+    if (miss)
+        HK_STAT_ADD(stage_miss[HAKMEM_STAGE_0], n);
+    else
+        HK_STAT_ADD(stage_hit[HAKMEM_STAGE_0], n);
+}
+
+void hk_heap_flush_stage0(hk_heap *h)
+{
+    if (h == &hk_heap_empty)
+        return;
+    uint32_t hit = atomic_exchange_explicit(&h->stage0[0], 0, memory_order_relaxed);
+    uint32_t miss = atomic_exchange_explicit(&h->stage0[1], 0, memory_order_relaxed);
+    if (hit)
+        HK_STAT_ADD(stage_hit[HAKMEM_STAGE_0], hit);
+    if (miss)
+        HK_STAT_ADD(stage_miss[HAKMEM_STAGE_0], miss);
+}
+
+/* What the threads counted and have not added yet (racy: a thread may be
+ * counting; exact for threads between allocations). */
+void hk_heap_stage0_unflushed(uint64_t *hit, uint64_t *miss)
+{
+    *hit = *miss = 0;
+    pthread_mutex_lock(&heaps_lock);
+    for (hk_heap *h = all_heaps; h; h = h->next_all) {
+        *hit += atomic_load_explicit(&h->stage0[0], memory_order_relaxed);
+        *miss += atomic_load_explicit(&h->stage0[1], memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&heaps_lock);
+}
+
 /* ---- thread exit: every slab goes back, EMPTY to the registry, the others
  * ownerless for stage 1 (their blocks can still be freed from anywhere). */
 
@@ -302,6 +358,7 @@ void hk_heap_exit(void *arg)
         return;
     hk_tls_heap = &hk_heap_empty;
     hk_heap_flush_pending(h);
+    hk_heap_flush_stage0(h);
     drain_remote(h, NULL);
     for (unsigned c = 0; c < HK_CLASSES; c++) {
         if (h->cur[c] != &hk_slab_dummy)

@@ -74,6 +74,7 @@ __attribute__((destructor)) static void hk_destructor(void)
 {
     if (atomic_load(&hk_init_state) != 2)
         return;
+    hk_heap_flush_stage0(hk_tls_heap); /* the segment's counters complete */
     if (hk_opt[HK_OPT_STATS])
         hk_stats_at_exit();
     hk_segment_exit();

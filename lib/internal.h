@@ -79,6 +79,14 @@ extern struct hakmem_seg_counters *hk_ctr;
 #define HK_STAT_ADD(field, n) \
     atomic_fetch_add_explicit((_Atomic uint64_t *)&hk_ctr->field, (n), memory_order_relaxed)
 #define HK_STAT_INC(field) HK_STAT_ADD(field, 1)
+/* A counter only ever written under one lock (the pool's): a plain add, no
+ * locked instruction, which costs tens of cycles on slab-hungry workloads;
+ * readers still load it whole. */
+#define HK_STAT_INC_LOCKED(field)                                                             \
+    atomic_store_explicit((_Atomic uint64_t *)&hk_ctr->field,                                 \
+                          atomic_load_explicit((_Atomic uint64_t *)&hk_ctr->field,           \
+                                               memory_order_relaxed) + 1,                    \
+                          memory_order_relaxed)
 void hk_stats_move_to(struct hakmem_seg_counters *dst);
 void hk_stats_at_exit(void);
 
@@ -158,6 +166,12 @@ void hk_heap_free_slow(hk_heap *h, hk_slab *s);
 void hk_free_remote(hk_slab *s, void *p);
 void hk_free_remote_batched(hk_heap *h, hk_slab *s, void *p);
 void hk_heap_flush_pending(hk_heap *h);
+/* Stage-0 hits and misses: counted per thread, added to the shared counters
+ * every HK_STAGE0_BATCH and at thread exit; hakmem_stats_get adds the rest. */
+#define HK_STAGE0_BATCH 64
+void hk_heap_count_stage0(unsigned miss);
+void hk_heap_stage0_unflushed(uint64_t *hit, uint64_t *miss);
+void hk_heap_flush_stage0(hk_heap *h);
 void hk_heap_exit(void *heap);
 void hk_heap_global_init(void);
 void hk_heap_atfork_prepare(void);

@@ -295,9 +295,9 @@ hk_slab *hk_pool_acquire(hk_heap *h, unsigned cls)
  * once; a SuperSlab left with no live slab goes to the LRU cache. */
 void hk_pool_release(hk_slab *s)
 {
-    hk_event_slab_empty(s);
     atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
     pthread_mutex_lock(&hk_pool_lock);
+    hk_event_slab_empty(s);
     hk_superslab *ss = hk_ss_of_slab(s);
     if (s->state == HK_SLAB_ABANDONED)
         list_remove(&pool.orphans[s->cls], s);

@@ -51,6 +51,12 @@ HK_EXPORT int hakmem_stats_get(struct hakmem_stats *st)
         st->stage_hit[i] = LOAD(stage_hit[i]);
         st->stage_miss[i] = LOAD(stage_miss[i]);
     }
+    {
+        uint64_t hit, miss;
+        hk_heap_stage0_unflushed(&hit, &miss);
+        st->stage_hit[HAKMEM_STAGE_0] += hit;
+        st->stage_miss[HAKMEM_STAGE_0] += miss;
+    }
     st->threads_started = LOAD(threads_started);
     st->threads_exited = LOAD(threads_exited);
     st->heap_errors = LOAD(heap_errors);

@@ -127,7 +127,8 @@ typedef struct hk_heap {
     uint32_t tid;
     uint32_t in_use;
     struct hk_heap *next_free;   /* recycled heaps */
-    struct hk_heap *next_all;
+    struct hk_heap *next_all;     /* every heap ever made (heap.c) */
+    _Atomic uint32_t stage0[2];   /* stage-0 hits, misses not yet in the shared counters */
     uint32_t npending;            /* slots of pending[] in use */
     size_t pending_bytes;         /* in their chains */
     hk_pending pending[HK_PENDING_SLOTS];

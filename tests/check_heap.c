@@ -222,6 +222,54 @@ START_TEST(test_remote_frees_gathered)
 }
 END_TEST
 
+/* Stage-0 counts are kept per thread and added in batches: hakmem_stats_get
+ * sees them exactly, while the thread runs and after it exits. */
+struct stage0_case {
+    pthread_barrier_t ready, counted, read;
+};
+
+static void *stage0_worker(void *arg)
+{
+    struct stage0_case *sc = arg;
+    void *volatile own = malloc(16); /* a heap of its own */
+    free(own);
+    pthread_barrier_wait(&sc->ready);
+    pthread_barrier_wait(&sc->ready);
+    for (int i = 0; i < 100; i++)
+        hk_heap_count_stage0(0);
+    for (int i = 0; i < 7; i++)
+        hk_heap_count_stage0(1);
+    pthread_barrier_wait(&sc->counted);
+    pthread_barrier_wait(&sc->read);
+    return NULL;
+}
+
+START_TEST(test_stage0_counts_exact)
+{
+    struct stage0_case sc;
+    pthread_barrier_init(&sc.ready, NULL, 2);
+    pthread_barrier_init(&sc.counted, NULL, 2);
+    pthread_barrier_init(&sc.read, NULL, 2);
+    struct hakmem_stats a, b, c;
+    pthread_t t;
+    ck_assert_msg(pthread_create(&t, NULL, stage0_worker, &sc) == 0, "pthread_create");
+    pthread_barrier_wait(&sc.ready);
+    snap(&a);
+    pthread_barrier_wait(&sc.ready);
+    pthread_barrier_wait(&sc.counted);
+    snap(&b);
+    pthread_barrier_wait(&sc.read);
+    pthread_join(t, NULL);
+    snap(&c);
+    ck_assert_msg(b.stage_hit[0] - a.stage_hit[0] == 100 && b.stage_miss[0] - a.stage_miss[0] == 7,
+                  "thread alive: expected stage-0 hits +100 misses +7, got %+lld %+lld",
+                  (long long)(b.stage_hit[0] - a.stage_hit[0]), (long long)(b.stage_miss[0] - a.stage_miss[0]));
+    ck_assert_msg(c.stage_hit[0] - a.stage_hit[0] == 100 && c.stage_miss[0] - a.stage_miss[0] == 7,
+                  "thread exited: expected stage-0 hits +100 misses +7, got %+lld %+lld",
+                  (long long)(c.stage_hit[0] - a.stage_hit[0]), (long long)(c.stage_miss[0] - a.stage_miss[0]));
+}
+END_TEST
+
 START_TEST(test_remote_frees_empty_slab_released)
 {
     struct remote_empty_case rc;
@@ -666,6 +714,7 @@ static Suite *heap_suite(void)
     tcase_add_test(tc, test_remote_free_reused_by_owner);
     tcase_add_test(tc, test_remote_frees_empty_slab_released);
     tcase_add_test(tc, test_remote_frees_gathered);
+    tcase_add_test(tc, test_stage0_counts_exact);
     tcase_add_test(tc, test_free_whose_drain_unmaps_the_slab);
     tcase_add_test(tc, test_empty_non_hot_slab_released);
     tcase_add_test(tc, test_hot_slab_kept_when_empty);

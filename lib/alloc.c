@@ -95,6 +95,7 @@ static HK_NOINLINE void free_not_mine(hk_heap *h, hk_slab *s, void *p, bool rz)
 /* Every call in here is a tail call: the fast path saves no register. */
 static inline __attribute__((always_inline)) void hk_free(void *p, bool rz)
 {
+    __builtin_prefetch(p, 1); /* the block's line: the key check loads it */
     uintptr_t a = (uintptr_t)p;
     unsigned kind = hk_chunk_kind(a);
     if (HK_UNLIKELY(kind != HK_CHUNK_SS)) {

@@ -1,26 +1,17 @@
 /* event.c — every allocator event in one place: it bumps its counter and,
  * under HAKMEM_SS_LRU_DEBUG / HAKMEM_SS_FREE_DEBUG, prints the seed's line. */
 #include "event.h"
+#include "evnames.h"
 #include "ring.h"
 
 #define NO_CLASS 255
 #define NO_STAGE 255
 #define SS_FIELDS(ss) .ss_id = (ss) ? (ss)->id : 0, .ss_addr = (uintptr_t)(ss)
 
-static const char *const names[HAKMEM_EV_COUNT] = {
-    [HAKMEM_EV_SS_MAP] = "ss_map", [HAKMEM_EV_SS_UNMAP] = "ss_unmap",
-    [HAKMEM_EV_LARGE_MAP] = "large_map", [HAKMEM_EV_LARGE_UNMAP] = "large_unmap",
-    [HAKMEM_EV_LRU_PUSH] = "lru_push", [HAKMEM_EV_LRU_POP_HIT] = "lru_pop_hit",
-    [HAKMEM_EV_LRU_POP_MISS] = "lru_pop_miss", [HAKMEM_EV_LRU_EVICT] = "lru_evict",
-    [HAKMEM_EV_SLAB_ACQUIRE] = "slab_acquire", [HAKMEM_EV_STAGE_MISS] = "stage_miss",
-    [HAKMEM_EV_SLAB_EMPTY] = "slab_empty", [HAKMEM_EV_SLAB_RELEASE] = "slab_release",
-    [HAKMEM_EV_THREAD_START] = "thread_start", [HAKMEM_EV_THREAD_EXIT] = "thread_exit",
-    [HAKMEM_EV_HEAP_ERROR] = "heap_error",
-};
 
 const char *hk_event_name(unsigned t)
 {
-    return t > 0 && t < HAKMEM_EV_COUNT ? names[t] : "unknown";
+    return t > 0 && t < HAKMEM_EV_COUNT ? hk_ev_names[t] : "unknown";
 }
 
 static const char *const evict_names[] = { "count", "memory", "ttl", "trim" };

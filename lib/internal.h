@@ -39,6 +39,9 @@ void *hk_os_map_aligned(size_t len, size_t align, bool *trimmed);
 void hk_os_unmap(void *p, size_t len);
 uint64_t hk_now_ns(void);
 uint32_t hk_gettid(void);
+/* Starts a detached helper thread (64 KiB stack) with every signal blocked,
+ * so the program's handlers never run on it; false when it could not. */
+bool hk_os_thread(void *(*fn)(void *));
 extern size_t hk_page_size;
 
 /* ---- log.c: formatting and writing without stdio or malloc */

@@ -1,6 +1,5 @@
 /* occupancy.c — the sampler thread of a traced process: every 50 ms it copies
  * each SuperSlab's slab classes and used counts into the segment (seqlock). */
-#include <signal.h>
 #include <time.h>
 #include "ring.h"
 
@@ -68,16 +67,6 @@ void hk_occupancy_start(void)
     if (!hk_config_trace || !hk_trace.occupancy)
         return;
     hk_occupancy_sample(hk_trace.occupancy);
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 64 * 1024);
-    pthread_t t;
-    if (pthread_create(&t, &attr, sampler, NULL) != 0)
+    if (!hk_os_thread(sampler))
         hk_log("hakmem: cannot start the occupancy sampler; occupancy will not be live\n");
-    pthread_attr_destroy(&attr);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }

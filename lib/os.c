@@ -1,6 +1,7 @@
 /* os.c — memory from the kernel (plain and aligned mappings), the monotonic
- * clock and thread ids: the allocator's only system calls. */
+ * clock, thread ids and helper threads: the allocator's only system calls. */
 #include <errno.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -85,4 +86,20 @@ uint64_t hk_now_ns(void)
 uint32_t hk_gettid(void)
 {
     return (uint32_t)syscall(SYS_gettid);
+}
+
+bool hk_os_thread(void *(*fn)(void *))
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    pthread_t t;
+    int rc = pthread_create(&t, &attr, fn, NULL);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc == 0;
 }

@@ -1,7 +1,6 @@
 /* purge.c — the purger: a background thread, started when the first SuperSlab
  * is cached, that unmaps cached SuperSlabs when their TTL is up even while the
  * program makes no allocator call (an idle program's memory goes back). */
-#include <signal.h>
 #include <time.h>
 #include "internal.h"
 
@@ -63,18 +62,8 @@ void hk_purge_poll(void)
     if (HK_LIKELY(atomic_load_explicit(&purge_state, memory_order_relaxed) != PURGE_WANTED) ||
         !atomic_compare_exchange_strong(&purge_state, &wanted, PURGE_RUNNING))
         return;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 64 * 1024);
-    pthread_t t;
-    if (pthread_create(&t, &attr, purger, NULL) != 0)
+    if (!hk_os_thread(purger))
         hk_log("hakmem: cannot start the purger thread; cached SuperSlabs expire on the next allocator call\n");
-    pthread_attr_destroy(&attr);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 /* The child of fork has no purger: the next cache push starts one. */

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "evnames.h"
 #include "hakmem_reader.h"
 
 #define A64(p) ((_Atomic uint64_t *)(p))
@@ -23,20 +24,10 @@ struct hakmem_reader {
     int drain;
 };
 
-static const char *const names[HAKMEM_EV_COUNT] = {
-    [HAKMEM_EV_SS_MAP] = "ss_map", [HAKMEM_EV_SS_UNMAP] = "ss_unmap",
-    [HAKMEM_EV_LARGE_MAP] = "large_map", [HAKMEM_EV_LARGE_UNMAP] = "large_unmap",
-    [HAKMEM_EV_LRU_PUSH] = "lru_push", [HAKMEM_EV_LRU_POP_HIT] = "lru_pop_hit",
-    [HAKMEM_EV_LRU_POP_MISS] = "lru_pop_miss", [HAKMEM_EV_LRU_EVICT] = "lru_evict",
-    [HAKMEM_EV_SLAB_ACQUIRE] = "slab_acquire", [HAKMEM_EV_STAGE_MISS] = "stage_miss",
-    [HAKMEM_EV_SLAB_EMPTY] = "slab_empty", [HAKMEM_EV_SLAB_RELEASE] = "slab_release",
-    [HAKMEM_EV_THREAD_START] = "thread_start", [HAKMEM_EV_THREAD_EXIT] = "thread_exit",
-    [HAKMEM_EV_HEAP_ERROR] = "heap_error",
-};
 
 const char *hakmem_event_type_name(unsigned type)
 {
-    return type > 0 && type < HAKMEM_EV_COUNT ? names[type] : "unknown";
+    return type > 0 && type < HAKMEM_EV_COUNT ? hk_ev_names[type] : "unknown";
 }
 
 const char *hakmem_reader_path_of(pid_t pid, char *buf, size_t len)

@@ -4,16 +4,20 @@
 #include <signal.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "hakmem_reader.h"
 
 static const char usage_text[] =
-    "usage: hakmem-trace ls [DIR]\n"
+    "usage: hakmem-trace ls [--clean] [DIR]\n"
     "Lists the trace segments hakmem.* in DIR (default /dev/shm): pid, state (alive, exited,\n"
     "or gone when the process died without exiting), events written, dropped, the pid\n"
     "draining it (record/attach) and the command. Files that are not readable segments\n"
     "are named on stderr with the reason.\n"
+    "  --clean      remove the segments of processes that are gone (killed, or ended\n"
+    "               by _exit) and that nobody drains; they are listed as removed\n"
     "  -h, --help   this text\n";
 
 static const char *state_of(struct hakmem_reader *r)
@@ -23,7 +27,7 @@ static const char *state_of(struct hakmem_reader *r)
     return hakmem_reader_alive(r) ? "alive" : "gone";
 }
 
-static void show(const char *path)
+static void show(const char *path, bool clean)
 {
     char err[HK_ERR_MAX];
     struct hakmem_reader *r = hakmem_reader_open(path, 0, err, sizeof err);
@@ -39,9 +43,17 @@ static void show(const char *path)
     memcpy(cmd, h->cmdline, n);
     cmd[n] = '\0';
     int rp = h->reader_pid;
-    if (rp > 0 && (kill(rp, 0) == 0 || errno == EPERM))
+    bool drained = rp > 0 && (kill(rp, 0) == 0 || errno == EPERM);
+    if (drained)
         snprintf(reader, sizeof reader, "%d", rp);
-    printf("%-8d %-7s %12llu %10llu %-8s %s\n", (int)h->pid, h->ready == 1 ? state_of(r) : "new",
+    const char *state = h->ready == 1 ? state_of(r) : "new";
+    if (clean && !drained && strcmp(state, "gone") == 0) {
+        if (unlink(path) == 0)
+            state = "removed";
+        else
+            hk_say("ls", "cannot remove %s: %s", path, strerror(errno));
+    }
+    printf("%-8d %-7s %12llu %10llu %-8s %s\n", (int)h->pid, state,
            (unsigned long long)c.written, (unsigned long long)c.dropped, reader,
            *cmd ? cmd : path);
     hakmem_reader_close(r);
@@ -49,6 +61,11 @@ static void show(const char *path)
 
 int hk_cmd_ls(int argc, char **argv)
 {
+    bool clean = argc > 1 && strcmp(argv[1], "--clean") == 0;
+    if (clean) {
+        argv++;
+        argc--;
+    }
     if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
         if (argc == 2 && hk_is_help(argv[1])) {
             fputs(usage_text, stdout);
@@ -65,7 +82,7 @@ int hk_cmd_ls(int argc, char **argv)
            "COMMAND");
     if (rc == 0)
         for (size_t i = 0; i < g.gl_pathc; i++)
-            show(g.gl_pathv[i]);
+            show(g.gl_pathv[i], clean);
     globfree(&g);
     if (rc != 0 && rc != GLOB_NOMATCH) {
         hk_say("ls", "cannot list %s", pattern);

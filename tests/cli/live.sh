@@ -25,6 +25,26 @@ hkt attach $pid -o "$tmp/x.db" 2>"$tmp/gone.err"
 check_eq "attach to a process that is gone: exit status" 1 $?
 check_eq "attach to a gone process: one line" 1 "$(wc -l <"$tmp/gone.err")"
 
+# ls --clean: the segment of a killed process is removed, a live one is kept.
+mkdir "$tmp/shm"
+HAKMEM_TRACE="$tmp/shm/hakmem.dead" LD_PRELOAD=$HK_LIB "$ex/phases" 100000 1000 >/dev/null &
+dead=$!
+HAKMEM_TRACE="$tmp/shm/hakmem.live" LD_PRELOAD=$HK_LIB "$ex/phases" 100000 1000 >/dev/null &
+live=$!
+for i in $(seq 200); do # both headers written: ls lists both as alive
+    [ "$("$HK_CLI" ls "$tmp/shm" 2>/dev/null | grep -c ' alive ')" = 2 ] && break
+    sleep 0.05
+done
+kill -9 $dead
+wait $dead 2>/dev/null
+"$HK_CLI" ls --clean "$tmp/shm" >"$tmp/clean" 2>&1
+grep -q "^$dead  *removed " "$tmp/clean" && [ ! -e "$tmp/shm/hakmem.dead" ] &&
+    ok "ls --clean removed the killed process's segment" || bad "ls --clean: expected $dead removed, got $(cat "$tmp/clean")"
+grep -q "^$live  *alive " "$tmp/clean" && [ -e "$tmp/shm/hakmem.live" ] &&
+    ok "ls --clean kept the live one" || bad "ls --clean: expected $live alive and kept, got $(cat "$tmp/clean")"
+kill $live
+wait $live 2>/dev/null
+
 # Ctrl-C on attach: stops draining, the traced process runs on.
 HAKMEM_TRACE=1 LD_PRELOAD=$HK_LIB "$ex/phases" 100000 1000 >/dev/null &
 pid=$!

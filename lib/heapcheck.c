@@ -123,18 +123,16 @@ static const char *const kind_names[] = {
     [HK_ERR_MISMATCH] = "alloc-dealloc mismatch",
 };
 
-/* The current stack from the first frame outside hakmem, symbolised with
- * dladdr (exported symbols; module+offset otherwise). */
-static void print_stack(void)
+/* Frames ip[0..n), innermost first, from the first outside hakmem,
+ * symbolised with dladdr (exported symbols; module+offset otherwise). */
+static void print_frames(void *const *ip, int n)
 {
-    void *ip[40];
-    int n = unw_backtrace(ip, 40), depth = 0;
     Dl_info self, di;
     bool have_self = dladdr((void *)hk_heap_error, &self) != 0;
     int i = 0;
     while (i < n - 1 && have_self && dladdr(ip[i], &di) && di.dli_fbase == self.dli_fbase)
         i++;
-    for (; i < n && depth < 24; i++, depth++) {
+    for (int depth = 0; i < n && depth < 24; i++, depth++) {
         if (dladdr(ip[i], &di) && di.dli_sname)
             hk_log("    #%d %p in %s+0x%zx (%s)\n", depth, ip[i], di.dli_sname,
                    (size_t)((char *)ip[i] - (char *)di.dli_saddr), di.dli_fname);
@@ -144,6 +142,26 @@ static void print_stack(void)
         else
             hk_log("    #%d %p\n", depth, ip[i]);
     }
+}
+
+static void print_stack(void)
+{
+    void *ip[40];
+    print_frames(ip, unw_backtrace(ip, 40));
+}
+
+/* A stack the block remembered (level 2, HAKMEM_TRACE_STACKS=1). */
+static void print_block_stack(const char *what, uint32_t id)
+{
+    uint64_t raw[HAKMEM_SEG_STACK_DEPTH];
+    void *ip[HAKMEM_SEG_STACK_DEPTH];
+    int n = hk_stack_frames(id, raw, HAKMEM_SEG_STACK_DEPTH);
+    if (n <= 0)
+        return;
+    for (int i = 0; i < n; i++)
+        ip[i] = (void *)(uintptr_t)raw[i];
+    hk_log("  %s at:\n", what);
+    print_frames(ip, n);
 }
 
 /* Where a pointer hakmem does not own points: a stack, a module, or elsewhere. */
@@ -211,6 +229,8 @@ HK_NOINLINE void hk_heap_error(const struct hk_heap_error *e)
     hk_log("hakmem: ERROR: %s %s %p (%s) in %s()\n", kind_names[e->kind],
            e->kind >= HK_ERR_OVERFLOW ? "on" : "of", e->ptr, what, e->op);
     print_stack();
+    print_block_stack("allocated", e->alloc_stack);
+    print_block_stack("first freed", e->free_stack);
     HK_STAT_INC(heap_errors);
     hk_superslab *ss = e->slab ? hk_ss_of_slab(e->slab) : NULL;
     HK_TRACE(.type = HAKMEM_EV_HEAP_ERROR, .cls = e->slab ? e->slab->cls : 255, .stage = 255,

@@ -28,6 +28,7 @@ struct hk_heap_error {
     size_t detail_off;  /* level 2: the first bad byte, from the user pointer or its end */
     bool rz;            /* a level-2 (redzone) block */
     unsigned api;       /* HK_ERR_MISMATCH: the family that allocated it */
+    uint32_t alloc_stack, free_stack; /* level 2 with HAKMEM_TRACE_STACKS=1 */
 };
 
 extern int hk_check_level;

@@ -16,10 +16,12 @@ static void atfork_prepare(void)
     hk_heap_atfork_prepare();
     pthread_mutex_lock(&hk_large_lock);
     pthread_mutex_lock(&hk_pool_lock);
+    hk_stack_atfork_prepare();
 }
 
 static void atfork_parent(void)
 {
+    hk_stack_atfork_release();
     pthread_mutex_unlock(&hk_pool_lock);
     pthread_mutex_unlock(&hk_large_lock);
     hk_heap_atfork_parent();
@@ -28,6 +30,7 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
+    hk_stack_atfork_release();
     pthread_mutex_unlock(&hk_pool_lock);
     pthread_mutex_unlock(&hk_large_lock);
     hk_heap_atfork_child();
@@ -50,6 +53,8 @@ bool hk_init_slow(void)
         hk_check_init();
         hk_lru_init_log();
         hk_segment_init();
+        if (hk_check_level >= 2)
+            hk_stack_blocks_init();
         hk_heap_global_init();
         hk_purge_init();
         atomic_store_explicit(&hk_init_state, 2, memory_order_release);

@@ -5,8 +5,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "heapcheck.h"
+#include "ring.h"
 
-#define RZ_HDR 32            /* header before the user pointer */
+#define RZ_HDR 48            /* header before the user pointer */
 #define RZ_TAIL 16           /* at least this many canary bytes after it */
 #define RZ_LIVE 0x4c4956455a52ull   /* xor'ed with the user pointer */
 #define RZ_FREED 0x4652454544525aull
@@ -24,6 +25,8 @@ struct rz_hdr {
     uint32_t offset;
     uint16_t guarded;  /* large: a PROT_NONE page follows the user bytes */
     uint16_t api;      /* enum hk_api: the allocator family it came from */
+    uint32_t alloc_stack, free_stack; /* with HAKMEM_TRACE_STACKS=1 (stack.c) */
+    uint64_t pad;
     uint64_t canary;   /* RZ_HEAD_CANARY: catches writes just before the block */
 };
 #define RZ_HEAD_CANARY 0xcbcbcbcbcbcbcbcbull
@@ -139,6 +142,8 @@ void *hk_rz_malloc(size_t n, size_t align, bool zero)
     h->offset = (uint32_t)(user - block);
     h->guarded = guarded;
     h->api = HK_API_MALLOC;
+    h->alloc_stack = hk_stack_here();
+    h->free_stack = 0;
     h->canary = RZ_HEAD_CANARY;
     memset(user, zero ? 0 : RZ_FRESH, n);
     size_t end = guarded ? (size_t)(((uintptr_t)user + n + page() - 1) & ~(uintptr_t)(page() - 1)) -
@@ -172,6 +177,10 @@ static void report_rz(enum hk_error_kind kind, const char *op, const void *user,
 {
     struct hk_heap_error e = { .kind = kind, .op = op, .ptr = user, .detail_off = detail_off,
                                .large_size = size, .rz = true };
+    if (size) { /* a sound header: the block's stacks */
+        e.alloc_stack = hdr_of(user)->alloc_stack;
+        e.free_stack = hdr_of(user)->free_stack;
+    }
     hk_heap_error(&e);
 }
 
@@ -269,7 +278,7 @@ static void check_api(const char *op, void *p, unsigned api)
     if (h->api == api)
         return;
     struct hk_heap_error e = { .kind = HK_ERR_MISMATCH, .op = op, .ptr = p, .large_size = h->size,
-                               .rz = true, .api = h->api };
+                               .rz = true, .api = h->api, .alloc_stack = h->alloc_stack };
     hk_heap_error(&e);
 }
 
@@ -294,6 +303,7 @@ void hk_rz_free_api(void *p, unsigned api, const char *op)
     if (at < end - h->size)
         report_rz(HK_ERR_OVERFLOW, op, p, at, h->size);
     h->magic = RZ_FREED ^ (uintptr_t)p;
+    h->free_stack = hk_stack_here();
     memset(user, RZ_POISON, h->size);
     quarantine(user, h->size);
 }

@@ -39,6 +39,11 @@ void hk_stack_load_modules(struct hakmem_seg_stacks *st);
 void hk_stack_begin(void);
 uint32_t hk_stack_id(void);
 void hk_stack_end(void);
+void hk_stack_blocks_init(void);
+uint32_t hk_stack_here(void);
+int hk_stack_frames(uint32_t id, uint64_t *ip, int max);
+void hk_stack_atfork_prepare(void);
+void hk_stack_atfork_release(void);
 
 /* ---- ring.c */
 void hk_ring_write(struct hk_trace *t, const struct hakmem_event *ev);

@@ -8,6 +8,7 @@
 #include "ring.h"
 
 static __thread int tls_in_capture; /* nesting guard: unwinding may re-enter */
+static atomic_flag intern_busy = ATOMIC_FLAG_INIT; /* serialises writers of a table */
 
 static uint64_t hash_ips(void *const *ip, int n)
 {
@@ -95,7 +96,18 @@ static bool covered(const struct hakmem_seg_stacks *st, uint64_t ip)
 
 /* ---- interning */
 
+static uint32_t intern_locked(struct hakmem_seg_stacks *st, void *const *ip, int n);
+
 static uint32_t intern(struct hakmem_seg_stacks *st, void *const *ip, int n)
+{
+    while (atomic_flag_test_and_set_explicit(&intern_busy, memory_order_acquire))
+        ;
+    uint32_t id = intern_locked(st, ip, n);
+    atomic_flag_clear_explicit(&intern_busy, memory_order_release);
+    return id;
+}
+
+static uint32_t intern_locked(struct hakmem_seg_stacks *st, void *const *ip, int n)
 {
     uint64_t h = hash_ips(ip, n);
     uint32_t mask = st->capacity - 1;
@@ -159,4 +171,62 @@ void hk_stack_end(void)
 {
     pending.n = 0;
     pending.id = 0;
+}
+
+/* ---- the stacks that allocated and freed a level-2 block (heap errors) */
+
+static struct hakmem_seg_stacks *block_table; /* the segment's, or a private one */
+
+/* HAKMEM_TRACE_STACKS=1 at HAKMEM_CHECK=2: blocks remember their stacks, in
+ * the segment's table when tracing, else in a private table. */
+void hk_stack_blocks_init(void)
+{
+    if (!hk_opt[HK_OPT_TRACE_STACKS])
+        return;
+    block_table = hk_trace.stacks;
+    if (!block_table) {
+        size_t size = sizeof(struct hakmem_seg_stacks) + HK_STACKS_MAX * sizeof(struct hakmem_seg_stack);
+        block_table = hk_os_map((size + hk_page_size - 1) & ~(hk_page_size - 1));
+        if (block_table)
+            block_table->capacity = HK_STACKS_MAX;
+    }
+}
+
+/* The calling stack, interned: its id, 0 when stacks are off. */
+uint32_t hk_stack_here(void)
+{
+    if (!block_table || tls_in_capture)
+        return 0;
+    void *ip[HAKMEM_SEG_STACK_DEPTH];
+    tls_in_capture = 1;
+    int n = unw_backtrace(ip, HAKMEM_SEG_STACK_DEPTH);
+    tls_in_capture = 0;
+    return n > 0 ? intern(block_table, ip, n) : 0;
+}
+
+/* The frames of stack id, innermost first; 0 when unknown. */
+int hk_stack_frames(uint32_t id, uint64_t *ip, int max)
+{
+    if (!block_table || !id)
+        return 0;
+    for (uint32_t k = 0; k < block_table->capacity; k++) {
+        const struct hakmem_seg_stack *s = &block_table->stack[k];
+        if (atomic_load_explicit((_Atomic uint32_t *)&s->id, memory_order_acquire) != id)
+            continue;
+        int n = (int)s->depth < max ? (int)s->depth : max;
+        memcpy(ip, s->ip, (size_t)n * sizeof *ip);
+        return n;
+    }
+    return 0;
+}
+
+void hk_stack_atfork_prepare(void)
+{
+    while (atomic_flag_test_and_set_explicit(&intern_busy, memory_order_acquire))
+        ;
+}
+
+void hk_stack_atfork_release(void)
+{
+    atomic_flag_clear_explicit(&intern_busy, memory_order_release);
 }

@@ -81,6 +81,19 @@ for tier in tiny mid large; do
     expect "double/$tier level 2 report: consistent heap (rc $rc)" \
         "$([ $rc = 0 ] && grep -q '^hakmem: ERROR: double free of' "$tmp/err" && grep -q 'heap consistent' "$tmp/out"; echo $?)"
 done
+# HAKMEM_TRACE_STACKS=1 at level 2: the report adds the stacks that allocated and first freed the block.
+for tier in tiny mid large; do
+    run LD_PRELOAD="$HK_LIB" HAKMEM_CHECK=2 HAKMEM_TRACE_STACKS=1 "$prog" double "$tier"
+    expect "double/$tier level 2 with stacks: allocated and first freed stacks (rc $rc)" \
+        "$([ $rc = 134 ] && grep -A1 '^  allocated at:$' "$tmp/err" | grep -q '^    #0 ' &&
+           grep -A1 '^  first freed at:$' "$tmp/err" | grep -q '^    #0 '; echo $?)"
+    run LD_PRELOAD="$HK_LIB" HAKMEM_CHECK=2 HAKMEM_TRACE_STACKS=1 "$prog" write_after_free "$tier"
+    expect "write_after_free/$tier level 2 with stacks: both stacks (rc $rc)" \
+        "$([ $rc = 134 ] && grep -q '^  allocated at:$' "$tmp/err" && grep -q '^  first freed at:$' "$tmp/err"; echo $?)"
+done
+run LD_PRELOAD="$HK_LIB" HAKMEM_CHECK=2 "$prog" double tiny
+expect "double/tiny level 2 without HAKMEM_TRACE_STACKS: no block stacks" \
+    "$(! grep -q 'allocated at:' "$tmp/err"; echo $?)"
 run LD_PRELOAD="$HK_LIB" HAKMEM_CHECK=2 "$prog" zero_size_write tiny
 expect "zero_size_write level 2: malloc(0) traps when written (rc $rc)" "$([ $rc = 139 ]; echo $?)"
 

@@ -10,9 +10,10 @@
 
 /* ---- fast paths */
 
-static inline void *small_malloc(unsigned cls)
+/* Pops a block of class cls from heap h's hot slab; slow(n, cls) when empty. */
+static inline __attribute__((always_inline)) void *pop_or(hk_heap *h, unsigned cls, size_t n,
+                                                          void *(*slow)(size_t, unsigned))
 {
-    hk_heap *h = hk_tls_heap;
     hk_slab *s = h->cur[cls];
     hk_block *b = s->free;
     if (HK_LIKELY(b != NULL)) {
@@ -26,7 +27,26 @@ static inline void *small_malloc(unsigned cls)
         }
         return h->check ? hk_check_malloc_tiny(s, b) : b; /* a tail call: no frame */
     }
-    return hk_heap_malloc_slow(h, cls);
+    return slow(n, cls);
+}
+
+static HK_NOINLINE void *heap_slow(size_t n, unsigned cls)
+{
+    (void)n;
+    return hk_heap_malloc_slow(hk_tls_heap, cls);
+}
+
+/* The exported malloc's: at level 2 the request goes to redzone.c. */
+static HK_NOINLINE void *exported_slow(size_t n, unsigned cls)
+{
+    if (HK_UNLIKELY(hk_debug))
+        return hk_rz_malloc(n, 0, false);
+    return hk_heap_malloc_slow(hk_tls_heap, cls);
+}
+
+static inline void *small_malloc(unsigned cls)
+{
+    return pop_or(hk_tls_heap, cls, 0, heap_slow);
 }
 
 static HK_NOINLINE void *large_malloc(size_t n, size_t align, bool zero)
@@ -107,7 +127,7 @@ static inline __attribute__((always_inline)) void hk_free(void *p, bool rz)
      * SuperSlab and the index live to rebuild it, and runs out of
      * scratch registers. */
     __asm__("" : "+r"(s));
-    hk_heap *h = hk_tls_heap;
+    hk_heap *h = rz ? hk_tls_fast : hk_tls_heap;
     if (HK_UNLIKELY(atomic_load_explicit(&s->owner, memory_order_relaxed) != h))
         free_not_mine(h, s, p, rz);
     else if (HK_UNLIKELY(!hk_check_local_free(h->check, s, p)))
@@ -190,9 +210,13 @@ bool hk_plain_is_block(const void *p)
 
 HK_EXPORT void *malloc(size_t n)
 {
+    if (HK_LIKELY(n <= HK_TINY_MAX))
+        return pop_or(hk_tls_fast, hk_class_of8[(n + 7) >> 3], n, exported_slow);
+    if (HK_LIKELY(n <= HK_MID_MAX))
+        return pop_or(hk_tls_fast, hk_class_of256[(n + 255) >> 8], n, exported_slow);
     if (HK_UNLIKELY(hk_debug))
         return hk_rz_malloc(n, 0, false);
-    return hk_malloc(n);
+    return large_malloc(n, 0, false);
 }
 
 HK_EXPORT void free(void *p)

@@ -10,6 +10,7 @@
 hk_slab hk_slab_dummy; /* free == NULL: the fast path always misses on it */
 hk_heap hk_heap_empty = { .cur = { [0 ... HK_CLASSES - 1] = &hk_slab_dummy } };
 __thread hk_heap *hk_tls_heap __attribute__((tls_model("initial-exec"))) = &hk_heap_empty;
+__thread hk_heap *hk_tls_fast __attribute__((tls_model("initial-exec"))) = &hk_heap_empty;
 
 static pthread_key_t heap_key;
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -136,6 +137,8 @@ static hk_heap *heap_for_thread(void)
     if (!h)
         return NULL;
     hk_tls_heap = h;
+    if (!hk_debug) /* level 2: the exported malloc and free always take their slow paths */
+        hk_tls_fast = h;
     pthread_setspecific(heap_key, h);
     hk_event_thread(true, h->tid);
     return h;
@@ -356,7 +359,7 @@ void hk_heap_exit(void *arg)
     hk_heap *h = arg;
     if (!h || h == &hk_heap_empty)
         return;
-    hk_tls_heap = &hk_heap_empty;
+    hk_tls_heap = hk_tls_fast = &hk_heap_empty;
     hk_heap_flush_pending(h);
     hk_heap_flush_stage0(h);
     drain_remote(h, NULL);

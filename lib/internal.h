@@ -162,6 +162,10 @@ void *hk_meta_alloc(size_t size);
 
 /* ---- heap.c: thread heaps, their slow paths and remote frees */
 extern __thread hk_heap *hk_tls_heap;
+/* The heap of the exported malloc and free: the thread's heap, except at
+ * HAKMEM_CHECK=2 where it stays the empty one, so that their fast paths
+ * always miss and their slow paths hand over to the redzone allocator. */
+extern __thread hk_heap *hk_tls_fast;
 extern hk_heap hk_heap_empty;
 extern hk_slab hk_slab_dummy;
 void *hk_heap_malloc_slow(hk_heap *h, unsigned cls);

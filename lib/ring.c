@@ -44,14 +44,15 @@ void hk_ring_write(struct hk_trace *tr, const struct hakmem_event *ev)
         ok = take_lossless(h, tr->mask + 1, &t);
     if (ok) {
         struct hakmem_event *slot = &tr->ring[t & tr->mask];
+        uint64_t now = hk_now_ns();
         atomic_store_explicit(A64(&slot->seq), 0, memory_order_relaxed);
         atomic_thread_fence(memory_order_release);
-        struct hakmem_event e = *ev;
-        e.ts_ns = hk_now_ns();
-        e.tid = tls_tid;
-        /* Copy all but seq, then publish seq last. */
-        __builtin_memcpy((char *)slot + sizeof slot->seq, (const char *)&e + sizeof e.seq,
-                         sizeof e - sizeof e.seq);
+        /* Copy all but seq straight into the slot, stamp it, then publish
+         * seq last. */
+        __builtin_memcpy((char *)slot + sizeof slot->seq, (const char *)ev + sizeof ev->seq,
+                         sizeof *ev - sizeof ev->seq);
+        slot->ts_ns = now;
+        slot->tid = tls_tid;
         atomic_store_explicit(A64(&slot->seq), t + 1, memory_order_release);
     }
     tls_in_emit = 0;

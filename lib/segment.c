@@ -172,8 +172,8 @@ void hk_segment_init(void)
         }
     }
     if (e)
-        hk_log("hakmem: cannot create trace segment %s: %s; tracing off\n", path,
-               e == EEXIST ? "it exists (or is a symlink)" : strerror(e));
+        hk_log("hakmem: cannot create trace segment %s: %s; this process runs untraced\n", path,
+               e == EEXIST ? "it exists (another process traces into it, or a symlink)" : strerror(e));
     else
         hk_stats_move_to(hk_trace.counters);
 }

@@ -109,7 +109,7 @@ static HK_NOINLINE void free_not_mine(hk_heap *h, hk_slab *s, void *p, bool rz)
     if (rz && hk_debug)
         hk_rz_free(p);
     else
-        hk_free_remote_batched(h, s, p);
+        hk_free_remote(h, s, p);
 }
 
 /* Every call in here is a tail call: the fast path saves no register. */

@@ -225,13 +225,6 @@ static void push_remote(hk_slab *s, hk_block *head, hk_block *tail, uint32_t n)
     while (!atomic_compare_exchange_weak(&o->remote_slabs, &first, s));
 }
 
-/* A free from a thread that does not own the slab, handed over at once. */
-HK_NOINLINE void hk_free_remote(hk_slab *s, void *p)
-{
-    if (hk_check_remote_free(s, p))
-        push_remote(s, p, p, 1);
-}
-
 static void flush_one(hk_heap *h, hk_pending *q)
 {
     h->pending_bytes -= (size_t)q->n * hk_class_size[q->slab->cls];
@@ -249,11 +242,12 @@ void hk_heap_flush_pending(hk_heap *h)
             flush_one(h, &h->pending[i]);
 }
 
-/* The free path's remote free: the block joins the chain of its slab, which
- * goes with one CAS when HK_PENDING_MAX blocks are in it, when the thread
- * holds more than HK_PENDING_BYTES, or when another slab needs the slot. A thread without a heap has nowhere to gather, and the
- * blocks of an ownerless slab go at once. */
-HK_NOINLINE void hk_free_remote_batched(hk_heap *h, hk_slab *s, void *p)
+/* A free from a thread that does not own the slab: the block joins the
+ * chain of its slab, which goes with one CAS when HK_PENDING_MAX blocks are
+ * in it, when the thread holds more than HK_PENDING_BYTES, or when another
+ * slab needs the slot. A thread without a heap has nowhere to gather, and
+ * the blocks of an ownerless slab go at once. */
+HK_NOINLINE void hk_free_remote(hk_heap *h, hk_slab *s, void *p)
 {
     if (!hk_check_remote_free(s, p))
         return;

@@ -170,8 +170,7 @@ extern hk_heap hk_heap_empty;
 extern hk_slab hk_slab_dummy;
 void *hk_heap_malloc_slow(hk_heap *h, unsigned cls);
 void hk_heap_free_slow(hk_heap *h, hk_slab *s);
-void hk_free_remote(hk_slab *s, void *p);
-void hk_free_remote_batched(hk_heap *h, hk_slab *s, void *p);
+void hk_free_remote(hk_heap *h, hk_slab *s, void *p);
 void hk_heap_flush_pending(hk_heap *h);
 /* Stage-0 hits and misses: counted per thread, added to the shared counters
  * every HK_STAGE0_BATCH and at thread exit; hakmem_stats_get adds the rest. */

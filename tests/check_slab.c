@@ -182,7 +182,7 @@ START_TEST(test_collect_remote)
                   sl->used);
     ck_assert_msg(hk_slab_collect_remote(sl) == 0 && sl->used == cap,
                   "empty remote list: expected 0 collected and used %u, got used %u", cap, sl->used);
-    /* Push every third block onto the remote list, as hk_free_remote does:
+    /* Push every third block onto the remote list, as push_remote (heap.c) does:
      * the list word carries the chain and its count. */
     uint32_t pushed = 0;
     for (uint32_t i = 0; i < n; i += 3) {

@@ -10,44 +10,7 @@
 
 /* ---- fast paths */
 
-/* Pops a block of class cls from heap h's hot slab; slow(n, cls) when empty. */
-static inline __attribute__((always_inline)) void *pop_or(hk_heap *h, unsigned cls, size_t n,
-                                                          void *(*slow)(size_t, unsigned))
-{
-    hk_slab *s = h->cur[cls];
-    hk_block *b = s->free;
-    if (HK_LIKELY(b != NULL)) {
-        s->free = b->next;
-        s->used++;
-        /* Clears the free-block key (heapcheck.h); harmless at level 0,
-         * where it saves the test of the level. */
-        if (HK_LIKELY(cls >= HK_KEY_CLASS_MIN)) {
-            *hk_key_of(b) = 0;
-            return b;
-        }
-        return h->check ? hk_check_malloc_tiny(s, b) : b; /* a tail call: no frame */
-    }
-    return slow(n, cls);
-}
-
-static HK_NOINLINE void *heap_slow(size_t n, unsigned cls)
-{
-    (void)n;
-    return hk_heap_malloc_slow(hk_tls_heap, cls);
-}
-
-/* The exported malloc's: at level 2 the request goes to redzone.c. */
-static HK_NOINLINE void *exported_slow(size_t n, unsigned cls)
-{
-    if (HK_UNLIKELY(hk_debug))
-        return hk_rz_malloc(n, 0, false);
-    return hk_heap_malloc_slow(hk_tls_heap, cls);
-}
-
-static inline void *small_malloc(unsigned cls)
-{
-    return pop_or(hk_tls_heap, cls, 0, heap_slow);
-}
+#define HK_LARGE_CLASS HK_CLASSES /* what a slow path gets for a request > 64 KiB */
 
 static HK_NOINLINE void *large_malloc(size_t n, size_t align, bool zero)
 {
@@ -58,13 +21,55 @@ static HK_NOINLINE void *large_malloc(size_t n, size_t align, bool zero)
     return hk_large_malloc(n, align, zero);
 }
 
+static HK_NOINLINE void *heap_slow(size_t n, unsigned cls)
+{
+    if (cls == HK_LARGE_CLASS)
+        return large_malloc(n, 0, false);
+    return hk_heap_malloc_slow(hk_tls_heap, cls);
+}
+
+/* The exported malloc's: at level 2 the request goes to redzone.c. */
+static HK_NOINLINE void *exported_slow(size_t n, unsigned cls)
+{
+    if (HK_UNLIKELY(hk_debug))
+        return hk_rz_malloc(n, 0, false);
+    return heap_slow(n, cls);
+}
+
+/* Pops a block of class cls from heap h's hot slab; slow(n, cls) when empty. */
+static inline __attribute__((always_inline)) void *pop_or(hk_heap *h, unsigned cls, size_t n,
+                                                          void *(*slow)(size_t, unsigned))
+{
+    hk_slab *s = h->cur[cls];
+    hk_block *b = s->free;
+    if (HK_LIKELY(b != NULL)) {
+        s->free = b->next;
+        s->used++;
+        return hk_hand_out(h, s, cls, b);
+    }
+    return slow(n, cls);
+}
+
+/* n bytes from heap h: the size class by table (one compare for the common
+ * sizes), else slow(n, HK_LARGE_CLASS). */
+static inline __attribute__((always_inline)) void *malloc_in(hk_heap *h, size_t n,
+                                                             void *(*slow)(size_t, unsigned))
+{
+    if (HK_LIKELY(n <= HK_TINY_MAX))
+        return pop_or(h, hk_class_of8[(n + 7) >> 3], n, slow);
+    if (HK_LIKELY(n <= HK_MID_MAX))
+        return pop_or(h, hk_class_of256[(n + 255) >> 8], n, slow);
+    return slow(n, HK_LARGE_CLASS);
+}
+
+static inline void *small_malloc(unsigned cls)
+{
+    return pop_or(hk_tls_heap, cls, 0, heap_slow);
+}
+
 static inline void *hk_malloc(size_t n)
 {
-    if (HK_LIKELY(n <= HK_TINY_MAX)) /* one compare for the common sizes */
-        return small_malloc(hk_class_of8[(n + 7) >> 3]);
-    if (HK_LIKELY(n <= HK_MID_MAX))
-        return small_malloc(hk_class_of256[(n + 255) >> 8]);
-    return large_malloc(n, 0, false);
+    return malloc_in(hk_tls_heap, n, heap_slow);
 }
 
 /* The slow paths of free(): rz says the pointer came through the exported
@@ -122,7 +127,7 @@ static inline __attribute__((always_inline)) void hk_free(void *p, bool rz)
         free_other(p, kind, rz);
         return;
     }
-    hk_slab *s = &hk_ss_of(p)->slabs[(a >> HK_SLAB_SHIFT) & (HK_SLABS_PER_SS - 1)];
+    hk_slab *s = hk_slab_of(p);
     /* One register for the slab: without this the compiler keeps the
      * SuperSlab and the index live to rebuild it, and runs out of
      * scratch registers. */
@@ -142,7 +147,7 @@ static size_t usable_size(const void *p)
     uintptr_t a = (uintptr_t)p;
     unsigned kind = hk_chunk_kind(a);
     if (kind == HK_CHUNK_SS) {
-        hk_slab *s = &hk_ss_of(p)->slabs[(a >> HK_SLAB_SHIFT) & (HK_SLABS_PER_SS - 1)];
+        hk_slab *s = hk_slab_of(p);
         return s->state == HK_SLAB_FREE ? 0 : hk_class_size[s->cls];
     }
     return kind ? hk_large_usable(p) : 0;
@@ -198,7 +203,7 @@ bool hk_plain_is_block(const void *p)
         return hk_large_owns(p);
     if (kind != HK_CHUNK_SS)
         return false;
-    hk_slab *s = &hk_ss_of(p)->slabs[(a >> HK_SLAB_SHIFT) & (HK_SLABS_PER_SS - 1)];
+    hk_slab *s = hk_slab_of(p);
     if (s->idx < HK_FIRST_SLAB || s->state == HK_SLAB_FREE || s->state == HK_SLAB_EMPTY)
         return false;
     uintptr_t off = a & (HK_SLAB_SIZE - 1);
@@ -210,13 +215,7 @@ bool hk_plain_is_block(const void *p)
 
 HK_EXPORT void *malloc(size_t n)
 {
-    if (HK_LIKELY(n <= HK_TINY_MAX))
-        return pop_or(hk_tls_fast, hk_class_of8[(n + 7) >> 3], n, exported_slow);
-    if (HK_LIKELY(n <= HK_MID_MAX))
-        return pop_or(hk_tls_fast, hk_class_of256[(n + 255) >> 8], n, exported_slow);
-    if (HK_UNLIKELY(hk_debug))
-        return hk_rz_malloc(n, 0, false);
-    return large_malloc(n, 0, false);
+    return malloc_in(hk_tls_fast, n, exported_slow);
 }
 
 HK_EXPORT void free(void *p)
@@ -253,7 +252,7 @@ HK_EXPORT void *realloc(void *p, size_t n)
     }
     uintptr_t a = (uintptr_t)p;
     if (hk_chunk_kind(a) == HK_CHUNK_SS &&
-        !hk_check_realloc(&hk_ss_of(p)->slabs[(a >> HK_SLAB_SHIFT) & (HK_SLABS_PER_SS - 1)], p)) {
+        !hk_check_realloc(hk_slab_of(p), p)) {
         errno = EINVAL;
         return NULL;
     }

@@ -149,9 +149,7 @@ static hk_block *pop(hk_heap *h, hk_slab *s)
     hk_block *b = s->free;
     s->free = b->next;
     s->used++;
-    if (h->check)
-        hk_check_malloc(s, s->cls, b);
-    return b;
+    return hk_hand_out(h, s, s->cls, b);
 }
 
 /* Stage 0: another of the heap's own slabs with blocks; else the pool. */

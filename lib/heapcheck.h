@@ -99,13 +99,17 @@ bool hk_check_free_slow(int level, hk_slab *s, const void *p);
 /* Block i of s at p is handed out (racy when another thread owns s). */
 bool hk_check_block_live(hk_slab *s, const void *p, uint32_t i);
 
-/* malloc handed out block b of class cls (level >= 1). */
-static inline void hk_check_malloc(hk_slab *s, unsigned cls, void *b)
+/* Block b of class cls leaves the free list of s for a program: its key is
+ * cleared (harmless at level 0, where it saves testing the level); at level
+ * >= 1 an 8-byte block is marked in the bitmap. Returns b. */
+static inline __attribute__((always_inline)) void *hk_hand_out(const hk_heap *h, hk_slab *s,
+                                                               unsigned cls, void *b)
 {
-    if (HK_LIKELY(cls >= HK_KEY_CLASS_MIN))
+    if (HK_LIKELY(cls >= HK_KEY_CLASS_MIN)) {
         *hk_key_of(b) = 0;
-    else
-        hk_check_malloc_tiny(s, b);
+        return b;
+    }
+    return h->check ? hk_check_malloc_tiny(s, b) : b; /* a tail call: no frame */
 }
 
 /* The owner frees p into s. True when the fast path may push p (at level

@@ -101,6 +101,12 @@ static inline hk_superslab *hk_ss_of(const void *p)
 {
     return (hk_superslab *)((uintptr_t)p & ~(uintptr_t)HK_SS_MASK);
 }
+/* The slab a pointer into a SuperSlab lies in. */
+static inline hk_slab *hk_slab_of(const void *p)
+{
+    return &hk_ss_of(p)->slabs[((uintptr_t)p >> HK_SLAB_SHIFT) & (HK_SLABS_PER_SS - 1)];
+}
+
 static inline hk_superslab *hk_ss_of_slab(const hk_slab *s)
 {
     return hk_ss_of(s);

@@ -9,7 +9,7 @@
 #define SS_BYTES (2u << 20)                 /* one SuperSlab: 2 MiB */
 #define SLAB_BYTES (64u << 10)              /* one slab: 64 KiB */
 #define SLABS_PER_SS (SS_BYTES / SLAB_BYTES) /* 32 */
-#define SMALL 32                            /* phase 1 block size (class 2) */
+#define SMALL 32                            /* phase 1 block size (class 1) */
 #define BIG 256                             /* phase 2 block size */
 #define BLOCKS_PER_SS 65536u                /* 32 B blocks in a SuperSlab: 2 MiB / 32 B */
 #define BIG_PER_SLAB (SLAB_BYTES / BIG)     /* 256 */

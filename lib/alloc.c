@@ -10,8 +10,6 @@
 
 /* ---- fast paths */
 
-#define HK_LARGE_CLASS HK_CLASSES /* what a slow path gets for a request > 64 KiB */
-
 static HK_NOINLINE void *large_malloc(size_t n, size_t align, bool zero)
 {
     if (!hk_ensure_init()) {
@@ -21,50 +19,42 @@ static HK_NOINLINE void *large_malloc(size_t n, size_t align, bool zero)
     return hk_large_malloc(n, align, zero);
 }
 
-static HK_NOINLINE void *heap_slow(size_t n, unsigned cls)
+static HK_NOINLINE void *heap_slow(size_t n)
 {
-    if (cls == HK_LARGE_CLASS)
+    if (n > HK_MID_MAX)
         return large_malloc(n, 0, false);
-    return hk_heap_malloc_slow(hk_tls_heap, cls);
+    return hk_heap_malloc_slow(hk_tls_heap, hk_size_class(n));
 }
 
 /* The exported malloc's: at level 2 the request goes to redzone.c. */
-static HK_NOINLINE void *exported_slow(size_t n, unsigned cls)
+static HK_NOINLINE void *exported_slow(size_t n)
 {
     if (HK_UNLIKELY(hk_debug))
         return hk_rz_malloc(n, 0, false);
-    return heap_slow(n, cls);
+    return heap_slow(n);
 }
 
-/* Pops a block of class cls from heap h's hot slab; slow(n, cls) when empty. */
-static inline __attribute__((always_inline)) void *pop_or(hk_heap *h, unsigned cls, size_t n,
-                                                          void *(*slow)(size_t, unsigned))
+/* Pops a block of n bytes from hot slab s; slow(n) when it has none. */
+static inline __attribute__((always_inline)) void *pop_or(hk_slab *s, size_t n, void *(*slow)(size_t))
 {
-    hk_slab *s = h->cur[cls];
     hk_block *b = s->free;
     if (HK_LIKELY(b != NULL)) {
         s->free = b->next;
         s->used++;
-        return hk_hand_out(h, s, cls, b);
+        return hk_hand_out(b);
     }
-    return slow(n, cls);
+    return slow(n);
 }
 
-/* n bytes from heap h: the size class by table (one compare for the common
- * sizes), else slow(n, HK_LARGE_CLASS). */
-static inline __attribute__((always_inline)) void *malloc_in(hk_heap *h, size_t n,
-                                                             void *(*slow)(size_t, unsigned))
+/* n bytes from heap h: the hot slab by table (a tiny request: one load),
+ * else slow(n). */
+static inline __attribute__((always_inline)) void *malloc_in(hk_heap *h, size_t n, void *(*slow)(size_t))
 {
     if (HK_LIKELY(n <= HK_TINY_MAX))
-        return pop_or(h, hk_class_of8[(n + 7) >> 3], n, slow);
+        return pop_or(h->tiny[(n + 15) >> 4], n, slow);
     if (HK_LIKELY(n <= HK_MID_MAX))
-        return pop_or(h, hk_class_of256[(n + 255) >> 8], n, slow);
-    return slow(n, HK_LARGE_CLASS);
-}
-
-static inline void *small_malloc(unsigned cls)
-{
-    return pop_or(hk_tls_heap, cls, 0, heap_slow);
+        return pop_or(h->cur[hk_class_of256[(n + 255) >> 8]], n, slow);
+    return slow(n);
 }
 
 static inline void *hk_malloc(size_t n)
@@ -77,8 +67,9 @@ static inline void *hk_malloc(size_t n)
  * handed out before start-up finished. No level-2 user pointer lies at a
  * block boundary (its header precedes it), so the fast path never takes
  * one: testing the level here, and not on the fast path, is enough. */
-static HK_NOINLINE void free_other(void *p, unsigned kind, bool rz)
+static HK_NOINLINE void free_other(void *p, bool rz)
 {
+    unsigned kind = hk_chunk_kind((uintptr_t)p);
     if (rz && hk_debug) {
         hk_rz_free(p);
         return;
@@ -105,7 +96,7 @@ static HK_NOINLINE void free_local_checked(hk_heap *h, hk_slab *s, void *p, bool
 {
     if (rz && hk_debug)
         hk_rz_free(p);
-    else if (hk_check_free_slow(h->check, s, p))
+    else if (hk_check_free_slow(s, p))
         push_local(h, s, p);
 }
 
@@ -121,21 +112,22 @@ static HK_NOINLINE void free_not_mine(hk_heap *h, hk_slab *s, void *p, bool rz)
 static inline __attribute__((always_inline)) void hk_free(void *p, bool rz)
 {
     __builtin_prefetch(p, 1); /* the block's line: the key check loads it */
-    uintptr_t a = (uintptr_t)p;
-    unsigned kind = hk_chunk_kind(a);
-    if (HK_UNLIKELY(kind != HK_CHUNK_SS)) {
-        free_other(p, kind, rz);
+    uintptr_t a = (uintptr_t)p, c = a >> HK_SS_SHIFT;
+    if (HK_UNLIKELY(c >= HK_CHUNKS || hk_chunkmap[c] != HK_CHUNK_SS)) {
+        free_other(p, rz);
         return;
     }
-    hk_slab *s = hk_slab_of(p);
-    /* One register for the slab: without this the compiler keeps the
-     * SuperSlab and the index live to rebuild it, and runs out of
-     * scratch registers. */
+    /* Opaque registers: the SuperSlab comes from c by one shift (the
+     * compiler would mask a again), and the slab stays in one register
+     * (else the compiler keeps the SuperSlab and the index live to rebuild
+     * it, and runs out of scratch registers). */
+    __asm__("" : "+r"(c));
+    hk_slab *s = hk_slab_in((hk_superslab *)(c << HK_SS_SHIFT), a);
     __asm__("" : "+r"(s));
     hk_heap *h = rz ? hk_tls_fast : hk_tls_heap;
     if (HK_UNLIKELY(atomic_load_explicit(&s->owner, memory_order_relaxed) != h))
         free_not_mine(h, s, p, rz);
-    else if (HK_UNLIKELY(!hk_check_local_free(h->check, s, p)))
+    else if (HK_UNLIKELY(!hk_check_local_free(h->key, s, p)))
         free_local_checked(h, s, p, rz);
     else
         push_local(h, s, p);
@@ -172,7 +164,7 @@ static void *aligned(size_t align, size_t n)
     size_t m = n < align ? align : n;
     if (m <= HK_MID_MAX) {
         size_t p2 = (size_t)1 << (64 - __builtin_clzll((unsigned long long)m - 1));
-        return small_malloc(hk_size_class(p2));
+        return hk_malloc(p2);
     }
     return large_malloc(n, align, false);
 }
@@ -207,8 +199,8 @@ bool hk_plain_is_block(const void *p)
     if (s->idx < HK_FIRST_SLAB || s->state == HK_SLAB_FREE || s->state == HK_SLAB_EMPTY)
         return false;
     uintptr_t off = a & (HK_SLAB_SIZE - 1);
-    uint32_t i = hk_block_index(s->cls, off);
-    return (size_t)i * hk_class_size[s->cls] == off && i < s->carved && hk_check_block_live(s, p, i);
+    uint32_t i = hk_block_index(s, off);
+    return (size_t)i * hk_class_size[s->cls] == off && i < s->carved && hk_check_block_live(s, p);
 }
 
 /* ---- the exported API (HAKMEM_CHECK=2 goes through redzone.c) */
@@ -234,7 +226,7 @@ HK_EXPORT void *calloc(size_t count, size_t size)
         return hk_rz_malloc(n, 0, true);
     if (n > HK_MID_MAX)
         return large_malloc(n, 0, true);
-    void *p = small_malloc(hk_size_class(n));
+    void *p = hk_malloc(n);
     if (p)
         memset(p, 0, n);
     return p;

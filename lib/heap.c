@@ -8,7 +8,8 @@
  * cur[] slab; a FULL slab had no free block when it went on the list. */
 
 hk_slab hk_slab_dummy; /* free == NULL: the fast path always misses on it */
-hk_heap hk_heap_empty = { .cur = { [0 ... HK_CLASSES - 1] = &hk_slab_dummy } };
+hk_heap hk_heap_empty = { .tiny = { [0 ... HK_TINY_MAX / 16] = &hk_slab_dummy },
+                          .cur = { [0 ... HK_CLASSES - 1] = &hk_slab_dummy } };
 __thread hk_heap *hk_tls_heap __attribute__((tls_model("initial-exec"))) = &hk_heap_empty;
 __thread hk_heap *hk_tls_fast __attribute__((tls_model("initial-exec"))) = &hk_heap_empty;
 
@@ -16,6 +17,24 @@ static pthread_key_t heap_key;
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static hk_heap *free_heaps;
 static hk_heap *all_heaps; /* under heaps_lock; heaps are never unmapped */
+
+/* The hot slab of class cls becomes s, in cur[] and in the tiny[] entries of
+ * the requests cls serves: 16i bytes for i in (size of cls - 1, size of cls]
+ * (one to eight entries). */
+static void set_cur(hk_heap *h, unsigned cls, hk_slab *s)
+{
+    h->cur[cls] = s;
+    if (cls >= HK_TINY_CLASSES)
+        return;
+    unsigned lo = cls ? hk_class_size[cls - 1] / 16 + 1 : 0, hi = hk_class_size[cls] / 16;
+    for (hk_slab **e = &h->tiny[lo], **end = &h->tiny[hi]; e <= end; e++)
+        *e = s;
+}
+
+static bool is_foreign(const hk_heap *h, const hk_slab *s)
+{
+    return s >= h->foreign && s < h->foreign + HK_FOREIGN_CLASSES;
+}
 
 /* ---- per-class heap lists (owner thread only) */
 
@@ -116,15 +135,17 @@ static hk_heap *heap_new(void)
         pthread_mutex_unlock(&heaps_lock);
     }
     for (unsigned c = 0; c < HK_CLASSES; c++) {
-        h->cur[c] = &hk_slab_dummy;
+        set_cur(h, c, &hk_slab_dummy);
         h->avail[c] = h->avail_tail[c] = h->full[c] = NULL;
     }
+    for (unsigned c = 0; c < HK_FOREIGN_CLASSES; c++)
+        h->foreign[c] = (hk_slab){ .cls = (uint8_t)c }; /* state FREE, no owner */
     /* A recycled heap's list may hold slabs pushed after its thread's last
      * drain; they belong to others now and are never walked. */
     atomic_store(&h->remote_slabs, NULL);
     h->tid = hk_gettid();
     h->in_use = 1;
-    h->check = hk_check_level;
+    h->key = hk_check_level ? hk_free_key : 0;
     return h;
 }
 
@@ -144,12 +165,12 @@ static hk_heap *heap_for_thread(void)
     return h;
 }
 
-static hk_block *pop(hk_heap *h, hk_slab *s)
+static hk_block *pop(hk_slab *s)
 {
     hk_block *b = s->free;
     s->free = b->next;
     s->used++;
-    return hk_hand_out(h, s, s->cls, b);
+    return hk_hand_out(b);
 }
 
 /* Stage 0: another of the heap's own slabs with blocks; else the pool. */
@@ -179,19 +200,23 @@ HK_NOINLINE void *hk_heap_malloc_slow(hk_heap *h, unsigned cls)
     }
     drain_remote(h, NULL);
     hk_slab *s = h->cur[cls];
-    if (s != &hk_slab_dummy && !hk_slab_refill(s)) {
+    bool slab = s != &hk_slab_dummy && !is_foreign(h, s);
+    if (slab && hk_slab_refill(s))
+        return pop(s);
+    if (slab)
         hl_push(h, s, HK_LIST_FULL);
-        s = &hk_slab_dummy;
+    /* Kept blocks of other threads' slabs first, then the next slab. */
+    h->cur[cls] = &hk_slab_dummy; /* the old one is on a list now: tiny[] follows below */
+    if (cls < HK_FOREIGN_CLASSES && h->foreign[cls].free)
+        s = &h->foreign[cls];
+    else
+        s = next_slab(h, cls);
+    set_cur(h, cls, s ? s : &hk_slab_dummy);
+    if (!s) {
+        errno = ENOMEM;
+        return NULL;
     }
-    if (s == &hk_slab_dummy) {
-        h->cur[cls] = &hk_slab_dummy;
-        if (!(s = next_slab(h, cls))) {
-            errno = ENOMEM;
-            return NULL;
-        }
-        h->cur[cls] = s;
-    }
-    return pop(h, s);
+    return pop(s);
 }
 
 /* A local free that emptied a slab or refilled a full one. The drain comes
@@ -231,31 +256,13 @@ static void flush_one(hk_heap *h, hk_pending *q)
     h->npending--;
 }
 
-/* Hands every gathered chain over: at thread exit, malloc_trim and
- * hakmem_stats_get (a chain holds its blocks back from their owner). */
-void hk_heap_flush_pending(hk_heap *h)
+/* The block joins the chain of its slab, which goes with one CAS when
+ * HK_PENDING_MAX blocks are in it, when the thread holds more than
+ * HK_PENDING_BYTES, or when another slab needs the slot. */
+static void gather(hk_heap *h, hk_slab *s, hk_block *b)
 {
-    for (unsigned i = 0; h->npending && i < HK_PENDING_SLOTS; i++)
-        if (h->pending[i].slab)
-            flush_one(h, &h->pending[i]);
-}
-
-/* A free from a thread that does not own the slab: the block joins the
- * chain of its slab, which goes with one CAS when HK_PENDING_MAX blocks are
- * in it, when the thread holds more than HK_PENDING_BYTES, or when another
- * slab needs the slot. A thread without a heap has nowhere to gather, and
- * the blocks of an ownerless slab go at once. */
-HK_NOINLINE void hk_free_remote(hk_heap *h, hk_slab *s, void *p)
-{
-    if (!hk_check_remote_free(s, p))
-        return;
-    if (h == &hk_heap_empty || !atomic_load_explicit(&s->owner, memory_order_relaxed)) {
-        push_remote(s, p, p, 1); /* an ownerless slab waits for the pool, not an owner */
-        return;
-    }
     uintptr_t a = (uintptr_t)s;
     hk_pending *q = &h->pending[((a / sizeof(hk_slab)) ^ (a >> HK_SS_SHIFT)) & (HK_PENDING_SLOTS - 1)];
-    hk_block *b = p;
     h->pending_bytes += hk_class_size[s->cls];
     if (q->slab != s) {
         if (q->slab)
@@ -272,6 +279,84 @@ HK_NOINLINE void hk_free_remote(hk_heap *h, hk_slab *s, void *p)
     }
     if (q->n >= HK_PENDING_MAX || h->pending_bytes > HK_PENDING_BYTES)
         flush_one(h, q);
+}
+
+/* ---- blocks freed into other threads' slabs, kept for this thread */
+
+/* The hot slot of cls becomes the kept blocks: the next mallocs take them
+ * before any slab's. The old hot slab goes on a list, or back to the pool
+ * when it is empty. */
+static void use_foreign(hk_heap *h, unsigned cls)
+{
+    hk_slab *old = h->cur[cls];
+    set_cur(h, cls, &h->foreign[cls]);
+    if (old == &hk_slab_dummy)
+        return;
+    hl_push(h, old, old->free ? HK_LIST_AVAIL : HK_LIST_FULL);
+    if (old->used == 0)
+        hk_heap_free_slow(h, old);
+}
+
+/* Keeps b, a checked block of s (a slab h does not own) for h's mallocs;
+ * false when its class keeps no more. Once the class holds its most, the
+ * hot slot takes them. */
+static bool keep_foreign(hk_heap *h, hk_slab *s, hk_block *b)
+{
+    unsigned cls = s->cls;
+    if (cls >= HK_FOREIGN_CLASSES)
+        return false;
+    hk_slab *f = &h->foreign[cls];
+    uint32_t n = 0u - f->used, cap = hk_foreign_cap(cls);
+    if (n >= cap)
+        return false;
+    b->next = f->free;
+    f->free = b;
+    f->used--;
+    if (n + 1 == cap && h->cur[cls] != f)
+        use_foreign(h, cls);
+    return true;
+}
+
+/* Hands every kept block back to its slab (through the pending chains). */
+static void flush_foreign(hk_heap *h)
+{
+    for (unsigned c = 0; c < HK_FOREIGN_CLASSES; c++) {
+        hk_slab *f = &h->foreign[c];
+        hk_block *b = f->free;
+        f->free = NULL;
+        f->used = 0;
+        while (b) {
+            hk_block *next = b->next;
+            gather(h, hk_slab_of(b), b);
+            b = next;
+        }
+    }
+}
+
+/* Hands everything held back over: at thread exit, malloc_trim and
+ * hakmem_stats_get (the blocks count as used in their slabs until then). */
+void hk_heap_flush_pending(hk_heap *h)
+{
+    flush_foreign(h);
+    for (unsigned i = 0; h->npending && i < HK_PENDING_SLOTS; i++)
+        if (h->pending[i].slab)
+            flush_one(h, &h->pending[i]);
+}
+
+/* A free from a thread that does not own the slab: kept for the thread's
+ * mallocs, else gathered for the owner. A thread without a heap has
+ * nowhere to keep or gather, and the blocks of an ownerless slab go to it
+ * at once (the pool reaps it when they are all back). */
+HK_NOINLINE void hk_free_remote(hk_heap *h, hk_slab *s, void *p)
+{
+    if (!hk_check_remote_free(s, p))
+        return;
+    if (h == &hk_heap_empty || !atomic_load_explicit(&s->owner, memory_order_relaxed)) {
+        push_remote(s, p, p, 1);
+        return;
+    }
+    if (!keep_foreign(h, s, p))
+        gather(h, s, p);
 }
 
 /* ---- stage-0 counts: per thread, no locked instruction per slab switch */
@@ -356,9 +441,9 @@ void hk_heap_exit(void *arg)
     hk_heap_flush_stage0(h);
     drain_remote(h, NULL);
     for (unsigned c = 0; c < HK_CLASSES; c++) {
-        if (h->cur[c] != &hk_slab_dummy)
+        if (h->cur[c] != &hk_slab_dummy && !is_foreign(h, h->cur[c]))
             give_back(h->cur[c]);
-        h->cur[c] = &hk_slab_dummy;
+        set_cur(h, c, &hk_slab_dummy);
         give_back_list(h->avail[c]);
         give_back_list(h->full[c]);
         h->avail[c] = h->avail_tail[c] = h->full[c] = NULL;

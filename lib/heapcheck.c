@@ -13,9 +13,6 @@
 int hk_check_level = 1;
 uint64_t hk_free_key;
 
-/* ceil(2^32 / size): (off * magic) >> 32 == off / size for off < 65536. */
-uint32_t hk_class_magic[HK_CLASSES];
-
 void hk_check_init(void)
 {
     hk_check_level = (int)hk_opt[HK_OPT_CHECK];
@@ -24,91 +21,45 @@ void hk_check_init(void)
     uint64_t t = (uint64_t)hk_now_ns();
     hk_free_key = (rnd ? rnd[0] ^ rnd[1] : t * 0x9e3779b97f4a7c15ull) | 1;
     hk_rz_init();
-    for (unsigned c = 0; c < HK_CLASSES; c++)
-        hk_class_magic[c] = (uint32_t)(((1ull << 32) + hk_class_size[c] - 1) / hk_class_size[c]);
-}
-
-void hk_check_format(hk_slab *s)
-{
-    if (hk_check_level && s->cls < HK_KEY_CLASS_MIN)
-        memset(hk_bitmap(s), 0, ((size_t)s->capacity + 63) / 64 * 8);
 }
 
 /* ---- the slow paths of the fast checks */
 
-/* malloc handed out 8-byte block b: mark it; a marked block means the free
- * list was corrupted (a write after free). */
-void *hk_check_malloc_tiny(hk_slab *s, void *b)
-{
-    uint32_t i = hk_block_index(s->cls, (uintptr_t)b & (HK_SLAB_SIZE - 1));
-    uint64_t *w = hk_bitmap_word(b, i), bit = 1ull << (i & 63);
-    if (HK_UNLIKELY(*w & bit))
-        hk_report(HK_ERR_CORRUPT, "malloc", b, s, 0, 0);
-    *w |= bit;
-    return b;
-}
-
-/* p is on one of the lists of s, whose owner calls: its free list or the
- * remote list (whose links below the head only the owner changes). */
-static bool listed(hk_slab *s, const void *p)
-{
-    uint32_t n = s->capacity;
-    for (hk_block *b = s->free; b && n; b = b->next, n--)
-        if (b == p)
-            return true;
-    n = s->capacity;
-    for (hk_block *b = hk_remote_head(atomic_load_explicit(&s->remote, memory_order_acquire)); b && n;
-         b = b->next, n--)
-        if (b == p)
-            return true;
-    return false;
-}
-
-/* A local free hk_check_local_free could not settle: true (p marked free)
- * when p may go on the free list, false after a report. The key alone
- * could be a program's data: the owner's lists decide. */
-bool hk_check_free_slow(int level, hk_slab *s, const void *p)
+/* A local free hk_check_local_free could not settle: true when p may go on
+ * the free list, false after a report. A block holding the key is free —
+ * on a list of its slab, or held back by a thread that freed it into
+ * another's slab (heap.c) — unless a program's 64 bits equal the key by
+ * chance (2^-64): the owner trusts the key as every other thread does. */
+bool hk_check_free_slow(hk_slab *s, const void *p)
 {
     uintptr_t off = (uintptr_t)p & (HK_SLAB_SIZE - 1);
-    uint32_t i = hk_block_index(s->cls, off);
+    uint32_t i = hk_block_index(s, off);
     size_t inside = off - (size_t)i * hk_class_size[s->cls];
     if (inside || i >= s->carved) {
         hk_report(HK_ERR_INVALID_FREE, "free", p, s, inside, 0);
         return false;
     }
-    if (!level)
-        return true;
-    if (s->cls < HK_KEY_CLASS_MIN) {
-        uint64_t *w = &hk_bitmap(s)[i >> 6], bit = 1ull << (i & 63);
-        if (HK_LIKELY(*w & bit)) {
-            *w &= ~bit;
-            return true;
-        }
-    } else if (!listed(s, p)) {
-        *hk_key_of(p) = hk_free_key;
-        return true;
+    if (hk_check_level && *hk_key_of(p) == hk_free_key) {
+        hk_report(HK_ERR_DOUBLE_FREE, "free", p, s, 0, 0);
+        return false;
     }
-    hk_report(HK_ERR_DOUBLE_FREE, "free", p, s, 0, 0);
-    return false;
+    if (hk_check_level)
+        *hk_key_of(p) = hk_free_key;
+    return true;
 }
 
-/* Block i of s (at p) is not handed out, as far as a thread that may not
- * own s can tell: the slab is EMPTY, the bitmap (8-byte blocks) says so, or
- * the block holds the key. */
-static bool seems_free(const hk_slab *s, const void *p, uint32_t i)
+/* The block of s at p is not handed out, as far as a thread that may not
+ * own s can tell: the slab is EMPTY or the block holds the key. */
+static bool seems_free(const hk_slab *s, const void *p)
 {
     if (s->state == HK_SLAB_EMPTY)
         return true;
-    if (!hk_check_level)
-        return false;
-    if (s->cls < HK_KEY_CLASS_MIN)
-        return !(hk_bitmap(s)[i >> 6] & (1ull << (i & 63)));
-    return *hk_key_of(p) == hk_free_key;
+    return hk_check_level && *hk_key_of(p) == hk_free_key;
 }
 
-bool hk_check_block_live(hk_slab *s, const void *p, uint32_t i)
+bool hk_check_block_live(hk_slab *s, const void *p)
 {
-    return !seems_free(s, p, i);
+    return !seems_free(s, p);
 }
 
 /* ---- the report */
@@ -257,15 +208,13 @@ bool hk_check_realloc(hk_slab *s, const void *p)
         hk_report(HK_ERR_INVALID_FREE, "realloc", p, NULL, 0, 0);
         return false;
     }
-    uint32_t i = hk_block_index(s->cls, off);
+    uint32_t i = hk_block_index(s, off);
     size_t inside = off - (size_t)i * hk_class_size[s->cls];
     if (inside || i >= s->carved) {
         hk_report(HK_ERR_INVALID_FREE, "realloc", p, s, inside, 0);
         return false;
     }
-    bool mine = atomic_load_explicit(&s->owner, memory_order_relaxed) == hk_tls_heap;
-    if (seems_free(s, p, i) &&
-        (s->state == HK_SLAB_EMPTY || s->cls < HK_KEY_CLASS_MIN || !mine || listed(s, p))) {
+    if (seems_free(s, p)) {
         hk_report(HK_ERR_DOUBLE_FREE, "realloc", p, s, 0, 0);
         return false;
     }
@@ -280,17 +229,17 @@ bool hk_check_remote_slow(hk_slab *s, const void *p)
         hk_report(HK_ERR_INVALID_FREE, "free", p, NULL, 0, 0);
         return false;
     }
-    uint32_t idx = hk_block_index(s->cls, off);
+    uint32_t idx = hk_block_index(s, off);
     size_t size = hk_class_size[s->cls];
     if (idx * size != off || idx >= s->carved) {
         hk_report(HK_ERR_INVALID_FREE, "free", p, s, off - idx * size, 0);
         return false;
     }
-    if (seems_free(s, p, idx)) {
+    if (seems_free(s, p)) {
         hk_report(HK_ERR_DOUBLE_FREE, "free", p, s, 0, 0);
         return false;
     }
-    if (hk_check_level && s->cls >= HK_KEY_CLASS_MIN)
+    if (hk_check_level)
         *hk_key_of(p) = hk_free_key;
     return true;
 }

@@ -28,9 +28,8 @@ void hk_chunkmap_set(uintptr_t start, size_t len, uint8_t head, uint8_t rest);
 void hk_chunkmap_clear_large(uintptr_t start, size_t len);
 static inline unsigned hk_chunk_kind(uintptr_t a)
 {
-    if (HK_UNLIKELY(a >> HK_ADDR_BITS))
-        return HK_CHUNK_NONE;
-    return hk_chunkmap[a >> HK_SS_SHIFT];
+    uintptr_t c = a >> HK_SS_SHIFT;
+    return HK_LIKELY(c < HK_CHUNKS) ? hk_chunkmap[c] : HK_CHUNK_NONE;
 }
 
 /* ---- os.c: pages from the kernel, clocks, thread ids */
@@ -101,10 +100,17 @@ static inline hk_superslab *hk_ss_of(const void *p)
 {
     return (hk_superslab *)((uintptr_t)p & ~(uintptr_t)HK_SS_MASK);
 }
-/* The slab a pointer into a SuperSlab lies in. */
+/* The slab of SuperSlab ss that address a lies in: &ss->slabs[slot of a],
+ * slot * 128 straight from the address bits. */
+static inline hk_slab *hk_slab_in(hk_superslab *ss, uintptr_t a)
+{
+    return (hk_slab *)((uintptr_t)ss + ((a >> (HK_SLAB_SHIFT - HK_SLAB_META_SHIFT)) &
+                                        ((uintptr_t)(HK_SLABS_PER_SS - 1) << HK_SLAB_META_SHIFT)));
+}
+
 static inline hk_slab *hk_slab_of(const void *p)
 {
-    return &hk_ss_of(p)->slabs[((uintptr_t)p >> HK_SLAB_SHIFT) & (HK_SLABS_PER_SS - 1)];
+    return hk_slab_in(hk_ss_of(p), (uintptr_t)p);
 }
 
 static inline hk_superslab *hk_ss_of_slab(const hk_slab *s)
@@ -177,6 +183,12 @@ extern hk_slab hk_slab_dummy;
 void *hk_heap_malloc_slow(hk_heap *h, unsigned cls);
 void hk_heap_free_slow(hk_heap *h, hk_slab *s);
 void hk_free_remote(hk_heap *h, hk_slab *s, void *p);
+/* The most blocks of class cls < HK_FOREIGN_CLASSES a heap keeps. */
+static inline uint32_t hk_foreign_cap(unsigned cls)
+{
+    uint32_t n = HK_FOREIGN_BYTES / hk_class_size[cls];
+    return n < HK_FOREIGN_MIN ? HK_FOREIGN_MIN : n;
+}
 void hk_heap_flush_pending(hk_heap *h);
 /* Stage-0 hits and misses: counted per thread, added to the shared counters
  * every HK_STAGE0_BATCH and at thread exit; hakmem_stats_get adds the rest. */

@@ -9,30 +9,29 @@
 
 void hk_slab_format(hk_slab *s, unsigned cls)
 {
+    uint32_t size = hk_class_size[cls];
     s->cls = (uint8_t)cls;
     s->capacity = hk_class_capacity[cls];
+    s->magic = (uint32_t)(((1ull << 32) + size - 1) / size); /* (off * magic) >> 32 == off / size */
     s->carved = 0;
+    s->carved_end = 0;
     s->used = 0;
     s->free = NULL;
     s->list = HK_LIST_NONE;
     atomic_store_explicit(&s->remote, 0, memory_order_relaxed);
-    hk_check_format(s);
 }
 
-/* Walks a collected chain of n blocks onto the free list, one by one: for
- * the 8-byte class under HAKMEM_CHECK (a double free by other threads is
- * reported and dropped), and when the count cannot be right (more than
- * the slab has out: a block pushed twice made a cycle; the walk stops). */
+/* Walks a collected chain of n blocks onto the free list, one by one, when
+ * the count cannot be right (more than the slab has out: a block pushed
+ * twice made a cycle; the walk stops). */
 static uint32_t collect_walk(hk_slab *s, hk_block *b, uint32_t n)
 {
     uint32_t took = 0;
     while (b && took < s->used && n--) {
         hk_block *next = b->next;
-        if (!hk_check_level || s->cls >= HK_KEY_CLASS_MIN || hk_check_collect(s, b)) {
-            b->next = s->free;
-            s->free = b;
-            took++;
-        }
+        b->next = s->free;
+        s->free = b;
+        took++;
         b = next;
     }
     if (b && hk_check_level)
@@ -52,7 +51,7 @@ uint32_t hk_slab_collect_remote(hk_slab *s)
     uintptr_t v = atomic_exchange_explicit(&s->remote, 0, memory_order_acquire);
     hk_block *head = hk_remote_head(v);
     uint32_t n = hk_remote_count(v);
-    if (HK_UNLIKELY(!n || n > s->used || (hk_check_level && s->cls < HK_KEY_CLASS_MIN)))
+    if (HK_UNLIKELY(!n || n > s->used))
         return collect_walk(s, head, n ? n : s->used);
     if (s->free) {
         hk_block *last = head;
@@ -81,11 +80,12 @@ static void carve(hk_slab *s)
     for (uint32_t i = 0; i + 1 < n; i++)
         ((hk_block *)(p + (size_t)i * size))->next = (hk_block *)(p + (size_t)(i + 1) * size);
     ((hk_block *)(p + (size_t)(n - 1) * size))->next = s->free;
-    if (hk_check_level && s->cls >= HK_KEY_CLASS_MIN)
+    if (hk_check_level)
         for (uint32_t i = 0; i < n; i++)
             *hk_key_of(p + (size_t)i * size) = hk_free_key;
     s->free = (hk_block *)p;
     s->carved = (uint16_t)(s->carved + n);
+    s->carved_end = s->carved * size;
 }
 
 /* Makes s->free non-empty if the slab has any block to give: remote frees

@@ -5,7 +5,19 @@
 
 static _Atomic uint32_t ss_seq;
 
-/* Every slot FREE, nothing live. Slab 0 holds this header and never blocks. */
+/* A slot's shared line: FREE, nobody's. */
+static void slot_reset(hk_slab *s, unsigned i)
+{
+    s->state = HK_SLAB_FREE;
+    s->idx = (uint8_t)i;
+    s->cls = 0;
+    s->carved = 0;
+    s->carved_end = 0;
+    atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
+}
+
+/* Every slot FREE, nothing live. Slab 0 holds this header and never blocks
+ * (its owner line is the header: only its shared line is a slot's). */
 void hk_ss_reset(hk_superslab *ss)
 {
     ss->live = 0;
@@ -13,13 +25,12 @@ void hk_ss_reset(hk_superslab *ss)
     ss->state = HK_SS_ACTIVE;
     ss->on_free_list = 0;
     ss->prev = ss->next = ss->fprev = ss->fnext = NULL;
-    for (unsigned i = 0; i < HK_SLABS_PER_SS; i++) {
+    slot_reset(&ss->slabs[0], 0);
+    for (unsigned i = HK_FIRST_SLAB; i < HK_SLABS_PER_SS; i++) {
         hk_slab *s = &ss->slabs[i];
-        s->state = HK_SLAB_FREE;
-        s->idx = (uint8_t)i;
+        slot_reset(s, i);
         s->free = NULL;
         s->used = 0;
-        atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
     }
 }
 

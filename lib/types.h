@@ -35,12 +35,13 @@ static const bool hk_config_debug = HK_CONFIG_DEBUG;
 #define HK_ADDR_BITS 47
 #define HK_CHUNKS ((size_t)1 << (HK_ADDR_BITS - HK_SS_SHIFT))
 
-/* Size classes: 21 tiny classes 8 B..1 KiB (class 2 is 32 B), then 24 mid
- * classes up to 64 KiB, four per doubling. Above that: the large tier. */
+/* Size classes: 20 tiny classes 16 B..1 KiB (class 1 is 32 B), then 24 mid
+ * classes up to 64 KiB, four per doubling. Above that: the large tier.
+ * Every block is 16-byte aligned and has a second word (the free key). */
 #define HK_TINY_MAX 1024
-#define HK_TINY_CLASSES 21
+#define HK_TINY_CLASSES 20
 #define HK_MID_MAX 65536
-#define HK_CLASSES 45
+#define HK_CLASSES 44
 #define HK_LARGE_HDR 64   /* bytes before a large block's user pointer */
 
 /* What a 2 MiB chunk of the address space holds (hk_chunkmap). */
@@ -80,30 +81,43 @@ typedef struct hk_slab {
     uint8_t state;             /* enum hk_slab_state, under the pool lock */
     uint16_t capacity;         /* blocks per slab of cls */
     uint16_t carved;           /* blocks carved out of the slab so far */
+    uint32_t carved_end;       /* carved * block size: the free path's bound */
+    uint32_t magic;            /* ceil(2^32 / block size): block index by multiplication */
     _Atomic uint32_t notified; /* 1 while on the owner's remote_slabs list */
     _Atomic(struct hk_heap *) owner;
     _Atomic uintptr_t remote;     /* blocks freed by other threads: chain | count (internal.h) */
     struct hk_slab *remote_next;  /* link on owner->remote_slabs */
 } hk_slab;
-_Static_assert(sizeof(hk_slab) == 128, "two cache lines");
+#define HK_SLAB_META_SHIFT 7
+_Static_assert(sizeof(hk_slab) == 1 << HK_SLAB_META_SHIFT, "two cache lines");
 
 enum hk_ss_state { HK_SS_ACTIVE = 1, HK_SS_CACHED = 2 };
 
 #define HK_SS_MAGIC 0x6b616d53536b6168ull /* "hakSSmak" */
 
-/* SuperSlab header, at the start of the 2 MiB region (inside slab 0). */
+/* A SuperSlab starts with the metadata of its 32 slots. Slot 0 is slab 0,
+ * which holds this metadata and never blocks: the SuperSlab header lies in
+ * its owner's line, and its shared line stays zero (state FREE, no owner),
+ * so a pointer into slab 0 fails every test a block must pass. The slab of
+ * p is then at its SuperSlab + (slot of p) * 128 (hk_slab_of). */
 typedef struct hk_superslab {
-    uint64_t magic;
-    uint32_t id;          /* sequence number of the map, for humans */
-    uint32_t live;        /* slabs OWNED or ABANDONED; 0 → SuperSlab empty */
-    uint32_t free_mask;   /* bit i: slot i is HK_SLAB_FREE */
-    uint32_t state;       /* enum hk_ss_state */
-    uint64_t cached_ns;   /* when it entered the LRU */
-    struct hk_superslab *prev, *next;      /* all-active list or LRU */
-    struct hk_superslab *fprev, *fnext;    /* list of SuperSlabs with free slots */
-    uint8_t on_free_list;
-    hk_slab slabs[HK_SLABS_PER_SS];        /* slabs[0] is not used */
+    union {
+        hk_slab slabs[HK_SLABS_PER_SS]; /* slabs[0]: only its shared line */
+        struct {
+            uint64_t magic;
+            uint32_t id;          /* sequence number of the map, for humans */
+            uint32_t live;        /* slabs OWNED or ABANDONED; 0 → SuperSlab empty */
+            uint32_t free_mask;   /* bit i: slot i is HK_SLAB_FREE */
+            uint16_t state;       /* enum hk_ss_state */
+            uint16_t on_free_list;
+            uint64_t cached_ns;   /* when it entered the LRU */
+            struct hk_superslab *prev, *next;   /* all-active list or LRU */
+            struct hk_superslab *fprev, *fnext; /* list of SuperSlabs with free slots */
+        };
+    };
 } hk_superslab;
+_Static_assert(offsetof(hk_superslab, fnext) + sizeof(void *) <= offsetof(hk_slab, cls),
+               "the header fits in slot 0's owner line");
 
 /* Blocks a thread freed into slabs of other threads, gathered per slab so
  * that one CAS hands a whole chain over (heap.c). */
@@ -116,9 +130,19 @@ typedef struct hk_pending {
     uint32_t n;
 } hk_pending;
 
-/* A thread heap. cur[] is the hot slot (stage 0) of each class. */
+/* Blocks a thread frees into other threads' slabs, up to 4 KiB classes:
+ * kept (up to HK_FOREIGN_BYTES a class, at least HK_FOREIGN_MIN blocks) for
+ * the thread's own mallocs, as tcmalloc's and jemalloc's thread caches do,
+ * instead of going back to their owner (heap.c). */
+#define HK_FOREIGN_CLASSES 28       /* classes 0..27: 16 B..4 KiB */
+#define HK_FOREIGN_BYTES 8192
+#define HK_FOREIGN_MIN 4
+
+/* A thread heap. cur[] is the hot slot (stage 0) of each class; tiny[i] is
+ * cur[] of the class of a request of 16i bytes or fewer (malloc's one load). */
 typedef struct hk_heap {
-    int check;                    /* HAKMEM_CHECK level; 0 in the empty heap */
+    uint64_t key;                 /* the free key (heapcheck.h); 0 at level 0 and in the empty heap */
+    hk_slab *tiny[HK_TINY_MAX / 16 + 1];
     hk_slab *cur[HK_CLASSES];
     hk_slab *avail[HK_CLASSES];   /* other slabs with free blocks, oldest first */
     hk_slab *avail_tail[HK_CLASSES];
@@ -132,6 +156,10 @@ typedef struct hk_heap {
     uint32_t npending;            /* slots of pending[] in use */
     size_t pending_bytes;         /* in their chains */
     hk_pending pending[HK_PENDING_SLOTS];
+    /* The kept blocks of each class, as a slab the hot slot can name: the
+     * fast path pops its free list and counts in used, so -used is how many
+     * it holds (no SuperSlab of its own: its other fields stay unused). */
+    hk_slab foreign[HK_FOREIGN_CLASSES];
 } hk_heap;
 
 #endif

@@ -508,12 +508,54 @@ START_TEST(test_double_free_of_released_slab_refused)
 }
 END_TEST
 
+/* The owner frees a block that another thread freed first, which that
+ * thread still keeps for its own mallocs: the key says free, and the
+ * owner believes it (the block is on none of the owner's lists). */
+struct kept_case {
+    void *p;
+    pthread_barrier_t freed, checked;
+};
+
+static void *free_and_keep(void *arg)
+{
+    struct kept_case *kc = arg;
+    void *volatile own = malloc(16); /* a heap: the block is kept, not handed back */
+    free(own);
+    free(kc->p);
+    pthread_barrier_wait(&kc->freed);
+    pthread_barrier_wait(&kc->checked);
+    return NULL;
+}
+
+START_TEST(test_double_free_of_kept_block_reported)
+{
+    hk_opt[HK_OPT_ON_ERROR] = HK_ON_ERROR_REPORT;
+    struct kept_case kc = { .p = malloc(64) };
+    hk_slab *s = slab_of(kc.p);
+    pthread_barrier_init(&kc.freed, NULL, 2);
+    pthread_barrier_init(&kc.checked, NULL, 2);
+    pthread_t t;
+    ck_assert_msg(pthread_create(&t, NULL, free_and_keep, &kc) == 0, "pthread_create");
+    pthread_barrier_wait(&kc.freed);
+    uint32_t used = s->used;
+    char out[1024];
+    capture_stderr(free_arg, kc.p, out, sizeof out);
+    pthread_barrier_wait(&kc.checked);
+    pthread_join(t, NULL);
+    ck_assert_msg(strstr(out, "hakmem: ERROR: double free of"),
+                  "owner's free of a block another thread freed and keeps: expected a complaint, got \"%s\"",
+                  out);
+    ck_assert_msg(s->used == used, "refused double free: expected used %u unchanged, got %u", used, s->used);
+}
+END_TEST
+
 static Suite *alloc_suite(void)
 {
     Suite *s = suite_create("alloc");
     TCase *tc = tcase_create("posix");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_malloc_zero);
+    tcase_add_test(tc, test_double_free_of_kept_block_reported);
     tcase_add_test(tc, test_calloc_overflow);
     tcase_add_test(tc, test_calloc_zeroed);
     tcase_add_test(tc, test_reallocarray_overflow);

@@ -47,7 +47,7 @@ static void snap(struct hakmem_stats *st)
 
 /* ---- remote free → drain → reuse by the owner */
 
-#define C40 32768 /* class 40: two blocks per slab */
+#define SZ32K 32768 /* two blocks per slab */
 
 struct remote_case {
     pthread_barrier_t go, freed;
@@ -70,19 +70,19 @@ static void *remote_freer(void *arg)
 static void *remote_owner(void *arg)
 {
     struct remote_case *rc = arg;
-    rc->a = malloc(C40);
-    rc->b = malloc(C40); /* slab A full */
-    rc->c = malloc(C40); /* slab C becomes the hot slot, A goes on the full list */
+    rc->a = malloc(SZ32K);
+    rc->b = malloc(SZ32K); /* slab A full */
+    rc->c = malloc(SZ32K); /* slab C becomes the hot slot, A goes on the full list */
     rc->sa = slab_of(rc->a);
     rc->sc = slab_of(rc->c);
     rc->sa_list_before = rc->sa->list;
     pthread_barrier_wait(&rc->go);
     pthread_barrier_wait(&rc->freed);
     rc->remote_before = hk_remote_head(atomic_load(&rc->sa->remote));
-    rc->d = malloc(C40); /* C's second block: fast path */
+    rc->d = malloc(SZ32K); /* C's second block: fast path */
     struct hakmem_stats s0, s1;
     hakmem_stats_get(&s0);
-    rc->again = malloc(C40); /* C full: drain finds A's remote block */
+    rc->again = malloc(SZ32K); /* C full: drain finds A's remote block */
     hakmem_stats_get(&s1);
     rc->stage0_hits = (long long)(s1.stage_hit[HAKMEM_STAGE_0] - s0.stage_hit[HAKMEM_STAGE_0]);
     rc->sa_list_after = rc->sa->list;
@@ -113,8 +113,8 @@ START_TEST(test_remote_free_reused_by_owner)
     ck_assert_msg(rc.remote_before == rc.a,
                   "after the other thread's free: expected a=%p on the slab's remote list, got %p",
                   rc.a, (void *)rc.remote_before);
-    ck_assert_msg(rc.d == (char *)rc.c + C40, "fourth malloc: expected c's neighbour %p, got %p",
-                  (void *)((char *)rc.c + C40), rc.d);
+    ck_assert_msg(rc.d == (char *)rc.c + SZ32K, "fourth malloc: expected c's neighbour %p, got %p",
+                  (void *)((char *)rc.c + SZ32K), rc.d);
     ck_assert_msg(rc.again == rc.a,
                   "malloc after a remote free: expected the owner to reuse a=%p, got %p", rc.a,
                   rc.again);
@@ -148,9 +148,9 @@ static void *remote_empty_freer(void *arg)
 static void *remote_empty_owner(void *arg)
 {
     struct remote_empty_case *rc = arg;
-    rc->a = malloc(C40);
-    rc->b = malloc(C40);
-    rc->c = malloc(C40);
+    rc->a = malloc(SZ32K);
+    rc->b = malloc(SZ32K);
+    rc->c = malloc(SZ32K);
     rc->sa = slab_of(rc->a);
     pthread_barrier_wait(&rc->go);
     pthread_barrier_wait(&rc->freed);
@@ -158,17 +158,21 @@ static void *remote_empty_owner(void *arg)
     hakmem_stats_get(&s0);
     free(rc->c); /* a local free: the slow path drains the remote slabs */
     hakmem_stats_get(&s1);
-    rc->empty = (long long)(s1.cls[40].empty - s0.cls[40].empty);
+    rc->empty = (long long)(s1.cls[hk_size_class(SZ32K)].empty - s0.cls[hk_size_class(SZ32K)].empty);
     rc->release = (long long)(s1.slab_release - s0.slab_release);
     rc->state = rc->sa->state;
     return NULL;
 }
 
-/* A thread's frees into a slab another thread owns are gathered per slab and
- * handed over as one chain: at HK_PENDING_MAX blocks, or by hakmem_stats_get. */
+/* A thread's frees into a slab another thread owns: the first ones are kept
+ * for its own mallocs (up to hk_foreign_cap of the class), the others are
+ * gathered per slab and handed over as one chain: at HK_PENDING_MAX blocks,
+ * or by hakmem_stats_get, which hands the kept ones back too. */
+#define GATHER_SIZE 48
 struct gather_case {
     void **blk;
-    size_t seen_before_max, seen_at_max, seen_after_flush;
+    uint32_t keep;
+    size_t seen_after_keep, seen_before_max, seen_at_max, seen_after_flush;
 };
 
 static size_t remote_len(hk_slab *s)
@@ -183,14 +187,18 @@ static void *gather_freer(void *arg)
 {
     struct gather_case *gc = arg;
     hk_slab *s = slab_of(gc->blk[0]);
-    void *volatile own = malloc(16); /* this thread gets a heap: its remote frees are gathered */
+    void *volatile own = malloc(16); /* this thread gets a heap: its remote frees are kept or gathered */
     free(own);
+    void **blk = gc->blk;
+    for (uint32_t i = 0; i < gc->keep; i++)
+        free(*blk++);
+    gc->seen_after_keep = remote_len(s);
     for (size_t i = 0; i + 1 < HK_PENDING_MAX; i++)
-        free(gc->blk[i]);
+        free(*blk++);
     gc->seen_before_max = remote_len(s);
-    free(gc->blk[HK_PENDING_MAX - 1]);
+    free(*blk++);
     gc->seen_at_max = remote_len(s);
-    free(gc->blk[HK_PENDING_MAX]);
+    free(*blk++);
     struct hakmem_stats st;
     hakmem_stats_get(&st);
     gc->seen_after_flush = remote_len(s);
@@ -199,26 +207,74 @@ static void *gather_freer(void *arg)
 
 START_TEST(test_remote_frees_gathered)
 {
-    void *blk[HK_PENDING_MAX + 1];
-    for (size_t i = 0; i <= HK_PENDING_MAX; i++)
-        blk[i] = malloc(48);
-    for (size_t i = 1; i <= HK_PENDING_MAX; i++)
+    uint32_t keep = hk_foreign_cap(hk_size_class(GATHER_SIZE)), n = keep + HK_PENDING_MAX + 1;
+    void **blk = malloc(n * sizeof *blk);
+    for (size_t i = 0; i < n; i++)
+        blk[i] = malloc(GATHER_SIZE);
+    for (size_t i = 1; i < n; i++)
         ck_assert_msg(slab_of(blk[i]) == slab_of(blk[0]), "block %zu: expected the slab of block 0", i);
-    struct gather_case gc = { .blk = blk };
+    struct gather_case gc = { .blk = blk, .keep = keep };
     run_thread(gather_freer, &gc);
+    ck_assert_msg(gc.seen_after_keep == 0, "%u remote frees: expected them kept by the freeing thread, got %zu on the remote list",
+                  keep, gc.seen_after_keep);
     ck_assert_msg(gc.seen_before_max == 0,
-                  "%d remote frees: expected them gathered, not on the remote list; got %zu there",
+                  "%d more: expected them gathered, not on the remote list; got %zu there",
                   HK_PENDING_MAX - 1, gc.seen_before_max);
     ck_assert_msg(gc.seen_at_max == HK_PENDING_MAX,
-                  "%d remote frees: expected one chain of %d on the remote list, got %zu",
+                  "%d gathered frees: expected one chain of %d on the remote list, got %zu",
                   HK_PENDING_MAX, HK_PENDING_MAX, gc.seen_at_max);
-    ck_assert_msg(gc.seen_after_flush == HK_PENDING_MAX + 1,
-                  "one more free, then hakmem_stats_get: expected %d on the remote list, got %zu",
-                  HK_PENDING_MAX + 1, gc.seen_after_flush);
-    void *again = malloc(48);
+    ck_assert_msg(gc.seen_after_flush == n,
+                  "one more free, then hakmem_stats_get: expected all %u (kept ones too) on the remote list, got %zu",
+                  n, gc.seen_after_flush);
+    void *again = malloc(GATHER_SIZE);
     ck_assert_msg(slab_of(again) == slab_of(blk[0]),
                   "malloc after the chain came back: expected a block of the same slab");
     free(again);
+    free(blk);
+}
+END_TEST
+
+/* The blocks a thread keeps serve its own mallocs, last freed first, with
+ * their contents intact up to the key word; they go back to their slab when
+ * the thread exits. */
+struct keep_case {
+    void **blk;
+    unsigned n;
+    void *got[3];
+};
+
+static void *keep_worker(void *arg)
+{
+    struct keep_case *kc = arg;
+    void *volatile own = malloc(16);
+    free(own);
+    for (unsigned i = 0; i < kc->n; i++)
+        free(kc->blk[i]);
+    for (unsigned i = 0; i < 3; i++)
+        kc->got[i] = malloc(GATHER_SIZE);
+    for (unsigned i = 0; i < 3; i++)
+        free(kc->got[i]);
+    return NULL;
+}
+
+START_TEST(test_remote_frees_kept)
+{
+    void *blk[8];
+    for (unsigned i = 0; i < 8; i++)
+        blk[i] = malloc(GATHER_SIZE);
+    hk_slab *s = slab_of(blk[0]);
+    uint32_t used = s->used;
+    struct keep_case kc = { .blk = blk, .n = 8 };
+    run_thread(keep_worker, &kc);
+    ck_assert_msg(kc.got[0] == blk[7] && kc.got[1] == blk[6] && kc.got[2] == blk[5],
+                  "mallocs after 8 frees into another thread's slab: expected blocks 7, 6, 5 "
+                  "(kept, last freed first), got %p %p %p (blocks %p %p %p)",
+                  kc.got[0], kc.got[1], kc.got[2], blk[7], blk[6], blk[5]);
+    ck_assert_msg(remote_len(s) == 8,
+                  "after the thread exited: expected its 8 kept blocks on the slab's remote list, got %zu",
+                  remote_len(s));
+    ck_assert_msg(s->used == used, "the owner's count: expected %u until it collects, got %u", used,
+                  s->used);
 }
 END_TEST
 
@@ -284,7 +340,7 @@ START_TEST(test_remote_frees_empty_slab_released)
     ck_assert_msg(rc.sa == slab_of(rc.b) && rc.sa != slab_of(rc.c),
                   "layout: expected a, b in one slab and c in another");
     ck_assert_msg(rc.empty == 1 && rc.release == 1,
-                  "owner's free after remote frees emptied a slab: expected class-40 EMPTY +1 and a "
+                  "owner's free after remote frees emptied a slab: expected 32 KiB EMPTY +1 and a "
                   "release, got %+lld and %+lld",
                   rc.empty, rc.release);
     ck_assert_msg(rc.state == HK_SLAB_EMPTY || hk_ss_of(rc.sa)->state == HK_SS_CACHED,
@@ -331,8 +387,8 @@ static void *unmap_owner(void *arg)
     struct unmap_case *uc = arg;
     hk_heap *junk = hk_meta_alloc(sizeof(hk_heap));
     use_up_free_slots(junk);
-    uc->a = malloc(C40); /* stage 3: slab A in a new SuperSlab */
-    uc->b = malloc(C40);
+    uc->a = malloc(SZ32K); /* stage 3: slab A in a new SuperSlab */
+    uc->b = malloc(SZ32K);
     hk_superslab *ss = hk_ss_of(uc->a);
     uc->ss_a = (uintptr_t)ss;
     /* Every other slot of A's SuperSlab: taken, then released (EMPTY, class 43). */
@@ -343,7 +399,7 @@ static void *unmap_owner(void *arg)
     for (int i = 0; i < n; i++)
         hk_pool_release(taken[i]);
     uc->live_a = ss->live;
-    uc->c = malloc(C40); /* A is full: slab C comes from another SuperSlab */
+    uc->c = malloc(SZ32K); /* A is full: slab C comes from another SuperSlab */
     uc->c_elsewhere = hk_ss_of(uc->c) != ss;
     hk_opt[HK_OPT_SS_LRU_MAX_CACHED] = 0; /* an empty SuperSlab is unmapped at once */
     pthread_barrier_wait(&uc->go);
@@ -352,7 +408,7 @@ static void *unmap_owner(void *arg)
     hakmem_stats_get(&s0);
     free(uc->b); /* A's free list was empty: slow path, whose drain empties and releases A */
     hakmem_stats_get(&s1);
-    uc->empty = (long long)(s1.cls[40].empty - s0.cls[40].empty);
+    uc->empty = (long long)(s1.cls[hk_size_class(SZ32K)].empty - s0.cls[hk_size_class(SZ32K)].empty);
     uc->evict = (long long)(s1.lru_evict_count - s0.lru_evict_count);
     uc->kind_after = hk_chunk_kind(uc->ss_a);
     free(uc->c);
@@ -395,7 +451,7 @@ END_TEST
 
 /* ---- a local free that empties a slab other than the hot one */
 
-#define C38 24576 /* class 38: two blocks per slab */
+#define SZ24K 24576 /* two blocks per slab */
 
 struct empty_case {
     void *blk[3];
@@ -409,7 +465,7 @@ static void *empty_worker(void *arg)
 {
     struct empty_case *ec = arg;
     for (int i = 0; i < 3; i++)
-        ec->blk[i] = malloc(C38);
+        ec->blk[i] = malloc(SZ24K);
     ec->first = slab_of(ec->blk[0]);
     ec->hot = slab_of(ec->blk[2]);
     struct hakmem_stats s0, s1, s2;
@@ -424,7 +480,7 @@ static void *empty_worker(void *arg)
     ec->empty1 = (long long)(s1.empty - s0.empty);
     ec->empty2 = (long long)(s2.empty - s1.empty);
     ec->release2 = (long long)(s2.slab_release - s1.slab_release);
-    ec->cls_empty2 = (long long)(s2.cls[38].empty - s1.cls[38].empty);
+    ec->cls_empty2 = (long long)(s2.cls[hk_size_class(SZ24K)].empty - s1.cls[hk_size_class(SZ24K)].empty);
     ec->state_hot = ec->hot->state;
     free(ec->blk[2]);
     return NULL;
@@ -443,7 +499,7 @@ START_TEST(test_empty_non_hot_slab_released)
                   "full slab after one free: expected on the AVAIL list, got list %u",
                   ec.list_after_one);
     ck_assert_msg(ec.empty2 == 1 && ec.cls_empty2 == 1 && ec.release2 == 1,
-                  "second free (slab empty, not hot): expected empty +1, class-38 empty +1, release "
+                  "second free (slab empty, not hot): expected empty +1, 24 KiB empty +1, release "
                   "+1; got %+lld %+lld %+lld",
                   ec.empty2, ec.cls_empty2, ec.release2);
     ck_assert_msg(ec.owner_after == NULL, "released slab: expected no owner, got %p",
@@ -462,16 +518,16 @@ END_TEST
 static void *hot_worker(void *arg)
 {
     long long *out = arg;
-    void *p = malloc(C38);
+    void *p = malloc(SZ24K);
     hk_slab *s = slab_of(p);
     struct hakmem_stats s0, s1;
     hakmem_stats_get(&s0);
     free(p);
     hakmem_stats_get(&s1);
-    out[0] = (long long)(s1.cls[38].empty - s0.cls[38].empty);
+    out[0] = (long long)(s1.cls[hk_size_class(SZ24K)].empty - s0.cls[hk_size_class(SZ24K)].empty);
     out[1] = s->state;
     out[2] = atomic_load(&s->owner) == hk_tls_heap;
-    void *q = malloc(C38);
+    void *q = malloc(SZ24K);
     out[3] = q == p;
     free(q);
     return NULL;
@@ -493,7 +549,7 @@ END_TEST
 
 /* ---- thread exit */
 
-#define C39 28672 /* class 39: two blocks per slab */
+#define SZ28K 28672 /* two blocks per slab */
 #define NB 10
 
 struct exit_case {
@@ -506,8 +562,8 @@ static void *exit_worker(void *arg)
 {
     struct exit_case *ex = arg;
     for (size_t i = 0; i < ex->n; i++) {
-        ex->blk[i] = malloc(C39);
-        memset(ex->blk[i], (int)i + 1, C39);
+        ex->blk[i] = malloc(SZ28K);
+        memset(ex->blk[i], (int)i + 1, SZ28K);
     }
     if (ex->free_all)
         for (size_t i = ex->n; i-- > 0;)
@@ -522,9 +578,9 @@ START_TEST(test_exit_with_everything_freed_releases)
     snap(&a);
     run_thread(exit_worker, &ex);
     snap(&b);
-    long long empty = (long long)(b.cls[39].empty - a.cls[39].empty);
+    long long empty = (long long)(b.cls[hk_size_class(SZ28K)].empty - a.cls[hk_size_class(SZ28K)].empty);
     long long rel = (long long)(b.slab_release - a.slab_release);
-    ck_assert_msg(empty == NB / 2, "%d blocks in 2-block slabs, all freed: expected %d class-39 "
+    ck_assert_msg(empty == NB / 2, "%d blocks in 2-block slabs, all freed: expected %d 28 KiB "
                   "EMPTY transitions by exit, got %+lld", NB, NB / 2, empty);
     ck_assert_msg(rel >= NB / 2, "expected at least %d slab releases, got %+lld", NB / 2, rel);
     for (int i = 0; i < NB; i++) {
@@ -574,7 +630,7 @@ START_TEST(test_exit_with_live_blocks_abandons)
                       "no owner; got state %u owner %p",
                       i, s->state, (void *)atomic_load(&s->owner));
         unsigned char *b = ex.blk[i];
-        ck_assert_msg(b[0] == i + 1 && b[C39 - 1] == i + 1,
+        ck_assert_msg(b[0] == i + 1 && b[SZ28K - 1] == i + 1,
                       "block %zu after its thread exited: expected contents 0x%02zx kept, got 0x%02x",
                       i, i + 1, b[0]);
     }
@@ -584,10 +640,10 @@ START_TEST(test_exit_with_live_blocks_abandons)
     for (size_t i = 0; i < ex.n; i++)
         ck_assert_msg(atomic_load(&slabs[i]->remote) != 0,
                       "slab of block %zu: expected the freed block on its remote list", i);
-    struct adopt_case ac = { .size = C39 };
+    struct adopt_case ac = { .size = SZ28K };
     run_thread(adopt_worker, &ac);
     ck_assert_msg(ac.stage05_miss == 1 && ac.stage1 == 1,
-                  "first class-39 malloc of a new thread: expected stage 0.5 miss then a stage-1 "
+                  "first 28 KiB malloc of a new thread: expected stage 0.5 miss then a stage-1 "
                   "hit, got miss %+lld hit %+lld",
                   ac.stage05_miss, ac.stage1);
     bool adopted = false;
@@ -615,8 +671,8 @@ START_TEST(test_abandoned_slabs_reaped_when_emptied)
     ck_assert_msg(junk != NULL, "hk_meta_alloc: expected a heap");
     use_up_free_slots(junk); /* its last acquisition reaches stage 3, which reaps */
     snap(&b);
-    long long empty = (long long)(b.cls[39].empty - a.cls[39].empty);
-    ck_assert_msg(empty >= 3, "5 freed blocks in 2-block class-39 slabs of an exited thread: "
+    long long empty = (long long)(b.cls[hk_size_class(SZ28K)].empty - a.cls[hk_size_class(SZ28K)].empty);
+    ck_assert_msg(empty >= 3, "5 freed blocks in 2-block 28 KiB slabs of an exited thread: "
                   "expected at least 3 EMPTY transitions when the pool reaps, got %+lld", empty);
     for (size_t i = 0; i < ex.n; i++)
         ck_assert_msg(slabs[i]->state != HK_SLAB_ABANDONED,
@@ -714,6 +770,7 @@ static Suite *heap_suite(void)
     tcase_add_test(tc, test_remote_free_reused_by_owner);
     tcase_add_test(tc, test_remote_frees_empty_slab_released);
     tcase_add_test(tc, test_remote_frees_gathered);
+    tcase_add_test(tc, test_remote_frees_kept);
     tcase_add_test(tc, test_stage0_counts_exact);
     tcase_add_test(tc, test_free_whose_drain_unmaps_the_slab);
     tcase_add_test(tc, test_empty_non_hot_slab_released);

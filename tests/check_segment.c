@@ -67,7 +67,9 @@ START_TEST(test_mode_0600)
     ck_assert_msg(h->pid == getpid() && h->exited == 1 && h->head == 10,
                   "header pid %d exited %u head %llu, expected %d 1 10", h->pid, h->exited,
                   (unsigned long long)h->head, (int)getpid());
-    ck_assert_msg(h->class_size[2] == 32, "class 2 block size %u, expected 32", h->class_size[2]);
+    ck_assert_msg(h->class_size[1] == 32 && h->nclasses == HK_CLASSES,
+                  "class 1 block size %u of %u classes, expected 32 of %d", h->class_size[1], h->nclasses,
+                  HK_CLASSES);
     ck_assert_msg(strstr(h->exe, "check_segment") != NULL, "exe \"%s\"", h->exe);
     hakmem_reader_close(r);
     unlink(path);

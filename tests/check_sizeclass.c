@@ -63,36 +63,37 @@ START_TEST(test_class_sizes_aligned)
             ck_assert_msg(hk_class_size[c] > hk_class_size[c - 1],
                           "class %u: expected size > class %u's %u, got %u", c, c - 1,
                           hk_class_size[c - 1], hk_class_size[c]);
-        if (hk_class_size[c] >= 16)
-            ck_assert_msg(hk_class_size[c] % 16 == 0,
-                          "class %u: expected a size multiple of 16, got %u", c, hk_class_size[c]);
-        else
-            ck_assert_msg(hk_class_size[c] % 8 == 0,
-                          "class %u: expected a size multiple of 8, got %u", c, hk_class_size[c]);
+        ck_assert_msg(hk_class_size[c] % 16 == 0,
+                      "class %u: expected a size multiple of 16 (every block 16-byte aligned), got %u",
+                      c, hk_class_size[c]);
     }
     ck_assert_msg(hk_class_size[HK_CLASSES - 1] == HK_MID_MAX,
                   "last class: expected %d B, got %u", HK_MID_MAX, hk_class_size[HK_CLASSES - 1]);
 }
 END_TEST
 
-/* The seed's vocabulary: at least eight tiny classes from 8 B to 1 KiB, class 2 is 32 B. */
+/* At least eight tiny classes from 16 B to 1 KiB, class 1 is 32 B: every
+ * block has room for the free key in its second word. */
 START_TEST(test_seed_tiny_classes)
 {
-    ck_assert_msg(hk_class_size[2] == 32, "class 2: expected 32 B, got %u", hk_class_size[2]);
-    ck_assert_msg(hk_class_size[0] == 8, "class 0: expected 8 B, got %u", hk_class_size[0]);
+    ck_assert_msg(hk_class_size[1] == 32, "class 1: expected 32 B, got %u", hk_class_size[1]);
+    ck_assert_msg(hk_class_size[0] == 16, "class 0: expected 16 B, got %u", hk_class_size[0]);
     unsigned tiny = 0;
     for (unsigned c = 0; c < HK_CLASSES; c++)
         if (hk_class_size[c] <= HK_TINY_MAX)
             tiny++;
-    ck_assert_msg(tiny >= 8, "expected at least 8 classes of 8 B..1 KiB, got %u", tiny);
+    ck_assert_msg(tiny >= 8, "expected at least 8 classes of 16 B..1 KiB, got %u", tiny);
     ck_assert_msg(tiny == HK_TINY_CLASSES, "expected HK_TINY_CLASSES=%d classes <= 1 KiB, got %u",
                   HK_TINY_CLASSES, tiny);
     ck_assert_msg(hk_class_size[HK_TINY_CLASSES - 1] == HK_TINY_MAX,
                   "last tiny class: expected %d B, got %u", HK_TINY_MAX,
                   hk_class_size[HK_TINY_CLASSES - 1]);
-    ck_assert_msg(hk_size_class(32) == 2 && hk_size_class(17) == 2,
-                  "sizes 17 and 32: expected class 2, got %u and %u", hk_size_class(17),
+    ck_assert_msg(hk_size_class(32) == 1 && hk_size_class(17) == 1,
+                  "sizes 17 and 32: expected class 1, got %u and %u", hk_size_class(17),
                   hk_size_class(32));
+    ck_assert_msg(hk_size_class(8) == 0 && hk_size_class(16) == 0,
+                  "sizes 8 and 16: expected class 0 (16 B), got %u and %u", hk_size_class(8),
+                  hk_size_class(16));
 }
 END_TEST
 

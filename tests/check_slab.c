@@ -59,6 +59,15 @@ START_TEST(test_format)
                       "carved %u used %u free %p list %u",
                       cls, sl->carved, sl->used, (void *)sl->free, sl->list);
         ck_assert_msg(sl->idx == 1, "format(%u): expected idx 1 kept, got %u", cls, sl->idx);
+        ck_assert_msg(sl->carved_end == 0, "format(%u): expected carved_end 0, got %u", cls,
+                      sl->carved_end);
+        uint32_t size = hk_class_size[cls];
+        for (uint32_t off = 0; off < HK_SLAB_SIZE; off += 7) {
+            bool start = off % size == 0, fast = (uint32_t)(off * sl->magic) < sl->magic;
+            ck_assert_msg(hk_block_index(sl, off) == off / size && start == fast,
+                          "format(%u): offset %u: expected block %u (start %d), got %u (start %d)",
+                          cls, off, off / size, start, hk_block_index(sl, off), fast);
+        }
     }
 }
 END_TEST
@@ -97,6 +106,8 @@ static void carve_all(unsigned cls)
     ck_assert_msg(sl->used == cap && sl->carved == cap,
                   "class %u full: expected used = carved = %u, got used %u carved %u", cls, cap,
                   sl->used, sl->carved);
+    ck_assert_msg(sl->carved_end == cap * size, "class %u full: expected carved_end %u, got %u", cls,
+                  cap * size, sl->carved_end);
     ck_assert_msg(!hk_slab_refill(sl), "class %u full: expected refill false, got true", cls);
     uint32_t batch = 4096 / size < 4 ? 4 : 4096 / size;
     if (cap > batch)
@@ -171,7 +182,7 @@ END_TEST
 /* Blocks freed by other threads sit on s->remote until the owner collects them. */
 START_TEST(test_collect_remote)
 {
-    unsigned cls = 8; /* 128 B, 512 blocks */
+    unsigned cls = hk_size_class(128); /* 512 blocks */
     hk_slab_format(sl, cls);
     uint32_t cap = hk_class_capacity[cls];
     static void *blk[8192];
@@ -211,7 +222,7 @@ END_TEST
 /* A full slab with remote frees refills from them (collect first, then carve). */
 START_TEST(test_refill_collects_remote)
 {
-    hk_slab_format(sl, 20); /* 1 KiB, 64 blocks */
+    hk_slab_format(sl, hk_size_class(1024)); /* 64 blocks */
     static void *blk[64];
     uint32_t n = 0;
     while (sl->free || hk_slab_refill(sl))
@@ -224,7 +235,7 @@ START_TEST(test_refill_collects_remote)
                   "refill: expected the remote block %p and used %u, got %p and used %u", blk[5],
                   n - 1, (void *)sl->free, sl->used);
     /* Partially carved slab: remote blocks come first, carving waits. */
-    hk_slab_format(sl, 20);
+    hk_slab_format(sl, hk_size_class(1024));
     ck_assert_msg(hk_slab_refill(sl), "fresh slab: expected refill true");
     void *first = take(sl);
     while (sl->free)
@@ -243,8 +254,8 @@ END_TEST
 START_TEST(test_slabs_disjoint)
 {
     hk_slab *a = &ss->slabs[1], *b = &ss->slabs[31];
-    hk_slab_format(a, 44);
-    hk_slab_format(b, 44);
+    hk_slab_format(a, hk_size_class(HK_MID_MAX));
+    hk_slab_format(b, hk_size_class(HK_MID_MAX));
     ck_assert_msg(hk_slab_refill(a) && hk_slab_refill(b), "fresh 64 KiB slabs: expected refill true");
     char *pa = take(a), *pb = take(b);
     ck_assert_msg(pa == (char *)ss + HK_SLAB_SIZE && pb == (char *)ss + 31 * HK_SLAB_SIZE,

@@ -42,17 +42,25 @@ START_TEST(test_map_aligned_with_header)
                   (void *)ss->prev, (void *)ss->next, ss->on_free_list);
     for (unsigned i = 0; i < HK_SLABS_PER_SS; i++) {
         hk_slab *s = &ss->slabs[i];
-        ck_assert_msg(s->idx == i && s->state == HK_SLAB_FREE && s->used == 0 && s->free == NULL &&
+        ck_assert_msg(s->idx == i && s->state == HK_SLAB_FREE && s->carved_end == 0 &&
                           atomic_load(&s->owner) == NULL,
-                      "slab %u: expected idx %u, FREE, used 0, no free list, no owner; got idx %u "
-                      "state %u used %u free %p",
-                      i, i, s->idx, s->state, s->used, (void *)s->free);
+                      "slot %u: expected idx %u, FREE, nothing carved, no owner; got idx %u state %u "
+                      "carved_end %u",
+                      i, i, s->idx, s->state, s->carved_end);
+        ck_assert_msg(i < HK_FIRST_SLAB || (s->used == 0 && s->free == NULL),
+                      "slab %u: expected used 0, no free list; got used %u free %p", i, s->used,
+                      (void *)s->free);
         ck_assert_msg(hk_slab_base(s) == (char *)ss + (size_t)i * HK_SLAB_SIZE,
                       "slab %u: expected base %p, got %p", i,
                       (void *)((char *)ss + (size_t)i * HK_SLAB_SIZE), (void *)hk_slab_base(s));
         ck_assert_msg(hk_ss_of_slab(s) == ss, "slab %u: expected hk_ss_of_slab %p, got %p", i,
                       (void *)ss, (void *)hk_ss_of_slab(s));
     }
+    ck_assert_msg(hk_slab_of((char *)ss + 5 * HK_SLAB_SIZE + 4321) == &ss->slabs[5] &&
+                      hk_slab_of((char *)ss + 100) == &ss->slabs[0],
+                  "hk_slab_of: expected slot 5 and slot 0 metadata, got %p and %p (slots at %p, %p)",
+                  (void *)hk_slab_of((char *)ss + 5 * HK_SLAB_SIZE + 4321),
+                  (void *)hk_slab_of((char *)ss + 100), (void *)&ss->slabs[5], (void *)&ss->slabs[0]);
     ck_assert_msg(sizeof(hk_superslab) <= HK_SLAB_SIZE,
                   "header: expected it to fit slab 0 (%zu B), got %zu B", HK_SLAB_SIZE,
                   sizeof(hk_superslab));
@@ -179,7 +187,7 @@ START_TEST(test_reset)
                   "after reset: expected all SuperSlab links NULL");
     for (unsigned i = 0; i < HK_SLABS_PER_SS; i++) {
         hk_slab *s = &ss->slabs[i];
-        ck_assert_msg(s->idx == i && s->state == HK_SLAB_FREE && s->used == 0 && !s->free &&
+        ck_assert_msg(s->idx == i && s->state == HK_SLAB_FREE && (i < HK_FIRST_SLAB || (s->used == 0 && !s->free)) &&
                           !atomic_load(&s->owner),
                       "slab %u after reset: expected idx %u FREE used 0 unowned; got idx %u state "
                       "%u used %u",

@@ -11,7 +11,7 @@ check() { if eval "$2"; then echo "ok: $1"; else echo "FAIL: $1"; fails=$((fails
 "$TOP" -o "$target_pid" >"$tmp/frame" 2>"$tmp/err" || fail "hakmem-top -o $target_pid: expected exit 0, got $? ($(cat "$tmp/err"))"
 cat "$tmp/frame"
 table_rows <"$tmp/frame" >"$tmp/rows"
-for cls in 2 12; do
+for cls in 1 11; do
     want=$(want_class $cls)
     got=$(sed -n "s/^class $cls \(slabs .*\)/\1/p" "$tmp/rows")
     check "class $cls: expected '$want' (hakmem_stats_get), got '$got' (hakmem-top -o)" \
@@ -19,16 +19,16 @@ for cls in 2 12; do
 done
 check "header: expected 'pid $target_pid' and 'running'" \
     'head -1 "$tmp/frame" | grep -q "^pid $target_pid .*running"'
-check "map: expected SuperSlab lines with class 2 cells" \
-    'grep -Eq "^ +[0-9]+[ *]\|[^ ]*2{8}" "$tmp/frame"'
+check "map: expected SuperSlab lines with class 1 cells" \
+    'grep -Eq "^ +[0-9]+[ *]\|[^ ]*1{8}" "$tmp/frame"'
 check "events: expected slab_acquire events in the tail" \
     'grep -Eq "^ +[0-9]+\.[0-9]{6} +$target_pid slab_acquire " "$tmp/frame"'
 check "counters: expected 'Slab acquisitions by stage'" 'grep -q "^Slab acquisitions by stage" "$tmp/frame"'
 
-# -s o: by occupancy, class 12 (97 %) before class 2 (48 %).
+# -s o: by occupancy, class 11 (97 %) before class 1 (48 %).
 "$TOP" -o -s o "$target_pid" | table_rows >"$tmp/rows.o"
 first=$(head -1 "$tmp/rows.o" | awk '{print $2}')
-check "-s o: expected class 12 first (highest occupancy), got class '$first'" '[ "$first" = 12 ]'
+check "-s o: expected class 11 first (highest occupancy), got class '$first'" '[ "$first" = 11 ]'
 
 # A segment of another version: one line on stderr, nothing on stdout, exit 1.
 printf 'HAKMEMSG\002\000\000\000' >"$tmp/v2"

@@ -32,12 +32,12 @@ check "SuperSlab maps: expected $maps (phase 1's, pinned says phase 2 mapped $ne
     '[ "$new_maps" = 0 ] && [ "$got_maps" = "$maps" ]'
 s05=$(awk '$1 == "0.5" && $2 == "EMPTY" { print $(NF - 2) }' "$tmp/frame")
 check "stage 0.5 (EMPTY registry) served slabs: expected > 0, got '$s05'" '[ "${s05:-0}" -gt 0 ]'
-# class 12 (256 B): its recent acquisitions came from the registry; class 2 went EMPTY.
-row12=$(awk '/^CLS +SIZE/ { t = 1; next } t && $1 == 12 { print; exit }' "$tmp/frame")
-mix05=$(echo "$row12" | awk '{ print $(NF - 3) }')
-check "class 12 stage mix: expected most acquisitions at 0.5, got '$mix05' in '$row12'" '[ "${mix05:-0}" -ge 50 ]'
-empty2=$(awk '/^CLS +SIZE/ { t = 1; next } t && $1 == 2 { print $(NF - 5); exit }' "$tmp/frame")
-check "class 2: expected EMPTY transitions, got '$empty2'" '[ "${empty2:-0}" -gt 0 ]'
+# class 11 (256 B): its recent acquisitions came from the registry; class 1 (32 B) went EMPTY.
+row11=$(awk '/^CLS +SIZE/ { t = 1; next } t && $1 == 11 { print; exit }' "$tmp/frame")
+mix05=$(echo "$row11" | awk '{ print $(NF - 3) }')
+check "class 11 stage mix: expected most acquisitions at 0.5, got '$mix05' in '$row11'" '[ "${mix05:-0}" -ge 50 ]'
+empty1=$(awk '/^CLS +SIZE/ { t = 1; next } t && $1 == 1 { print $(NF - 5); exit }' "$tmp/frame")
+check "class 1: expected EMPTY transitions, got '$empty1'" '[ "${empty1:-0}" -gt 0 ]'
 
 if command -v tmux >/dev/null; then
     S=replay

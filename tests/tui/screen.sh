@@ -36,11 +36,11 @@ start_target
 tm new-session -d -s "$S" -x 80 -y 24 \
     "NO_COLOR=1 '$TOP' -d 0.2 $target_pid; echo \$? >'$tmp/rc'; sleep 0.5" 3>&-
 
-wait_for "the class table with class 2 and class 12" '^ +12 +256 '
+wait_for "the class table with class 1 and class 11" '^ +11 +256 '
 wait_for "the Classes panel is the current one" '\[1 Classes\]'
 pane >"$tmp/frame1"
 pane | table_rows >"$tmp/rows"
-for cls in 2 12; do
+for cls in 1 11; do
     want=$(want_class $cls)
     got=$(sed -n "s/^class $cls \(slabs .*\)/\1/p" "$tmp/rows")
     if [ -n "$want" ] && [ "$want" = "$got" ]; then ok "class $cls on screen: $got"; else
@@ -54,7 +54,7 @@ awk 'length > 80 { exit 1 }' "$tmp/frame1" && ok "no line wider than 80" || bad 
 
 keys 2
 wait_for "2: the SuperSlab map" '\[2 SuperSlabs\]'
-wait_for "2: a SuperSlab line with class 2 cells" '^ +[0-9]+[ *]\|[^ ]*2{8}'
+wait_for "2: a SuperSlab line with class 1 cells" '^ +[0-9]+[ *]\|[^ ]*1{8}'
 keys Tab
 wait_for "Tab: the Events panel" '\[3 Events\]'
 wait_for "Tab: slab_acquire events" "^ +[0-9]+\.[0-9]{6} +$target_pid slab_acquire "
@@ -64,21 +64,21 @@ wait_for "4: the stage table" '^Slab acquisitions by stage'
 keys Tab
 wait_for "Tab from 4: back to Classes" '\[1 Classes\]'
 
-# Sorting: class order first, 's' cycles to slabs (class 12 has 40, class 2 has 10),
-# 'c' goes back, 'o' sorts by occupancy (12: 97 %, 2: 48 %), 'r' reverses.
-[ "$(first_class)" = 2 ] && ok "sorted by class: class 2 first" || bad "sorted by class: expected class 2 first, got '$(first_class)'"
+# Sorting: class order first, 's' cycles to slabs (class 11 has 40, class 1 has 10),
+# 'c' goes back, 'o' sorts by occupancy (11: 97 %, 1: 48 %), 'r' reverses.
+[ "$(first_class)" = 1 ] && ok "sorted by class: class 1 first" || bad "sorted by class: expected class 1 first, got '$(first_class)'"
 keys s
 wait_for "s: sort slabs" 'sort slabs'
-[ "$(first_class)" = 12 ] && ok "s (slabs): class 12 first" || bad "s (slabs): expected class 12 first, got '$(first_class)'"
+[ "$(first_class)" = 11 ] && ok "s (slabs): class 11 first" || bad "s (slabs): expected class 11 first, got '$(first_class)'"
 keys c
 wait_for "c: sort class" 'sort class'
-[ "$(first_class)" = 2 ] && ok "c: class 2 first" || bad "c: expected class 2 first, got '$(first_class)'"
+[ "$(first_class)" = 1 ] && ok "c: class 1 first" || bad "c: expected class 1 first, got '$(first_class)'"
 keys o
 wait_for "o: sort occupancy" 'sort occupancy'
-[ "$(first_class)" = 12 ] && ok "o: class 12 first" || bad "o: expected class 12 first, got '$(first_class)'"
+[ "$(first_class)" = 11 ] && ok "o: class 11 first" || bad "o: expected class 11 first, got '$(first_class)'"
 keys r
 wait_for "r: reversed" 'sort occupancy rev'
-[ "$(first_class)" != 12 ] && ok "r: class 12 no longer first" || bad "r: expected another class first, got 12"
+[ "$(first_class)" != 11 ] && ok "r: class 11 no longer first" || bad "r: expected another class first, got 11"
 keys c r
 
 # The event filter: a type this workload never produces, then ss_map.
@@ -100,12 +100,12 @@ keys Space
 
 # A larger terminal, then 80x24 again.
 tm resize-window -t "$S" -x 100 -y 30
-wait_for "resize to 100x30: the table redrawn" '^ +12 +256 '
+wait_for "resize to 100x30: the table redrawn" '^ +11 +256 '
 n=$(pane | wc -l)
 [ "$n" -eq 30 ] && ok "30 lines after the resize" || bad "expected 30 lines after the resize, got $n"
-pane | grep -Eq '^ +12 .*\[#{10,}' && ok "wider bar at 100 columns" || bad "expected a wider occupancy bar at 100 columns"
+pane | grep -Eq '^ +11 .*\[#{10,}' && ok "wider bar at 100 columns" || bad "expected a wider occupancy bar at 100 columns"
 tm resize-window -t "$S" -x 80 -y 24
-wait_for "back to 80x24" '^ +2 +32 '
+wait_for "back to 80x24" '^ +1 +32 '
 
 # Monochrome under NO_COLOR: no colour escapes in the pane.
 if tm capture-pane -p -e -t "$S" | grep -q $'\e\\[3[1-7]m'; then bad "NO_COLOR=1: colour escapes on screen"; else ok "NO_COLOR=1: no colour"; fi
@@ -113,7 +113,7 @@ if tm capture-pane -p -e -t "$S" | grep -q $'\e\\[3[1-7]m'; then bad "NO_COLOR=1
 # The process exits: said so, the last frame kept.
 stop_target
 wait_for "exit reported" "process $target_pid exited"
-wait_for "the last frame kept" '^ +12 +256 +40 +10000/10240 '
+wait_for "the last frame kept" '^ +11 +256 +40 +10000/10240 '
 keys q
 for _ in $(seq 50); do [ -s "$tmp/rc" ] && break; sleep 0.1; done
 rc=$(cat "$tmp/rc" 2>/dev/null || echo none)
@@ -124,7 +124,7 @@ start_target2() { target_pid=; rm -f "$tmp/fifo" "$tmp/stats"; start_target; }
 start_target2
 S=colour
 tm new-session -d -s "$S" -x 80 -y 24 "env -u NO_COLOR '$TOP' $target_pid; sleep 0.5" 3>&-
-wait_for "colour run: the table" '^ +12 +256 '
+wait_for "colour run: the table" '^ +11 +256 '
 if tm capture-pane -p -e -t "$S" | grep -q $'\e\\[3[1-7]m'; then ok "colours without NO_COLOR"; else bad "expected colour escapes without NO_COLOR"; fi
 keys q
 stop_target

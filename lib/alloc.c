@@ -82,13 +82,14 @@ static HK_NOINLINE void free_other(void *p, bool rz)
         hk_report(HK_ERR_INVALID_FREE, "free", p, NULL, 0, 0);
 }
 
-/* Pushes p, a block of s, on the owner's free list. */
+/* Pushes p, a block of s, on the owner's free list. The slow path when the
+ * slab empties, and when it was on the FULL list (its used is 1 there). */
 static inline void push_local(hk_heap *h, hk_slab *s, void *p)
 {
-    hk_block *b = p, *old = s->free;
-    b->next = old;
+    hk_block *b = p;
+    b->next = s->free;
     s->free = b;
-    if (HK_UNLIKELY(--s->used == 0 || old == NULL))
+    if (HK_UNLIKELY(--s->used == 0))
         hk_heap_free_slow(h, s);
 }
 

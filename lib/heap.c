@@ -5,7 +5,10 @@
 #include "event.h"
 
 /* Invariants: a slab on a heap list is OWNED by that heap and is not its
- * cur[] slab; a FULL slab had no free block when it went on the list. */
+ * cur[] slab; a FULL slab had no free block when it went on the list. A
+ * slab on the FULL list keeps used at 1 and its count in full_used, so that
+ * its first local free (used 1 → 0) takes the free slow path, which moves
+ * it off the list: the fast path tests used alone. */
 
 hk_slab hk_slab_dummy; /* free == NULL: the fast path always misses on it */
 hk_heap hk_heap_empty = { .tiny = { [0 ... HK_TINY_MAX / 16] = &hk_slab_dummy },
@@ -49,6 +52,10 @@ static hk_slab **list_head(hk_heap *h, hk_slab *s)
 static void hl_push(hk_heap *h, hk_slab *s, uint8_t which)
 {
     s->list = which;
+    if (which == HK_LIST_FULL) {
+        s->full_used = s->used;
+        s->used = 1;
+    }
     if (which == HK_LIST_AVAIL) {
         hk_slab *tail = h->avail_tail[s->cls];
         s->next = NULL;
@@ -65,10 +72,18 @@ static void hl_push(hk_heap *h, hk_slab *s, uint8_t which)
     *head = s;
 }
 
+/* A FULL slab's count back in used (1 → 0 meant one free). */
+static void unbias(hk_slab *s)
+{
+    if (s->list == HK_LIST_FULL)
+        s->used = s->full_used + s->used - 1;
+}
+
 static void hl_remove(hk_heap *h, hk_slab *s)
 {
     if (s->list == HK_LIST_NONE)
         return;
+    unbias(s);
     if (s->prev)
         s->prev->next = s->next;
     else
@@ -81,19 +96,21 @@ static void hl_remove(hk_heap *h, hk_slab *s)
     s->list = HK_LIST_NONE;
 }
 
-/* Puts an owned slab where it belongs after blocks came back to it: an EMPTY
- * slab other than the hot slot goes back to the pool at once (the seed's
- * slab-granularity fix); a FULL slab with free blocks becomes available. */
+/* Puts an owned slab other than the hot slot where it belongs after blocks
+ * came back to it: an EMPTY one goes back to the pool at once (the seed's
+ * slab-granularity fix); one with free blocks is available; one off the
+ * lists goes on one. */
 static void settle(hk_heap *h, hk_slab *s)
 {
     if (s == h->cur[s->cls])
         return;
+    if (s->list == HK_LIST_FULL)
+        hl_remove(h, s);
     if (s->used == 0) {
         hl_remove(h, s);
         hk_pool_release(s);
-    } else if (s->list == HK_LIST_FULL && s->free) {
-        hl_remove(h, s);
-        hl_push(h, s, HK_LIST_AVAIL);
+    } else if (s->list == HK_LIST_NONE) {
+        hl_push(h, s, s->free ? HK_LIST_AVAIL : HK_LIST_FULL);
     }
 }
 
@@ -109,6 +126,8 @@ static void drain_remote(hk_heap *h, hk_slab *keep)
         hk_slab *next = s->remote_next;
         atomic_store(&s->notified, 0);
         if (atomic_load_explicit(&s->owner, memory_order_relaxed) == h) {
+            if (s->list == HK_LIST_FULL)
+                hl_remove(h, s); /* collected with its count; settled below */
             hk_slab_collect_remote(s);
             if (s != keep)
                 settle(h, s);
@@ -219,10 +238,13 @@ HK_NOINLINE void *hk_heap_malloc_slow(hk_heap *h, unsigned cls)
     return pop(s);
 }
 
-/* A local free that emptied a slab or refilled a full one. The drain comes
- * first so that s is on no remote list when settle() releases it. */
+/* A local free that emptied a slab or was the first into a FULL one. The
+ * drain comes first so that s is on no remote list when settle() releases
+ * it. */
 HK_NOINLINE void hk_heap_free_slow(hk_heap *h, hk_slab *s)
 {
+    if (s->list == HK_LIST_FULL)
+        hl_remove(h, s);
     drain_remote(h, s);
     settle(h, s);
 }
@@ -290,11 +312,8 @@ static void use_foreign(hk_heap *h, unsigned cls)
 {
     hk_slab *old = h->cur[cls];
     set_cur(h, cls, &h->foreign[cls]);
-    if (old == &hk_slab_dummy)
-        return;
-    hl_push(h, old, old->free ? HK_LIST_AVAIL : HK_LIST_FULL);
-    if (old->used == 0)
-        hk_heap_free_slow(h, old);
+    if (old != &hk_slab_dummy)
+        hk_heap_free_slow(h, old); /* settled, as after a free */
 }
 
 /* Keeps b, a checked block of s (a slab h does not own) for h's mallocs;
@@ -424,6 +443,7 @@ static void give_back_list(hk_slab *s)
 {
     while (s) {
         hk_slab *next = s->next;
+        unbias(s);
         s->prev = s->next = NULL;
         s->list = HK_LIST_NONE;
         give_back(s);

@@ -122,6 +122,17 @@ static inline char *hk_slab_base(const hk_slab *s)
     return (char *)hk_ss_of(s) + ((size_t)s->idx << HK_SLAB_SHIFT);
 }
 
+/* Blocks of s out of its owner's lists: a slab on its heap's FULL list
+ * keeps used at 1 and the count in full_used (heap.c). Racy, and clamped,
+ * when another thread reads. */
+static inline uint32_t hk_slab_used(const hk_slab *s)
+{
+    uint32_t u = *(const volatile uint32_t *)&s->used;
+    if (*(const volatile uint8_t *)&s->list == HK_LIST_FULL)
+        u = s->full_used + u - 1;
+    return u <= s->capacity ? u : s->capacity;
+}
+
 /* ---- slab.c: formatting, carving and collecting blocks */
 void hk_slab_format(hk_slab *s, unsigned cls);
 bool hk_slab_refill(hk_slab *s);

@@ -27,7 +27,7 @@ static void copy_ss(hk_superslab *ss, void *arg)
         d->state = i < HK_FIRST_SLAB ? HAKMEM_SLAB_FREE : s->state;
         d->cls = d->state == HAKMEM_SLAB_FREE ? 0 : s->cls;
         /* used is the owner's; a racy read is fine for a 50 ms snapshot */
-        d->used = d->state == HAKMEM_SLAB_FREE ? 0 : (uint16_t)*(const volatile uint32_t *)&s->used;
+        d->used = d->state == HAKMEM_SLAB_FREE ? 0 : (uint16_t)hk_slab_used(s);
         d->capacity = d->state == HAKMEM_SLAB_FREE ? 0 : s->capacity;
     }
 }

@@ -334,7 +334,7 @@ void hk_pool_stats(struct hakmem_stats *st)
                 continue;
             struct hakmem_class_stats *c = &st->cls[s->cls];
             c->slabs++;
-            c->used += *(volatile uint32_t *)&s->used;
+            c->used += hk_slab_used(s);
             c->capacity += s->capacity;
         }
     }

@@ -72,7 +72,8 @@ struct hk_heap;
  * the remote list. */
 typedef struct hk_slab {
     hk_block *free;            /* owner only: blocks ready to hand out */
-    uint32_t used;             /* owner only */
+    uint32_t used;             /* owner only; 1 on the FULL list (heap.c) */
+    uint32_t full_used;        /* owner only: used, while on the FULL list */
     uint8_t list;              /* enum hk_slab_list, owner only */
     struct hk_slab *prev, *next;  /* heap list (owner), or pool list (pool lock) */
     /* ---- the shared line */

@@ -126,6 +126,29 @@ START_TEST(test_remote_free_reused_by_owner)
 }
 END_TEST
 
+/* A slab on the FULL list keeps its count aside (used is 1 there, so the
+ * fast path needs one test): the first local free moves it to AVAIL with
+ * its real count, the last one releases it. */
+START_TEST(test_full_slab_first_free)
+{
+    void *a = malloc(SZ32K), *b = malloc(SZ32K), *c = malloc(SZ32K);
+    hk_slab *sa = slab_of(a);
+    ck_assert_msg(sa == slab_of(b) && sa != slab_of(c) && sa->list == HK_LIST_FULL,
+                  "a, b in slab A and c in another: expected A on the FULL list, got list %u", sa->list);
+    ck_assert_msg(hk_slab_used(sa) == 2 && sa->used == 1 && sa->full_used == 2,
+                  "A on the FULL list: expected count 2 (used 1, full_used 2), got %u (used %u, full_used %u)",
+                  hk_slab_used(sa), sa->used, sa->full_used);
+    free(a);
+    ck_assert_msg(sa->list == HK_LIST_AVAIL && sa->used == 1 && hk_slab_used(sa) == 1 && sa->free == a,
+                  "first free into A: expected A on AVAIL with used 1 and a on its free list, got list %u used %u free %p",
+                  sa->list, sa->used, (void *)sa->free);
+    free(b);
+    ck_assert_msg(sa->state == HK_SLAB_EMPTY || sa->state == HK_SLAB_FREE,
+                  "last free into A: expected A released, got state %u", sa->state);
+    free(c);
+}
+END_TEST
+
 /* A remote free that empties a non-hot slab releases it when the owner drains. */
 struct remote_empty_case {
     pthread_barrier_t go, freed;
@@ -769,6 +792,7 @@ static Suite *heap_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_remote_free_reused_by_owner);
     tcase_add_test(tc, test_remote_frees_empty_slab_released);
+    tcase_add_test(tc, test_full_slab_first_free);
     tcase_add_test(tc, test_remote_frees_gathered);
     tcase_add_test(tc, test_remote_frees_kept);
     tcase_add_test(tc, test_stage0_counts_exact);

@@ -479,26 +479,27 @@ END_TEST
 START_TEST(test_class_stats)
 {
     hk_heap *h = fake_heap();
+    unsigned c = hk_size_class(16384); /* 4 blocks a slab */
     struct path p;
     hk_opt[HK_OPT_SS_EMPTY_REUSE] = 0;
     struct hakmem_stats a, b;
-    hk_slab *s1 = fresh_superslab(h, 42, &p);
+    hk_slab *s1 = fresh_superslab(h, c, &p);
     hakmem_stats_get(&a);
-    hk_slab *s2 = acquire(h, 42, &p);
+    hk_slab *s2 = acquire(h, c, &p);
     s1->used = 2;
     s2->used = 3;
     hakmem_stats_get(&b);
-    ck_assert_msg(b.cls[42].slabs == a.cls[42].slabs + 1,
-                  "class 42 slabs: expected +1, got %llu -> %llu", (unsigned long long)a.cls[42].slabs,
-                  (unsigned long long)b.cls[42].slabs);
-    ck_assert_msg(b.cls[42].used == a.cls[42].used + 5,
-                  "class 42 used: expected +5, got %llu -> %llu", (unsigned long long)a.cls[42].used,
-                  (unsigned long long)b.cls[42].used);
-    ck_assert_msg(b.cls[42].capacity == b.cls[42].slabs * hk_class_capacity[42] &&
-                      b.cls[42].block_size == hk_class_size[42],
-                  "class 42: expected capacity = slabs x %u and block %u, got %llu and %u",
-                  hk_class_capacity[42], hk_class_size[42], (unsigned long long)b.cls[42].capacity,
-                  b.cls[42].block_size);
+    ck_assert_msg(b.cls[c].slabs == a.cls[c].slabs + 1,
+                  "class %u slabs: expected +1, got %llu -> %llu", c, (unsigned long long)a.cls[c].slabs,
+                  (unsigned long long)b.cls[c].slabs);
+    ck_assert_msg(b.cls[c].used == a.cls[c].used + 5,
+                  "class %u used: expected +5, got %llu -> %llu", c, (unsigned long long)a.cls[c].used,
+                  (unsigned long long)b.cls[c].used);
+    ck_assert_msg(b.cls[c].capacity == b.cls[c].slabs * hk_class_capacity[c] &&
+                      b.cls[c].block_size == hk_class_size[c],
+                  "class %u: expected capacity = slabs x %u and block %u, got %llu and %u", c,
+                  hk_class_capacity[c], hk_class_size[c], (unsigned long long)b.cls[c].capacity,
+                  b.cls[c].block_size);
     s1->used = s2->used = 0;
 }
 END_TEST

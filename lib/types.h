@@ -136,8 +136,8 @@ typedef struct hk_pending {
  * the thread's own mallocs, as tcmalloc's and jemalloc's thread caches do,
  * instead of going back to their owner (heap.c). */
 #define HK_FOREIGN_CLASSES 28       /* classes 0..27: 16 B..4 KiB */
-#define HK_FOREIGN_BYTES 8192
-#define HK_FOREIGN_MIN 4
+#define HK_FOREIGN_BYTES 16384
+#define HK_FOREIGN_MIN 8
 
 /* A thread heap. cur[] is the hot slot (stage 0) of each class; tiny[i] is
  * cur[] of the class of a request of 16i bytes or fewer (malloc's one load). */

@@ -77,6 +77,9 @@ END_TEST
 START_TEST(test_seed_tiny_classes)
 {
     ck_assert_msg(hk_class_size[1] == 32, "class 1: expected 32 B, got %u", hk_class_size[1]);
+    ck_assert_msg(hk_class_size[HK_FOREIGN_CLASSES - 1] == 4096,
+                  "HK_FOREIGN_CLASSES: expected the classes up to 4 KiB, got up to %u B",
+                  hk_class_size[HK_FOREIGN_CLASSES - 1]);
     ck_assert_msg(hk_class_size[0] == 16, "class 0: expected 16 B, got %u", hk_class_size[0]);
     unsigned tiny = 0;
     for (unsigned c = 0; c < HK_CLASSES; c++)

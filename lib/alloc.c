@@ -39,7 +39,9 @@ static inline __attribute__((always_inline)) void *pop_or(hk_slab *s, size_t n, 
 {
     hk_block *b = s->free;
     if (HK_LIKELY(b != NULL)) {
-        s->free = b->next;
+        hk_block *next = b->next;
+        __builtin_prefetch(next, 1); /* the next malloc's block, whose link it reads */
+        s->free = next;
         s->used++;
         return hk_hand_out(b);
     }
@@ -112,7 +114,6 @@ static HK_NOINLINE void free_not_mine(hk_heap *h, hk_slab *s, void *p, bool rz)
 /* Every call in here is a tail call: the fast path saves no register. */
 static inline __attribute__((always_inline)) void hk_free(void *p, bool rz)
 {
-    __builtin_prefetch(p, 1); /* the block's line: the key check loads it */
     uintptr_t a = (uintptr_t)p, c = a >> HK_SS_SHIFT;
     if (HK_UNLIKELY(c >= HK_CHUNKS || hk_chunkmap[c] != HK_CHUNK_SS)) {
         free_other(p, rz);

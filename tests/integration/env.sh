@@ -3,15 +3,10 @@
 # default kept; HAKMEM_STATS=1 prints the SuperSlab summary; /bin/true runs. Exit 0 / 1 / 77.
 set -eu
 
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
-
-[ -n "${HK_LIB:-}" ] || skip "HK_LIB is not set (expected the path of libhakmem.so)"
-[ -f "$HK_LIB" ] || fail "HK_LIB=$HK_LIB: expected a built libhakmem.so, got no such file"
-bench=${HK_EXAMPLES:-}/bench_random_mixed
-[ -x "$bench" ] || skip "$bench not built (HK_EXAMPLES=${HK_EXAMPLES:-unset})"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/common.sh"
+need_lib
+need_example bench_random_mixed
+bench=$example
 
 # run TAG [VAR=VALUE...]: a short benchmark under hakmem; must exit 0 and print its line.
 run() {

@@ -3,15 +3,10 @@
 # the first must be served from recycled slabs and the LRU, with no new maps. Exit 0 / 1 / 77.
 set -eu
 
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
-
-[ -n "${HK_LIB:-}" ] || skip "HK_LIB is not set (expected the path of libhakmem.so)"
-[ -f "$HK_LIB" ] || fail "HK_LIB=$HK_LIB: expected a built libhakmem.so, got no such file"
-prog=${HK_EXAMPLES:-}/phases
-[ -x "$prog" ] || skip "$prog not built (HK_EXAMPLES=${HK_EXAMPLES:-unset})"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/common.sh"
+need_lib
+need_example phases
+prog=$example
 
 echo "check: phases 200000 3 under hakmem reports refill_new_maps=0"
 rc=0

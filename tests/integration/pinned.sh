@@ -3,15 +3,10 @@
 # 256 B phase needs no new SuperSlab; with HAKMEM_SS_EMPTY_REUSE=0 it does. Exit 0 / 1 / 77.
 set -eu
 
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
-
-[ -n "${HK_LIB:-}" ] || skip "HK_LIB is not set (expected the path of libhakmem.so)"
-[ -f "$HK_LIB" ] || fail "HK_LIB=$HK_LIB: expected a built libhakmem.so, got no such file"
-prog=${HK_EXAMPLES:-}/pinned
-[ -x "$prog" ] || skip "$prog not built (HK_EXAMPLES=${HK_EXAMPLES:-unset})"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/common.sh"
+need_lib
+need_example pinned
+prog=$example
 
 # run TAG [VAR=VALUE...]: pinned under hakmem; sets new_maps and s05 from its report.
 run() {

@@ -3,14 +3,9 @@
 # digest with and without LD_PRELOAD=$HK_LIB. Exit 0 pass, 1 fail, 77 skip.
 set -eu
 
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
-
-[ -n "${HK_LIB:-}" ] || skip "HK_LIB is not set (expected the path of libhakmem.so)"
-[ -f "$HK_LIB" ] || fail "HK_LIB=$HK_LIB: expected a built libhakmem.so, got no such file"
-command -v python3 >/dev/null || skip "python3 not found"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/common.sh"
+need_lib
+need_command python3
 
 cat >"$tmp/work.py" <<'PY'
 import hashlib, json

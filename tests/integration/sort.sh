@@ -3,15 +3,10 @@
 # give byte-identical output with and without hakmem. Exit 0 / 1 / 77.
 set -eu
 
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
-
-[ -n "${HK_LIB:-}" ] || skip "HK_LIB is not set (expected the path of libhakmem.so)"
-[ -f "$HK_LIB" ] || fail "HK_LIB=$HK_LIB: expected a built libhakmem.so, got no such file"
-command -v sort >/dev/null || skip "sort not found"
-command -v awk >/dev/null || skip "awk not found"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/common.sh"
+need_lib
+need_command sort
+need_command awk
 export LC_ALL=C TMPDIR="$tmp" # -S 4M spills into temporary files here
 
 # 450k lines "word number text": Park-Miller LCG, exact in awk's doubles.

@@ -3,14 +3,9 @@
 # runs aggregates; output must match with and without hakmem. Exit 0 / 1 / 77.
 set -eu
 
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
-
-[ -n "${HK_LIB:-}" ] || skip "HK_LIB is not set (expected the path of libhakmem.so)"
-[ -f "$HK_LIB" ] || fail "HK_LIB=$HK_LIB: expected a built libhakmem.so, got no such file"
-command -v sqlite3 >/dev/null || skip "sqlite3 not found"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/common.sh"
+need_lib
+need_command sqlite3
 
 cat >"$tmp/work.sql" <<'SQL'
 CREATE TABLE t(id INTEGER PRIMARY KEY, k INTEGER, s TEXT);

@@ -4,6 +4,7 @@
 #define HK_CLI_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +18,9 @@
 /* ---- util.c: messages, numbers, clocks */
 /* Prints "hakmem-trace[ CMD]: message" and a newline on stderr. */
 void hk_say(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A command's usage text: on stdout for --help (returns 0), else on stderr
+ * for a bad option or argument (returns 2, the exit status of misuse). */
+int hk_usage(const char *text, bool help);
 /* snprintf into err (when err is not NULL); returns -1 for `return hk_fail(...)`. */
 int hk_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Parses a whole decimal number in [min, max] into *out; 0, or -1 when it is not one. */

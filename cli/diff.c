@@ -103,14 +103,8 @@ int hk_cmd_diff(int argc, char **argv)
     uint64_t runs[2] = { 0, 0 };
     int nruns = 0, c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(usage_text, stdout);
-            return 0;
-        }
-        if (c != 'r') {
-            fputs(usage_text, stderr);
-            return 2;
-        }
+        if (c != 'r')
+            return hk_usage(usage_text, c == 'h');
         if (nruns == 2 || hk_parse_u64(optarg, 1, INT64_MAX, &runs[nruns]) != 0) {
             hk_say("diff", "--run %s: expected a run number (at most two --run)", optarg);
             return 2;

@@ -146,12 +146,8 @@ int hk_cmd_export(int argc, char **argv)
         case 'o':
             path = optarg;
             break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return 0;
         default:
-            fputs(usage_text, stderr);
-            return 2;
+            return hk_usage(usage_text, c == 'h');
         }
     }
     if (optind != argc - 1 || !format || strcmp(format, "chrome") != 0) {

@@ -66,14 +66,8 @@ int hk_cmd_ls(int argc, char **argv)
         argv++;
         argc--;
     }
-    if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
-        if (argc == 2 && hk_is_help(argv[1])) {
-            fputs(usage_text, stdout);
-            return 0;
-        }
-        fputs(usage_text, stderr);
-        return 2;
-    }
+    if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+        return hk_usage(usage_text, argc == 2 && hk_is_help(argv[1]));
     char pattern[4096];
     snprintf(pattern, sizeof pattern, "%s/hakmem.*", argc == 2 ? argv[1] : "/dev/shm");
     glob_t g;

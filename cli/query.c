@@ -193,12 +193,8 @@ int hk_cmd_query(int argc, char **argv)
         case 'l':
             q.list = 1;
             break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return 0;
         default:
-            fputs(usage_text, stderr);
-            return 2;
+            return hk_usage(usage_text, c == 'h');
         }
     }
     if (q.list) {

@@ -79,12 +79,8 @@ static int parse(int argc, char **argv, struct record *rec)
         case 's':
             rec->stacks = 1;
             break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return 0;
         default:
-            fputs(usage_text, stderr);
-            return 2;
+            return hk_usage(usage_text, c == 'h');
         }
     }
     if (optind >= argc) {

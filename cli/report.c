@@ -382,15 +382,10 @@ int hk_cmd_report(int argc, char **argv)
     uint64_t want = 0;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(usage_text, stdout);
-            return 0;
-        }
-        if (c != 'r' || hk_parse_u64(optarg, 1, INT64_MAX, &want) != 0) {
-            if (c == 'r')
-                hk_say("report", "--run %s: expected a run number", optarg);
-            else
-                fputs(usage_text, stderr);
+        if (c != 'r')
+            return hk_usage(usage_text, c == 'h');
+        if (hk_parse_u64(optarg, 1, INT64_MAX, &want) != 0) {
+            hk_say("report", "--run %s: expected a run number", optarg);
             return 2;
         }
     }

@@ -8,6 +8,12 @@
 #include <time.h>
 #include "cli.h"
 
+int hk_usage(const char *text, bool help)
+{
+    fputs(text, help ? stdout : stderr);
+    return help ? 0 : 2;
+}
+
 void hk_say(const char *cmd, const char *fmt, ...)
 {
     char msg[2 * HK_ERR_MAX];

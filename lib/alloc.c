@@ -343,6 +343,7 @@ HK_EXPORT int malloc_trim(size_t pad)
     if (!hk_ensure_init())
         return 0;
     hk_heap_flush_pending(hk_tls_heap);
+    hk_heap_release_spares(hk_tls_heap);
     size_t n = hk_pool_trim() + hk_large_trim();
     return n > 0;
 }

@@ -96,19 +96,72 @@ static void hl_remove(hk_heap *h, hk_slab *s)
     s->list = HK_LIST_NONE;
 }
 
+/* ---- spare slabs: the last slabs that emptied, kept for the next need */
+
+unsigned hk_spare_slabs = HK_SPARE_SLABS;
+
+/* Empty slab s (off the lists) goes to the pool, or waits as a spare; the
+ * oldest spare goes to the pool to make room. */
+static void park(hk_heap *h, hk_slab *s)
+{
+    if (!hk_spare_slabs) {
+        hk_pool_release(s);
+        return;
+    }
+    if (h->nspare == hk_spare_slabs) {
+        hk_slab *old = h->spare[0];
+        for (uint32_t i = 1; i < h->nspare; i++)
+            h->spare[i - 1] = h->spare[i];
+        h->nspare--;
+        old->list = HK_LIST_NONE;
+        hk_pool_release(old);
+    }
+    s->list = HK_LIST_SPARE;
+    h->spare[h->nspare++] = s;
+}
+
+/* The newest spare for class cls, formatted for it (another class's only
+ * under HAKMEM_SS_EMPTY_REUSE=1, as the pool's registry); NULL if none. */
+static hk_slab *unpark(hk_heap *h, unsigned cls)
+{
+    for (uint32_t i = h->nspare; i-- > 0;) {
+        hk_slab *s = h->spare[i];
+        if (s->cls != cls && !hk_opt[HK_OPT_SS_EMPTY_REUSE])
+            continue;
+        for (uint32_t j = i + 1; j < h->nspare; j++)
+            h->spare[j - 1] = h->spare[j];
+        h->nspare--;
+        s->list = HK_LIST_NONE;
+        if (s->cls != cls)
+            hk_slab_format(s, cls);
+        return s;
+    }
+    return NULL;
+}
+
+/* Every spare to the pool: at thread exit and malloc_trim. */
+void hk_heap_release_spares(hk_heap *h)
+{
+    while (h->nspare) {
+        hk_slab *s = h->spare[--h->nspare];
+        s->list = HK_LIST_NONE;
+        hk_pool_release(s);
+    }
+}
+
 /* Puts an owned slab other than the hot slot where it belongs after blocks
  * came back to it: an EMPTY one goes back to the pool at once (the seed's
  * slab-granularity fix); one with free blocks is available; one off the
  * lists goes on one. */
 static void settle(hk_heap *h, hk_slab *s)
 {
-    if (s == h->cur[s->cls])
+    if (s == h->cur[s->cls] || s->list == HK_LIST_SPARE)
         return;
     if (s->list == HK_LIST_FULL)
         hl_remove(h, s);
     if (s->used == 0) {
         hl_remove(h, s);
-        hk_pool_release(s);
+        park(h, s);
     } else if (s->list == HK_LIST_NONE) {
         hl_push(h, s, s->free ? HK_LIST_AVAIL : HK_LIST_FULL);
     }
@@ -164,6 +217,7 @@ static hk_heap *heap_new(void)
     atomic_store(&h->remote_slabs, NULL);
     h->tid = hk_gettid();
     h->in_use = 1;
+    h->nspare = 0;
     h->key = hk_check_level ? hk_free_key : 0;
     return h;
 }
@@ -203,6 +257,10 @@ static hk_slab *next_slab(hk_heap *h, unsigned cls)
             return s;
         }
         hl_push(h, s, HK_LIST_FULL);
+    }
+    if ((s = unpark(h, cls)) && hk_slab_refill(s)) {
+        hk_event_slab_acquire(s, HAKMEM_STAGE_0);
+        return s;
     }
     hk_event_stage_miss(cls, HAKMEM_STAGE_0);
     /* An adopted (stage 1) slab may have no free block yet: keep it. */
@@ -468,6 +526,7 @@ void hk_heap_exit(void *arg)
         give_back_list(h->full[c]);
         h->avail[c] = h->avail_tail[c] = h->full[c] = NULL;
     }
+    hk_heap_release_spares(h);
     hk_event_thread(false, h->tid);
     h->in_use = 0;
     pthread_mutex_lock(&heaps_lock);

@@ -201,6 +201,10 @@ static inline uint32_t hk_foreign_cap(unsigned cls)
     return n < HK_FOREIGN_MIN ? HK_FOREIGN_MIN : n;
 }
 void hk_heap_flush_pending(hk_heap *h);
+/* How many emptied slabs a heap keeps as spares (HK_SPARE_SLABS; tests set 0
+ * to see every EMPTY slab go back at once). */
+extern unsigned hk_spare_slabs;
+void hk_heap_release_spares(hk_heap *h);
 /* Stage-0 hits and misses: counted per thread, added to the shared counters
  * every HK_STAGE0_BATCH and at thread exit; hakmem_stats_get adds the rest. */
 #define HK_STAGE0_BATCH 64

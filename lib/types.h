@@ -58,7 +58,8 @@ enum hk_slab_state {
 };
 
 /* Which heap list an OWNED slab is on. */
-enum hk_slab_list { HK_LIST_NONE = 0, HK_LIST_AVAIL = 1, HK_LIST_FULL = 2 };
+enum hk_slab_list { HK_LIST_NONE = 0, HK_LIST_AVAIL = 1, HK_LIST_FULL = 2,
+                   HK_LIST_SPARE = 3 /* empty, kept by its heap (heap.c) */ };
 
 typedef struct hk_block { struct hk_block *next; } hk_block;
 
@@ -139,6 +140,10 @@ typedef struct hk_pending {
 #define HK_FOREIGN_BYTES 16384
 #define HK_FOREIGN_MIN 8
 
+/* EMPTY slabs a heap keeps before the pool gets them (any class: a spare is
+ * reformatted for the class that needs a slab). */
+#define HK_SPARE_SLABS 2
+
 /* A thread heap. cur[] is the hot slot (stage 0) of each class; tiny[i] is
  * cur[] of the class of a request of 16i bytes or fewer (malloc's one load). */
 typedef struct hk_heap {
@@ -161,6 +166,8 @@ typedef struct hk_heap {
      * fast path pops its free list and counts in used, so -used is how many
      * it holds (no SuperSlab of its own: its other fields stay unused). */
     hk_slab foreign[HK_FOREIGN_CLASSES];
+    hk_slab *spare[HK_SPARE_SLABS]; /* oldest first */
+    uint32_t nspare;
 } hk_heap;
 
 #endif

@@ -1,6 +1,7 @@
 /* check_heap.c — unit tests of lib/heap.c through malloc/free in threads: remote
  * frees and their drain, thread exit (release or abandon), EMPTY transitions, counters. */
 #include <check.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ static void setup(void)
     for (int i = 0; i < HK_OPT_COUNT; i++)
         saved[i] = hk_opt[i];
     hk_opt[HK_OPT_SS_LRU_TTL_SEC] = 600;
+    hk_spare_slabs = HK_SPARE_SLABS;
 }
 
 static void teardown(void)
@@ -143,9 +145,75 @@ START_TEST(test_full_slab_first_free)
                   "first free into A: expected A on AVAIL with used 1 and a on its free list, got list %u used %u free %p",
                   sa->list, sa->used, (void *)sa->free);
     free(b);
-    ck_assert_msg(sa->state == HK_SLAB_EMPTY || sa->state == HK_SLAB_FREE,
-                  "last free into A: expected A released, got state %u", sa->state);
+    ck_assert_msg(sa->list == HK_LIST_SPARE && sa->state == HK_SLAB_OWNED && sa->used == 0,
+                  "last free into A: expected A kept as the heap's spare (OWNED, list SPARE), got state %u list %u used %u (spares %u)",
+                  sa->state, sa->list, sa->used, hk_tls_heap->nspare);
     free(c);
+}
+END_TEST
+
+/* The last slabs that emptied wait in their heap as spares: the next slab
+ * the heap needs is one of them (reformatted for another class), without a
+ * trip to the pool; the oldest goes to the pool when a third empties, and
+ * malloc_trim hands them all over. */
+static long long stat_diff(const struct hakmem_stats *a, const struct hakmem_stats *b, int which)
+{
+    switch (which) {
+    case 0: return (long long)(b->stage_hit[HAKMEM_STAGE_0] - a->stage_hit[HAKMEM_STAGE_0]);
+    case 1: return (long long)(b->slab_release - a->slab_release);
+    default: return (long long)(b->empty - a->empty);
+    }
+}
+
+START_TEST(test_spare_slabs)
+{
+    hk_opt[HK_OPT_SS_EMPTY_REUSE] = 1;
+    struct hakmem_stats s0, s1;
+    void *a = malloc(SZ32K), *b = malloc(SZ32K), *c = malloc(SZ32K);
+    hk_slab *sa = slab_of(a);
+    hakmem_stats_get(&s0);
+    free(a);
+    free(b);
+    hakmem_stats_get(&s1);
+    ck_assert_msg(sa->list == HK_LIST_SPARE && stat_diff(&s0, &s1, 1) == 0 && stat_diff(&s0, &s1, 2) == 0,
+                  "A emptied: expected it spare, no EMPTY transition, no release; got list %u, %+lld, %+lld",
+                  sa->list, stat_diff(&s0, &s1, 2), stat_diff(&s0, &s1, 1));
+    void *d = malloc(SZ32K), *e = malloc(SZ32K); /* C full: the heap needs a slab */
+    ck_assert_msg(slab_of(e) == sa && sa->list == HK_LIST_NONE && sa->cls == hk_size_class(SZ32K),
+                  "next slab of the class: expected the spare A back, got %p (A %p), A list %u",
+                  (void *)slab_of(e), (void *)sa, sa->list);
+    /* A is the hot slot now (it stays, empty or not); C, emptied, is spare,
+     * and a 64 KiB block takes it, reformatted. */
+    hk_slab *sc = slab_of(c);
+    free(e);
+    free(d);
+    free(c);
+    ck_assert_msg(sc->list == HK_LIST_SPARE && sa->list == HK_LIST_NONE,
+                  "C emptied, A hot: expected C spare and A off the lists, got lists %u and %u", sc->list,
+                  sa->list);
+    void *big = malloc(65536);
+    ck_assert_msg(slab_of(big) == sc && sc->cls == hk_size_class(65536) && sc->capacity == 1,
+                  "a 64 KiB block after C emptied: expected C reformatted for it, got slab %p (C %p) class %u",
+                  (void *)slab_of(big), (void *)sc, sc->cls);
+    free(big);
+    /* Three 64 KiB slabs empty one after another: two wait, the oldest goes. */
+    void *x[4];
+    for (int i = 0; i < 4; i++)
+        x[i] = malloc(65536);
+    hakmem_stats_get(&s0);
+    for (int i = 0; i < 3; i++)
+        free(x[i]);
+    hakmem_stats_get(&s1);
+    ck_assert_msg(stat_diff(&s0, &s1, 1) == 1 && slab_of(x[0])->list != HK_LIST_SPARE &&
+                      slab_of(x[1])->list == HK_LIST_SPARE && slab_of(x[2])->list == HK_LIST_SPARE,
+                  "three slabs emptied: expected the first released and two spares, got %+lld releases, lists %u %u %u",
+                  stat_diff(&s0, &s1, 1), slab_of(x[0])->list, slab_of(x[1])->list, slab_of(x[2])->list);
+    malloc_trim(0);
+    ck_assert_msg(slab_of(x[1])->list != HK_LIST_SPARE && slab_of(x[2])->list != HK_LIST_SPARE &&
+                      slab_of(x[1])->state != HK_SLAB_OWNED,
+                  "malloc_trim: expected the spares handed to the pool, got lists %u %u state %u",
+                  slab_of(x[1])->list, slab_of(x[2])->list, slab_of(x[1])->state);
+    free(x[3]);
 }
 END_TEST
 
@@ -351,6 +419,7 @@ END_TEST
 
 START_TEST(test_remote_frees_empty_slab_released)
 {
+    hk_spare_slabs = 0; /* every EMPTY slab to the pool at once */
     struct remote_empty_case rc;
     memset(&rc, 0, sizeof rc);
     pthread_barrier_init(&rc.go, NULL, 2);
@@ -451,6 +520,7 @@ static void *unmap_freer(void *arg)
  * unmapped (HAKMEM_SS_LRU_MAX_CACHED=0) by the drain inside that same free. */
 START_TEST(test_free_whose_drain_unmaps_the_slab)
 {
+    hk_spare_slabs = 0; /* every EMPTY slab to the pool at once */
     hk_opt[HK_OPT_SS_EMPTY_REUSE] = 0;
     struct unmap_case uc;
     memset(&uc, 0, sizeof uc);
@@ -511,6 +581,7 @@ static void *empty_worker(void *arg)
 
 START_TEST(test_empty_non_hot_slab_released)
 {
+    hk_spare_slabs = 0; /* every EMPTY slab to the pool at once */
     struct empty_case ec;
     memset(&ec, 0, sizeof ec);
     run_thread(empty_worker, &ec);
@@ -793,6 +864,7 @@ static Suite *heap_suite(void)
     tcase_add_test(tc, test_remote_free_reused_by_owner);
     tcase_add_test(tc, test_remote_frees_empty_slab_released);
     tcase_add_test(tc, test_full_slab_first_free);
+    tcase_add_test(tc, test_spare_slabs);
     tcase_add_test(tc, test_remote_frees_gathered);
     tcase_add_test(tc, test_remote_frees_kept);
     tcase_add_test(tc, test_stage0_counts_exact);

@@ -48,6 +48,18 @@ static hk_superslab *map_one(void)
     return ss;
 }
 
+/* Pushes ss between two snapshots (st0, st1); returns the cache's count. */
+static uint32_t push_counted(hk_superslab *ss)
+{
+    snap(&st0);
+    pthread_mutex_lock(&hk_pool_lock);
+    hk_lru_push(ss);
+    uint32_t count = hk_lru_count();
+    pthread_mutex_unlock(&hk_pool_lock);
+    snap(&st1);
+    return count;
+}
+
 START_TEST(test_pop_empty_misses)
 {
     snap(&st0);
@@ -192,12 +204,7 @@ START_TEST(test_memory_bound_zero)
 {
     hk_opt[HK_OPT_SS_LRU_MAX_MB] = 0;
     hk_superslab *ss = map_one();
-    snap(&st0);
-    pthread_mutex_lock(&hk_pool_lock);
-    hk_lru_push(ss);
-    uint32_t count = hk_lru_count();
-    pthread_mutex_unlock(&hk_pool_lock);
-    snap(&st1);
+    uint32_t count = push_counted(ss);
     ck_assert_msg(count == 0 && DELTA(lru_evict_memory) == 1 && DELTA(ss_unmaps) == 1,
                   "max_mb=0: expected the push evicted at once, got count %u memory evictions "
                   "%+lld unmaps %+lld",
@@ -210,12 +217,7 @@ START_TEST(test_ttl_zero_evicts_at_push)
     hk_opt[HK_OPT_SS_LRU_TTL_SEC] = 0;
     hk_superslab *ss = map_one();
     uintptr_t a = (uintptr_t)ss;
-    snap(&st0);
-    pthread_mutex_lock(&hk_pool_lock);
-    hk_lru_push(ss);
-    uint32_t count = hk_lru_count();
-    pthread_mutex_unlock(&hk_pool_lock);
-    snap(&st1);
+    uint32_t count = push_counted(ss);
     ck_assert_msg(count == 0, "ttl=0: expected count 0 after push, got %u", count);
     ck_assert_msg(DELTA(lru_push) == 1 && DELTA(lru_evict_ttl) == 1 && DELTA(ss_unmaps) == 1,
                   "ttl=0: expected push +1, ttl evict +1, unmaps +1, got %+lld %+lld %+lld",
@@ -290,12 +292,7 @@ START_TEST(test_max_cached_zero_unmaps_at_once)
     hk_opt[HK_OPT_SS_LRU_MAX_CACHED] = 0;
     hk_superslab *ss = map_one();
     uintptr_t a = (uintptr_t)ss;
-    snap(&st0);
-    pthread_mutex_lock(&hk_pool_lock);
-    hk_lru_push(ss);
-    uint32_t count = hk_lru_count();
-    pthread_mutex_unlock(&hk_pool_lock);
-    snap(&st1);
+    uint32_t count = push_counted(ss);
     ck_assert_msg(count == 0, "max_cached=0: expected count 0, got %u", count);
     ck_assert_msg(DELTA(lru_evict_count) == 1 && DELTA(ss_unmaps) == 1,
                   "max_cached=0: expected count evict +1 and unmaps +1, got %+lld and %+lld",

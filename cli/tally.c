@@ -237,12 +237,16 @@ void hk_tally_occupancy(struct hk_tally *t, int64_t ss, int64_t slab, int64_t us
 
 /* ---- writing */
 
-static void bind_opt(sqlite3_stmt *st, int i, int64_t v)
+/* Binds v[0..n) to the parameters 1..n of st; a column whose bit is set in
+ * opt is optional: NULL when its value is negative. */
+static void bind_row(sqlite3_stmt *st, const int64_t *v, int n, uint32_t opt)
 {
-    if (v < 0)
-        sqlite3_bind_null(st, i);
-    else
-        sqlite3_bind_int64(st, i, v);
+    for (int i = 0; i < n; i++) {
+        if ((opt >> i & 1) && v[i] < 0)
+            sqlite3_bind_null(st, i + 1);
+        else
+            sqlite3_bind_int64(st, i + 1, v[i]);
+    }
 }
 
 /* hk_slab_batch, the rows of new slabs to insert. */
@@ -298,27 +302,15 @@ static int step(sqlite3 *db, sqlite3_stmt *st, int64_t *rowid, char *err, size_t
 
 static int flush_count(struct hk_tally *t, struct count *c, int64_t run, char *err, size_t errlen)
 {
-    sqlite3_stmt *st;
     if (c->h.rowid) {
-        st = t->cnt_upd;
-        sqlite3_bind_int64(st, 1, c->n);
-        sqlite3_bind_int64(st, 2, c->n_after_empty);
-        sqlite3_bind_int64(st, 3, c->arg0_sum);
-        sqlite3_bind_int64(st, 4, c->last_seq);
-        sqlite3_bind_int64(st, 5, c->h.rowid);
+        const int64_t v[] = { c->n, c->n_after_empty, c->arg0_sum, c->last_seq, c->h.rowid };
+        bind_row(t->cnt_upd, v, 5, 0);
     } else {
-        st = t->cnt_ins;
-        sqlite3_bind_int64(st, 1, run);
-        sqlite3_bind_int64(st, 2, c->type);
-        bind_opt(st, 3, c->cls);
-        bind_opt(st, 4, c->stage);
-        bind_opt(st, 5, c->reason);
-        sqlite3_bind_int64(st, 6, c->n);
-        sqlite3_bind_int64(st, 7, c->n_after_empty);
-        sqlite3_bind_int64(st, 8, c->arg0_sum);
-        sqlite3_bind_int64(st, 9, c->first_seq);
-        sqlite3_bind_int64(st, 10, c->last_seq);
+        const int64_t v[] = { run, c->type, c->cls, c->stage, c->reason, c->n, c->n_after_empty,
+                              c->arg0_sum, c->first_seq, c->last_seq };
+        bind_row(t->cnt_ins, v, 10, 1u << 2 | 1u << 3 | 1u << 4); /* class, stage, reason */
     }
+    sqlite3_stmt *st = c->h.rowid ? t->cnt_upd : t->cnt_ins;
     return step(t->db, st, &c->h.rowid, err, errlen);
 }
 
@@ -337,15 +329,9 @@ static void slab_row(struct hk_tally *t, size_t k, struct slab *s, int64_t run)
 static int update_slab(struct hk_tally *t, struct slab *s, char *err, size_t errlen)
 {
     sqlite3_stmt *st = t->slab_upd;
-    bind_opt(st, 1, s->cls);
-    sqlite3_bind_int64(st, 2, s->acquires);
-    sqlite3_bind_int64(st, 3, s->empties);
-    sqlite3_bind_int64(st, 4, s->releases);
-    sqlite3_bind_int(st, 5, s->owned);
-    sqlite3_bind_int64(st, 6, s->last_seq);
-    bind_opt(st, 7, s->final_used);
-    bind_opt(st, 8, s->final_capacity);
-    sqlite3_bind_int64(st, 9, s->h.rowid);
+    const int64_t v[] = { s->cls, s->acquires, s->empties, s->releases, s->owned,
+                          s->last_seq, s->final_used, s->final_capacity, s->h.rowid };
+    bind_row(st, v, 9, 1u << 0 | 1u << 6 | 1u << 7); /* class, final_used, final_capacity */
     return step(t->db, st, NULL, err, errlen);
 }
 
@@ -405,17 +391,9 @@ static int flush_classes(struct hk_tally *t, int64_t run, char *err, size_t errl
             continue;
         c->dirty = 0;
         sqlite3_stmt *st = c->rowid ? t->cls_upd : t->cls_ins;
-        sqlite3_bind_int64(st, 1, c->slabs);
-        sqlite3_bind_int64(st, 2, c->never_empty);
-        sqlite3_bind_int64(st, 3, c->live);
-        bind_opt(st, 4, c->ne_sampled ? c->ne_used : -1);
-        bind_opt(st, 5, c->ne_sampled ? c->ne_capacity : -1);
-        if (c->rowid) {
-            sqlite3_bind_int64(st, 6, c->rowid);
-        } else {
-            sqlite3_bind_int64(st, 6, run);
-            bind_opt(st, 7, k - 1);
-        }
+        const int64_t v[] = { c->slabs, c->never_empty, c->live, c->ne_sampled ? c->ne_used : -1,
+                              c->ne_sampled ? c->ne_capacity : -1, c->rowid ? c->rowid : run, k - 1 };
+        bind_row(st, v, c->rowid ? 6 : 7, 1u << 3 | 1u << 4 | 1u << 6); /* the never-EMPTY sample, class */
         if (step(t->db, st, &c->rowid, err, errlen) != 0)
             return -1;
     }

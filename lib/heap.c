@@ -301,9 +301,7 @@ HK_NOINLINE void *hk_heap_malloc_slow(hk_heap *h, unsigned cls)
  * it. */
 HK_NOINLINE void hk_heap_free_slow(hk_heap *h, hk_slab *s)
 {
-    if (s->list == HK_LIST_FULL)
-        hl_remove(h, s);
-    drain_remote(h, s);
+    drain_remote(h, s); /* takes s off the FULL list first if it collects s */
     settle(h, s);
 }
 

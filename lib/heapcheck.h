@@ -60,6 +60,16 @@ static inline uint32_t hk_block_index(const hk_slab *s, uintptr_t off)
     return (uint32_t)(((uint64_t)off * s->magic) >> 32);
 }
 
+/* p is the start of a block of s carved so far: its offset is below the
+ * carved end and a multiple of the block size, which holds iff the low half
+ * of off * magic is below magic (Lemire's divisibility test; exact for
+ * 16-bit offsets and these sizes). */
+static inline bool hk_carved_block(const hk_slab *s, const void *p)
+{
+    uint32_t magic = s->magic, off = (uint32_t)((uintptr_t)p & (HK_SLAB_SIZE - 1));
+    return off < s->carved_end && off * magic < magic;
+}
+
 /* Level 1 marks free blocks instead of live ones: every block on a free
  * list (local, remote, or just carved) holds hk_free_key, a per-process
  * random secret, in its second word, and malloc clears it — one store each
@@ -92,11 +102,7 @@ static inline void *hk_hand_out(void *b)
  * holds the key. */
 static inline bool hk_check_local_free(uint64_t key, hk_slab *s, const void *p)
 {
-    uint32_t magic = s->magic, off = (uint32_t)((uintptr_t)p & (HK_SLAB_SIZE - 1));
-    /* The offset is a block's start iff the low half of off * magic is
-     * below magic (Lemire's divisibility test; exact for 16-bit offsets
-     * and these sizes). */
-    if (HK_UNLIKELY(off >= s->carved_end || off * magic >= magic))
+    if (HK_UNLIKELY(!hk_carved_block(s, p)))
         return false;
     if (!key)
         return true;
@@ -112,9 +118,8 @@ static inline bool hk_check_local_free(uint64_t key, hk_slab *s, const void *p)
  * hk_check_remote_slow, which reports. */
 static inline bool hk_check_remote_free(hk_slab *s, const void *p)
 {
-    uint32_t magic = s->magic, off = (uint32_t)((uintptr_t)p & (HK_SLAB_SIZE - 1));
     if (HK_UNLIKELY((unsigned)(s->state - HK_SLAB_OWNED) > HK_SLAB_ABANDONED - HK_SLAB_OWNED ||
-                    off >= s->carved_end || off * magic >= magic))
+                    !hk_carved_block(s, p)))
         return hk_check_remote_slow(s, p);
     if (hk_check_level) {
         if (HK_UNLIKELY(*hk_key_of(p) == hk_free_key))

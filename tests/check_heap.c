@@ -156,14 +156,7 @@ END_TEST
  * the heap needs is one of them (reformatted for another class), without a
  * trip to the pool; the oldest goes to the pool when a third empties, and
  * malloc_trim hands them all over. */
-static long long stat_diff(const struct hakmem_stats *a, const struct hakmem_stats *b, int which)
-{
-    switch (which) {
-    case 0: return (long long)(b->stage_hit[HAKMEM_STAGE_0] - a->stage_hit[HAKMEM_STAGE_0]);
-    case 1: return (long long)(b->slab_release - a->slab_release);
-    default: return (long long)(b->empty - a->empty);
-    }
-}
+#define DIFF(f) ((long long)(s1.f - s0.f)) /* a counter between the snapshots s0 and s1 */
 
 START_TEST(test_spare_slabs)
 {
@@ -175,9 +168,9 @@ START_TEST(test_spare_slabs)
     free(a);
     free(b);
     hakmem_stats_get(&s1);
-    ck_assert_msg(sa->list == HK_LIST_SPARE && stat_diff(&s0, &s1, 1) == 0 && stat_diff(&s0, &s1, 2) == 0,
+    ck_assert_msg(sa->list == HK_LIST_SPARE && DIFF(slab_release) == 0 && DIFF(empty) == 0,
                   "A emptied: expected it spare, no EMPTY transition, no release; got list %u, %+lld, %+lld",
-                  sa->list, stat_diff(&s0, &s1, 2), stat_diff(&s0, &s1, 1));
+                  sa->list, DIFF(empty), DIFF(slab_release));
     void *d = malloc(SZ32K), *e = malloc(SZ32K); /* C full: the heap needs a slab */
     ck_assert_msg(slab_of(e) == sa && sa->list == HK_LIST_NONE && sa->cls == hk_size_class(SZ32K),
                   "next slab of the class: expected the spare A back, got %p (A %p), A list %u",
@@ -204,10 +197,10 @@ START_TEST(test_spare_slabs)
     for (int i = 0; i < 3; i++)
         free(x[i]);
     hakmem_stats_get(&s1);
-    ck_assert_msg(stat_diff(&s0, &s1, 1) == 1 && slab_of(x[0])->list != HK_LIST_SPARE &&
+    ck_assert_msg(DIFF(slab_release) == 1 && slab_of(x[0])->list != HK_LIST_SPARE &&
                       slab_of(x[1])->list == HK_LIST_SPARE && slab_of(x[2])->list == HK_LIST_SPARE,
                   "three slabs emptied: expected the first released and two spares, got %+lld releases, lists %u %u %u",
-                  stat_diff(&s0, &s1, 1), slab_of(x[0])->list, slab_of(x[1])->list, slab_of(x[2])->list);
+                  DIFF(slab_release), slab_of(x[0])->list, slab_of(x[1])->list, slab_of(x[2])->list);
     malloc_trim(0);
     ck_assert_msg(slab_of(x[1])->list != HK_LIST_SPARE && slab_of(x[2])->list != HK_LIST_SPARE &&
                       slab_of(x[1])->state != HK_SLAB_OWNED,

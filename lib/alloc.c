@@ -114,6 +114,8 @@ static HK_NOINLINE void free_not_mine(hk_heap *h, hk_slab *s, void *p, bool rz)
 /* Every call in here is a tail call: the fast path saves no register. */
 static inline __attribute__((always_inline)) void hk_free(void *p, bool rz)
 {
+    /* hk_chunk_kind(a) spelled out: its chunk index c gives the SuperSlab
+     * below (through the function, gcc spends one more instruction). */
     uintptr_t a = (uintptr_t)p, c = a >> HK_SS_SHIFT;
     if (HK_UNLIKELY(c >= HK_CHUNKS || hk_chunkmap[c] != HK_CHUNK_SS)) {
         free_other(p, rz);

@@ -62,10 +62,8 @@ static void check_one(const struct hk_named *q, void *ctx)
 
 START_TEST(shipped_queries_prepare_and_are_read_only)
 {
-    char path[256], err[HK_ERR_MAX];
-    unit_tmp(path, sizeof path, ".db");
-    sqlite3 *db = hk_db_open_write(path, 0, err, sizeof err);
-    ck_assert_msg(db, "%s", err);
+    char path[256];
+    sqlite3 *db = unit_db(path, sizeof path);
     int n = 0;
     hk_named_each(hk_queries_sql, count, &n);
     ck_assert_msg(n >= 12, "queries.sql: expected at least 12 named queries, got %d", n);

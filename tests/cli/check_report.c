@@ -12,9 +12,7 @@ static struct hk_report rep;
 static void setup(void)
 {
     char err[HK_ERR_MAX];
-    unit_tmp(path, sizeof path, ".db");
-    db = hk_db_open_write(path, 0, err, sizeof err);
-    ck_assert_msg(db, "%s", err);
+    db = unit_db(path, sizeof path);
     struct hk_sink s;
     struct hk_run_info info = unit_info();
     ck_assert_int_eq(hk_sink_open(&s, db, &info, 1, err, sizeof err), 0);

@@ -8,10 +8,7 @@ static sqlite3 *db;
 
 static void setup(void)
 {
-    char err[HK_ERR_MAX];
-    unit_tmp(path, sizeof path, ".db");
-    db = hk_db_open_write(path, 0, err, sizeof err);
-    ck_assert_msg(db, "%s", err);
+    db = unit_db(path, sizeof path);
 }
 
 static void teardown(void)

@@ -20,6 +20,16 @@ static inline void unit_tmp(char *buf, size_t len, const char *suffix)
     unlink(buf);
 }
 
+/* A new writable trace database at a fresh path (into path). */
+static inline sqlite3 *unit_db(char *path, size_t len)
+{
+    char err[HK_ERR_MAX];
+    unit_tmp(path, len, ".db");
+    sqlite3 *db = hk_db_open_write(path, 0, err, sizeof err);
+    ck_assert_msg(db, "%s", err);
+    return db;
+}
+
 static inline struct hakmem_event unit_ev(uint64_t seq, unsigned type, unsigned cls, unsigned stage,
                                           uint32_t ss, uint32_t slab, uint64_t arg0, uint32_t reason)
 {

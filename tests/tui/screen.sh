@@ -66,16 +66,16 @@ wait_for "Tab from 4: back to Classes" '\[1 Classes\]'
 
 # Sorting: class order first, 's' cycles to slabs (class 11 has 40, class 1 has 10),
 # 'c' goes back, 'o' sorts by occupancy (11: 97 %, 1: 48 %), 'r' reverses.
+# sorted KEY ORDER CLASS: KEY sorts by ORDER (the header says "sort ORDER"), CLASS comes first.
+sorted() {
+    keys "$1"
+    wait_for "$1: sort $2" "sort $2"
+    [ "$(first_class)" = "$3" ] && ok "$1 ($2): class $3 first" || bad "$1 ($2): expected class $3 first, got '$(first_class)'"
+}
 [ "$(first_class)" = 1 ] && ok "sorted by class: class 1 first" || bad "sorted by class: expected class 1 first, got '$(first_class)'"
-keys s
-wait_for "s: sort slabs" 'sort slabs'
-[ "$(first_class)" = 11 ] && ok "s (slabs): class 11 first" || bad "s (slabs): expected class 11 first, got '$(first_class)'"
-keys c
-wait_for "c: sort class" 'sort class'
-[ "$(first_class)" = 1 ] && ok "c: class 1 first" || bad "c: expected class 1 first, got '$(first_class)'"
-keys o
-wait_for "o: sort occupancy" 'sort occupancy'
-[ "$(first_class)" = 11 ] && ok "o: class 11 first" || bad "o: expected class 11 first, got '$(first_class)'"
+sorted s slabs 11
+sorted c class 1
+sorted o occupancy 11
 keys r
 wait_for "r: reversed" 'sort occupancy rev'
 [ "$(first_class)" != 11 ] && ok "r: class 11 no longer first" || bad "r: expected another class first, got 11"

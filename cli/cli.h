@@ -13,6 +13,8 @@
 #include "hakmem_segment.h"
 
 #define HK_ERR_MAX 512
+#define HK_STR_(x) #x
+#define HK_STR(x) HK_STR_(x) /* a number macro as a string literal */
 #define HK_PROG "hakmem-trace"
 
 /* ---- util.c: messages, numbers, clocks */
@@ -43,7 +45,8 @@ extern const char hk_schema_sql[];
 extern const char hk_queries_sql[];
 
 /* ---- db.c: opening trace databases, schema version, statements */
-#define HK_SCHEMA_VERSION 1
+#define HK_SCHEMA_VERSION 2
+#define HK_SCHEMA_OLDEST 1 /* the oldest version still read (and upgraded when written) */
 /* Opens (creating when absent) a trace database for writing, schema applied;
  * live: WAL, so readers can query while it is written. */
 sqlite3 *hk_db_open_write(const char *path, int live, char *err, size_t errlen);
@@ -58,6 +61,8 @@ int hk_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
 sqlite3_stmt *hk_db_prepare(sqlite3 *db, const char *sql, char *err, size_t errlen);
 /* The single integer that sql yields, or def when it yields no row; -1 on error. */
 int hk_db_int(sqlite3 *db, const char *sql, int64_t def, int64_t *out, char *err, size_t errlen);
+/* PRAGMA user_version of an open trace database (0 when it cannot be read). */
+int64_t hk_db_version(sqlite3 *db);
 /* The run to look at: want when it exists (want > 0), else the last run. */
 int hk_db_pick_run(sqlite3 *db, int64_t want, int64_t *run, char *err, size_t errlen);
 
@@ -106,7 +111,7 @@ struct hk_sink_queue;
  * sink's writer thread: the caller must not use it. */
 struct hk_sink {
     sqlite3 *db;
-    sqlite3_stmt *ins, *upd, *occ;
+    sqlite3_stmt *ins, *upd, *occ, *cnt;
     struct hk_batch batch;  /* what hk_batch yields during an insert */
     struct hk_tally *tally;
     struct hk_sink_queue *q;
@@ -120,6 +125,10 @@ struct hk_sink {
     int failed;             /* a write failed: the transaction was rolled back */
     int bulk;               /* a one-off load: synchronous=OFF, and the slabs
                              * tables written with the last commit only */
+    struct hakmem_seg_counters counters; /* the process's own, as copied last */
+    int have_counters;
+    int64_t end_ns;         /* the end snapshot, ns since the start; -1: none yet */
+    int end_final;          /* 1 when the process wrote it as it exited */
 };
 
 /* Inserts the run (and its classes), prepares the statements and starts the
@@ -134,6 +143,10 @@ int hk_sink_occupancy(struct hk_sink *s, const struct hk_occ_row *rows, size_t n
                       size_t errlen);
 /* Producer-side counts to write into runs with the next commit. */
 void hk_sink_counts(struct hk_sink *s, uint64_t dropped, uint64_t lost);
+/* The process's live counters, written into run_counters with the next commit. */
+void hk_sink_counters(struct hk_sink *s, const struct hakmem_seg_counters *live);
+/* The occupancy snapshot that stands for the end of the run (so far). */
+void hk_sink_end(struct hk_sink *s, int64_t end_ns, int final);
 /* Commits the open transaction (with runs.events/dropped/lost). */
 int hk_sink_commit(struct hk_sink *s, char *err, size_t errlen);
 /* Commits when the open transaction is older than ms milliseconds. */
@@ -141,6 +154,18 @@ int hk_sink_commit_due(struct hk_sink *s, unsigned ms, char *err, size_t errlen)
 /* Writes ended_ns and exit_status (< 0: unknown), commits, frees statements.
  * After any failure the sink only frees (what was committed stays). */
 int hk_sink_close(struct hk_sink *s, int64_t ended_ns, int exit_status, char *err, size_t errlen);
+
+/* ---- counters.c: the fields of struct hakmem_seg_counters by name */
+struct hk_counter_field {
+    const char *name;
+    size_t offset;  /* of its first element */
+    unsigned count; /* elements: 1, or per stage, or per class */
+};
+extern const struct hk_counter_field hk_counter_fields[];
+extern const size_t hk_ncounter_fields;
+/* Element idx of field f of c. */
+uint64_t hk_counter_value(const struct hakmem_seg_counters *c, const struct hk_counter_field *f,
+                          unsigned idx);
 
 /* ---- table.c: an open-addressing hash table of fixed-size slots */
 /* Every slot starts with this. */
@@ -170,8 +195,10 @@ struct hk_tally *hk_tally_new(void);
 void hk_tally_free(struct hk_tally *t);
 /* Counts one event (events arrive in seq order); r = hk_row_of(ev). */
 void hk_tally_add(struct hk_tally *t, const struct hakmem_event *ev, const struct hk_row *r);
-/* The occupancy of slab (ss, slab) in the last sample, for slabs it knows. */
-void hk_tally_occupancy(struct hk_tally *t, int64_t ss, int64_t slab, int64_t used, int64_t capacity);
+/* The occupancy of slab (ss, slab) in the end snapshot (flags: enum hakmem_seg_slab_flag),
+ * for slabs it knows. */
+void hk_tally_occupancy(struct hk_tally *t, int64_t ss, int64_t slab, int64_t used, int64_t capacity,
+                        unsigned flags);
 /* Writes the rows that changed since the last flush, inside the caller's
  * transaction; with slabs 0, of the slabs only those of unmapped SuperSlabs
  * (final: then forgotten, which bounds memory), with 1 every changed one. */
@@ -316,11 +343,17 @@ struct hk_class_report {
     int64_t hit[HK_STAGES], miss[HK_STAGES];
     int64_t lru_hit, lru_miss;       /* stage-3 LRU pops for this class */
     int64_t slabs, never_empty, live_at_end;
-    int64_t occ_used, occ_capacity;  /* last occupancy sample; -1 when none */
+    int64_t occ_used, occ_capacity;  /* the never-EMPTY ones in the end snapshot; -1 when none */
+    int64_t pinned;                  /* of them, pinned at the end (struct hk_report) */
 };
 struct hk_report {
     int64_t run_id, pid, events, dropped, lost, exit_status;
     int64_t duration_ns;
+    int ended;                       /* 0: the recording never finished (duration so far) */
+    int64_t end_ns;                  /* the end snapshot, ns since the start; -1: none */
+    int end_final;                   /* 1: written by the process as it exited (exact) */
+    int counters;                    /* 1: the totals are the process's own counters */
+    int counters_differ;             /* and they differ from what the stored events count */
     char exe[256], argv[512], options[512], mode[16];
     int64_t ss_maps, ss_map_bytes, ss_trims, ss_unmaps, ss_unmap_bytes;
     int64_t large_maps, large_map_bytes, large_unmaps, large_unmap_bytes;
@@ -329,6 +362,12 @@ struct hk_report {
     int64_t hit[HK_STAGES], miss[HK_STAGES];
     int64_t maps_after_empty;        /* ss_map events after the first EMPTY transition */
     int64_t slabs, never_empty, live_at_end;
+    /* Slabs pinned at the end: never EMPTY, not kept on purpose (a hot slot or a
+     * spare), under HK_PINNED_PCT % of their blocks in use in the exact end snapshot. */
+    int64_t pinned, pinned_used, pinned_capacity;
+    /* What lay unused at SuperSlab maps (run_evidence; have_evidence 0 when unknown) */
+    int have_evidence;
+    int64_t maps_while_idle, idle_unused_kib, idle_superslabs, idle_holding;
     int64_t threads;
     int64_t heap_errors;
     char heap_detail[256];           /* "2 double free, 1 invalid free" */
@@ -343,6 +382,7 @@ const char *hk_stage_label(int stage);
 void hk_report_print(const struct hk_report *rep, FILE *out);
 
 /* ---- verdict.c: the known pathologies, in plain words */
+#define HK_PINNED_PCT 25 /* a slab under this occupancy at the end is pinned by a few blocks */
 #define HK_VERDICT_MAX 8
 struct hk_verdict {
     const char *rule;   /* short id, e.g. "lru-never-populated" */

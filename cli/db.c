@@ -80,10 +80,33 @@ static int db_check_version(sqlite3 *db, int64_t version, int64_t tables, char *
     if (version == 0 && tables > 0)
         return hk_fail(err, errlen, "%s is an SQLite database but not a hakmem trace database",
                        db_name(db));
-    if (version != 0 && version < HK_SCHEMA_VERSION)
+    if (version != 0 && version < HK_SCHEMA_OLDEST)
         return hk_fail(err, errlen, "%s has trace schema version %lld, older than %d: not supported",
-                       db_name(db), (long long)version, HK_SCHEMA_VERSION);
+                       db_name(db), (long long)version, HK_SCHEMA_OLDEST);
     return 0;
+}
+
+int64_t hk_db_version(sqlite3 *db)
+{
+    int64_t v = 0;
+    return hk_db_int(db, "PRAGMA user_version", 0, &v, NULL, 0) == 0 ? v : 0;
+}
+
+/* Version 1 to 2: only additions, so version-1 readers' queries still work. */
+static const char upgrade_1_2[] =
+    "ALTER TABLE runs ADD COLUMN ppid INTEGER;"
+    "ALTER TABLE runs ADD COLUMN updated_ns INTEGER;"
+    "ALTER TABLE runs ADD COLUMN end_ns INTEGER;"
+    "ALTER TABLE runs ADD COLUMN end_final INTEGER;"
+    "ALTER TABLE slabs ADD COLUMN final_flags INTEGER;";
+
+/* Brings an older database up to this version (inside the caller's transaction):
+ * the upgrade steps, then schema.sql, whose statements all say IF NOT EXISTS. */
+static int db_upgrade(sqlite3 *db, int64_t version, char *err, size_t errlen)
+{
+    if (version == 1 && hk_db_exec(db, upgrade_1_2, err, errlen) != 0)
+        return -1;
+    return hk_db_exec(db, hk_schema_sql, err, errlen);
 }
 
 static int fill_event_types(sqlite3 *db, char *err, size_t errlen)
@@ -115,6 +138,8 @@ static int db_apply_schema(sqlite3 *db, char *err, size_t errlen)
         rc = db_check_version(db, version, tables, err, errlen);
     if (rc == 0 && version == 0)
         rc = hk_db_exec(db, hk_schema_sql, err, errlen);
+    else if (rc == 0 && version < HK_SCHEMA_VERSION)
+        rc = db_upgrade(db, version, err, errlen);
     if (rc == 0)
         rc = fill_event_types(db, err, errlen);
     if (rc == 0 && hk_db_int(db, "PRAGMA user_version", 0, &version, err, errlen) == 0 &&

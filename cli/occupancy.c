@@ -52,27 +52,30 @@ static size_t class_rows(struct hk_occ_sampler *o, size_t n, int64_t ts, struct 
     return m;
 }
 
-/* Each slab's occupancy, for the slabs table. */
+/* Each slab's occupancy in the end snapshot, for the slabs table. */
 static void slab_finals(const struct hk_occ_sampler *o, size_t n, struct hk_tally *t)
 {
     for (size_t i = 0; i < n; i++)
         for (unsigned k = 1; k < HAKMEM_SEG_SLABS; k++) {
             const struct hakmem_seg_slab *sl = &o->buf[i].slab[k];
             if (sl->state != HAKMEM_SLAB_FREE)
-                hk_tally_occupancy(t, o->buf[i].id, k, sl->used, sl->capacity);
+                hk_tally_occupancy(t, o->buf[i].id, k, sl->used, sl->capacity,
+                                   sl->state == HAKMEM_SLAB_OWNED ? sl->flags : 0);
         }
 }
 
 int hk_occ_sample(struct hk_occ_sampler *o, struct hakmem_reader *r, struct hk_sink *s, int final,
                   char *err, size_t errlen)
 {
+    hk_sink_counters(s, hakmem_reader_counters(r));
     if (!o->buf)
         return 0;
-    uint64_t when = 0;
-    int truncated = 0;
-    long n = hakmem_reader_occupancy(r, o->buf, o->max, &when, &truncated);
+    struct hakmem_snapshot_info info;
+    long n = hakmem_reader_snapshot(r, o->buf, o->max, &info);
+    uint64_t when = n >= 0 ? info.sampled_ns : 0;
     if (n < 0 || when == 0 || (when == o->last && !final))
         return 0; /* no consistent copy now, none taken yet, or nothing new */
+    hk_sink_end(s, (int64_t)(when - (uint64_t)o->start_mono_ns), info.final);
     struct hk_occ_row rows[HK_MAX_CLASSES];
     size_t m = 0;
     if (when != o->last)

@@ -1,6 +1,7 @@
 /* report.c — `hakmem-trace report FILE.db`: the seed's evidence for one run,
  * read from the report_* views, printed as sections and a verdict. */
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
@@ -67,6 +68,9 @@ static struct hk_class_report *cls_of(struct hk_report *rep, int64_t c)
 
 static void row_run(sqlite3_stmt *st, struct hk_report *rep)
 {
+    rep->ended = sqlite3_column_int(st, 10);
+    rep->end_ns = sqlite3_column_type(st, 11) == SQLITE_NULL ? -1 : col(st, 11);
+    rep->end_final = sqlite3_column_int(st, 12);
     rep->pid = col(st, 0);
     col_text(st, 1, rep->exe, sizeof rep->exe);
     col_text(st, 2, rep->argv, sizeof rep->argv);
@@ -158,6 +162,60 @@ static void row_slabs(sqlite3_stmt *st, struct hk_report *rep)
     c->occ_capacity = known ? col(st, 5) : -1;
 }
 
+static void row_pinned(sqlite3_stmt *st, struct hk_report *rep)
+{
+    struct hk_class_report *c = cls_of(rep, col(st, 0));
+    rep->pinned += col(st, 1);
+    rep->pinned_used += col(st, 2);
+    rep->pinned_capacity += col(st, 3);
+    if (c)
+        c->pinned = col(st, 1);
+}
+
+static void row_evidence(sqlite3_stmt *st, struct hk_report *rep)
+{
+    rep->have_evidence = 1;
+    rep->maps_while_idle = col(st, 0);
+    rep->idle_unused_kib = col(st, 1);
+    rep->idle_superslabs = col(st, 2);
+    rep->idle_holding = col(st, 3);
+}
+
+/* The report's totals that the process counts itself (run_counters names). */
+#define TOTAL(name, field, n) { name, offsetof(struct hk_report, field), n }
+static const struct {
+    const char *name;
+    size_t off; /* of the first int64_t in struct hk_report */
+    unsigned n;
+} totals[] = {
+    TOTAL("ss_maps", ss_maps, 1),           TOTAL("ss_map_bytes", ss_map_bytes, 1),
+    TOTAL("ss_trims", ss_trims, 1),         TOTAL("ss_unmaps", ss_unmaps, 1),
+    TOTAL("ss_unmap_bytes", ss_unmap_bytes, 1), TOTAL("large_maps", large_maps, 1),
+    TOTAL("large_map_bytes", large_map_bytes, 1), TOTAL("large_unmaps", large_unmaps, 1),
+    TOTAL("large_unmap_bytes", large_unmap_bytes, 1), TOTAL("lru_push", lru_push, 1),
+    TOTAL("lru_pop_hit", lru_pop_hit, 1),   TOTAL("lru_pop_miss", lru_pop_miss, 1),
+    TOTAL("lru_evict", lru_evict, 1),       TOTAL("lru_evict_count", evict_reason[0], 1),
+    TOTAL("lru_evict_memory", evict_reason[1], 1), TOTAL("lru_evict_ttl", evict_reason[2], 1),
+    TOTAL("empty", empty, 1),               TOTAL("slab_release", released, 1),
+    TOTAL("stage_hit", hit, HK_STAGES),     TOTAL("stage_miss", miss, HK_STAGES),
+    TOTAL("heap_errors", heap_errors, 1),
+};
+
+/* A counter of the process replaces the events' count of the same thing. */
+static void row_counter(sqlite3_stmt *st, struct hk_report *rep)
+{
+    const unsigned char *name = sqlite3_column_text(st, 0);
+    int64_t idx = col(st, 1), v = col(st, 2);
+    for (size_t i = 0; name && i < sizeof totals / sizeof totals[0]; i++) {
+        if (strcmp((const char *)name, totals[i].name) != 0 || idx < 0 || idx >= totals[i].n)
+            continue;
+        int64_t *f = (int64_t *)((char *)rep + totals[i].off) + idx;
+        rep->counters_differ |= *f != v;
+        *f = v;
+        rep->counters = 1;
+    }
+}
+
 static void row_threads(sqlite3_stmt *st, struct hk_report *rep)
 {
     rep->threads = col(st, 0);
@@ -172,14 +230,51 @@ static void row_heap_errors(sqlite3_stmt *st, struct hk_report *rep)
              (long long)col(st, 2), name ? (const char *)name : "of another kind");
 }
 
+struct part {
+    const char *sql;
+    void (*row)(sqlite3_stmt *, struct hk_report *);
+};
+
+/* What a version-1 database has of what later versions store. */
+static const struct part parts_v1[] = {
+    { "SELECT pid, exe, argv, events, dropped, lost, exit_status,"
+      " coalesce(ended_ns - started_ns, 0), options, mode, ended_ns IS NOT NULL, NULL, 0"
+      " FROM runs WHERE run_id = ?1", row_run },
+};
+
+/* Since version 2: the end of the run and the process's own counters (after
+ * the events' counts, which they replace). */
+static const struct part parts_v2[] = {
+    { "SELECT pid, exe, argv, events, dropped, lost, exit_status,"
+      " coalesce(coalesce(ended_ns, updated_ns) - started_ns, 0), options, mode,"
+      " ended_ns IS NOT NULL, end_ns, end_final FROM runs WHERE run_id = ?1", row_run },
+    { "SELECT class, count(*), sum(final_used), sum(final_capacity) FROM slabs"
+      " WHERE run_id = ?1 AND empties = 0 AND final_used > 0 AND coalesce(final_flags, 0) = 0"
+      " AND final_used * 100 < final_capacity * " HK_STR(HK_PINNED_PCT) " GROUP BY class",
+      row_pinned },
+    { "SELECT maps_while_idle, unused_kib, idle_superslabs, holding_slabs FROM run_evidence"
+      " WHERE run_id = ?1", row_evidence },
+};
+
+static const struct part parts_counters[] = {
+    { "SELECT counter, idx, value FROM run_counters WHERE run_id = ?1", row_counter },
+};
+
+static int load_parts(sqlite3 *db, int64_t run, const struct part *p, size_t n,
+                      struct hk_report *rep, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++)
+        if (each_row(db, prepare_run(db, p[i].sql, run, err, errlen), p[i].row, rep, err,
+                     errlen) != 0)
+            return -1;
+    return 0;
+}
+
+#define N(a) (sizeof a / sizeof a[0])
+
 int hk_report_load(sqlite3 *db, int64_t run, struct hk_report *rep, char *err, size_t errlen)
 {
-    static const struct {
-        const char *sql;
-        void (*row)(sqlite3_stmt *, struct hk_report *);
-    } parts[] = {
-        { "SELECT pid, exe, argv, events, dropped, lost, exit_status,"
-          " coalesce(ended_ns - started_ns, 0), options, mode FROM runs WHERE run_id = ?1", row_run },
+    static const struct part parts[] = {
         { "SELECT class, block_size, blocks_per_slab FROM classes WHERE run_id = ?1", row_class },
         { "SELECT ss_maps, ss_map_bytes, ss_trims, ss_unmaps, ss_unmap_bytes, large_maps,"
           " large_map_bytes, large_unmaps, large_unmap_bytes, ss_maps_after_empty"
@@ -198,10 +293,17 @@ int hk_report_load(sqlite3 *db, int64_t run, struct hk_report *rep, char *err, s
     };
     memset(rep, 0, sizeof *rep);
     rep->run_id = run;
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-        if (each_row(db, prepare_run(db, parts[i].sql, run, err, errlen), parts[i].row, rep, err,
-                     errlen) != 0)
-            return -1;
+    rep->end_ns = -1;
+    int v2 = hk_db_version(db) >= 2;
+    if (load_parts(db, run, v2 ? parts_v2 : parts_v1, v2 ? N(parts_v2) : N(parts_v1), rep, err,
+                   errlen) != 0 ||
+        load_parts(db, run, parts, N(parts), rep, err, errlen) != 0)
+        return -1;
+    if (v2 && load_parts(db, run, parts_counters, N(parts_counters), rep, err, errlen) != 0)
+        return -1;
+    if (rep->counters) /* evictions for another reason than count, memory and ttl: trims */
+        rep->evict_reason[3] = rep->lru_evict - rep->evict_reason[0] - rep->evict_reason[1] -
+                               rep->evict_reason[2];
     return 0;
 }
 
@@ -212,12 +314,32 @@ static double pct(int64_t part, int64_t whole)
     return whole > 0 ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
+/* Where the "at the end" figures come from. */
+static void print_end_state(const struct hk_report *r, FILE *out)
+{
+    if (r->end_ns < 0)
+        fprintf(out, "  end state: no occupancy snapshot was recorded\n");
+    else if (r->end_final)
+        fprintf(out, "  end state: the snapshot the process wrote as it exited (exact)\n");
+    else
+        fprintf(out, "  end state: the last periodic sample, %.0f ms before the end (the process "
+                     "did not exit through exit(): _exit, a signal, or still running); "
+                     "verdicts about the end are not drawn from it\n",
+                r->duration_ns > r->end_ns ? (double)(r->duration_ns - r->end_ns) / 1e6 : 0.0);
+    if (r->counters && (r->dropped + r->lost > 0 || r->counters_differ))
+        fprintf(out, "  totals: the process's own counters (exact); the stored events count "
+                     "fewer%s: per-class figures are lower bounds\n",
+                r->dropped + r->lost > 0 ? " (events were dropped)" : "");
+}
+
 static void print_header(const struct hk_report *r, FILE *out)
 {
     fprintf(out, "run %lld: %s (pid %lld)\n", (long long)r->run_id,
             *r->argv ? r->argv : r->exe, (long long)r->pid);
-    fprintf(out, "  %lld events, %lld dropped, %lld lost, %.3f s, ", (long long)r->events,
-            (long long)r->dropped, (long long)r->lost, (double)r->duration_ns / 1e9);
+    fprintf(out, "  %lld events, %lld dropped, %lld lost, %.3f s%s, ", (long long)r->events,
+            (long long)r->dropped, (long long)r->lost, (double)r->duration_ns / 1e9,
+            r->ended ? "" : " so far (the recording never finished: it still runs, or its "
+                            "recorder was killed)");
     if (r->exit_status >= 0)
         fprintf(out, "exit status %lld", (long long)r->exit_status);
     else
@@ -225,6 +347,7 @@ static void print_header(const struct hk_report *r, FILE *out)
     fprintf(out, ", %s ring, %lld threads\n", *r->mode ? r->mode : "?", (long long)r->threads);
     if (*r->options)
         fprintf(out, "  options: %s\n", r->options);
+    print_end_state(r, out);
     if (r->heap_errors)
         fprintf(out, "  heap errors: %lld (%s)\n", (long long)r->heap_errors, r->heap_detail);
 }
@@ -310,22 +433,26 @@ static void print_stages(const struct hk_report *r, FILE *out)
 
 static void print_slabs(const struct hk_report *r, FILE *out)
 {
-    fprintf(out, "\nSlabs that never reached EMPTY\n  %5s %6s %7s %11s %11s  %s\n", "class",
-            "block", "slabs", "never EMPTY", "live at end", "final occupancy (never EMPTY)");
+    fprintf(out, "\nSlabs that never reached EMPTY\n  %5s %6s %7s %11s %11s %7s  %s\n", "class",
+            "block", "slabs", "never EMPTY", "live at end", "pinned",
+            "occupancy at the end (never EMPTY)");
     for (int c = 0; c < r->nclasses; c++) {
         const struct hk_class_report *k = &r->cls[c];
         if (!k->slabs)
             continue;
-        fprintf(out, "  %5d %6lld %7lld %11lld %11lld  ", c, (long long)k->block_size,
-                (long long)k->slabs, (long long)k->never_empty, (long long)k->live_at_end);
+        fprintf(out, "  %5d %6lld %7lld %11lld %11lld %7lld  ", c, (long long)k->block_size,
+                (long long)k->slabs, (long long)k->never_empty, (long long)k->live_at_end,
+                (long long)k->pinned);
         if (k->occ_capacity > 0)
             fprintf(out, "%lld / %lld blocks (%.1f%%)\n", (long long)k->occ_used,
                     (long long)k->occ_capacity, pct(k->occ_used, k->occ_capacity));
         else
-            fprintf(out, "not sampled\n");
+            fprintf(out, "%s\n", k->never_empty ? "not sampled" : "-");
     }
-    fprintf(out, "  %5s %6s %7lld %11lld %11lld\n", "total", "", (long long)r->slabs,
-            (long long)r->never_empty, (long long)r->live_at_end);
+    fprintf(out, "  %5s %6s %7lld %11lld %11lld %7lld\n", "total", "", (long long)r->slabs,
+            (long long)r->never_empty, (long long)r->live_at_end, (long long)r->pinned);
+    fprintf(out, "  pinned: never EMPTY, under %d%% full at the end, and not kept on purpose "
+                 "(a thread's hot slot or spare)\n", HK_PINNED_PCT);
 }
 
 void hk_report_print(const struct hk_report *rep, FILE *out)

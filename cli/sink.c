@@ -165,6 +165,29 @@ static int write_occupancy(struct hk_sink *s, const struct hk_occ_row *o, size_t
     return 0;
 }
 
+/* The process's counters as run_counters rows (zero per-class ones left out). */
+static int write_counters(struct hk_sink *s, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = s->cnt;
+    for (size_t i = 0; s->have_counters && i < hk_ncounter_fields; i++) {
+        const struct hk_counter_field *f = &hk_counter_fields[i];
+        for (unsigned k = 0; k < f->count; k++) {
+            uint64_t v = hk_counter_value(&s->counters, f, k);
+            if (f->count > 1 && !v)
+                continue;
+            sqlite3_bind_int64(st, 1, s->run_id);
+            sqlite3_bind_text(st, 2, f->name, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, k);
+            sqlite3_bind_int64(st, 4, (int64_t)(v & INT64_MAX));
+            int rc = sqlite3_step(st);
+            sqlite3_reset(st);
+            if (rc != SQLITE_DONE)
+                return hk_fail(err, errlen, "cannot store the counters: %s", sqlite3_errmsg(s->db));
+        }
+    }
+    return 0;
+}
+
 /* Writes the run's counts (and, when final, its end) into the open transaction. */
 static int update_run(struct hk_sink *s, const struct job *j, char *err, size_t errlen)
 {
@@ -174,7 +197,10 @@ static int update_run(struct hk_sink *s, const struct job *j, char *err, size_t 
     sqlite3_bind_int64(st, 3, (int64_t)s->lost);
     bind_opt(st, 4, j->ended_ns);
     bind_opt(st, 5, j->exit_status);
-    sqlite3_bind_int64(st, 6, s->run_id);
+    sqlite3_bind_int64(st, 6, (int64_t)hk_real_ns());
+    bind_opt(st, 7, s->end_ns);
+    bind_opt(st, 8, s->end_ns >= 0 ? s->end_final : -1);
+    sqlite3_bind_int64(st, 9, s->run_id);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
@@ -193,6 +219,8 @@ static int write_commit(struct hk_sink *s, const struct job *j, char *err, size_
         rc = hk_tally_flush(s->tally, s->db, s->run_id, !s->bulk || last, err, errlen);
     if (rc == 0)
         rc = update_run(s, j, err, errlen);
+    if (rc == 0)
+        rc = write_counters(s, err, errlen);
     if (rc == 0)
         rc = hk_db_exec(s->db, "COMMIT", err, errlen);
     if (rc == 0)
@@ -295,7 +323,8 @@ static void free_statements(struct hk_sink *s)
     sqlite3_finalize(s->ins);
     sqlite3_finalize(s->upd);
     sqlite3_finalize(s->occ);
-    s->ins = s->upd = s->occ = NULL;
+    sqlite3_finalize(s->cnt);
+    s->ins = s->upd = s->occ = s->cnt = NULL;
 }
 
 static int prepare_all(struct hk_sink *s, char *err, size_t errlen)
@@ -308,9 +337,12 @@ static int prepare_all(struct hk_sink *s, char *err, size_t errlen)
     s->ins = hk_db_prepare(s->db, "INSERT INTO events SELECT * FROM hk_batch", err, errlen);
     s->upd = hk_db_prepare(s->db,
                            "UPDATE runs SET events = ?, dropped = ?, lost = ?, ended_ns = ?,"
-                           " exit_status = ? WHERE run_id = ?", err, errlen);
+                           " exit_status = ?, updated_ns = ?, end_ns = ?, end_final = ?"
+                           " WHERE run_id = ?", err, errlen);
     s->occ = hk_db_prepare(s->db, "INSERT INTO occupancy VALUES (?, ?, ?, ?, ?, ?)", err, errlen);
-    return s->ins && s->upd && s->occ ? 0 : -1;
+    s->cnt = hk_db_prepare(s->db, "INSERT OR REPLACE INTO run_counters VALUES (?, ?, ?, ?)", err,
+                           errlen);
+    return s->ins && s->upd && s->occ && s->cnt ? 0 : -1;
 }
 
 int hk_sink_open(struct hk_sink *s, sqlite3 *db, const struct hk_run_info *info, int bulk,
@@ -319,6 +351,7 @@ int hk_sink_open(struct hk_sink *s, sqlite3 *db, const struct hk_run_info *info,
     memset(s, 0, sizeof *s);
     s->db = db;
     s->start_mono_ns = info->start_mono_ns;
+    s->end_ns = -1;
     if (!(s->tally = hk_tally_new()))
         return hk_fail(err, errlen, "out of memory");
     int rc = hk_db_exec(db, "BEGIN IMMEDIATE", err, errlen);
@@ -392,6 +425,22 @@ void hk_sink_counts(struct hk_sink *s, uint64_t dropped, uint64_t lost)
 {
     s->dropped = dropped;
     s->lost = lost;
+}
+
+/* Field by field: each is one aligned word the process writes atomically. */
+void hk_sink_counters(struct hk_sink *s, const struct hakmem_seg_counters *live)
+{
+    const volatile uint64_t *src = (const volatile uint64_t *)live;
+    uint64_t *dst = (uint64_t *)&s->counters;
+    for (size_t i = 0; i < sizeof s->counters / sizeof *dst; i++)
+        dst[i] = src[i];
+    s->have_counters = 1;
+}
+
+void hk_sink_end(struct hk_sink *s, int64_t end_ns, int final)
+{
+    s->end_ns = end_ns;
+    s->end_final = final;
 }
 
 static int commit(struct hk_sink *s, int64_t ended_ns, int exit_status, char *err, size_t errlen)

@@ -21,12 +21,13 @@ struct slab {
     uint8_t retire;  /* its SuperSlab was unmapped: write it once more, then forget it */
     uint32_t acquires, empties, releases;
     int32_t final_used, final_capacity; /* -1: not sampled */
+    int32_t final_flags;                /* enum hakmem_seg_slab_flag; -1: not sampled */
     int64_t first_seq, last_seq;
 };
 
-#define SLAB_COLS 12
+#define SLAB_COLS 13
 #define SLAB_COLUMNS "run_id, ss, slab, class, acquires, empties, releases, owned, first_seq," \
-                     " last_seq, final_used, final_capacity"
+                     " last_seq, final_used, final_capacity, final_flags"
 #define SLAB_CHUNK 4096 /* new slabs rows per INSERT ... SELECT FROM hk_slab_batch */
 
 /* The slabs of one class (by the class of each slab's last acquire/EMPTY),
@@ -37,8 +38,17 @@ struct class_sum {
     int dirty;
 };
 
+/* The run_evidence row: the SuperSlab maps, and what lay unused at the worst
+ * of them (from each ss_map's arg1, hakmem_ss_map_evidence). */
+struct evidence {
+    int64_t maps, maps_while_idle, worst_kib, worst_ss, worst_holding;
+    int dirty;
+};
+
 struct hk_tally {
     struct hk_table counts, slabs;
+    struct evidence ev;
+    sqlite3_stmt *ev_upd;
     int64_t first_empty_seq; /* 0 until the first slab_empty */
     struct class_sum cls[HK_MAX_CLASSES + 1]; /* [0]: no class, [c + 1]: class c */
     sqlite3_stmt *cnt_ins, *cnt_upd, *slab_ins, *slab_upd, *cls_ins, *cls_upd;
@@ -75,7 +85,8 @@ void hk_tally_free(struct hk_tally *t)
 {
     if (!t)
         return;
-    sqlite3_stmt *st[] = { t->cnt_ins, t->cnt_upd, t->slab_ins, t->slab_upd, t->cls_ins, t->cls_upd };
+    sqlite3_stmt *st[] = { t->cnt_ins, t->cnt_upd, t->slab_ins, t->slab_upd, t->cls_ins, t->cls_upd,
+                           t->ev_upd };
     for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
         sqlite3_finalize(st[i]);
     free(t->batch_v);
@@ -133,7 +144,7 @@ static struct slab *slab_get(struct hk_table *t, uint32_t ss, uint32_t idx, int 
         s->ss = ss;
         s->slab = idx;
         s->cls = -1;
-        s->final_used = s->final_capacity = -1;
+        s->final_used = s->final_capacity = s->final_flags = -1;
     }
     return s;
 }
@@ -154,6 +165,21 @@ static void class_account(struct hk_tally *t, const struct slab *s, int sign)
     c->ne_used += sampled ? sign * s->final_used : 0;
     c->ne_capacity += sampled ? sign * s->final_capacity : 0;
     c->dirty = 1;
+}
+
+/* A SuperSlab map, and what lay unused in mostly-free SuperSlabs meanwhile. */
+static void evidence_map(struct evidence *e, uint64_t arg1)
+{
+    e->maps++;
+    e->dirty = 1;
+    if (!HAKMEM_SS_MAP_SUPERSLABS(arg1))
+        return;
+    e->maps_while_idle++;
+    if ((int64_t)HAKMEM_SS_MAP_UNUSED_KIB(arg1) > e->worst_kib) {
+        e->worst_kib = (int64_t)HAKMEM_SS_MAP_UNUSED_KIB(arg1);
+        e->worst_ss = (int64_t)HAKMEM_SS_MAP_SUPERSLABS(arg1);
+        e->worst_holding = (int64_t)HAKMEM_SS_MAP_HOLDING(arg1);
+    }
 }
 
 /* One acquire, EMPTY or release of slab s. */
@@ -217,11 +243,14 @@ void hk_tally_add(struct hk_tally *t, const struct hakmem_event *ev, const struc
     if (ev->type == HAKMEM_EV_SLAB_ACQUIRE || ev->type == HAKMEM_EV_SLAB_EMPTY ||
         ev->type == HAKMEM_EV_SLAB_RELEASE)
         tally_slab(t, ev, r);
+    else if (ev->type == HAKMEM_EV_SS_MAP)
+        evidence_map(&t->ev, ev->arg1);
     else if (ev->type == HAKMEM_EV_SS_UNMAP && ev->ss_id)
         retire_superslab(t, ev->ss_id);
 }
 
-void hk_tally_occupancy(struct hk_tally *t, int64_t ss, int64_t slab, int64_t used, int64_t capacity)
+void hk_tally_occupancy(struct hk_tally *t, int64_t ss, int64_t slab, int64_t used, int64_t capacity,
+                        unsigned flags)
 {
     if (ss < 0 || ss > UINT32_MAX || slab < 0 || slab > UINT32_MAX)
         return;
@@ -231,6 +260,7 @@ void hk_tally_occupancy(struct hk_tally *t, int64_t ss, int64_t slab, int64_t us
     class_account(t, s, -1);
     s->final_used = (int32_t)used;
     s->final_capacity = (int32_t)capacity;
+    s->final_flags = (int32_t)(flags & 0xffff);
     s->h.dirty = 1;
     class_account(t, s, 1);
 }
@@ -279,7 +309,11 @@ static int prepare_all(struct hk_tally *t, sqlite3 *db, char *err, size_t errlen
                                             " SELECT * FROM hk_slab_batch", err, errlen)) &&
            (t->slab_upd = hk_db_prepare(db,
                 "UPDATE slabs SET class = ?, acquires = ?, empties = ?, releases = ?, owned = ?,"
-                " last_seq = ?, final_used = ?, final_capacity = ? WHERE rowid = ?", err, errlen)) &&
+                " last_seq = ?, final_used = ?, final_capacity = ?, final_flags = ? WHERE rowid = ?",
+                err, errlen)) &&
+           (t->ev_upd = hk_db_prepare(db,
+                "INSERT OR REPLACE INTO run_evidence (run_id, maps, maps_while_idle, unused_kib,"
+                " idle_superslabs, holding_slabs) VALUES (?,?,?,?,?,?)", err, errlen)) &&
            (t->cls_ins = hk_db_prepare(db,
                 "INSERT INTO slab_classes (slabs, never_empty, live_at_end, never_empty_used,"
                 " never_empty_capacity, run_id, class) VALUES (?,?,?,?,?,?,?)", err, errlen)) &&
@@ -319,10 +353,10 @@ static void slab_row(struct hk_tally *t, size_t k, struct slab *s, int64_t run)
 {
     const int64_t v[SLAB_COLS] = { run, s->ss, s->slab, s->cls, s->acquires, s->empties,
                                    s->releases, s->owned, s->first_seq, s->last_seq,
-                                   s->final_used, s->final_capacity };
+                                   s->final_used, s->final_capacity, s->final_flags };
     memcpy(&t->batch_v[k * SLAB_COLS], v, sizeof v);
     t->batch_nulls[k] = (uint16_t)((s->cls < 0) << 3 | (s->final_used < 0) << 10 |
-                                   (s->final_capacity < 0) << 11);
+                                   (s->final_capacity < 0) << 11 | (s->final_flags < 0) << 12);
     t->batch_of[k] = s;
 }
 
@@ -330,8 +364,9 @@ static int update_slab(struct hk_tally *t, struct slab *s, char *err, size_t err
 {
     sqlite3_stmt *st = t->slab_upd;
     const int64_t v[] = { s->cls, s->acquires, s->empties, s->releases, s->owned,
-                          s->last_seq, s->final_used, s->final_capacity, s->h.rowid };
-    bind_row(st, v, 9, 1u << 0 | 1u << 6 | 1u << 7); /* class, final_used, final_capacity */
+                          s->last_seq, s->final_used, s->final_capacity, s->final_flags,
+                          s->h.rowid };
+    bind_row(st, v, 10, 1u << 0 | 1u << 6 | 1u << 7 | 1u << 8); /* class, final_* */
     return step(t->db, st, NULL, err, errlen);
 }
 
@@ -415,5 +450,13 @@ int hk_tally_flush(struct hk_tally *t, sqlite3 *db, int64_t run_id, int slabs, c
     }
     if (flush_slabs(t, run_id, slabs, err, errlen) != 0)
         return -1;
+    if (t->ev.dirty) {
+        const int64_t v[] = { run_id, t->ev.maps, t->ev.maps_while_idle, t->ev.worst_kib,
+                              t->ev.worst_ss, t->ev.worst_holding };
+        bind_row(t->ev_upd, v, 6, 0);
+        if (step(t->db, t->ev_upd, NULL, err, errlen) != 0)
+            return -1;
+        t->ev.dirty = 0;
+    }
     return slabs ? flush_classes(t, run_id, err, errlen) : 0;
 }

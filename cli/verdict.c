@@ -4,9 +4,11 @@
 #include "cli.h"
 #include "hakmem.h"
 
-#define MIN_MAPS 4        /* lru-never-populated: SuperSlab maps that make it matter */
-#define MIN_PINNED 4      /* pinned-slabs: slabs that never reached EMPTY */
-#define PINNED_PCT 25     /* pinned-slabs: average occupancy below this */
+#define MIN_MAPS 4        /* lru-never-populated (version-1 files): SuperSlab maps that matter */
+#define MIN_UNUSED_KIB 1024 /* at a map, unused memory in mostly-free SuperSlabs that matters */
+#define HOLDING_PER_SS 8  /* pinned-slabs at maps: at most this many slabs with live blocks
+                           * (a quarter of 32) hold each mostly-free SuperSlab */
+#define MIN_PINNED 8      /* pinned-slabs at the end: slabs (512 KiB) that make it matter */
 #define MIN_REQUESTS 16   /* stage3-dominates: pool requests that make it matter */
 #define MIN_CHURN 4       /* superslab-churn: unmaps and evictions */
 
@@ -37,8 +39,11 @@ static void rule_dropped(const struct hk_report *r, struct out *o)
 {
     if (r->dropped + r->lost > 0)
         SAY(o, "dropped-events", 1,
-            "%lld events were dropped and %lld lost: every count below is a lower bound "
-            "(record with a larger --events)", (long long)r->dropped, (long long)r->lost);
+            "%lld events were dropped and %lld lost: %s (record with a larger --events)",
+            (long long)r->dropped, (long long)r->lost,
+            r->counters ? "the totals are the process's own counters, exact; per-class figures "
+                          "and the stacks are lower bounds"
+                        : "every count below is a lower bound");
 }
 
 static void rule_heap_errors(const struct hk_report *r, struct out *o)
@@ -46,24 +51,42 @@ static void rule_heap_errors(const struct hk_report *r, struct out *o)
     if (r->heap_errors > 0)
         SAY(o, "heap-errors", 1,
             "%lld heap errors (%s): the program frees or writes what it must not; "
-            "query @errors lists each", (long long)r->heap_errors, r->heap_detail);
+            "query @errors lists each", (long long)r->heap_errors,
+            *r->heap_detail ? r->heap_detail : "their events were dropped");
+}
+
+/* Evidence: new SuperSlabs were mapped while mostly-free ones (under half in
+ * use, yet held by slabs with live blocks) could go neither to a new class nor
+ * to the LRU cache. Memory simply in use (full slabs) never counts. */
+static int idle_at_maps(const struct hk_report *r)
+{
+    return r->have_evidence && r->maps_while_idle > 0 && r->idle_unused_kib >= MIN_UNUSED_KIB;
 }
 
 static void rule_lru_never_populated(const struct hk_report *r, struct out *o)
 {
-    if (r->lru_push == 0 && r->ss_maps >= MIN_MAPS)
+    char b[32];
+    if (idle_at_maps(r))
         SAY(o, "lru-never-populated", 1,
-            "LRU cache never populated: 0 pushes, %lld EMPTY slabs, %lld SuperSlab maps%s",
-            (long long)r->empty, (long long)r->ss_maps,
-            r->empty ? "" : ": no slab ever reached EMPTY, so no SuperSlab could be freed "
-                            "to the cache");
+            "LRU cache %s: %lld of %lld SuperSlab maps came while other SuperSlabs were mostly "
+            "free (at worst %lld of them, %s unused) but held by slabs with live blocks, so none "
+            "could be freed to the cache",
+            r->lru_push ? "not populated when it mattered" : "never populated: 0 pushes",
+            (long long)r->maps_while_idle, (long long)r->ss_maps, (long long)r->idle_superslabs,
+            hk_bytes((uint64_t)r->idle_unused_kib << 10, b, sizeof b));
+    else if (!r->have_evidence && r->lru_push == 0 && r->ss_maps >= MIN_MAPS && r->empty == 0)
+        SAY(o, "lru-never-populated", 1,
+            "LRU cache never populated: 0 pushes, 0 EMPTY slabs, %lld SuperSlab maps: no slab "
+            "ever reached EMPTY, so no SuperSlab could be freed to the cache",
+            (long long)r->ss_maps);
 }
 
 static void rule_empty_reuse(const struct hk_report *r, struct out *o)
 {
     if (!r->empty)
         return;
-    if (r->hit[HAKMEM_STAGE_0_5] == 0 && r->maps_after_empty > 0)
+    int idle = r->have_evidence ? idle_at_maps(r) : r->maps_after_empty > 0;
+    if (r->hit[HAKMEM_STAGE_0_5] == 0 && idle)
         SAY(o, "empty-not-reused", 1,
             "EMPTY slabs are not reused: %lld EMPTY transitions, 0 stage-0.5 hits, %lld new "
             "SuperSlab maps after the first EMPTY slab (recycling only whole SuperSlabs, as "
@@ -77,23 +100,23 @@ static void rule_empty_reuse(const struct hk_report *r, struct out *o)
             (long long)r->maps_after_empty);
 }
 
+/* Two moments show pinning for sure: a SuperSlab map while few slabs held
+ * mostly-free SuperSlabs, and the exact end state. Hot slots and spares are
+ * kept on purpose and never count; a periodic sample never decides. */
 static void rule_pinned(const struct hk_report *r, struct out *o)
 {
-    int64_t used = 0, cap = 0, sampled = 0;
-    for (int c = 0; c < r->nclasses; c++)
-        if (r->cls[c].occ_capacity > 0) {
-            used += r->cls[c].occ_used;
-            cap += r->cls[c].occ_capacity;
-            sampled += r->cls[c].never_empty;
-        }
-    if (sampled >= MIN_PINNED && used * 100 < cap * PINNED_PCT)
+    char b[32];
+    if (idle_at_maps(r) && r->idle_holding <= r->idle_superslabs * HOLDING_PER_SS)
         SAY(o, "pinned-slabs", 1,
-            "%lld slabs never reached EMPTY with %.1f%% of their blocks in use at the end: a "
-            "few live blocks pin each slab", (long long)sampled,
-            100.0 * (double)used / (double)cap);
-    else if (!sampled && r->never_empty >= MIN_PINNED && r->empty == 0)
-        SAY(o, "pinned-slabs", 1, "%lld slabs were acquired and none ever reached EMPTY",
-            (long long)r->never_empty);
+            "%lld slabs with live blocks pinned %lld mostly-free SuperSlabs (%s unused) while "
+            "new SuperSlabs were mapped: a few live blocks keep each from being reused",
+            (long long)r->idle_holding, (long long)r->idle_superslabs,
+            hk_bytes((uint64_t)r->idle_unused_kib << 10, b, sizeof b));
+    else if (r->end_final && r->pinned >= MIN_PINNED)
+        SAY(o, "pinned-slabs", 1,
+            "%lld slabs never reached EMPTY and hold %.2f%% of their blocks at the end (hot "
+            "slots and spares not counted): a few live blocks pin each slab",
+            (long long)r->pinned, 100.0 * (double)r->pinned_used / (double)r->pinned_capacity);
 }
 
 static void rule_stage3(const struct hk_report *r, struct out *o)

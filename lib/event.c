@@ -19,7 +19,8 @@ static const char *const evict_names[] = { "count", "memory", "ttl", "trim" };
 void hk_event_ss_map(hk_superslab *ss, bool trimmed)
 {
     HK_TRACE(.type = HAKMEM_EV_SS_MAP, .cls = NO_CLASS, .stage = NO_STAGE, SS_FIELDS(ss),
-             .arg0 = HK_SS_SIZE, .reason = trimmed, .stack_id = hk_stack_id());
+             .arg0 = HK_SS_SIZE, .arg1 = hk_pool_mostly_free(), .reason = trimmed,
+             .stack_id = hk_stack_id());
     HK_STAT_INC(ss_maps);
     HK_STAT_ADD(ss_map_bytes, HK_SS_SIZE);
     if (trimmed)

@@ -48,6 +48,15 @@ const struct hakmem_seg_counters *hakmem_reader_counters(const struct hakmem_rea
  * number copied, or -1 when no consistent copy could be made. */
 long hakmem_reader_occupancy(const struct hakmem_reader *r, struct hakmem_seg_ss *out, size_t max,
                              uint64_t *sampled_ns, int *truncated);
+/* What a snapshot copied by hakmem_reader_snapshot is. */
+struct hakmem_snapshot_info {
+    uint64_t sampled_ns; /* CLOCK_MONOTONIC when it was taken; 0: none yet */
+    int truncated;       /* more SuperSlabs existed than were copied */
+    int final;           /* written by the process as it exited: the exact end state */
+};
+/* hakmem_reader_occupancy, with whether the snapshot is the final one. */
+long hakmem_reader_snapshot(const struct hakmem_reader *r, struct hakmem_seg_ss *out, size_t max,
+                            struct hakmem_snapshot_info *info);
 /* The stack table, or NULL when the process records no stacks (or the
  * table is damaged). Slots with id == 0 are empty. */
 const struct hakmem_seg_stacks *hakmem_reader_stacks(const struct hakmem_reader *r);

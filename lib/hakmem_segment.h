@@ -46,6 +46,20 @@ struct hakmem_event {
                         * 1 memory, 2 TTL, 3 trim; slab_release: 0 registry, 1 free slot */
 };
 
+/* ss_map's arg1: what lay unused while the SuperSlab was mapped — the other
+ * SuperSlabs that were mostly free (under half their slab bytes in use), the
+ * slabs with live blocks that kept them, and their unused KiB (0 in segments
+ * written before it was recorded). */
+static inline uint64_t hakmem_ss_map_evidence(uint64_t superslabs, uint64_t holding, uint64_t kib)
+{
+    return (superslabs > 0xffff ? 0xffff : superslabs) |
+           (holding > 0xffff ? 0xffff : holding) << 16 |
+           (kib > 0xffffffffu ? 0xffffffffu : kib) << 32;
+}
+#define HAKMEM_SS_MAP_SUPERSLABS(arg1) ((arg1) & 0xffff)
+#define HAKMEM_SS_MAP_HOLDING(arg1) ((arg1) >> 16 & 0xffff)
+#define HAKMEM_SS_MAP_UNUSED_KIB(arg1) ((arg1) >> 32)
+
 /* Live counters (the same as hakmem_stats_get()), updated atomically. */
 struct hakmem_seg_counters {
     uint64_t ss_maps, ss_unmaps, ss_map_bytes, ss_unmap_bytes, ss_trims;
@@ -65,12 +79,17 @@ struct hakmem_seg_counters {
 enum hakmem_seg_ss_state { HAKMEM_SS_ACTIVE = 1, HAKMEM_SS_CACHED = 2 };
 enum hakmem_seg_slab_state { HAKMEM_SLAB_FREE = 0, HAKMEM_SLAB_OWNED = 1, HAKMEM_SLAB_ABANDONED = 2,
                              HAKMEM_SLAB_EMPTY = 3 };
+/* hakmem_seg_slab.flags of an OWNED slab (0 in segments written before them). */
+enum hakmem_seg_slab_flag {
+    HAKMEM_SLAB_HOT = 1,   /* its owner's hot slot: kept on purpose, even at 0 blocks used */
+    HAKMEM_SLAB_SPARE = 2, /* empty, kept by its thread as a spare for its next slab */
+};
 struct hakmem_seg_slab {
     uint8_t cls;       /* size class (meaningless when FREE) */
     uint8_t state;     /* enum hakmem_seg_slab_state */
     uint16_t used;     /* blocks handed out */
     uint16_t capacity; /* blocks per slab of cls */
-    uint16_t pad;
+    uint16_t flags;    /* enum hakmem_seg_slab_flag */
 };
 struct hakmem_seg_ss {
     uint64_t addr;
@@ -79,14 +98,17 @@ struct hakmem_seg_ss {
     struct hakmem_seg_slab slab[HAKMEM_SEG_SLABS]; /* slab 0 holds the header */
 };
 /* A snapshot is consistent when seq is even and equal before and after
- * reading it (a seqlock: the sampler makes seq odd while writing). */
+ * reading it (a seqlock: the sampler makes seq odd while writing). The
+ * process writes a last one as it exits (atexit and its destructor), with
+ * final set: the exact end-of-run state. A process that _exits or is killed
+ * leaves the last periodic one (final 0). */
 struct hakmem_seg_occupancy {
     volatile uint64_t seq;
     volatile uint64_t sampled_ns;  /* CLOCK_MONOTONIC of the snapshot */
     volatile uint32_t count;       /* entries in ss[] */
     volatile uint32_t truncated;   /* 1 when more SuperSlabs existed than max */
     uint32_t max;
-    uint32_t pad;
+    volatile uint32_t final;       /* 1: the snapshot written at exit */
     struct hakmem_seg_ss ss[];
 };
 

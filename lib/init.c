@@ -1,6 +1,7 @@
 /* init.c — start-up exactly once (lazily from the first allocation or from
  * the constructor, never recursing), fork handlers and the exit summary. */
 #include <sched.h>
+#include <stdlib.h>
 #include <sys/auxv.h>
 #include "heapcheck.h"
 #include "ring.h"
@@ -69,17 +70,30 @@ bool hk_init_slow(void)
     return true;
 }
 
+/* The end of the run as the segment's readers see it: counters complete
+ * and the final occupancy snapshot. */
+static void end_of_run(void)
+{
+    hk_heap_flush_stage0(hk_tls_heap);
+    hk_occupancy_final();
+}
+
 __attribute__((constructor)) static void hk_constructor(void)
 {
-    if (hk_ensure_init())
+    if (hk_ensure_init()) {
         hk_occupancy_start();
+        /* Registered first, so it runs after the program's own atexit
+         * handlers; the destructor writes the snapshot again later. */
+        if (hk_config_trace && hk_trace.seg)
+            atexit(end_of_run);
+    }
 }
 
 __attribute__((destructor)) static void hk_destructor(void)
 {
     if (atomic_load(&hk_init_state) != 2)
         return;
-    hk_heap_flush_stage0(hk_tls_heap); /* the segment's counters complete */
+    end_of_run();
     if (hk_opt[HK_OPT_STATS])
         hk_stats_at_exit();
     hk_segment_exit();

@@ -181,6 +181,7 @@ void hk_pool_abandon(hk_slab *s);
 void hk_pool_stats(struct hakmem_stats *st);
 size_t hk_pool_trim(void);
 void hk_pool_foreach_ss(void (*fn)(hk_superslab *ss, void *arg), void *arg);
+uint64_t hk_pool_mostly_free(void);
 void *hk_meta_alloc(size_t size);
 
 /* ---- heap.c: thread heaps, their slow paths and remote frees */

@@ -343,6 +343,44 @@ void hk_pool_stats(struct hakmem_stats *st)
     pthread_mutex_unlock(&hk_pool_lock);
 }
 
+/* Bytes of slab s that count as in use for hk_pool_mostly_free: its blocks
+ * in use; all of it when its thread keeps it on purpose (its hot slot or a
+ * spare: racy reads, as used is). */
+static uint64_t slab_bytes_held(const hk_slab *s)
+{
+    if (s->state != HK_SLAB_OWNED && s->state != HK_SLAB_ABANDONED)
+        return 0;
+    const hk_heap *o = atomic_load_explicit(&s->owner, memory_order_relaxed);
+    if (o && (s->list == HK_LIST_SPARE || o->cur[s->cls] == s))
+        return HK_SLAB_SIZE;
+    return (uint64_t)hk_slab_used(s) * hk_class_size[s->cls];
+}
+
+/* Evidence for a SuperSlab map (called with the pool lock held, tracing on):
+ * the active SuperSlabs that are mostly free — under half their slab bytes
+ * in use — so memory lay unused while a new one was mapped. Packed as the
+ * ss_map event's arg1 (hakmem_segment.h): their count, the slabs with live
+ * blocks in them, their unused bytes in KiB. */
+uint64_t hk_pool_mostly_free(void)
+{
+    const uint64_t room = (uint64_t)(HK_SLABS_PER_SS - HK_FIRST_SLAB) << HK_SLAB_SHIFT;
+    uint64_t nss = 0, holding = 0, unused = 0;
+    for (hk_superslab *ss = pool.active; ss; ss = ss->next) {
+        uint64_t used = 0, live = 0;
+        for (unsigned i = HK_FIRST_SLAB; i < HK_SLABS_PER_SS; i++) {
+            uint64_t b = slab_bytes_held(&ss->slabs[i]);
+            used += b;
+            live += b != 0;
+        }
+        if (2 * used >= room)
+            continue;
+        nss++;
+        holding += live;
+        unused += room - used;
+    }
+    return hakmem_ss_map_evidence(nss, holding, unused >> 10);
+}
+
 /* Calls fn for every SuperSlab, active ones then the LRU's, under the pool
  * lock (fn must not allocate or take the lock). */
 void hk_pool_foreach_ss(void (*fn)(hk_superslab *ss, void *arg), void *arg)

@@ -193,8 +193,8 @@ const struct hakmem_seg_counters *hakmem_reader_counters(const struct hakmem_rea
 /* Copies a consistent occupancy snapshot (seqlock: retried while the
  * sampler writes). Returns the SuperSlabs copied, or -1 when the sampler
  * kept writing through every try. */
-long hakmem_reader_occupancy(const struct hakmem_reader *r, struct hakmem_seg_ss *out, size_t max,
-                             uint64_t *sampled_ns, int *truncated)
+long hakmem_reader_snapshot(const struct hakmem_reader *r, struct hakmem_seg_ss *out, size_t max,
+                            struct hakmem_snapshot_info *info)
 {
     const struct hakmem_seg_occupancy *occ =
         (const void *)((const char *)r->h + r->h->occupancy_offset);
@@ -211,18 +211,29 @@ long hakmem_reader_occupancy(const struct hakmem_reader *r, struct hakmem_seg_ss
         if (n > max)
             n = max;
         memcpy(out, occ->ss, n * sizeof *out);
-        uint64_t when = occ->sampled_ns;
-        int trunc = occ->truncated || occ->count > max;
+        struct hakmem_snapshot_info got = { .sampled_ns = occ->sampled_ns,
+                                            .truncated = occ->truncated || occ->count > max,
+                                            .final = occ->final == 1 };
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit((_Atomic uint64_t *)&occ->seq, memory_order_relaxed) != s1)
             continue;
-        if (sampled_ns)
-            *sampled_ns = when;
-        if (truncated)
-            *truncated = trunc;
+        if (info)
+            *info = got;
         return (long)n;
     }
     return -1;
+}
+
+long hakmem_reader_occupancy(const struct hakmem_reader *r, struct hakmem_seg_ss *out, size_t max,
+                             uint64_t *sampled_ns, int *truncated)
+{
+    struct hakmem_snapshot_info info;
+    long n = hakmem_reader_snapshot(r, out, max, &info);
+    if (n >= 0 && sampled_ns)
+        *sampled_ns = info.sampled_ns;
+    if (n >= 0 && truncated)
+        *truncated = info.truncated;
+    return n;
 }
 
 const struct hakmem_seg_stacks *hakmem_reader_stacks(const struct hakmem_reader *r)

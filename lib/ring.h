@@ -33,6 +33,7 @@ void hk_segment_atfork_child(void);
 /* ---- occupancy.c: the sampler thread */
 void hk_occupancy_start(void);
 void hk_occupancy_sample(struct hakmem_seg_occupancy *occ);
+void hk_occupancy_final(void);
 
 /* ---- stack.c: libunwind capture and the stack table */
 void hk_stack_load_modules(struct hakmem_seg_stacks *st);

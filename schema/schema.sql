@@ -2,7 +2,10 @@
 -- recorded run, one per event, and the views behind every report section.
 -- Embedded into hakmem-trace at build time. The schema version is PRAGMA user_version;
 -- a database with a newer version is refused, so change it with every change here.
-PRAGMA user_version = 1;
+-- Version 2 added runs.ppid, updated_ns, end_ns, end_final, slabs.final_flags and the
+-- run_counters and run_evidence tables; a version-1 file is read as it is and upgraded
+-- (columns and tables added) when a run is added to it (cli/db.c).
+PRAGMA user_version = 2;
 
 -- One traced process image: a `record`, `attach` or `ingest`. Times in nanoseconds:
 -- started_ns and ended_ns are CLOCK_REALTIME (ns since 1970), every ts_ns below
@@ -24,7 +27,38 @@ CREATE TABLE IF NOT EXISTS runs (
     source TEXT,                     -- record, attach or ingest
     segment TEXT,                    -- path of the segment drained
     ring_capacity INTEGER,           -- events the ring holds
-    start_mono_ns INTEGER            -- CLOCK_MONOTONIC of the start: ts_ns = event time - this
+    start_mono_ns INTEGER,           -- CLOCK_MONOTONIC of the start: ts_ns = event time - this
+    ppid INTEGER,                    -- the parent's pid, when known
+    updated_ns INTEGER,              -- CLOCK_REALTIME of the last commit (a recording killed
+                                     -- before its end still says how far it got)
+    end_ns INTEGER,                  -- ns since the start of the end-of-run occupancy snapshot
+    end_final INTEGER                -- 1: that snapshot was written by the process as it
+                                     -- exited (exact); 0: the last periodic sample (the
+                                     -- process _exited or was killed); NULL: none
+);
+
+-- The traced process's own counters at the end of the run (the same as its
+-- hakmem_stats_get()): exact even when events were dropped. idx is the stage of
+-- stage_hit/stage_miss, the class of class_empty, 0 for the others.
+CREATE TABLE IF NOT EXISTS run_counters (
+    run_id INTEGER NOT NULL,
+    counter TEXT NOT NULL,
+    idx INTEGER NOT NULL DEFAULT 0,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (run_id, counter, idx)
+) WITHOUT ROWID;
+
+-- What lay unused when SuperSlabs were mapped, from the ss_map events (each says
+-- how many other SuperSlabs were "mostly free" — under half their slab bytes in
+-- use, yet kept from the LRU cache by slabs with live blocks — and their unused
+-- bytes); kept by hakmem-trace as it stores events.
+CREATE TABLE IF NOT EXISTS run_evidence (
+    run_id INTEGER PRIMARY KEY,
+    maps INTEGER NOT NULL,           -- SuperSlab maps (ss_map events)
+    maps_while_idle INTEGER NOT NULL,  -- of them, made while a mostly-free SuperSlab existed
+    unused_kib INTEGER NOT NULL,     -- at the worst such map: unused KiB in mostly-free SuperSlabs
+    idle_superslabs INTEGER NOT NULL,  -- how many mostly-free SuperSlabs there were then
+    holding_slabs INTEGER NOT NULL   -- the slabs with live blocks in them
 );
 
 -- The ring's event vocabulary (filled by hakmem-trace from libhakmem-reader).
@@ -73,7 +107,8 @@ CREATE TABLE IF NOT EXISTS classes (
 -- reason: ss_map 0 new, 1 alignment trim; ss_unmap and lru_evict 0 count,
 -- 1 memory, 2 TTL, 3 trim; slab_release 0 registry, 1 free slot; heap_error
 -- its kind (heap_error_kinds).
--- arg0/arg1: ss_map/ss_unmap/large_* bytes; lru_* cache size and limit after
+-- arg0/arg1: ss_map/ss_unmap/large_* bytes (ss_map's arg1: the mostly-free SuperSlabs
+-- at the map, see run_evidence and hakmem_segment.h); lru_* cache size and limit after
 -- the operation; slab_empty the slab's capacity; thread_* the thread id;
 -- heap_error the pointer and its kind.
 CREATE TABLE IF NOT EXISTS events (
@@ -149,8 +184,9 @@ CREATE TABLE IF NOT EXISTS slabs (
     owned INTEGER NOT NULL,
     first_seq INTEGER NOT NULL,
     last_seq INTEGER NOT NULL,
-    final_used INTEGER,              -- blocks in use in the last occupancy sample (NULL: not sampled)
-    final_capacity INTEGER
+    final_used INTEGER,              -- blocks in use in the end snapshot (NULL: not sampled)
+    final_capacity INTEGER,
+    final_flags INTEGER              -- in the end snapshot: 1 its thread's hot slot, 2 a spare
 );
 
 -- The slabs table summed per class (kept like it): slabs, how many never reached

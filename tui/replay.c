@@ -6,7 +6,7 @@
 #include <sqlite3.h>
 #include "top.h"
 
-#define REPLAY_SCHEMA_VERSION 1
+#define REPLAY_SCHEMA_VERSION 2 /* reads the tables of versions 1 and 2 alike */
 #define REPLAY_KEEP 65536 /* newest events handed to the model per poll */
 
 /* ---- the slab map: SuperSlabs sorted by id, with each slab's owner */

@@ -44,7 +44,7 @@ static void setup(void)
     ev[20].reason = 2; /* the eviction: TTL */
     size_t n = sizeof ev / sizeof ev[0];
     ck_assert_int_eq(hk_sink_add(&s, ev, n, err, sizeof err), 0);
-    hk_tally_occupancy(s.tally, 1, 1, 2, 2048);
+    hk_tally_occupancy(s.tally, 1, 1, 2, 2048, 0);
     hk_sink_counts(&s, 1, 0);
     ck_assert_int_eq(hk_sink_close(&s, 1000000001, 0, err, sizeof err), 0);
     ck_assert_msg(hk_report_load(db, 1, &rep, err, sizeof err) == 0, "load: %s", err);

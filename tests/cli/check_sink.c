@@ -120,8 +120,8 @@ START_TEST(slabs_follow_their_events)
     ck_assert_int_eq(one("SELECT count(*) FROM slabs WHERE slab = 1 AND owned = 0"
                          " AND empties = 1 AND releases = 1"), 1);
     ck_assert_int_eq(hk_sink_add(&s, ev + 4, 2, err, sizeof err), 0);
-    hk_tally_occupancy(s.tally, 1, 2, 5, 2048);
-    hk_tally_occupancy(s.tally, 8, 8, 1, 1); /* no such slab: ignored */
+    hk_tally_occupancy(s.tally, 1, 2, 5, 2048, 0);
+    hk_tally_occupancy(s.tally, 8, 8, 1, 1, 0); /* no such slab: ignored */
     ck_assert_int_eq(hk_sink_close(&s, 1, 0, err, sizeof err), 0);
     ck_assert_int_eq(one("SELECT count(*) FROM slabs"), 2);
     ck_assert_int_eq(one("SELECT count(*) FROM slabs WHERE slab = 1 AND owned = 1 AND class = 3"
@@ -154,7 +154,7 @@ START_TEST(unmapped_superslabs_are_forgotten)
     };
     ck_assert_int_eq(hk_sink_add(&s, ev, 4, err, sizeof err), 0);
     ck_assert_int_eq(hk_sink_commit(&s, err, sizeof err), 0);
-    hk_tally_occupancy(s.tally, 5, 1, 9, 2048); /* forgotten: ignored */
+    hk_tally_occupancy(s.tally, 5, 1, 9, 2048, 0); /* forgotten: ignored */
     ck_assert_int_eq(hk_sink_close(&s, 1, 0, err, sizeof err), 0);
     ck_assert_int_eq(one("SELECT count(*) FROM slabs WHERE ss = 5"), 2);
     ck_assert_int_eq(one("SELECT count(*) FROM slabs WHERE ss = 5 AND final_used IS NULL"), 2);

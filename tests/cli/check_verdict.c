@@ -55,26 +55,80 @@ START_TEST(empty_reuse_both_ways)
 }
 END_TEST
 
-START_TEST(pinned_slabs_need_low_occupancy)
+/* The legacy run of examples/pinned: maps while mostly-free SuperSlabs lay unused. */
+static void pinned_legacy(void)
 {
-    r.never_empty = 23;
-    r.nclasses = 3;
-    r.cls[2].never_empty = 20;
-    r.cls[2].occ_used = 40;
-    r.cls[2].occ_capacity = 20 * 2048;
-    r.cls[1].occ_capacity = -1;
+    r.have_evidence = 1;
+    r.ss_maps = 7;
+    r.lru_push = 2;
+    r.empty = 188;
+    r.maps_after_empty = 2;
+    r.maps_while_idle = 2;
+    r.idle_unused_kib = 7935;
+    r.idle_superslabs = 4;
+    r.idle_holding = 5;
+}
+
+START_TEST(lru_needs_unused_memory_at_maps)
+{
+    pinned_legacy();
+    const struct hk_verdict *x = find("lru-never-populated");
+    ck_assert_msg(x && x->bad && strstr(x->text, "not populated when it mattered: 2 of 7 SuperSlab "
+                                                 "maps") && strstr(x->text, "4 of them, 7.7 MiB"),
+                  "maps while 4 SuperSlabs were mostly free: got '%s'", x ? x->text : "nothing");
+    r.lru_push = 0;
+    x = find("lru-never-populated");
+    ck_assert_msg(x && strstr(x->text, "never populated: 0 pushes"), "no push: got '%s'",
+                  x ? x->text : "nothing");
+    r.maps_while_idle = 0;
+    r.idle_unused_kib = 0;
+    ck_assert_msg(!find("lru-never-populated"),
+                  "maps while every SuperSlab was mostly in use: the memory is in use, no verdict");
+    r.maps_while_idle = 2;
+    r.idle_unused_kib = 512;
+    ck_assert_msg(!find("lru-never-populated"), "512 KiB unused at the maps: below 1 MiB");
+    r.idle_unused_kib = 7935;
+    r.have_evidence = 0;
+    r.empty = 188;
+    ck_assert_msg(!find("lru-never-populated"),
+                  "no evidence (a version-1 file) and EMPTY slabs: the old rule stays quiet");
+}
+END_TEST
+
+START_TEST(empty_not_reused_needs_unused_memory)
+{
+    pinned_legacy();
+    const struct hk_verdict *x = find("empty-not-reused");
+    ck_assert_msg(x && x->bad, "the legacy run: expected empty-not-reused");
+    r.maps_while_idle = 0;
+    ck_assert_msg(!find("empty-not-reused"),
+                  "maps after EMPTY slabs, but none while memory lay unused (spares reused "
+                  "them): no verdict");
+}
+END_TEST
+
+START_TEST(pinned_slabs_at_maps_or_at_the_exact_end)
+{
+    pinned_legacy();
     const struct hk_verdict *x = find("pinned-slabs");
-    ck_assert_msg(x && strstr(x->text, "20 slabs never reached EMPTY with 0.1% of their blocks"),
+    ck_assert_msg(x && x->bad && strstr(x->text, "5 slabs with live blocks pinned 4 mostly-free "
+                                                 "SuperSlabs (7.7 MiB unused)"),
                   "got '%s'", x ? x->text : "nothing");
-    r.cls[2].occ_used = 20 * 1024;
-    ck_assert_msg(!find("pinned-slabs"), "50%% occupancy: not pinned by a few blocks");
-    r.cls[2].occ_capacity = -1;
-    r.cls[2].occ_used = -1;
+    r.idle_holding = 33;
+    ck_assert_msg(!find("pinned-slabs"), "33 slabs hold 4 SuperSlabs: more than a few blocks");
+    memset(&r, 0, sizeof r);
+    r.end_final = 1;
+    r.pinned = 20;
+    r.pinned_used = 40;
+    r.pinned_capacity = 20 * 2048;
     x = find("pinned-slabs");
-    ck_assert_msg(x && strstr(x->text, "23 slabs were acquired and none ever reached EMPTY"),
-                  "unsampled, no EMPTY: got '%s'", x ? x->text : "nothing");
-    r.empty = 1;
-    ck_assert_msg(!find("pinned-slabs"), "unsampled with EMPTY transitions: no verdict");
+    ck_assert_msg(x && strstr(x->text, "20 slabs never reached EMPTY and hold 0.10% of their blocks"),
+                  "at the exact end: got '%s'", x ? x->text : "nothing");
+    r.end_final = 0;
+    ck_assert_msg(!find("pinned-slabs"), "a periodic sample never decides");
+    r.end_final = 1;
+    r.pinned = 7;
+    ck_assert_msg(!find("pinned-slabs"), "7 pinned slabs: below the threshold of 8");
 }
 END_TEST
 
@@ -119,7 +173,9 @@ static Suite *make(void)
     tcase_add_checked_fixture(t, setup, NULL);
     tcase_add_test(t, seed_lru_never_populated);
     tcase_add_test(t, empty_reuse_both_ways);
-    tcase_add_test(t, pinned_slabs_need_low_occupancy);
+    tcase_add_test(t, lru_needs_unused_memory_at_maps);
+    tcase_add_test(t, empty_not_reused_needs_unused_memory);
+    tcase_add_test(t, pinned_slabs_at_maps_or_at_the_exact_end);
     tcase_add_test(t, stage3_and_churn);
     tcase_add_test(t, dropped_comes_first_and_healthy_says_nothing);
     suite_add_tcase(s, t);

@@ -50,17 +50,27 @@ extern const char hk_queries_sql[];
 /* Opens (creating when absent) a trace database for writing, schema applied;
  * live: WAL, so readers can query while it is written. */
 sqlite3 *hk_db_open_write(const char *path, int live, char *err, size_t errlen);
-/* Opens an existing trace database read-only (query_only on). */
+/* Opens an existing trace database read-only (query_only on), its schema checked
+ * (hk_db_check_schema) and its SQL bounded in time (hk_db_time_limit). */
 sqlite3 *hk_db_open_read(const char *path, char *err, size_t errlen);
 /* Leaves WAL for a single-file database and closes. */
 int hk_db_finish(sqlite3 *db, char *err, size_t errlen);
 void hk_db_close(sqlite3 *db);
+/* One sentence for the last error of db (what failed), naming the file; returns -1. */
+int hk_db_fail(sqlite3 *db, const char *what, char *err, size_t errlen);
 /* Runs SQL (several statements) with no result rows; 0 or -1 with err. */
 int hk_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
 /* Prepares one statement; NULL with err on failure. */
 sqlite3_stmt *hk_db_prepare(sqlite3 *db, const char *sql, char *err, size_t errlen);
 /* The single integer that sql yields, or def when it yields no row; -1 on error. */
 int hk_db_int(sqlite3 *db, const char *sql, int64_t def, int64_t *out, char *err, size_t errlen);
+/* A read database's SQL stops after this many seconds in all (0: never); set
+ * before opening. HK_READ_SECONDS by default. */
+#define HK_READ_SECONDS 60
+void hk_db_time_limit(unsigned seconds);
+/* Checks that db's tables and views are those of the compiled-in schema (views
+ * word for word), so reading them runs no SQL a file brought; 0 or -1 with err. */
+int hk_db_check_schema(sqlite3 *db, char *err, size_t errlen);
 /* PRAGMA user_version of an open trace database (0 when it cannot be read). */
 int64_t hk_db_version(sqlite3 *db);
 /* The run to look at: want when it exists (want > 0), else the last run. */

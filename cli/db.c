@@ -1,10 +1,29 @@
 /* db.c — trace databases: open for writing (schema applied, version checked)
  * or read-only, statements, the run a command looks at. */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "cli.h"
 #include "hakmem_reader.h"
+
+/* SQL on a database read (a foreign file) stops after this many seconds in all. */
+static unsigned read_limit = HK_READ_SECONDS;
+static uint64_t read_deadline; /* CLOCK_MONOTONIC ns; 0: none yet */
+
+void hk_db_time_limit(unsigned seconds)
+{
+    read_limit = seconds;
+    read_deadline = 0;
+}
+
+/* sqlite3_progress_handler: non-zero interrupts the statement. */
+static int past_deadline(void *ctx)
+{
+    (void)ctx;
+    return read_deadline && hk_mono_ns() > read_deadline;
+}
 
 static const char *db_name(sqlite3 *db)
 {
@@ -12,8 +31,7 @@ static const char *db_name(sqlite3 *db)
     return f && *f ? f : "the database";
 }
 
-/* One sentence for the last error of db, naming the file. */
-static int db_fail(sqlite3 *db, const char *what, char *err, size_t errlen)
+int hk_db_fail(sqlite3 *db, const char *what, char *err, size_t errlen)
 {
     int rc = sqlite3_extended_errcode(db) & 0xff;
     if (rc == SQLITE_NOTADB)
@@ -23,13 +41,17 @@ static int db_fail(sqlite3 *db, const char *what, char *err, size_t errlen)
     if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
         return hk_fail(err, errlen, "%s is locked by another process (%s)", db_name(db),
                        sqlite3_errmsg(db));
+    if (rc == SQLITE_INTERRUPT)
+        return hk_fail(err, errlen, "%s: stopped after %u s of SQL (a crafted or very large "
+                                    "database? query --timeout sets the limit)",
+                       db_name(db), read_limit);
     return hk_fail(err, errlen, "%s: %s: %s", db_name(db), what, sqlite3_errmsg(db));
 }
 
 int hk_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {
     if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return db_fail(db, "SQL failed", err, errlen);
+        return hk_db_fail(db, "SQL failed", err, errlen);
     return 0;
 }
 
@@ -37,7 +59,7 @@ sqlite3_stmt *hk_db_prepare(sqlite3 *db, const char *sql, char *err, size_t errl
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        db_fail(db, "cannot prepare a statement", err, errlen);
+        hk_db_fail(db, "cannot prepare a statement", err, errlen);
         sqlite3_finalize(st);
         return NULL;
     }
@@ -55,7 +77,7 @@ int hk_db_int(sqlite3 *db, const char *sql, int64_t def, int64_t *out, char *err
     else if (rc == SQLITE_DONE)
         *out = def;
     else
-        db_fail(db, "query failed", err, errlen);
+        hk_db_fail(db, "query failed", err, errlen);
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
@@ -84,6 +106,75 @@ static int db_check_version(sqlite3 *db, int64_t version, int64_t tables, char *
         return hk_fail(err, errlen, "%s has trace schema version %lld, older than %d: not supported",
                        db_name(db), (long long)version, HK_SCHEMA_OLDEST);
     return 0;
+}
+
+/* The compiled-in schema's tables and views, as (type, name, sql) rows. */
+static sqlite3 *reference_schema(char *err, size_t errlen)
+{
+    sqlite3 *ref = NULL;
+    if (sqlite3_open_v2(":memory:", &ref, SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY, NULL) !=
+            SQLITE_OK ||
+        sqlite3_exec(ref, hk_schema_sql, NULL, NULL, NULL) != SQLITE_OK) {
+        hk_fail(err, errlen, "cannot build the reference schema: %s",
+                ref ? sqlite3_errmsg(ref) : "out of memory");
+        sqlite3_close(ref);
+        return NULL;
+    }
+    return ref;
+}
+
+/* What db has under name: its type and sql (NULL when absent), into buffers. */
+static int object_of(sqlite3 *db, const char *name, char *type, size_t tlen, char **sql)
+{
+    sqlite3_stmt *st = hk_db_prepare(db, "SELECT type, sql FROM sqlite_master WHERE name = ?1",
+                                     NULL, 0);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *type = '\0';
+    *sql = NULL;
+    if (rc == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0), *q = sqlite3_column_text(st, 1);
+        snprintf(type, tlen, "%s", t ? (const char *)t : "");
+        *sql = q ? sqlite3_mprintf("%s", q) : NULL;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int hk_db_check_schema(sqlite3 *db, char *err, size_t errlen)
+{
+    sqlite3 *ref = reference_schema(err, errlen);
+    if (!ref)
+        return -1;
+    int older = hk_db_version(db) < HK_SCHEMA_VERSION;
+    sqlite3_stmt *st = hk_db_prepare(ref, "SELECT type, name, sql FROM sqlite_master"
+                                          " WHERE type IN ('table', 'view')", err, errlen);
+    int rc = st ? 0 : -1;
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        const char *type = (const char *)sqlite3_column_text(st, 0);
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        const char *want = (const char *)sqlite3_column_text(st, 2);
+        char got_type[16];
+        char *got = NULL;
+        if (object_of(db, name, got_type, sizeof got_type, &got) != 0)
+            rc = hk_db_fail(db, "cannot read its schema", err, errlen);
+        else if (!*got_type && !older)
+            rc = hk_fail(err, errlen, "%s lacks the %s %s of a trace database", db_name(db),
+                         type, name);
+        else if (*got_type && strcmp(got_type, type) != 0)
+            rc = hk_fail(err, errlen, "%s: %s is a %s where a trace database has a %s; refused",
+                         db_name(db), name, got_type, type);
+        else if (*got_type && strcmp(type, "view") == 0 && (!got || strcmp(got, want) != 0))
+            rc = hk_fail(err, errlen, "%s: view %s differs from the schema this hakmem-trace "
+                                      "wrote; refused (its SQL would run on reading)",
+                         db_name(db), name);
+        sqlite3_free(got);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(ref);
+    return rc;
 }
 
 int64_t hk_db_version(sqlite3 *db)
@@ -123,7 +214,7 @@ static int fill_event_types(sqlite3 *db, char *err, size_t errlen)
         sqlite3_reset(st);
     }
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : db_fail(db, "cannot fill event_types", err, errlen);
+    return rc == SQLITE_DONE ? 0 : hk_db_fail(db, "cannot fill event_types", err, errlen);
 }
 
 /* Creates the schema in an empty database, or checks an existing one, in one
@@ -165,9 +256,30 @@ static sqlite3 *db_open(const char *path, int flags, char *err, size_t errlen)
     return db;
 }
 
+/* A trace holds command lines and addresses: a new database is made 0600, and
+ * neither a new nor an existing one is opened through a symlink (one planted
+ * in a shared directory would make the recorder write where it points). */
+static int db_create_private(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (lstat(path, &st) == 0)
+        return S_ISLNK(st.st_mode) ? hk_fail(err, errlen, "%s is a symbolic link; refused "
+                                                          "(give the file itself)", path)
+                                   : 0;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST)
+        return hk_fail(err, errlen, "cannot create %s: %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    return 0;
+}
+
 sqlite3 *hk_db_open_write(const char *path, int live, char *err, size_t errlen)
 {
-    sqlite3 *db = db_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen);
+    if (db_create_private(path, err, errlen) != 0)
+        return NULL;
+    sqlite3 *db = db_open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
+                          err, errlen);
     if (!db)
         return NULL;
     int64_t version, tables;
@@ -207,6 +319,10 @@ sqlite3 *hk_db_open_read(const char *path, char *err, size_t errlen)
     sqlite3 *db = db_open(path, SQLITE_OPEN_READONLY, err, errlen);
     if (!db)
         return NULL;
+    if (read_limit && !read_deadline)
+        read_deadline = hk_mono_ns() + (uint64_t)read_limit * 1000000000u;
+    if (read_limit)
+        sqlite3_progress_handler(db, 10000, past_deadline, NULL);
     int64_t version, tables;
     int rc = hk_db_exec(db, "PRAGMA query_only = 1", err, errlen);
     if (rc == 0)
@@ -215,6 +331,8 @@ sqlite3 *hk_db_open_read(const char *path, char *err, size_t errlen)
         rc = db_check_version(db, version, tables, err, errlen);
     if (rc == 0 && version == 0)
         rc = hk_fail(err, errlen, "%s is not a hakmem trace database (it is empty)", path);
+    if (rc == 0)
+        rc = hk_db_check_schema(db, err, errlen);
     if (rc != 0) {
         sqlite3_close(db);
         return NULL;

@@ -258,6 +258,6 @@ int hk_format_rows(sqlite3_stmt *st, enum hk_format fmt, FILE *out, char *err, s
              : fmt == HK_FMT_CSV ? rows_csv(st, out)
                                  : rows_table(st, out);
     if (rc != SQLITE_DONE)
-        return hk_fail(err, errlen, "%s", sqlite3_errmsg(sqlite3_db_handle(st)));
+        return hk_db_fail(sqlite3_db_handle(st), "SQL error", err, errlen);
     return 0;
 }

@@ -11,13 +11,14 @@
 
 static const char usage_text[] =
     "usage: hakmem-trace query FILE.db [SQL | -f FILE | @NAME] [--format table|csv|json]\n"
-    "                          [--run N]\n"
+    "                          [--run N] [--timeout S]\n"
     "       hakmem-trace query --list\n"
     "Runs SQL (one or more statements) on FILE.db, opened read-only. @NAME runs a named query\n"
     "of schema/queries.sql; :run in a query is the run of --run (default: the last run).\n"
     "  -f, --file FILE      read the SQL from FILE (- for stdin)\n"
     "      --format FMT     table (default), csv or json\n"
     "      --run N          the run :run stands for\n"
+    "      --timeout S      stop the SQL after S seconds (default " HK_STR(HK_READ_SECONDS) ", 0: never)\n"
     "  -l, --list           the named queries, one a line\n"
     "  -h, --help           this text\n";
 
@@ -167,10 +168,11 @@ int hk_cmd_query(int argc, char **argv)
     static const struct option opts[] = {
         { "file", required_argument, NULL, 'f' }, { "format", required_argument, NULL, 'F' },
         { "run", required_argument, NULL, 'r' },  { "list", no_argument, NULL, 'l' },
+        { "timeout", required_argument, NULL, 't' },
         { "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
     };
     struct query q = { .fmt = HK_FMT_TABLE };
-    uint64_t run;
+    uint64_t run, secs;
     int c;
     while ((c = getopt_long(argc, argv, "f:lh", opts, NULL)) != -1) {
         switch (c) {
@@ -189,6 +191,13 @@ int hk_cmd_query(int argc, char **argv)
                 return 2;
             }
             q.run = (int64_t)run;
+            break;
+        case 't':
+            if (hk_parse_u64(optarg, 0, 86400, &secs) != 0) {
+                hk_say("query", "--timeout %s: expected seconds from 0 (none) to 86400", optarg);
+                return 2;
+            }
+            hk_db_time_limit((unsigned)secs);
             break;
         case 'l':
             q.list = 1;

@@ -53,8 +53,7 @@ static int each_row(sqlite3 *db, sqlite3_stmt *st, void (*fn)(sqlite3_stmt *, st
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         fn(st, rep);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : hk_fail(err, errlen, "cannot read the report: %s",
-                                           sqlite3_errmsg(db));
+    return rc == SQLITE_DONE ? 0 : hk_db_fail(db, "cannot read the report", err, errlen);
 }
 
 static struct hk_class_report *cls_of(struct hk_report *rep, int64_t c)
@@ -496,7 +495,7 @@ static int print_stacks(sqlite3 *db, int64_t run, FILE *out, char *err, size_t e
                 s ? (const char *)s : "(no frames)");
     }
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : hk_fail(err, errlen, "%s", sqlite3_errmsg(db));
+    return rc == SQLITE_DONE ? 0 : hk_db_fail(db, "cannot read the stacks", err, errlen);
 }
 
 int hk_cmd_report(int argc, char **argv)

@@ -1,0 +1,53 @@
+#!/bin/bash
+# crafted.sh — hostile databases: a view or table of the schema replaced (say by an
+# endless recursive CTE) is refused before any SQL of the file runs; every read is
+# bounded in time (query --timeout); record -o refuses a symlink and creates 0600.
+set -u
+. "$(dirname "$0")/common.sh"
+command -v sqlite3 >/dev/null || skip "sqlite3 not found"
+good=$tmp/good.db
+"$HK_MKSEG" "$tmp/s.seg" 2000 >/dev/null && "$HK_CLI" ingest "$tmp/s.seg" -o "$good" 2>/dev/null
+check_eq "ingest: exit status" 0 $?
+
+# refused CMD...: exits 1 within 10 s with one line on stderr matching $want
+refused() {
+    local t0=$SECONDS
+    timeout 20 "$@" >/dev/null 2>"$tmp/err"
+    local st=$? took=$((SECONDS - t0))
+    if [ "$st" -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "$want" "$tmp/err" && [ "$took" -le 10 ]; then
+        ok "refused in ${took} s: $(cat "$tmp/err")"
+    else
+        bad "$*: expected exit 1 and one line matching '$want' within 10 s, got $st after ${took} s: $(head -3 "$tmp/err")"
+    fi
+}
+endless="WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c"
+
+cp "$good" "$tmp/view.db"
+sqlite3 "$tmp/view.db" "DROP VIEW report_maps; CREATE VIEW report_maps AS $endless"
+want="view report_maps differs"
+refused "$HK_CLI" report "$tmp/view.db"
+refused "$HK_CLI" diff "$tmp/view.db" "$good"
+refused "$HK_CLI" export "$tmp/view.db" --format chrome -o "$tmp/x.json"
+refused "$HK_CLI" query "$tmp/view.db" "SELECT 1"
+
+cp "$good" "$tmp/table.db"
+sqlite3 "$tmp/table.db" "DROP TABLE event_counts; CREATE VIEW event_counts AS $endless"
+want="event_counts is a view where a trace database has a table"
+refused "$HK_CLI" report "$tmp/table.db"
+
+want="stopped after 2 s of SQL"
+refused "$HK_CLI" query "$good" "$endless" --timeout 2
+cp "$good" "$tmp/mine.db"
+sqlite3 "$tmp/mine.db" "CREATE VIEW my_view AS SELECT count(*) AS n FROM events"
+check_eq "a view of the user's own is no obstacle" 2000 "$(q "$tmp/mine.db" "SELECT n FROM my_view")"
+
+# record -o: never through a symlink, a new database 0600 (a trace holds command lines)
+if [ -n "${HK_LIB:-}" ] && [ -n "${HK_EXAMPLES:-}" ]; then
+    ln -s "$tmp/target.db" "$tmp/link.db"
+    want="is a symbolic link; refused"
+    HAKMEM_LIB_PATH=$HK_LIB refused "$HK_CLI" record -o "$tmp/link.db" -- "$HK_EXAMPLES/phases" 1000 1
+    [ -e "$tmp/target.db" ] && bad "record wrote through the symlink" || ok "nothing created where the symlink points"
+    hkt record -o "$tmp/new.db" -- "$HK_EXAMPLES/phases" 1000 1 >/dev/null 2>&1
+    check_eq "record -o: the new database's mode" 600 "$(stat -c %a "$tmp/new.db")"
+fi
+exit "$fail"

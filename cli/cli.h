@@ -32,6 +32,8 @@ uint64_t hk_real_ns(void);
 void hk_sleep_ms(unsigned ms);
 /* The last path component of path (no copy). */
 const char *hk_basename(const char *path);
+/* s for a terminal: control characters (C0, DEL, C1) as \xNN, into buf (cut to fit). */
+const char *hk_printable(const char *s, char *buf, size_t len);
 /* "1.5 MiB" style into buf. */
 const char *hk_bytes(uint64_t bytes, char *buf, size_t len);
 /* 1 when the string is "-h" or "--help". */

@@ -188,6 +188,14 @@ static void print_row(FILE *out, const struct table *t, char *const *cells)
     fputc('\n', out);
 }
 
+/* A value for the table, which goes to a terminal: control characters escaped. */
+static const char *table_text(sqlite3_stmt *st, int i, char *buf, size_t len)
+{
+    char raw[1024];
+    const char *v = text_of(st, i, raw, sizeof raw);
+    return v ? hk_printable(v, buf, len) : NULL;
+}
+
 static int table_keep(struct table *t, sqlite3_stmt *st)
 {
     char buf[1024];
@@ -197,7 +205,7 @@ static int table_keep(struct table *t, sqlite3_stmt *st)
     t->cell = cells;
     cells += t->nrows * (size_t)t->ncols;
     for (int i = 0; i < t->ncols; i++) {
-        const char *v = text_of(st, i, buf, sizeof buf);
+        const char *v = table_text(st, i, buf, sizeof buf);
         int type = sqlite3_column_type(st, i);
         cells[i] = v ? strdup(v) : NULL;
         if (type == SQLITE_TEXT || type == SQLITE_BLOB)
@@ -244,7 +252,7 @@ static int rows_table(sqlite3_stmt *st, FILE *out)
     for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) { /* the rest, in the same widths */
         for (int i = 0; i < t.ncols; i++) {
             fputs(i ? "  " : "", out);
-            print_cell(out, text_of(st, i, buf, sizeof buf), t.width[i], t.numeric[i]);
+            print_cell(out, table_text(st, i, buf, sizeof buf), t.width[i], t.numeric[i]);
         }
         fputc('\n', out);
     }

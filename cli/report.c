@@ -37,10 +37,10 @@ static int64_t col(sqlite3_stmt *st, int i)
     return sqlite3_column_int64(st, i);
 }
 
+/* A string of the database, made printable: a file may hold any bytes. */
 static void col_text(sqlite3_stmt *st, int i, char *out, size_t len)
 {
-    const unsigned char *t = sqlite3_column_text(st, i);
-    snprintf(out, len, "%s", t ? (const char *)t : "");
+    hk_printable((const char *)sqlite3_column_text(st, i), out, len);
 }
 
 /* Steps st to its end; each row goes to fn. */
@@ -223,10 +223,12 @@ static void row_threads(sqlite3_stmt *st, struct hk_report *rep)
 static void row_heap_errors(sqlite3_stmt *st, struct hk_report *rep)
 {
     size_t n = strlen(rep->heap_detail);
-    const unsigned char *name = sqlite3_column_text(st, 1);
+    char name_buf[64];
+    const char *name = sqlite3_column_type(st, 1) == SQLITE_NULL ? NULL : name_buf;
+    col_text(st, 1, name_buf, sizeof name_buf);
     rep->heap_errors += col(st, 2);
     snprintf(rep->heap_detail + n, sizeof rep->heap_detail - n, "%s%lld %s", n ? ", " : "",
-             (long long)col(st, 2), name ? (const char *)name : "of another kind");
+             (long long)col(st, 2), name ? name : "of another kind");
 }
 
 struct part {
@@ -479,8 +481,10 @@ static int print_stacks(sqlite3 *db, int64_t run, FILE *out, char *err, size_t e
     char sql[96];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT 1 FROM frames WHERE run_id = %lld LIMIT 1)",
              (long long)run);
-    if (hk_db_int(db, sql, 0, &any, err, errlen) != 0 || !any)
-        return any ? 0 : (err[0] ? -1 : 0);
+    if (hk_db_int(db, sql, 0, &any, err, errlen) != 0)
+        return -1;
+    if (!any)
+        return 0;
     sqlite3_stmt *st = prepare_run(db, "SELECT stack_id, acquisitions, stack FROM report_map_stacks"
                                        " WHERE run_id = ?1 ORDER BY acquisitions DESC LIMIT 10",
                                    run, err, errlen);
@@ -490,9 +494,10 @@ static int print_stacks(sqlite3 *db, int64_t run, FILE *out, char *err, size_t e
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (!n++)
             fprintf(out, "\nStacks behind new SuperSlabs (stage 3)\n");
-        const unsigned char *s = sqlite3_column_text(st, 2);
+        char s[2048];
+        col_text(st, 2, s, sizeof s);
         fprintf(out, "  %lld x stack %lld: %s\n", (long long)col(st, 1), (long long)col(st, 0),
-                s ? (const char *)s : "(no frames)");
+                *s ? s : "(no frames)");
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : hk_db_fail(db, "cannot read the stacks", err, errlen);

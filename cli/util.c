@@ -124,3 +124,25 @@ int hk_parse_output_opt(int argc, char **argv, const char *usage, const char **o
     }
     return -1;
 }
+
+const char *hk_printable(const char *s, char *buf, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    if (!len)
+        return buf;
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && n + 5 < len; p++) {
+        int c1 = p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f; /* a C1 control in UTF-8 */
+        unsigned c = c1 ? *++p : *p;
+        if (c >= 0x20 && c != 0x7f && !c1) {
+            buf[n++] = (char)c;
+            continue;
+        }
+        buf[n++] = '\\';
+        buf[n++] = 'x';
+        buf[n++] = hex[c >> 4];
+        buf[n++] = hex[c & 15];
+    }
+    buf[n] = '\0';
+    return buf;
+}

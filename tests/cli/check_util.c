@@ -37,6 +37,21 @@ START_TEST(bytes_pick_a_unit)
 }
 END_TEST
 
+START_TEST(printable_escapes_control_characters)
+{
+    char b[64];
+    ck_assert_msg(strcmp(hk_printable("a\x1b]0;x\a\x1b[2J", b, sizeof b), "a\\x1b]0;x\\x07\\x1b[2J") == 0,
+                  "ESC and BEL: expected them as \\xNN, got '%s'", b);
+    ck_assert_msg(strcmp(hk_printable("caf\xc3\xa9 \xc2\x9b" "1m\x7f", b, sizeof b),
+                         "caf\xc3\xa9 \\x9b1m\\x7f") == 0,
+                  "UTF-8 kept, C1 CSI and DEL escaped: got '%s'", b);
+    ck_assert_msg(strcmp(hk_printable(NULL, b, sizeof b), "") == 0, "NULL: expected ''");
+    char small[8];
+    hk_printable("\x01\x02\x03", small, sizeof small);
+    ck_assert_msg(strlen(small) < sizeof small, "cut to fit: got '%s'", small);
+}
+END_TEST
+
 START_TEST(basename_and_help)
 {
     ck_assert_str_eq(hk_basename("/a/b/prog"), "prog");
@@ -74,6 +89,7 @@ static Suite *make(void)
     tcase_add_test(t, parse_accepts_numbers_in_range);
     tcase_add_test(t, parse_refuses_junk_and_range);
     tcase_add_test(t, bytes_pick_a_unit);
+    tcase_add_test(t, printable_escapes_control_characters);
     tcase_add_test(t, basename_and_help);
     tcase_add_test(t, fail_formats_and_returns_minus_one);
     tcase_add_test(t, clocks_move_forward);

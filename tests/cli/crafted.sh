@@ -50,4 +50,18 @@ if [ -n "${HK_LIB:-}" ] && [ -n "${HK_EXAMPLES:-}" ]; then
     hkt record -o "$tmp/new.db" -- "$HK_EXAMPLES/phases" 1000 1 >/dev/null 2>&1
     check_eq "record -o: the new database's mode" 600 "$(stat -c %a "$tmp/new.db")"
 fi
+
+# Terminal escapes in a command line reach no terminal raw (report, query's table).
+if [ -n "${HK_LIB:-}" ]; then
+    esc=$(printf '\033]0;pwned\007\033[2J')
+    hkt record -o "$tmp/esc.db" -- sh -c 'exit 0' "$esc" >/dev/null 2>&1
+    "$HK_CLI" report "$tmp/esc.db" >"$tmp/esc.out" 2>&1
+    "$HK_CLI" query "$tmp/esc.db" "SELECT argv FROM runs" >>"$tmp/esc.out" 2>&1
+    if LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" "$tmp/esc.out"; then
+        bad "a raw control character reached the output: $(od -c "$tmp/esc.out" | grep -m1 '033')"
+    else
+        grep -q 'x1b]0;pwned\\x07' "$tmp/esc.out" && ok "control characters shown as \\xNN" \
+            || bad "expected \\x1b]0;pwned\\x07 in: $(cat "$tmp/esc.out" | head -3)"
+    fi
+fi
 exit "$fail"

@@ -8,7 +8,9 @@
 #define MIN_UNUSED_KIB 1024 /* at a map, unused memory in mostly-free SuperSlabs that matters */
 #define HOLDING_PER_SS 8  /* pinned-slabs at maps: at most this many slabs with live blocks
                            * (a quarter of 32) hold each mostly-free SuperSlab */
-#define MIN_PINNED 8      /* pinned-slabs at the end: slabs (512 KiB) that make it matter */
+#define MIN_PINNED 16     /* pinned-slabs at the end: slabs (1 MiB) that make it matter */
+#define PINNED_SHARE 4    /* and they hold at least 1/4 of the SuperSlab memory still mapped */
+#define SLAB_BYTES 65536
 #define MIN_REQUESTS 16   /* stage3-dominates: pool requests that make it matter */
 #define MIN_CHURN 4       /* superslab-churn: unmaps and evictions */
 
@@ -105,18 +107,22 @@ static void rule_empty_reuse(const struct hk_report *r, struct out *o)
  * kept on purpose and never count; a periodic sample never decides. */
 static void rule_pinned(const struct hk_report *r, struct out *o)
 {
-    char b[32];
+    char b[32], b2[32];
     if (idle_at_maps(r) && r->idle_holding <= r->idle_superslabs * HOLDING_PER_SS)
         SAY(o, "pinned-slabs", 1,
             "%lld slabs with live blocks pinned %lld mostly-free SuperSlabs (%s unused) while "
             "new SuperSlabs were mapped: a few live blocks keep each from being reused",
             (long long)r->idle_holding, (long long)r->idle_superslabs,
             hk_bytes((uint64_t)r->idle_unused_kib << 10, b, sizeof b));
-    else if (r->end_final && r->pinned >= MIN_PINNED)
+    else if (r->end_final && r->pinned >= MIN_PINNED &&
+             r->pinned * SLAB_BYTES * PINNED_SHARE >= r->ss_map_bytes - r->ss_unmap_bytes)
         SAY(o, "pinned-slabs", 1,
             "%lld slabs never reached EMPTY and hold %.2f%% of their blocks at the end (hot "
-            "slots and spares not counted): a few live blocks pin each slab",
-            (long long)r->pinned, 100.0 * (double)r->pinned_used / (double)r->pinned_capacity);
+            "slots and spares not counted): a few live blocks pin each slab, %s of the %s of "
+            "SuperSlabs still mapped", (long long)r->pinned,
+            100.0 * (double)r->pinned_used / (double)r->pinned_capacity,
+            hk_bytes((uint64_t)r->pinned * SLAB_BYTES, b, sizeof b),
+            hk_bytes((uint64_t)(r->ss_map_bytes - r->ss_unmap_bytes), b2, sizeof b2));
 }
 
 static void rule_stage3(const struct hk_report *r, struct out *o)

@@ -121,14 +121,19 @@ START_TEST(pinned_slabs_at_maps_or_at_the_exact_end)
     r.pinned = 20;
     r.pinned_used = 40;
     r.pinned_capacity = 20 * 2048;
+    r.ss_map_bytes = 4 << 20;
     x = find("pinned-slabs");
-    ck_assert_msg(x && strstr(x->text, "20 slabs never reached EMPTY and hold 0.10% of their blocks"),
+    ck_assert_msg(x && strstr(x->text, "20 slabs never reached EMPTY and hold 0.10% of their blocks")
+                    && strstr(x->text, "1.2 MiB of the 4.0 MiB"),
                   "at the exact end: got '%s'", x ? x->text : "nothing");
     r.end_final = 0;
     ck_assert_msg(!find("pinned-slabs"), "a periodic sample never decides");
     r.end_final = 1;
-    r.pinned = 7;
-    ck_assert_msg(!find("pinned-slabs"), "7 pinned slabs: below the threshold of 8");
+    r.pinned = 15;
+    ck_assert_msg(!find("pinned-slabs"), "15 pinned slabs: below the threshold of 16");
+    r.pinned = 20;
+    r.ss_map_bytes = 6 << 20;
+    ck_assert_msg(!find("pinned-slabs"), "20 slabs of 6 MiB mapped: under a quarter, no verdict");
 }
 END_TEST
 

@@ -59,6 +59,14 @@ corpus "ls /" "" "" -- ls /
 have sort && corpus "sort -n" "" "" -- sort -n "$tmp/nums"
 have python3 && corpus "python3 dict+json" "" "" -- python3 -c \
     'import json; d = {str(i): list(range(i % 40)) for i in range(60000)}; print(len(json.dumps(d)))'
+have python3 && corpus "python3, 8 threads" "" "" -- python3 -c '
+import threading, json
+def work(n):
+    json.dumps([{str(i): [i] * 10} for i in range(n)])
+ts = [threading.Thread(target=work, args=(20000,)) for _ in range(8)]
+[t.start() for t in ts]
+[t.join() for t in ts]'
+have sort && corpus "sort --parallel=2" "" "" -- sort --parallel=2 -S 8M "$tmp/nums" -o "$tmp/sorted"
 have sqlite3 && corpus "sqlite3 100k rows" "" "" -- sqlite3 ":memory:" \
     "CREATE TABLE t(a, b); WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000) INSERT INTO t SELECT x, hex(randomblob(16)) FROM c; SELECT count(*) FROM t;"
 have perl && corpus "perl hash of arrays" "" "" -- perl -e 'my %h; $h{$_} = [1 .. 20] for 1 .. 40000; print scalar(keys %h), "\n"'

@@ -357,6 +357,7 @@ struct hk_class_report {
     int64_t slabs, never_empty, live_at_end;
     int64_t occ_used, occ_capacity;  /* the never-EMPTY ones in the end snapshot; -1 when none */
     int64_t pinned;                  /* of them, pinned at the end (struct hk_report) */
+    int64_t kept;                    /* slabs its thread kept at the end: hot slot or spare */
 };
 struct hk_report {
     int64_t run_id, pid, events, dropped, lost, exit_status;

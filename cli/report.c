@@ -171,6 +171,13 @@ static void row_pinned(sqlite3_stmt *st, struct hk_report *rep)
         c->pinned = col(st, 1);
 }
 
+static void row_kept(sqlite3_stmt *st, struct hk_report *rep)
+{
+    struct hk_class_report *c = cls_of(rep, col(st, 0));
+    if (c)
+        c->kept = col(st, 1);
+}
+
 static void row_evidence(sqlite3_stmt *st, struct hk_report *rep)
 {
     rep->have_evidence = 1;
@@ -255,6 +262,8 @@ static const struct part parts_v2[] = {
       row_pinned },
     { "SELECT maps_while_idle, unused_kib, idle_superslabs, holding_slabs FROM run_evidence"
       " WHERE run_id = ?1", row_evidence },
+    { "SELECT class, count(*) FROM slabs WHERE run_id = ?1 AND coalesce(final_flags, 0) != 0"
+      " GROUP BY class", row_kept },
 };
 
 static const struct part parts_counters[] = {
@@ -434,26 +443,31 @@ static void print_stages(const struct hk_report *r, FILE *out)
 
 static void print_slabs(const struct hk_report *r, FILE *out)
 {
-    fprintf(out, "\nSlabs that never reached EMPTY\n  %5s %6s %7s %11s %11s %7s  %s\n", "class",
-            "block", "slabs", "never EMPTY", "live at end", "pinned",
+    fprintf(out, "\nSlabs that never reached EMPTY\n  %5s %6s %7s %11s %11s %5s %7s  %s\n",
+            "class", "block", "slabs", "never EMPTY", "live at end", "kept", "pinned",
             "occupancy at the end (never EMPTY)");
     for (int c = 0; c < r->nclasses; c++) {
         const struct hk_class_report *k = &r->cls[c];
         if (!k->slabs)
             continue;
-        fprintf(out, "  %5d %6lld %7lld %11lld %11lld %7lld  ", c, (long long)k->block_size,
+        fprintf(out, "  %5d %6lld %7lld %11lld %11lld %5lld %7lld  ", c, (long long)k->block_size,
                 (long long)k->slabs, (long long)k->never_empty, (long long)k->live_at_end,
-                (long long)k->pinned);
+                (long long)k->kept, (long long)k->pinned);
         if (k->occ_capacity > 0)
             fprintf(out, "%lld / %lld blocks (%.1f%%)\n", (long long)k->occ_used,
                     (long long)k->occ_capacity, pct(k->occ_used, k->occ_capacity));
         else
             fprintf(out, "%s\n", k->never_empty ? "not sampled" : "-");
     }
-    fprintf(out, "  %5s %6s %7lld %11lld %11lld %7lld\n", "total", "", (long long)r->slabs,
-            (long long)r->never_empty, (long long)r->live_at_end, (long long)r->pinned);
-    fprintf(out, "  pinned: never EMPTY, under %d%% full at the end, and not kept on purpose "
-                 "(a thread's hot slot or spare)\n", HK_PINNED_PCT);
+    int64_t kept = 0;
+    for (int c = 0; c < r->nclasses; c++)
+        kept += r->cls[c].kept;
+    fprintf(out, "  %5s %6s %7lld %11lld %11lld %5lld %7lld\n", "total", "", (long long)r->slabs,
+            (long long)r->never_empty, (long long)r->live_at_end, (long long)kept,
+            (long long)r->pinned);
+    fprintf(out, "  kept: a thread's hot slot or spare at the end, held on purpose even when "
+                 "empty; pinned: never EMPTY,\n  under %d%% full at the end, and not kept\n",
+            HK_PINNED_PCT);
 }
 
 void hk_report_print(const struct hk_report *rep, FILE *out)

@@ -35,6 +35,24 @@ grep -q "end state: the snapshot the process wrote as it exited (exact)" "$tmp/r
 grep -q "64 / 131072 blocks" "$tmp/r1" && ok "report: class 1 ends with 64 of 131072 blocks in use" \
     || bad "report: expected 64 / 131072 blocks for class 1: $(sed -n '/^Slabs/,/total/p' "$tmp/r1")"
 
+# Every total the events count equals the process's own counter (nothing dropped).
+HAKMEM_SS_EMPTY_REUSE=0 hkt record -o "$tmp/leg.db" -- "$HK_EXAMPLES/pinned" >/dev/null 2>&1
+for spec in "ss_maps:1:" "ss_unmaps:2:" "lru_push:5:" "lru_pop_hit:6:" "lru_pop_miss:7:" \
+            "lru_evict:8:" "empty:11:" "slab_release:12:" "heap_errors:15:"; do
+    IFS=: read -r name type _ <<<"$spec"
+    check_eq "pinned legacy: $name from events = the process's counter" \
+        "$(q "$tmp/leg.db" "SELECT coalesce(sum(n), 0) FROM event_counts WHERE run_id = 1 AND type = $type")" \
+        "$(q "$tmp/leg.db" "SELECT coalesce(sum(value), 0) FROM run_counters WHERE run_id = 1 AND counter = '$name'")"
+done
+for st in 0 1 2 3 4; do
+    check_eq "pinned legacy: stage $st hits from events = the process's counter" \
+        "$(q "$tmp/leg.db" "SELECT coalesce(sum(n), 0) FROM event_counts WHERE run_id = 1 AND type = 9 AND stage = $st")" \
+        "$(q "$tmp/leg.db" "SELECT coalesce(sum(value), 0) FROM run_counters WHERE run_id = 1 AND counter = 'stage_hit' AND idx = $st")"
+    check_eq "pinned legacy: stage $st misses from events = the process's counter" \
+        "$(q "$tmp/leg.db" "SELECT coalesce(sum(n), 0) FROM event_counts WHERE run_id = 1 AND type = 10 AND stage = $st")" \
+        "$(q "$tmp/leg.db" "SELECT coalesce(sum(value), 0) FROM run_counters WHERE run_id = 1 AND counter = 'stage_miss' AND idx = $st")"
+done
+
 # _exit: no exit handler, so the last periodic sample (sampled before the frees at best)
 hkt record -o "$db" -- "$bin" 64 _exit >/dev/null 2>"$tmp/err2"
 check_eq "record fill_free _exit: exit status" 0 $?

@@ -30,6 +30,7 @@ cli_libhktrace_asan_la_SOURCES = $(CLI_SRC)
 nodist_cli_libhktrace_asan_la_SOURCES = cli/sql.c
 cli_libhktrace_asan_la_CPPFLAGS = $(cli_libhktrace_la_CPPFLAGS)
 cli_libhktrace_asan_la_CFLAGS = $(cli_libhktrace_la_CFLAGS) $(CLI_ASAN_FLAGS)
+cli_libhktrace_asan_la_LIBADD = $(cli_libhktrace_la_LIBADD)
 
 CLI_UNIT_FLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/cli
 CLI_UNIT_LIBS = cli/libhktrace.la lib/libhakmem-reader.la $(SQLITE_LIBS) $(CHECK_LIBS) -lpthread

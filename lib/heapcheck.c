@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <unistd.h>
+#include "event.h"
 #include "heapcheck.h"
 #include "ring.h"
 
@@ -203,11 +204,15 @@ HK_NOINLINE void hk_heap_error(const struct hk_heap_error *e)
     print_frames(ip, n);
     print_block_stack("allocated", e->alloc_stack);
     print_block_stack("first freed", e->free_stack);
-    HK_STAT_INC(heap_errors);
-    hk_superslab *ss = e->slab ? hk_ss_of_slab(e->slab) : NULL;
-    HK_TRACE(.type = HAKMEM_EV_HEAP_ERROR, .cls = e->slab ? e->slab->cls : 255, .stage = 255,
-             .ss_id = ss ? ss->id : 0, .ss_addr = (uintptr_t)ss, .slab = e->slab ? e->slab->idx : 0,
-             .arg0 = (uintptr_t)e->ptr, .arg1 = e->kind);
+    /* with HAKMEM_TRACE_STACKS=1 the event carries the stack, from the
+     * program's frame that erred, interned in the trace segment: the frames
+     * of the trace database */
+    uint32_t stack_id = 0;
+    if (hk_trace.stacks && n) {
+        int k = first_outside(ip, n);
+        stack_id = hk_stack_intern_trace(ip + k, n - k);
+    }
+    hk_event_heap_error(e->kind, e->slab, e->ptr, stack_id);
     on_error_policy();
 }
 

@@ -234,6 +234,16 @@ int hk_stack_capture(void **ip, int max)
     return n > 0 ? n : 0;
 }
 
+/* Frames ip[0..n) interned in the trace segment's stack table (its first
+ * HAKMEM_SEG_STACK_DEPTH): the id, 0 when stacks are not traced. */
+uint32_t hk_stack_intern_trace(void *const *ip, int n)
+{
+    struct hakmem_seg_stacks *st = hk_trace.stacks;
+    if (!st || n <= 0)
+        return 0;
+    return intern(st, ip, n < HAKMEM_SEG_STACK_DEPTH ? n : HAKMEM_SEG_STACK_DEPTH);
+}
+
 void hk_stack_atfork_prepare(void)
 {
     while (atomic_flag_test_and_set_explicit(&intern_busy, memory_order_acquire))

@@ -85,10 +85,12 @@ static int first_outside(void *const *ip, int n)
     return i;
 }
 
-/* One frame: "#N IP in FUNCTION+0xOFF (MODULE+0xADDR)", ADDR the module
- * file's own address (for addr2line -e MODULE). The function comes from the
- * file's .symtab, static functions included; else from dladdr's dynamic
- * symbols; else the frame has no name. */
+/* One frame: "#N IP in FUNCTION+0xOFF FILE:LINE (MODULE+0xADDR)", ADDR the
+ * module file's own address (for addr2line -e MODULE). The function comes
+ * from the file's .symtab, static functions included, else from dladdr's
+ * dynamic symbols; FILE:LINE from the file's DWARF line table, when it has
+ * one. The main program's link map has no name (dladdr says argv[0]): its
+ * file is /proc/self/exe. */
 static void print_frame(int depth, void *ip)
 {
     Dl_info di;
@@ -98,20 +100,28 @@ static void print_frame(int depth, void *ip)
         return;
     }
     size_t addr = (size_t)((uintptr_t)ip - lm->l_addr);
-    char fn[160];
-    uint64_t start;
-    /* a return address: its call is the byte before. The main program's
-     * link map has no name (dladdr says argv[0]): read /proc/self/exe. */
     const char *file = lm->l_name && lm->l_name[0] ? lm->l_name : "/proc/self/exe";
-    if (hk_symtab_find(file, addr - 1, fn, sizeof fn, &start) ||
-        (file != lm->l_name && hk_symtab_find(di.dli_fname, addr - 1, fn, sizeof fn, &start)))
-        hk_log("    #%d %p in %s+0x%zx (%s+0x%zx)\n", depth, ip, fn, addr - (size_t)start, di.dli_fname,
-               addr);
-    else if (di.dli_sname)
-        hk_log("    #%d %p in %s+0x%zx (%s+0x%zx)\n", depth, ip, di.dli_sname,
-               (size_t)((char *)ip - (char *)di.dli_saddr), di.dli_fname, addr);
+    char fn[160], src[256] = "";
+    uint64_t start = 0;
+    unsigned line;
+    /* a return address: its call is the byte before */
+    bool named = hk_symtab_find(file, addr - 1, fn, sizeof fn, &start) ||
+                 (file != lm->l_name && hk_symtab_find(di.dli_fname, addr - 1, fn, sizeof fn, &start));
+    if (!named && di.dli_sname) {
+        hk_fmt(fn, sizeof fn, "%s", di.dli_sname);
+        start = (uint64_t)((uintptr_t)di.dli_saddr - lm->l_addr);
+        named = true;
+    }
+    if (hk_lineinfo_find(file, addr - 1, src + 1, sizeof src - 1, &line)) {
+        src[0] = ' ';
+        size_t n = strlen(src);
+        hk_fmt(src + n, sizeof src - n, ":%u", line);
+    }
+    if (named)
+        hk_log("    #%d %p in %s+0x%zx%s (%s+0x%zx)\n", depth, ip, fn, addr - (size_t)start, src,
+               di.dli_fname, addr);
     else
-        hk_log("    #%d %p (%s+0x%zx)\n", depth, ip, di.dli_fname, addr);
+        hk_log("    #%d %p%s (%s+0x%zx)\n", depth, ip, src, di.dli_fname, addr);
 }
 
 /* Frames ip[0..n), innermost first, from the first outside hakmem. */

@@ -1,7 +1,7 @@
 #!/bin/bash
 # frames.sh — stacks that name the program's own functions: a double free in
 # tests/error_frames' static release_twice() is named in the stderr report
-# (from .symtab), and recorded with --stacks at HAKMEM_CHECK=1 and 2 the
+# (from .symtab, its line from .debug_line), and recorded with --stacks at HAKMEM_CHECK=1 and 2 the
 # heap_error event's stack names it with its source file and line (DWARF),
 # in the frames table and in `query @errors`; the stacks behind the new
 # SuperSlabs of its static fill_superslabs() name it too, in frames and in
@@ -27,9 +27,9 @@ run() {
 # The stderr report, at each level: the static function by name.
 run LD_PRELOAD="$HK_LIB" "$prog" double
 check_eq "double free: SIGABRT" 134 "$rc"
-grep -q '^    #0 0x[0-9a-f]* in release_twice+0x[0-9a-f]* (.*error_frames+0x[0-9a-f]*)$' "$tmp/err" &&
-    ok "stderr report: #0 is the static release_twice" ||
-    bad "stderr report: expected '#0 ... in release_twice+0x...', got: $(cat "$tmp/err")"
+grep -q "^    #0 0x[0-9a-f]* in release_twice+0x[0-9a-f]* [^ ]*error_frames\.c:$free_line (.*error_frames+0x[0-9a-f]*)\$" "$tmp/err" &&
+    ok "stderr report: #0 is the static release_twice at error_frames.c:$free_line" ||
+    bad "stderr report: expected '#0 ... in release_twice+0x... error_frames.c:$free_line (...)', got: $(cat "$tmp/err")"
 grep -q '^    #1 0x[0-9a-f]* in main+0x' "$tmp/err" && ok "stderr report: #1 is main" ||
     bad "stderr report: expected '#1 ... in main+0x...', got: $(cat "$tmp/err")"
 run LD_PRELOAD="$HK_LIB" HAKMEM_CHECK=2 HAKMEM_TRACE_STACKS=1 "$prog" double

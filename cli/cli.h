@@ -298,8 +298,16 @@ int hk_stacks_store(struct hakmem_reader *r, sqlite3 *db, int64_t run, char *err
 struct hk_symbols;
 struct hk_symbols *hk_symbols_new(void);
 void hk_symbols_free(struct hk_symbols *s);
-/* The function of the executable file module containing file offset off,
- * NULL when unknown. */
+/* What is known of a code address; the strings live until hk_symbols_free. */
+struct hk_symbol {
+    const char *function; /* from .symtab, else .dynsym, else debug info; NULL when unknown */
+    const char *file;     /* its source file, from DWARF (libdw); NULL when unknown */
+    int line;             /* its line in file; 0 when unknown */
+};
+/* Looks up file offset off of the executable file module into *out: 1 when
+ * its function or its source line is known, else 0 (*out all NULL). */
+int hk_symbols_lookup(struct hk_symbols *s, const char *module, uint64_t off, struct hk_symbol *out);
+/* The function of file offset off of module, NULL when unknown. */
 const char *hk_symbols_find(struct hk_symbols *s, const char *module, uint64_t off);
 
 /* ---- session.c: recording a live process, image after image (record, attach) */

@@ -13,7 +13,9 @@ CLI_SRC = cli/cli.h cli/util.c cli/db.c cli/batch.c cli/sink.c cli/table.c cli/t
 cli_libhktrace_la_SOURCES = $(CLI_SRC)
 nodist_cli_libhktrace_la_SOURCES = cli/sql.c
 cli_libhktrace_la_CPPFLAGS = $(AM_CPPFLAGS) -DHK_LIBDIR='"$(libdir)"'
-cli_libhktrace_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+cli_libhktrace_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(DW_CFLAGS)
+# libdw: file:line of stored frames (symbols.c), when configure found it.
+cli_libhktrace_la_LIBADD = $(DW_LIBS)
 cli_hakmem_trace_SOURCES = cli/main.c cli/cli.h
 cli_hakmem_trace_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
 cli_hakmem_trace_LDADD = cli/libhktrace.la lib/libhakmem-reader.la $(SQLITE_LIBS) -lpthread

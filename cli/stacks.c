@@ -1,5 +1,6 @@
 /* stacks.c — a segment's interned stacks into the frames table: each return
- * address with its module, file offset and function (from the module's ELF). */
+ * address with its module, file offset, function (from the module's ELF
+ * symbol tables) and source file and line (from its DWARF, with libdw). */
 #include <string.h>
 #include "cli.h"
 #include "hakmem_reader.h"
@@ -14,36 +15,46 @@ static const struct hakmem_seg_module *module_of(const struct hakmem_seg_stacks 
     return NULL;
 }
 
+/* Binds text, or NULL when there is none. */
+static void bind_text(sqlite3_stmt *st, int col, const char *text)
+{
+    if (text)
+        sqlite3_bind_text(st, col, text, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, col);
+}
+
 static int store_frame(sqlite3_stmt *ins, struct hk_symbols *syms, const struct hakmem_seg_stacks *st,
                        int64_t run, uint32_t id, uint32_t depth, uint64_t ip)
 {
     const struct hakmem_seg_module *m = module_of(st, ip);
     char path[HAKMEM_SEG_PATH_MAX + 1] = "";
     uint64_t off = 0;
-    const char *fn = NULL;
+    struct hk_symbol y = { 0 };
     if (m) {
         memcpy(path, m->path, HAKMEM_SEG_PATH_MAX);
         path[strnlen(m->path, HAKMEM_SEG_PATH_MAX)] = '\0';
         off = ip - m->start + m->offset;
-        /* a return address points after its call: look up the call itself */
-        fn = hk_symbols_find(syms, path, depth ? off - 1 : off);
+        /* every frame is a return address (the innermost one too: the
+         * capture's own call), which points after its call: look up the
+         * call itself, whose line is the one that called */
+        hk_symbols_lookup(syms, path, off ? off - 1 : off, &y);
     }
     sqlite3_bind_int64(ins, 1, run);
     sqlite3_bind_int64(ins, 2, id);
     sqlite3_bind_int64(ins, 3, depth);
     sqlite3_bind_int64(ins, 4, (int64_t)ip);
-    if (fn)
-        sqlite3_bind_text(ins, 5, fn, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(ins, 5);
-    if (m)
-        sqlite3_bind_text(ins, 6, path, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(ins, 6);
+    bind_text(ins, 5, y.function);
+    bind_text(ins, 6, m ? path : NULL);
     if (m)
         sqlite3_bind_int64(ins, 7, (int64_t)off);
     else
         sqlite3_bind_null(ins, 7);
+    bind_text(ins, 8, y.file);
+    if (y.file)
+        sqlite3_bind_int(ins, 9, y.line);
+    else
+        sqlite3_bind_null(ins, 9);
     int rc = sqlite3_step(ins);
     sqlite3_reset(ins);
     return rc == SQLITE_DONE ? 0 : -1;
@@ -72,7 +83,8 @@ int hk_stacks_store(struct hakmem_reader *r, sqlite3 *db, int64_t run, char *err
         return 0;
     struct hk_symbols *syms = hk_symbols_new();
     sqlite3_stmt *ins = hk_db_prepare(db, "INSERT OR REPLACE INTO frames (run_id, stack_id, depth,"
-                                          " ip, function, module, offset) VALUES (?,?,?,?,?,?,?)",
+                                          " ip, function, module, offset, file, line)"
+                                          " VALUES (?,?,?,?,?,?,?,?,?)",
                                       err, errlen);
     int rc = ins && syms ? hk_db_exec(db, "BEGIN", err, errlen) : -1;
     if (rc == 0 && store_all(st, ins, syms, run) != 0)

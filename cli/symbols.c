@@ -1,5 +1,8 @@
-/* symbols.c — function names for (module file, file offset) pairs, read from
- * the ELF symbol tables (.symtab, else .dynsym) of the modules on disk. */
+/* symbols.c — what a (module file, file offset) pair is: its function, read
+ * from the ELF symbol tables of the module on disk (.symtab, else .dynsym),
+ * and with elfutils libdw its source file and line from the module's DWARF
+ * (in the file, or in separate debug info found by build id). Each module is
+ * read once, when first asked about. */
 #include <elf.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -7,6 +10,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if HK_CONFIG_LIBDW
+#include <elfutils/libdwfl.h>
+#endif
 #include "cli.h"
 
 #define MAX_LOADS 16
@@ -16,13 +22,101 @@ struct sym {
     char *name;
 };
 
+struct debuginfo;
+
 struct module {
     char *path;
     struct sym *syms;
     size_t n;
     struct { uint64_t off, size, vaddr; } load[MAX_LOADS];
     int nload;
+    struct debuginfo *dw; /* libdw's view of the file, NULL without */
 };
+
+/* ---- DWARF through libdw (offline: the file on disk, not a process) */
+
+#if HK_CONFIG_LIBDW
+struct debuginfo {
+    Dwfl *dwfl;
+    Dwfl_Module *mod;
+    GElf_Addr bias; /* Dwfl addresses are the file's own plus bias */
+};
+
+static char *debuginfo_path; /* libdw's default: .debug beside the file, /usr/lib/debug */
+static const Dwfl_Callbacks offline_callbacks = {
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+    .debuginfo_path = &debuginfo_path,
+};
+
+static struct debuginfo *debuginfo_open(const char *path)
+{
+    struct debuginfo *d = calloc(1, sizeof *d);
+    if (!d || !(d->dwfl = dwfl_begin(&offline_callbacks))) {
+        free(d);
+        return NULL;
+    }
+    d->mod = dwfl_report_offline(d->dwfl, path, path, -1);
+    if (!d->mod || dwfl_report_end(d->dwfl, NULL, NULL) != 0 || !dwfl_module_getelf(d->mod, &d->bias)) {
+        dwfl_end(d->dwfl);
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+static void debuginfo_close(struct debuginfo *d)
+{
+    if (d)
+        dwfl_end(d->dwfl);
+    free(d);
+}
+
+/* file:line of the file's address vaddr into out; the function too when the
+ * ELF tables gave none (a stripped file whose debug info has them). */
+static void debuginfo_lookup(struct debuginfo *d, uint64_t vaddr, struct hk_symbol *out)
+{
+    if (!d)
+        return;
+    Dwarf_Addr addr = vaddr + d->bias;
+    Dwfl_Line *l = dwfl_module_getsrc(d->mod, addr);
+    int line = 0;
+    const char *file = l ? dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL) : NULL;
+    if (file && line > 0) {
+        out->file = file;
+        out->line = line;
+    }
+    if (!out->function) {
+        GElf_Off off;
+        GElf_Sym sym;
+        const char *fn = dwfl_module_addrinfo(d->mod, addr, &off, &sym, NULL, NULL, NULL);
+        if (fn && GELF_ST_TYPE(sym.st_info) == STT_FUNC)
+            out->function = fn;
+    }
+}
+#else
+struct debuginfo {
+    int none;
+};
+
+static struct debuginfo *debuginfo_open(const char *path)
+{
+    (void)path;
+    return NULL;
+}
+
+static void debuginfo_close(struct debuginfo *d)
+{
+    (void)d;
+}
+
+static void debuginfo_lookup(struct debuginfo *d, uint64_t vaddr, struct hk_symbol *out)
+{
+    (void)d, (void)vaddr, (void)out;
+}
+#endif
+
+/* ---- the table of modules */
 
 struct hk_symbols {
     struct module *mod;
@@ -43,6 +137,7 @@ void hk_symbols_free(struct hk_symbols *s)
             free(s->mod[i].syms[k].name);
         free(s->mod[i].syms);
         free(s->mod[i].path);
+        debuginfo_close(s->mod[i].dw);
     }
     free(s->mod);
     free(s);
@@ -156,20 +251,22 @@ static struct module *module_of(struct hk_symbols *s, const char *path)
         return NULL;
     s->n++;
     load(m);
+    m->dw = debuginfo_open(path);
     return m;
 }
 
-const char *hk_symbols_find(struct hk_symbols *s, const char *module, uint64_t off)
+/* The file's own address of file offset off, through its PT_LOAD headers. */
+static uint64_t vaddr_of(const struct module *m, uint64_t off)
 {
-    struct module *m = s ? module_of(s, module) : NULL;
-    if (!m || !m->n)
-        return NULL;
-    uint64_t addr = off;
     for (int i = 0; i < m->nload; i++)
-        if (off >= m->load[i].off && off - m->load[i].off < m->load[i].size) {
-            addr = off - m->load[i].off + m->load[i].vaddr;
-            break;
-        }
+        if (off >= m->load[i].off && off - m->load[i].off < m->load[i].size)
+            return off - m->load[i].off + m->load[i].vaddr;
+    return off;
+}
+
+/* The function symbol of m containing addr, NULL when none. */
+static const char *function_at(const struct module *m, uint64_t addr)
+{
     size_t lo = 0, hi = m->n; /* the last symbol starting at or before addr */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -182,4 +279,23 @@ const char *hk_symbols_find(struct hk_symbols *s, const char *module, uint64_t o
         return NULL;
     const struct sym *y = &m->syms[lo - 1];
     return addr - y->start < (y->size ? y->size : 1) ? y->name : NULL;
+}
+
+int hk_symbols_lookup(struct hk_symbols *s, const char *module, uint64_t off, struct hk_symbol *out)
+{
+    *out = (struct hk_symbol){ 0 };
+    struct module *m = s ? module_of(s, module) : NULL;
+    if (!m)
+        return 0;
+    uint64_t addr = vaddr_of(m, off);
+    out->function = m->n ? function_at(m, addr) : NULL;
+    debuginfo_lookup(m->dw, addr, out);
+    return out->function || out->file;
+}
+
+const char *hk_symbols_find(struct hk_symbols *s, const char *module, uint64_t off)
+{
+    struct hk_symbol y;
+    hk_symbols_lookup(s, module, off, &y);
+    return y.function;
 }

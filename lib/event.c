@@ -139,3 +139,14 @@ void hk_event_thread(bool start, uint32_t tid)
     else
         HK_STAT_INC(threads_exited);
 }
+
+/* A heap error of kind (enum hk_error_kind) on p, in slab s or none, where
+ * stack_id (0: none) is the stack that committed it. */
+void hk_event_heap_error(unsigned kind, hk_slab *s, const void *p, uint32_t stack_id)
+{
+    hk_superslab *ss = s ? hk_ss_of_slab(s) : NULL;
+    HK_TRACE(.type = HAKMEM_EV_HEAP_ERROR, .cls = s ? s->cls : NO_CLASS, .stage = NO_STAGE,
+             SS_FIELDS(ss), .slab = s ? s->idx : 0, .arg0 = (uintptr_t)p, .arg1 = kind,
+             .stack_id = stack_id);
+    HK_STAT_INC(heap_errors);
+}

@@ -25,5 +25,6 @@ void hk_event_stage_miss(unsigned cls, unsigned stage);
 void hk_event_slab_empty(hk_slab *s);
 void hk_event_slab_release(hk_slab *s, enum hk_release_to where);
 void hk_event_thread(bool start, uint32_t tid);
+void hk_event_heap_error(unsigned kind, hk_slab *s, const void *p, uint32_t stack_id);
 
 #endif

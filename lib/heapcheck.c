@@ -1,12 +1,12 @@
 /* heapcheck.c — heap-error detection (HAKMEM_CHECK): the free-block key and
  * its slow paths, pointer classification, and the Scudo-like report. */
 #include <dlfcn.h>
+#include <link.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <unistd.h>
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
+#include "event.h"
 #include "heapcheck.h"
 #include "ring.h"
 
@@ -74,31 +74,61 @@ static const char *const kind_names[] = {
     [HK_ERR_MISMATCH] = "alloc-dealloc mismatch",
 };
 
-/* Frames ip[0..n), innermost first, from the first outside hakmem,
- * symbolised with dladdr (exported symbols; module+offset otherwise). */
-static void print_frames(void *const *ip, int n)
+/* The first of frames ip[0..n) outside libhakmem (the last one at most). */
+static int first_outside(void *const *ip, int n)
 {
     Dl_info self, di;
     bool have_self = dladdr((void *)hk_heap_error, &self) != 0;
     int i = 0;
     while (i < n - 1 && have_self && dladdr(ip[i], &di) && di.dli_fbase == self.dli_fbase)
         i++;
-    for (int depth = 0; i < n && depth < 24; i++, depth++) {
-        if (dladdr(ip[i], &di) && di.dli_sname)
-            hk_log("    #%d %p in %s+0x%zx (%s)\n", depth, ip[i], di.dli_sname,
-                   (size_t)((char *)ip[i] - (char *)di.dli_saddr), di.dli_fname);
-        else if (dladdr(ip[i], &di))
-            hk_log("    #%d %p (%s+0x%zx)\n", depth, ip[i], di.dli_fname,
-                   (size_t)((char *)ip[i] - (char *)di.dli_fbase));
-        else
-            hk_log("    #%d %p\n", depth, ip[i]);
-    }
+    return i;
 }
 
-static void print_stack(void)
+/* One frame: "#N IP in FUNCTION+0xOFF FILE:LINE (MODULE+0xADDR)", ADDR the
+ * module file's own address (for addr2line -e MODULE). The function comes
+ * from the file's .symtab, static functions included, else from dladdr's
+ * dynamic symbols; FILE:LINE from the file's DWARF line table, when it has
+ * one. The main program's link map has no name (dladdr says argv[0]): its
+ * file is /proc/self/exe. */
+static void print_frame(int depth, void *ip)
 {
-    void *ip[40];
-    print_frames(ip, unw_backtrace(ip, 40));
+    Dl_info di;
+    struct link_map *lm = NULL;
+    if (!dladdr1(ip, &di, (void **)&lm, RTLD_DL_LINKMAP) || !lm || !di.dli_fname) {
+        hk_log("    #%d %p\n", depth, ip);
+        return;
+    }
+    size_t addr = (size_t)((uintptr_t)ip - lm->l_addr);
+    const char *file = lm->l_name && lm->l_name[0] ? lm->l_name : "/proc/self/exe";
+    char fn[160], src[256] = "";
+    uint64_t start = 0;
+    unsigned line;
+    /* a return address: its call is the byte before */
+    bool named = hk_symtab_find(file, addr - 1, fn, sizeof fn, &start) ||
+                 (file != lm->l_name && hk_symtab_find(di.dli_fname, addr - 1, fn, sizeof fn, &start));
+    if (!named && di.dli_sname) {
+        hk_fmt(fn, sizeof fn, "%s", di.dli_sname);
+        start = (uint64_t)((uintptr_t)di.dli_saddr - lm->l_addr);
+        named = true;
+    }
+    if (hk_lineinfo_find(file, addr - 1, src + 1, sizeof src - 1, &line)) {
+        src[0] = ' ';
+        size_t n = strlen(src);
+        hk_fmt(src + n, sizeof src - n, ":%u", line);
+    }
+    if (named)
+        hk_log("    #%d %p in %s+0x%zx%s (%s+0x%zx)\n", depth, ip, fn, addr - (size_t)start, src,
+               di.dli_fname, addr);
+    else
+        hk_log("    #%d %p%s (%s+0x%zx)\n", depth, ip, src, di.dli_fname, addr);
+}
+
+/* Frames ip[0..n), innermost first, from the first outside hakmem. */
+static void print_frames(void *const *ip, int n)
+{
+    for (int i = first_outside(ip, n), depth = 0; i < n && depth < 24; i++, depth++)
+        print_frame(depth, ip[i]);
 }
 
 /* A stack the block remembered (level 2, HAKMEM_TRACE_STACKS=1). */
@@ -179,14 +209,20 @@ HK_NOINLINE void hk_heap_error(const struct hk_heap_error *e)
     describe(e, what, sizeof what);
     hk_log("hakmem: ERROR: %s %s %p (%s) in %s()\n", kind_names[e->kind],
            e->kind >= HK_ERR_OVERFLOW ? "on" : "of", e->ptr, what, e->op);
-    print_stack();
+    void *ip[HAKMEM_SEG_STACK_DEPTH + 16]; /* hakmem's own frames, then the program's */
+    int n = hk_stack_capture(ip, HAKMEM_SEG_STACK_DEPTH + 16);
+    print_frames(ip, n);
     print_block_stack("allocated", e->alloc_stack);
     print_block_stack("first freed", e->free_stack);
-    HK_STAT_INC(heap_errors);
-    hk_superslab *ss = e->slab ? hk_ss_of_slab(e->slab) : NULL;
-    HK_TRACE(.type = HAKMEM_EV_HEAP_ERROR, .cls = e->slab ? e->slab->cls : 255, .stage = 255,
-             .ss_id = ss ? ss->id : 0, .ss_addr = (uintptr_t)ss, .slab = e->slab ? e->slab->idx : 0,
-             .arg0 = (uintptr_t)e->ptr, .arg1 = e->kind);
+    /* with HAKMEM_TRACE_STACKS=1 the event carries the stack, from the
+     * program's frame that erred, interned in the trace segment: the frames
+     * of the trace database */
+    uint32_t stack_id = 0;
+    if (hk_trace.stacks && n) {
+        int k = first_outside(ip, n);
+        stack_id = hk_stack_intern_trace(ip + k, n - k);
+    }
+    hk_event_heap_error(e->kind, e->slab, e->ptr, stack_id);
     on_error_policy();
 }
 

@@ -50,6 +50,19 @@ void hk_dprintf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3
 #define hk_log(...) hk_dprintf(2, __VA_ARGS__)
 void hk_write_all(int fd, const char *buf, size_t len);
 
+/* ---- symtab.c: function names from a module file's ELF symbol table (reports) */
+/* The function of the ELF file at path containing vaddr (an address of the
+ * file's own, before relocation): its name (truncated to cap) into name and
+ * its address into *start; false when the file or its table has none. No
+ * malloc, no stdio, no lock. */
+bool hk_symtab_find(const char *path, uint64_t vaddr, char *name, size_t cap, uint64_t *start);
+
+/* ---- lineinfo.c: source file and line from a module file's DWARF line table (reports) */
+/* The source file ("dir/name" as compiled; truncated to cap) and line of
+ * the code at vaddr (the file's own address) of the ELF file at path; false
+ * without DWARF (or with compressed sections). No malloc, no stdio, no lock. */
+bool hk_lineinfo_find(const char *path, uint64_t vaddr, char *file, size_t cap, unsigned *line);
+
 /* ---- options.c: the one options table, read once at start */
 enum hk_opt {
     HK_OPT_SS_LRU_DEBUG,

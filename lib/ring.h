@@ -43,6 +43,8 @@ void hk_stack_end(void);
 void hk_stack_blocks_init(void);
 uint32_t hk_stack_here(void);
 int hk_stack_frames(uint32_t id, uint64_t *ip, int max);
+int hk_stack_capture(void **ip, int max);
+uint32_t hk_stack_intern_trace(void *const *ip, int n);
 void hk_stack_atfork_prepare(void);
 void hk_stack_atfork_release(void);
 

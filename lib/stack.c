@@ -220,6 +220,30 @@ int hk_stack_frames(uint32_t id, uint64_t *ip, int max)
     return 0;
 }
 
+/* ---- the stack of a heap error */
+
+/* The calling stack into ip[0..max), innermost first: how many frames; 0
+ * when called from inside a capture. */
+int hk_stack_capture(void **ip, int max)
+{
+    if (tls_in_capture)
+        return 0;
+    tls_in_capture = 1;
+    int n = unw_backtrace(ip, max);
+    tls_in_capture = 0;
+    return n > 0 ? n : 0;
+}
+
+/* Frames ip[0..n) interned in the trace segment's stack table (its first
+ * HAKMEM_SEG_STACK_DEPTH): the id, 0 when stacks are not traced. */
+uint32_t hk_stack_intern_trace(void *const *ip, int n)
+{
+    struct hakmem_seg_stacks *st = hk_trace.stacks;
+    if (!st || n <= 0)
+        return 0;
+    return intern(st, ip, n < HAKMEM_SEG_STACK_DEPTH ? n : HAKMEM_SEG_STACK_DEPTH);
+}
+
 void hk_stack_atfork_prepare(void)
 {
     while (atomic_flag_test_and_set_explicit(&intern_busy, memory_order_acquire))

@@ -56,11 +56,19 @@ SELECT k.name AS kind, c.n FROM (SELECT reason AS kind, sum(n) AS n FROM event_c
                                  WHERE run_id = :run AND type = 15 GROUP BY reason) c
 LEFT JOIN heap_error_kinds k USING (kind) ORDER BY c.kind;
 
--- @name errors: each heap error: where, what, which pointer
-SELECT seq, ts_ns, tid, coalesce(k.name, reason) AS kind, class, ss, slab,
-       printf('0x%x', arg0) AS pointer
-FROM events LEFT JOIN heap_error_kinds k ON k.kind = events.reason
-WHERE run_id = :run AND type = 15 ORDER BY seq;
+-- @name errors: each heap error: what, which pointer, and where (record --stacks: the innermost frame outside libhakmem)
+SELECT e.seq, e.ts_ns, e.tid, coalesce(k.name, e.reason) AS kind, e.class, e.ss, e.slab,
+       printf('0x%x', e.arg0) AS pointer, f.function,
+       coalesce(f.file || ':' || f.line,
+                substr(f.module, length(rtrim(f.module, replace(f.module, '/', ''))) + 1)
+                || printf('+0x%x', f.offset)) AS location,
+       e.stack_id
+FROM events e LEFT JOIN heap_error_kinds k ON k.kind = e.reason
+LEFT JOIN frames f ON f.run_id = e.run_id AND f.stack_id = e.stack_id
+     AND f.depth = (SELECT min(g.depth) FROM frames g
+                    WHERE g.run_id = e.run_id AND g.stack_id = e.stack_id
+                      AND coalesce(g.module, '') NOT LIKE '%/libhakmem%')
+WHERE e.run_id = :run AND e.type = 15 ORDER BY e.seq;
 
 -- @name check-counts: event_counts against the events themselves (should be empty)
 SELECT type, sum(c) AS counted, sum(e) AS in_events

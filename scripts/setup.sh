@@ -5,7 +5,7 @@
 # Environment: CFLAGS (passed to make; to configure without -Werror, which breaks its
 # probes), HK_CONFIGURE_FLAGS (extra ./configure arguments, split on blanks).
 
-HK_PACKAGES=(autoconf automake libtool pkg-config make gcc g++ check libunwind-dev
+HK_PACKAGES=(autoconf automake libtool pkg-config make gcc g++ check libunwind-dev libdw-dev
              libsqlite3-dev libncurses-dev sqlite3 python3 tmux strace)
 HK_MAKE_VARS=()   # set by hk_build: CFLAGS=... when CFLAGS is in the environment
 

@@ -11,7 +11,7 @@ CLI_UNIT_ASAN = $(CLI_UNIT:=_asan)
 CLI_CHECKS_SH = tests/cli/errors.sh tests/cli/roundtrip.sh tests/cli/policies.sh \
 	tests/cli/seed_lru.sh tests/cli/fuzz.sh tests/cli/kill.sh tests/cli/readonly.sh \
 	tests/cli/live.sh tests/cli/verdicts.sh tests/cli/endstate.sh \
-	tests/cli/crafted.sh
+	tests/cli/crafted.sh tests/cli/frames.sh
 
 # mkseg writes synthetic segments for the scripts and for make bench-cli (cli/local.mk).
 noinst_PROGRAMS += tests/cli/mkseg
@@ -31,6 +31,7 @@ cli_libhktrace_asan_la_SOURCES = $(CLI_SRC)
 nodist_cli_libhktrace_asan_la_SOURCES = cli/sql.c
 cli_libhktrace_asan_la_CPPFLAGS = $(cli_libhktrace_la_CPPFLAGS)
 cli_libhktrace_asan_la_CFLAGS = $(cli_libhktrace_la_CFLAGS) $(CLI_ASAN_FLAGS)
+cli_libhktrace_asan_la_LIBADD = $(cli_libhktrace_la_LIBADD)
 
 CLI_UNIT_FLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/cli
 CLI_UNIT_LIBS = cli/libhktrace.la lib/libhakmem-reader.la $(SQLITE_LIBS) $(CHECK_LIBS) -lpthread

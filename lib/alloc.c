@@ -16,7 +16,7 @@ static HK_NOINLINE void *large_malloc(size_t n, size_t align, bool zero)
         errno = ENOMEM;
         return NULL;
     }
-    return hk_large_malloc(n, align, zero);
+    return hk_large_malloc(n, align, 0, zero);
 }
 
 static HK_NOINLINE void *heap_slow(size_t n)

@@ -218,7 +218,9 @@ void hk_heap_atfork_parent(void);
 void hk_heap_atfork_child(void);
 
 /* ---- large.c: blocks above HK_MID_MAX, in their own cached mappings */
-void *hk_large_malloc(size_t n, size_t align, bool zero);
+/* n bytes at an address whose sum with off is a multiple of align (0: no
+ * alignment beyond 64 bytes); NULL and ENOMEM when out of memory. */
+void *hk_large_malloc(size_t n, size_t align, size_t off, bool zero);
 void hk_large_free(void *p);
 void *hk_large_realloc(void *p, size_t n);
 size_t hk_large_usable(const void *p);

@@ -10,8 +10,8 @@
 #define HK_LARGE_CACHE_MAX 64 /* mappings */
 
 /* Header at the start of the chunk holding the user pointer's first byte
- * minus one, i.e. at (user - 1) & ~HK_SS_MASK. Invariant: base <= header,
- * user - header >= HK_LARGE_HDR, and a cached mapping has base == header. */
+ * minus one, i.e. at (user - 1) & ~HK_SS_MASK. Invariant: base == header
+ * (the mapping starts with it) and user - header >= HK_LARGE_HDR. */
 typedef struct hk_large {
     uint64_t magic;
     char *base;        /* the mapping */
@@ -121,20 +121,38 @@ static hk_large *cache_take(size_t need)
 
 /* ---- allocation */
 
-static hk_large *map_new(size_t n, size_t align)
+/* A mapping for n bytes whose user pointer plus off is a multiple of align
+ * (a power of two; off < align when align > HK_LARGE_HDR). Invariant: the
+ * mapping starts at its header (base == header), so a chunk marked
+ * HK_CHUNK_LARGE always follows a chunk of its own mapping. An alignment
+ * above a chunk is had by over-mapping by align and unmapping the head
+ * before the header's chunk and the tail after the last page of the block:
+ * no address space is kept that the block cannot use. */
+static hk_large *map_new(size_t n, size_t align, size_t off)
 {
-    size_t pad = align > HK_LARGE_HDR ? align : 0;
-    size_t need = page_round(HK_LARGE_HDR + n + pad);
-    if (need < n)
+    size_t pad = align > HK_LARGE_HDR ? align : 0, need;
+    if (__builtin_add_overflow(HK_LARGE_HDR + off + hk_page_size, n, &need) ||
+        __builtin_add_overflow(need, pad, &need))
         return NULL;
+    need = page_round(need - hk_page_size);
     bool trimmed;
     char *base = hk_os_map_aligned(need, HK_SS_SIZE, &trimmed);
     if (!base)
         return NULL;
     uintptr_t user = (uintptr_t)base + HK_LARGE_HDR;
     if (align > HK_LARGE_HDR)
-        user = (user + align - 1) & ~(uintptr_t)(align - 1);
+        user = ((user + off + align - 1) & ~(uintptr_t)(align - 1)) - off;
     hk_large *l = (hk_large *)((user - 1) & ~(uintptr_t)HK_SS_MASK);
+    if (align > HK_SS_SIZE) {
+        char *end = (char *)page_round(user + n + !n); /* a 0-byte block still has a page */
+        if ((char *)l > base)
+            hk_os_unmap(base, (size_t)((char *)l - base));
+        if (end < base + need)
+            hk_os_unmap(end, (size_t)(base + need - end));
+        base = (char *)l;
+        need = (size_t)(end - base);
+    }
+    HK_ASSERT(base == (char *)l);
     l->magic = HK_LARGE_MAGIC;
     l->base = base;
     l->map_size = need;
@@ -145,7 +163,7 @@ static hk_large *map_new(size_t n, size_t align)
     return l;
 }
 
-void *hk_large_malloc(size_t n, size_t align, bool zero)
+void *hk_large_malloc(size_t n, size_t align, size_t off, bool zero)
 {
     if (n > (SIZE_MAX >> 2)) {
         errno = ENOMEM;
@@ -153,13 +171,14 @@ void *hk_large_malloc(size_t n, size_t align, bool zero)
     }
     hk_large *l = NULL;
     pthread_mutex_lock(&hk_large_lock);
-    if (align <= HK_LARGE_HDR && (l = cache_take(page_round(HK_LARGE_HDR + n)))) {
+    if ((align <= 1 || (align <= HK_LARGE_HDR && !((HK_LARGE_HDR + off) & (align - 1)))) &&
+        (l = cache_take(page_round(HK_LARGE_HDR + n)))) {
         l->user = (char *)l + HK_LARGE_HDR;
         l->usable = l->map_size - HK_LARGE_HDR;
     }
     pthread_mutex_unlock(&hk_large_lock);
     bool fresh = !l;
-    if (!l && !(l = map_new(n, align))) {
+    if (!l && !(l = map_new(n, align, off))) {
         errno = ENOMEM;
         return NULL;
     }

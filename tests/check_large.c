@@ -259,7 +259,7 @@ START_TEST(test_calloc_reused_zeroed)
 }
 END_TEST
 
-static const size_t aligns[] = { 128, 4096, 1 << 20, 4 << 20 };
+static const size_t aligns[] = { 128, 4096, 1 << 20, 4 << 20, 64 << 20, 1 << 30 };
 
 START_TEST(test_aligned_large)
 {
@@ -273,6 +273,15 @@ START_TEST(test_aligned_large)
                   al, p);
     ck_assert_msg(malloc_usable_size(p) >= n, "posix_memalign(%zu, %zu): expected usable >= n, got "
                   "%zu", al, n, malloc_usable_size(p));
+    /* The over-reservation an alignment costs is unmapped, not handed out. */
+    ck_assert_msg(malloc_usable_size(p) <= n + (2u << 20) + 2 * hk_page_size,
+                  "posix_memalign(%zu, %zu): expected usable <= size + 2 MiB + 2 pages, got %zu", al, n,
+                  malloc_usable_size(p));
+    uintptr_t hdr = ((uintptr_t)p - 1) & ~(uintptr_t)HK_SS_MASK;
+    unsigned want = al >= HK_SS_SIZE ? HK_CHUNK_LARGE : HK_CHUNK_LARGE_HEAD;
+    ck_assert_msg(hk_chunk_kind(hdr) == HK_CHUNK_LARGE_HEAD && hk_chunk_kind((uintptr_t)p) == want,
+                  "posix_memalign(%zu, %zu): expected the header's chunk LARGE_HEAD and the block's %u, "
+                  "got %u and %u", al, n, want, hk_chunk_kind(hdr), hk_chunk_kind((uintptr_t)p));
     memset(p, 0x77, n);
     volatile uintptr_t addr = (uintptr_t)p;
     free(p);

@@ -299,22 +299,29 @@ HK_EXPORT int posix_memalign(void **out, size_t align, size_t n)
     return 0;
 }
 
-HK_EXPORT void *aligned_alloc(size_t align, size_t n)
+/* glibc 2.36's memalign, which is its aligned_alloc too (malloc.c,
+ * _mid_memalign): an alignment up to 16 is malloc's, one that is no power
+ * of two is rounded up to the next, and only one above SIZE_MAX / 2 + 1 (no
+ * power of two is) fails, with EINVAL. posix_memalign is the strict one. */
+static HK_NOINLINE void *memalign_lenient(size_t align, size_t n)
 {
-    if (!pow2(align)) {
+    if (align > SIZE_MAX / 2 + 1) {
         errno = EINVAL;
         return NULL;
     }
+    if (align > HK_ALIGN_MIN && !pow2(align))
+        align = (size_t)1 << (64 - __builtin_clzll((unsigned long long)align));
     return aligned(align, n);
+}
+
+HK_EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+    return memalign_lenient(align, n);
 }
 
 HK_EXPORT void *memalign(size_t align, size_t n)
 {
-    if (!pow2(align)) {
-        errno = EINVAL;
-        return NULL;
-    }
-    return aligned(align, n);
+    return memalign_lenient(align, n);
 }
 
 HK_EXPORT void *valloc(size_t n)

@@ -346,15 +346,19 @@ HK_EXPORT size_t malloc_usable_size(void *p)
     return p ? usable_size(p) : 0;
 }
 
+size_t hk_trim(void)
+{
+    hk_heap_flush_pending(hk_tls_heap);
+    hk_heap_release_spares(hk_tls_heap);
+    return hk_pool_trim() + hk_large_trim();
+}
+
 HK_EXPORT int malloc_trim(size_t pad)
 {
     (void)pad;
     if (!hk_ensure_init())
         return 0;
-    hk_heap_flush_pending(hk_tls_heap);
-    hk_heap_release_spares(hk_tls_heap);
-    size_t n = hk_pool_trim() + hk_large_trim();
-    return n > 0;
+    return hk_trim() > 0;
 }
 
 HK_EXPORT struct mallinfo2 mallinfo2(void)

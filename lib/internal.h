@@ -230,6 +230,13 @@ void hk_large_report_bad(const char *op, const void *p);
 void hk_large_stats(struct hakmem_stats *st);
 extern pthread_mutex_t hk_large_lock;
 
+/* ---- alloc.c: the exported malloc family */
+/* What malloc_trim releases: this thread's kept blocks and spare slabs, the
+ * LRU's SuperSlabs and the large cache; the number of mappings unmapped.
+ * Also called when a map fails, before the one retry: the caller must hold
+ * no allocator lock. */
+size_t hk_trim(void);
+
 /* ---- init.c: start-up once, atfork, thread exit */
 extern _Atomic int hk_init_state; /* 0 none, 1 running, 2 done */
 bool hk_init_slow(void);

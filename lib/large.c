@@ -121,6 +121,17 @@ static hk_large *cache_take(size_t need)
 
 /* ---- allocation */
 
+/* An aligned mapping of len bytes; when the kernel refuses, what the caches
+ * hold goes back first (hk_trim, which takes the pool's and this tier's
+ * locks: none may be held here) and the map is tried once more. */
+static void *map_or_trim(size_t len, bool *trimmed)
+{
+    void *p = hk_os_map_aligned(len, HK_SS_SIZE, trimmed);
+    if (!p && hk_trim())
+        p = hk_os_map_aligned(len, HK_SS_SIZE, trimmed);
+    return p;
+}
+
 /* A mapping for n bytes whose user pointer plus off is a multiple of align
  * (a power of two; off < align when align > HK_LARGE_HDR). Invariant: the
  * mapping starts at its header (base == header), so a chunk marked
@@ -136,7 +147,7 @@ static hk_large *map_new(size_t n, size_t align, size_t off)
         return NULL;
     need = page_round(need - hk_page_size);
     bool trimmed;
-    char *base = hk_os_map_aligned(need, HK_SS_SIZE, &trimmed);
+    char *base = map_or_trim(need, &trimmed);
     if (!base)
         return NULL;
     uintptr_t user = (uintptr_t)base + HK_LARGE_HDR;
@@ -250,7 +261,7 @@ static void *remap(hk_large *l, size_t new_size)
     void *p = mremap(old, old_size, new_size, 0);
     if (p == MAP_FAILED) {
         bool trimmed;
-        void *dst = hk_os_map_aligned(new_size, HK_SS_SIZE, &trimmed);
+        void *dst = map_or_trim(new_size, &trimmed);
         if (!dst)
             return NULL;
         p = mremap(old, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, dst);

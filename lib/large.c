@@ -25,8 +25,11 @@ typedef struct hk_large {
 _Static_assert(sizeof(hk_large) <= HK_LARGE_HDR, "large header fits");
 
 pthread_mutex_t hk_large_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Invariant (as the LRU's): the mappings older than dirty are purged (all
+ * but their header's page given back), dirty and the newer ones are not. */
 static struct {
     hk_large *head, *tail;
+    hk_large *dirty;   /* the oldest cached mapping not purged, NULL: none */
     uint32_t count;
     size_t bytes;
     uint64_t live, live_bytes;
@@ -69,6 +72,8 @@ static void mark(hk_large *l, bool on)
 
 static void cache_unlink(hk_large *l)
 {
+    if (l == cache.dirty)
+        cache.dirty = l->prev; /* the next newer */
     if (l->prev)
         l->prev->next = l->next;
     else
@@ -243,11 +248,16 @@ void hk_large_free(void *p)
         cache.count++;
         cache.bytes += l->map_size;
         l->user = NULL; /* a second free of p is refused */
+        if (!cache.dirty)
+            cache.dirty = l;
     } else {
         unmap(l);
     }
     cache_evict(now);
+    bool kick = cache.dirty == cache.head && cache.dirty; /* the only one to purge */
     pthread_mutex_unlock(&hk_large_lock);
+    if (kick)
+        hk_purge_kick();
 }
 
 /* Resizes the mapping of l to new_size bytes without copying: in place if
@@ -316,6 +326,32 @@ size_t hk_large_trim(void)
     }
     pthread_mutex_unlock(&hk_large_lock);
     return n;
+}
+
+/* The mappings cached HK_PURGE_DELAY_NS or longer give their pages back,
+ * all but the first (the header, read by cache_take); the oldest are
+ * unmapped by the TTL. One madvise per hold of the lock. Returns the next
+ * deadline, 0 when nothing is cached. */
+uint64_t hk_large_purge(void)
+{
+    uint64_t ttl = (uint64_t)hk_opt[HK_OPT_SS_LRU_TTL_SEC] * 1000000000ull, next = 0;
+    for (;;) {
+        pthread_mutex_lock(&hk_large_lock);
+        uint64_t now = hk_now_ns(); /* under the lock, as in hk_large_free */
+        cache_evict(now);
+        hk_large *l = cache.dirty;
+        if (!l || now - l->cached_ns < HK_PURGE_DELAY_NS) {
+            if (l)
+                next = l->cached_ns + HK_PURGE_DELAY_NS;
+            if (cache.tail && (!next || cache.tail->cached_ns + ttl < next))
+                next = cache.tail->cached_ns + ttl;
+            pthread_mutex_unlock(&hk_large_lock);
+            return next;
+        }
+        hk_os_purge((char *)l + hk_page_size, l->map_size - hk_page_size);
+        cache.dirty = l->prev;
+        pthread_mutex_unlock(&hk_large_lock);
+    }
 }
 
 void hk_large_stats(struct hakmem_stats *st)

@@ -3,7 +3,8 @@
 # under ulimit -v, a malloc that fails to map releases what hakmem caches (LRU
 # SuperSlabs, large cache, the thread's spare slabs and kept blocks) and tries
 # again, for the large tier and for new SuperSlabs (then taking an EMPTY slab
-# of any class); glibc runs the first case as the reference.
+# of any class); glibc runs the first case as the reference. And freed memory
+# stops counting as resident (VmRSS) well before the TTL unmaps it.
 set -u
 [ -n "${HK_LIB:-}" ] && [ -n "${HK_TESTS:-}" ] || { echo "HK_LIB/HK_TESTS unset: skip"; exit 77; }
 prog=$HK_TESTS/reclaim
@@ -32,5 +33,11 @@ for reuse in 0 1; do
     expect "ulimit -v 400000, HAKMEM_SS_EMPTY_REUSE=$reuse: EMPTY slabs of another class serve when nothing maps (rc $rc, $(what))" \
         "$([ $rc = 0 ]; echo $?)"
 done
+# Freed memory stops counting as resident within the purge delay, without malloc_trim.
+run LD_PRELOAD="$HK_LIB" "$prog" rss
+expect "200 MiB of 32 KiB blocks freed: VmRSS back within 16 MiB in 1 s ($(what))" "$([ $rc = 0 ]; echo $?)"
+run LD_PRELOAD="$HK_LIB" "$prog" rss_large
+expect "48 MiB of 1 MiB blocks freed into the large cache: VmRSS back within 8 MiB in 1 s ($(what))" \
+    "$([ $rc = 0 ]; echo $?)"
 echo "$n checks"
 exit $fail

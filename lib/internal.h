@@ -180,7 +180,7 @@ void hk_pool_release(hk_slab *s);
  *      large mappings and unmaps expired ones, even in an idle program */
 void hk_purge_init(void);
 void hk_purge_notify(void);
-void hk_purge_kick(void);
+void hk_purge_kick(uint64_t now);
 void hk_purge_poll(void);
 void hk_purge_atfork_child(void);
 void hk_pool_abandon(hk_slab *s);

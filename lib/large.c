@@ -257,7 +257,7 @@ void hk_large_free(void *p)
     bool kick = cache.dirty == cache.head && cache.dirty; /* the only one to purge */
     pthread_mutex_unlock(&hk_large_lock);
     if (kick)
-        hk_purge_kick();
+        hk_purge_kick(now);
 }
 
 /* Resizes the mapping of l to new_size bytes without copying: in place if

@@ -97,13 +97,13 @@ void hk_purge_notify(void)
     }
 }
 
-/* No lock held: the large cache got a mapping whose pages are to be purged
+/* No lock held, now the time it was cached: the large cache got a mapping whose pages are to be purged
  * and that the purger has not seen. A relaxed load when the purger wakes
  * soon anyway; else under the pool lock, a signal, or a flag it reads
  * before it sleeps again. */
-void hk_purge_kick(void)
+void hk_purge_kick(uint64_t now)
 {
-    if (atomic_load_explicit(&purge_at, memory_order_relaxed) <= hk_now_ns() + HK_PURGE_DELAY_NS)
+    if (atomic_load_explicit(&purge_at, memory_order_relaxed) <= now + HK_PURGE_DELAY_NS)
         return;
     pthread_mutex_lock(&hk_pool_lock);
     hk_purge_notify();

@@ -16,7 +16,7 @@ static HK_NOINLINE void *large_malloc(size_t n, size_t align, bool zero)
         errno = ENOMEM;
         return NULL;
     }
-    return hk_large_malloc(n, align, zero);
+    return hk_large_malloc(n, align, 0, zero);
 }
 
 static HK_NOINLINE void *heap_slow(size_t n)
@@ -299,22 +299,29 @@ HK_EXPORT int posix_memalign(void **out, size_t align, size_t n)
     return 0;
 }
 
-HK_EXPORT void *aligned_alloc(size_t align, size_t n)
+/* glibc 2.36's memalign, which is its aligned_alloc too (malloc.c,
+ * _mid_memalign): an alignment up to 16 is malloc's, one that is no power
+ * of two is rounded up to the next, and only one above SIZE_MAX / 2 + 1 (no
+ * power of two is) fails, with EINVAL. posix_memalign is the strict one. */
+static HK_NOINLINE void *memalign_lenient(size_t align, size_t n)
 {
-    if (!pow2(align)) {
+    if (align > SIZE_MAX / 2 + 1) {
         errno = EINVAL;
         return NULL;
     }
+    if (align > HK_ALIGN_MIN && !pow2(align))
+        align = (size_t)1 << (64 - __builtin_clzll((unsigned long long)align));
     return aligned(align, n);
+}
+
+HK_EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+    return memalign_lenient(align, n);
 }
 
 HK_EXPORT void *memalign(size_t align, size_t n)
 {
-    if (!pow2(align)) {
-        errno = EINVAL;
-        return NULL;
-    }
-    return aligned(align, n);
+    return memalign_lenient(align, n);
 }
 
 HK_EXPORT void *valloc(size_t n)
@@ -339,15 +346,19 @@ HK_EXPORT size_t malloc_usable_size(void *p)
     return p ? usable_size(p) : 0;
 }
 
+size_t hk_trim(void)
+{
+    hk_heap_flush_pending(hk_tls_heap);
+    hk_heap_release_spares(hk_tls_heap);
+    return hk_pool_trim() + hk_large_trim();
+}
+
 HK_EXPORT int malloc_trim(size_t pad)
 {
     (void)pad;
     if (!hk_ensure_init())
         return 0;
-    hk_heap_flush_pending(hk_tls_heap);
-    hk_heap_release_spares(hk_tls_heap);
-    size_t n = hk_pool_trim() + hk_large_trim();
-    return n > 0;
+    return hk_trim() > 0;
 }
 
 HK_EXPORT struct mallinfo2 mallinfo2(void)

@@ -36,6 +36,7 @@ static inline unsigned hk_chunk_kind(uintptr_t a)
 void *hk_os_map(size_t len);
 void *hk_os_map_aligned(size_t len, size_t align, bool *trimmed);
 void hk_os_unmap(void *p, size_t len);
+void hk_os_purge(void *p, size_t len);
 uint64_t hk_now_ns(void);
 uint32_t hk_gettid(void);
 /* Starts a detached helper thread (64 KiB stack) with every signal blocked,
@@ -109,6 +110,7 @@ void hk_stats_at_exit(void);
 hk_superslab *hk_ss_map(void);
 void hk_ss_unmap(hk_superslab *ss, int why);
 void hk_ss_reset(hk_superslab *ss);
+void hk_ss_purge(hk_superslab *ss);
 static inline hk_superslab *hk_ss_of(const void *p)
 {
     return (hk_superslab *)((uintptr_t)p & ~(uintptr_t)HK_SS_MASK);
@@ -176,6 +178,8 @@ void hk_lru_push(hk_superslab *ss);
 hk_superslab *hk_lru_pop(unsigned cls);
 size_t hk_lru_evict_expired(uint64_t now);
 uint64_t hk_lru_oldest_ns(void); /* when the coldest was cached; 0: none */
+uint64_t hk_lru_dirty_ns(void);  /* when the coldest not purged was cached; 0: none */
+size_t hk_lru_purge(uint64_t now, size_t max);
 size_t hk_lru_evict_all(void);
 uint32_t hk_lru_count(void);
 hk_superslab *hk_lru_head(void);
@@ -185,9 +189,11 @@ void hk_lru_init_log(void);
 extern pthread_mutex_t hk_pool_lock;
 hk_slab *hk_pool_acquire(hk_heap *h, unsigned cls);
 void hk_pool_release(hk_slab *s);
-/* ---- purge.c: the thread that unmaps expired SuperSlabs of an idle program */
+/* ---- purge.c: the thread that purges the pages of cached SuperSlabs and
+ *      large mappings and unmaps expired ones, even in an idle program */
 void hk_purge_init(void);
 void hk_purge_notify(void);
+void hk_purge_kick(uint64_t now);
 void hk_purge_poll(void);
 void hk_purge_atfork_child(void);
 void hk_pool_abandon(hk_slab *s);
@@ -232,15 +238,27 @@ void hk_heap_atfork_parent(void);
 void hk_heap_atfork_child(void);
 
 /* ---- large.c: blocks above HK_MID_MAX, in their own cached mappings */
-void *hk_large_malloc(size_t n, size_t align, bool zero);
+/* n bytes at an address whose sum with off is a multiple of align (0: no
+ * alignment beyond 64 bytes); NULL and ENOMEM when out of memory. */
+void *hk_large_malloc(size_t n, size_t align, size_t off, bool zero);
 void hk_large_free(void *p);
 void *hk_large_realloc(void *p, size_t n);
 size_t hk_large_usable(const void *p);
 bool hk_large_owns(const void *p);
 size_t hk_large_trim(void);
+/* The purger's visit (no lock held): purges and expires what is due; the
+ * time of the next deadline, 0 when nothing is cached. */
+uint64_t hk_large_purge(void);
 void hk_large_report_bad(const char *op, const void *p);
 void hk_large_stats(struct hakmem_stats *st);
 extern pthread_mutex_t hk_large_lock;
+
+/* ---- alloc.c: the exported malloc family */
+/* What malloc_trim releases: this thread's kept blocks and spare slabs, the
+ * LRU's SuperSlabs and the large cache; the number of mappings unmapped.
+ * Also called when a map fails, before the one retry: the caller must hold
+ * no allocator lock. */
+size_t hk_trim(void);
 
 /* ---- init.c: start-up once, atfork, thread exit */
 extern _Atomic int hk_init_state; /* 0 none, 1 running, 2 done */

@@ -10,8 +10,8 @@
 #define HK_LARGE_CACHE_MAX 64 /* mappings */
 
 /* Header at the start of the chunk holding the user pointer's first byte
- * minus one, i.e. at (user - 1) & ~HK_SS_MASK. Invariant: base <= header,
- * user - header >= HK_LARGE_HDR, and a cached mapping has base == header. */
+ * minus one, i.e. at (user - 1) & ~HK_SS_MASK. Invariant: base == header
+ * (the mapping starts with it) and user - header >= HK_LARGE_HDR. */
 typedef struct hk_large {
     uint64_t magic;
     char *base;        /* the mapping */
@@ -25,8 +25,11 @@ typedef struct hk_large {
 _Static_assert(sizeof(hk_large) <= HK_LARGE_HDR, "large header fits");
 
 pthread_mutex_t hk_large_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Invariant (as the LRU's): the mappings older than dirty are purged (all
+ * but their header's page given back), dirty and the newer ones are not. */
 static struct {
     hk_large *head, *tail;
+    hk_large *dirty;   /* the oldest cached mapping not purged, NULL: none */
     uint32_t count;
     size_t bytes;
     uint64_t live, live_bytes;
@@ -69,6 +72,8 @@ static void mark(hk_large *l, bool on)
 
 static void cache_unlink(hk_large *l)
 {
+    if (l == cache.dirty)
+        cache.dirty = l->prev; /* the next newer */
     if (l->prev)
         l->prev->next = l->next;
     else
@@ -121,20 +126,49 @@ static hk_large *cache_take(size_t need)
 
 /* ---- allocation */
 
-static hk_large *map_new(size_t n, size_t align)
+/* An aligned mapping of len bytes; when the kernel refuses, what the caches
+ * hold goes back first (hk_trim, which takes the pool's and this tier's
+ * locks: none may be held here) and the map is tried once more. */
+static void *map_or_trim(size_t len, bool *trimmed)
 {
-    size_t pad = align > HK_LARGE_HDR ? align : 0;
-    size_t need = page_round(HK_LARGE_HDR + n + pad);
-    if (need < n)
+    void *p = hk_os_map_aligned(len, HK_SS_SIZE, trimmed);
+    if (!p && hk_trim())
+        p = hk_os_map_aligned(len, HK_SS_SIZE, trimmed);
+    return p;
+}
+
+/* A mapping for n bytes whose user pointer plus off is a multiple of align
+ * (a power of two; off < align when align > HK_LARGE_HDR). Invariant: the
+ * mapping starts at its header (base == header), so a chunk marked
+ * HK_CHUNK_LARGE always follows a chunk of its own mapping. An alignment
+ * above a chunk is had by over-mapping by align and unmapping the head
+ * before the header's chunk and the tail after the last page of the block:
+ * no address space is kept that the block cannot use. */
+static hk_large *map_new(size_t n, size_t align, size_t off)
+{
+    size_t pad = align > HK_LARGE_HDR ? align : 0, need;
+    if (__builtin_add_overflow(HK_LARGE_HDR + off + hk_page_size, n, &need) ||
+        __builtin_add_overflow(need, pad, &need))
         return NULL;
+    need = page_round(need - hk_page_size);
     bool trimmed;
-    char *base = hk_os_map_aligned(need, HK_SS_SIZE, &trimmed);
+    char *base = map_or_trim(need, &trimmed);
     if (!base)
         return NULL;
     uintptr_t user = (uintptr_t)base + HK_LARGE_HDR;
     if (align > HK_LARGE_HDR)
-        user = (user + align - 1) & ~(uintptr_t)(align - 1);
+        user = ((user + off + align - 1) & ~(uintptr_t)(align - 1)) - off;
     hk_large *l = (hk_large *)((user - 1) & ~(uintptr_t)HK_SS_MASK);
+    if (align > HK_SS_SIZE) {
+        char *end = (char *)page_round(user + n + !n); /* a 0-byte block still has a page */
+        if ((char *)l > base)
+            hk_os_unmap(base, (size_t)((char *)l - base));
+        if (end < base + need)
+            hk_os_unmap(end, (size_t)(base + need - end));
+        base = (char *)l;
+        need = (size_t)(end - base);
+    }
+    HK_ASSERT(base == (char *)l);
     l->magic = HK_LARGE_MAGIC;
     l->base = base;
     l->map_size = need;
@@ -145,7 +179,7 @@ static hk_large *map_new(size_t n, size_t align)
     return l;
 }
 
-void *hk_large_malloc(size_t n, size_t align, bool zero)
+void *hk_large_malloc(size_t n, size_t align, size_t off, bool zero)
 {
     if (n > (SIZE_MAX >> 2)) {
         errno = ENOMEM;
@@ -153,13 +187,14 @@ void *hk_large_malloc(size_t n, size_t align, bool zero)
     }
     hk_large *l = NULL;
     pthread_mutex_lock(&hk_large_lock);
-    if (align <= HK_LARGE_HDR && (l = cache_take(page_round(HK_LARGE_HDR + n)))) {
+    if ((align <= 1 || (align <= HK_LARGE_HDR && !((HK_LARGE_HDR + off) & (align - 1)))) &&
+        (l = cache_take(page_round(HK_LARGE_HDR + n)))) {
         l->user = (char *)l + HK_LARGE_HDR;
         l->usable = l->map_size - HK_LARGE_HDR;
     }
     pthread_mutex_unlock(&hk_large_lock);
     bool fresh = !l;
-    if (!l && !(l = map_new(n, align))) {
+    if (!l && !(l = map_new(n, align, off))) {
         errno = ENOMEM;
         return NULL;
     }
@@ -213,11 +248,16 @@ void hk_large_free(void *p)
         cache.count++;
         cache.bytes += l->map_size;
         l->user = NULL; /* a second free of p is refused */
+        if (!cache.dirty)
+            cache.dirty = l;
     } else {
         unmap(l);
     }
     cache_evict(now);
+    bool kick = cache.dirty == cache.head && cache.dirty; /* the only one to purge */
     pthread_mutex_unlock(&hk_large_lock);
+    if (kick)
+        hk_purge_kick(now);
 }
 
 /* Resizes the mapping of l to new_size bytes without copying: in place if
@@ -231,7 +271,7 @@ static void *remap(hk_large *l, size_t new_size)
     void *p = mremap(old, old_size, new_size, 0);
     if (p == MAP_FAILED) {
         bool trimmed;
-        void *dst = hk_os_map_aligned(new_size, HK_SS_SIZE, &trimmed);
+        void *dst = map_or_trim(new_size, &trimmed);
         if (!dst)
             return NULL;
         p = mremap(old, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
@@ -286,6 +326,32 @@ size_t hk_large_trim(void)
     }
     pthread_mutex_unlock(&hk_large_lock);
     return n;
+}
+
+/* The mappings cached HK_PURGE_DELAY_NS or longer give their pages back,
+ * all but the first (the header, read by cache_take); the oldest are
+ * unmapped by the TTL. One madvise per hold of the lock. Returns the next
+ * deadline, 0 when nothing is cached. */
+uint64_t hk_large_purge(void)
+{
+    uint64_t ttl = (uint64_t)hk_opt[HK_OPT_SS_LRU_TTL_SEC] * 1000000000ull, next = 0;
+    for (;;) {
+        pthread_mutex_lock(&hk_large_lock);
+        uint64_t now = hk_now_ns(); /* under the lock, as in hk_large_free */
+        cache_evict(now);
+        hk_large *l = cache.dirty;
+        if (!l || now - l->cached_ns < HK_PURGE_DELAY_NS) {
+            if (l)
+                next = l->cached_ns + HK_PURGE_DELAY_NS;
+            if (cache.tail && (!next || cache.tail->cached_ns + ttl < next))
+                next = cache.tail->cached_ns + ttl;
+            pthread_mutex_unlock(&hk_large_lock);
+            return next;
+        }
+        hk_os_purge((char *)l + hk_page_size, l->map_size - hk_page_size);
+        cache.dirty = l->prev;
+        pthread_mutex_unlock(&hk_large_lock);
+    }
 }
 
 void hk_large_stats(struct hakmem_stats *st)

@@ -1,9 +1,15 @@
 /* lru.c — the LRU cache of empty SuperSlabs, bounded by count, memory and
- * TTL; a SuperSlab is unmapped only when evicted. Caller holds hk_pool_lock. */
+ * TTL; a SuperSlab is unmapped only when evicted, and its slabs' pages go
+ * back (purged) once it has been cached for HK_PURGE_DELAY_NS. Caller holds
+ * hk_pool_lock. */
 #include "event.h"
 
+/* Invariant: the SuperSlabs older than dirty (towards the tail) are purged;
+ * dirty and the newer ones are not. Purging goes in the order of caching, so
+ * the purged ones are always the oldest. */
 static struct {
     hk_superslab *head, *tail; /* head: most recently pushed */
+    hk_superslab *dirty;       /* the oldest not purged, NULL: none */
     uint32_t count;
 } lru;
 
@@ -15,6 +21,11 @@ hk_superslab *hk_lru_head(void)
 uint64_t hk_lru_oldest_ns(void)
 {
     return lru.tail ? lru.tail->cached_ns : 0;
+}
+
+uint64_t hk_lru_dirty_ns(void)
+{
+    return lru.dirty ? lru.dirty->cached_ns : 0;
 }
 
 uint32_t hk_lru_count(void)
@@ -34,6 +45,8 @@ static bool over_memory(void)
 
 static void unlink_ss(hk_superslab *ss)
 {
+    if (ss == lru.dirty)
+        lru.dirty = ss->prev; /* the next newer, not purged either */
     if (ss->prev)
         ss->prev->next = ss->next;
     else
@@ -98,14 +111,30 @@ void hk_lru_push(hk_superslab *ss)
         lru.tail = ss;
     lru.head = ss;
     lru.count++;
+    bool first_dirty = !lru.dirty;
+    if (first_dirty)
+        lru.dirty = ss;
     hk_event_lru_push(ss, lru.count, limit_count());
     while (lru.count > limit_count())
         evict(lru.tail, HK_EVICT_COUNT);
     while (lru.count && over_memory())
         evict(lru.tail, HK_EVICT_MEMORY);
     hk_lru_evict_expired(now);
-    if (lru.count == 1)
+    if (first_dirty && lru.dirty)
         hk_purge_notify(); /* wakes the purger, or asks for one */
+}
+
+/* Purges the slabs of up to max SuperSlabs cached HK_PURGE_DELAY_NS or
+ * longer, oldest first; returns how many. Their headers stay (slot 0). */
+size_t hk_lru_purge(uint64_t now, size_t max)
+{
+    size_t n = 0;
+    while (n < max && lru.dirty && now - lru.dirty->cached_ns >= HK_PURGE_DELAY_NS) {
+        hk_ss_purge(lru.dirty);
+        lru.dirty = lru.dirty->prev;
+        n++;
+    }
+    return n;
 }
 
 /* The most recently cached SuperSlab (warm pages), or NULL: a miss. */

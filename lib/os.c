@@ -23,6 +23,15 @@ void hk_os_unmap(void *p, size_t len)
     errno = saved;
 }
 
+/* Gives the pages of [p, p+len) (page-aligned) back: they stay mapped and
+ * read as zero when touched again, and stop counting as resident. */
+void hk_os_purge(void *p, size_t len)
+{
+    int saved = errno;
+    madvise(p, len, MADV_DONTNEED);
+    errno = saved;
+}
+
 /* Where the next aligned mapping probably fits: mmap grows downwards, so
  * just below the previous one. A hint only: MAP_FIXED_NOREPLACE refuses an
  * occupied range and we fall back to over-mapping and trimming. */

@@ -157,15 +157,17 @@ static hk_slab *own(hk_slab *s, hk_heap *h, unsigned stage)
 }
 
 /* Stage 0.5: an EMPTY slab of this class; under HAKMEM_SS_EMPTY_REUSE=1
- * also one of another class, reformatted (the seed's fix). */
-static hk_slab *stage_registry(unsigned cls)
+ * (or any, when memory ran out) also one of another class, reformatted
+ * (the seed's fix). */
+static hk_slab *stage_registry(unsigned cls, bool any)
 {
     hk_slab *s = list_pop(&pool.registry[cls]);
     if (s) {
         atomic_fetch_sub_explicit(&pool.registry_total, 1, memory_order_relaxed);
         return s;
     }
-    if (!hk_opt[HK_OPT_SS_EMPTY_REUSE] || !atomic_load_explicit(&pool.registry_total, memory_order_relaxed))
+    if (!(any || hk_opt[HK_OPT_SS_EMPTY_REUSE]) ||
+        !atomic_load_explicit(&pool.registry_total, memory_order_relaxed))
         return NULL;
     for (unsigned c = 0; c < HK_CLASSES; c++) {
         if (count_of(&pool.registry[c]) && (s = list_pop(&pool.registry[c]))) {
@@ -238,10 +240,12 @@ static uint32_t orphans_total(void)
     return n;
 }
 
-static hk_slab *acquire_locked(hk_heap *h, unsigned cls)
+/* The stages in turn; last: a retry after a map failed, where an EMPTY
+ * slab of any class will do. */
+static hk_slab *acquire_locked(hk_heap *h, unsigned cls, bool last)
 {
     hk_slab *s;
-    if ((s = stage_registry(cls)))
+    if ((s = stage_registry(cls, last)))
         return own(s, h, HAKMEM_STAGE_0_5);
     hk_event_stage_miss(cls, HAKMEM_STAGE_0_5);
     if ((s = list_pop(&pool.orphans[cls])))
@@ -252,7 +256,7 @@ static hk_slab *acquire_locked(hk_heap *h, unsigned cls)
     hk_event_stage_miss(cls, HAKMEM_STAGE_2);
     if (orphans_total()) {
         reap_orphans();
-        if ((s = stage_registry(cls)))
+        if ((s = stage_registry(cls, last)))
             return own(s, h, HAKMEM_STAGE_0_5);
         if ((s = stage_free_slot(NULL, cls)))
             return own(s, h, HAKMEM_STAGE_2);
@@ -276,15 +280,25 @@ static bool likely_stage3(unsigned cls)
     return atomic_load_explicit(&pool.nwith_free, memory_order_relaxed) == 0;
 }
 
-/* A slab formatted for cls and owned by h, or NULL when out of memory. */
+/* A slab formatted for cls and owned by h, or NULL when out of memory:
+ * when a new SuperSlab cannot be mapped, what the caches hold goes back
+ * first (hk_trim, with the pool lock released: it takes the large tier's,
+ * which is never held while the pool's is taken) and the stages run once
+ * more. */
 hk_slab *hk_pool_acquire(hk_heap *h, unsigned cls)
 {
     bool stack = hk_config_trace && hk_opt[HK_OPT_TRACE_STACKS] && likely_stage3(cls);
     if (stack)
         hk_stack_begin();
     pthread_mutex_lock(&hk_pool_lock);
-    hk_slab *s = acquire_locked(h, cls);
+    hk_slab *s = acquire_locked(h, cls, false);
     pthread_mutex_unlock(&hk_pool_lock);
+    if (HK_UNLIKELY(!s)) {
+        hk_trim();
+        pthread_mutex_lock(&hk_pool_lock);
+        s = acquire_locked(h, cls, true);
+        pthread_mutex_unlock(&hk_pool_lock);
+    }
     hk_purge_poll();
     if (stack)
         hk_stack_end();

@@ -90,28 +90,42 @@ static size_t page(void)
     return hk_page_size;
 }
 
-/* Large: the user bytes end right before a PROT_NONE page. */
+/* The PROT_NONE page after the user bytes of a guarded block. */
+static char *guard_of(uintptr_t user, size_t n)
+{
+    return (char *)((user + n + page() - 1) & ~(uintptr_t)(page() - 1));
+}
+
+/* Large: the user bytes end right before a PROT_NONE page. An alignment up
+ * to a page is had by rounding down from that page; a larger one comes from
+ * the large tier, which places the block so that the user pointer right
+ * after the header is aligned (over-allocating by the alignment instead
+ * would cost as much address space, and rounding down could leave the
+ * header below the block). The header may then lie in the chunk below the
+ * user pointer's: live() accepts that inside a large mapping. */
 static char *large_guarded(size_t n, size_t align, size_t *user_off)
 {
-    size_t total = n + RZ_HDR + RZ_TAIL + align + 2 * page();
-    char *b = hk_large_malloc(total, 0, false);
-    if (!b)
-        return NULL;
-    size_t usable = hk_large_usable(b);
-    char *guard = (char *)(((uintptr_t)b + usable) & ~(uintptr_t)(page() - 1)) - page();
-    mprotect(guard, page(), PROT_NONE);
-    uintptr_t user = ((uintptr_t)guard - n) & ~(uintptr_t)(align - 1);
-    if (user % HK_SS_SIZE < RZ_HDR) /* the header stays in the user's chunk */
-        user -= align > RZ_HDR ? align : RZ_HDR;
+    char *b;
+    uintptr_t user;
+    if (align > page()) {
+        if (!(b = hk_large_malloc(RZ_HDR + n + 2 * page(), align, RZ_HDR, false)))
+            return NULL;
+        user = (uintptr_t)b + RZ_HDR;
+    } else {
+        if (!(b = hk_large_malloc(n + RZ_HDR + RZ_TAIL + align + 2 * page(), 0, 0, false)))
+            return NULL;
+        uintptr_t end = ((uintptr_t)b + hk_large_usable(b)) & ~(uintptr_t)(page() - 1);
+        user = (end - page() - n) & ~(uintptr_t)(align - 1);
+    }
+    HK_ASSERT(user - RZ_HDR >= (uintptr_t)b && guard_of(user, n) + page() <= b + hk_large_usable(b));
+    mprotect(guard_of(user, n), page(), PROT_NONE);
     *user_off = (size_t)((char *)user - b);
     return b;
 }
 
-static void unguard(char *block)
+static void unguard(const struct rz_hdr *h, char *user)
 {
-    size_t usable = hk_large_usable(block);
-    char *guard = (char *)(((uintptr_t)block + usable) & ~(uintptr_t)(page() - 1)) - page();
-    mprotect(guard, page(), PROT_READ | PROT_WRITE);
+    mprotect(guard_of((uintptr_t)user, h->size), page(), PROT_READ | PROT_WRITE);
 }
 
 void *hk_rz_malloc(size_t n, size_t align, bool zero)
@@ -146,9 +160,7 @@ void *hk_rz_malloc(size_t n, size_t align, bool zero)
     h->free_stack = 0;
     h->canary = RZ_HEAD_CANARY;
     memset(user, zero ? 0 : RZ_FRESH, n);
-    size_t end = guarded ? (size_t)(((uintptr_t)user + n + page() - 1) & ~(uintptr_t)(page() - 1)) -
-                               (uintptr_t)user
-                         : hk_plain_usable(block) - h->offset;
+    size_t end = guarded ? (size_t)(guard_of((uintptr_t)user, n) - user) : hk_plain_usable(block) - h->offset;
     memset(user + n, RZ_CANARY, end - n);
     return user;
 }
@@ -158,8 +170,7 @@ void *hk_rz_malloc(size_t n, size_t align, bool zero)
 static size_t tail_end(const struct rz_hdr *h, char *user, char *block)
 {
     if (h->guarded)
-        return (size_t)(((uintptr_t)user + h->size + page() - 1) & ~(uintptr_t)(page() - 1)) -
-               (uintptr_t)user;
+        return (size_t)(guard_of((uintptr_t)user, h->size) - user);
     return hk_plain_usable(block) - h->offset;
 }
 
@@ -200,7 +211,7 @@ static void release(char *user)
     check_poison(user);
     h->magic = 0;
     if (h->guarded)
-        unguard(block);
+        unguard(h, user);
     hk_plain_free(block);
 }
 
@@ -234,7 +245,10 @@ static bool live(const char *op, void *p)
         hk_report(HK_ERR_INVALID_FREE, op, p, NULL, 0, 0);
         return false;
     }
-    if (((uintptr_t)p & 15) || (uintptr_t)p % HK_SS_SIZE < RZ_HDR) {
+    /* A header across a chunk boundary is readable only when p's chunk
+     * continues a large mapping (large.c: every LARGE chunk follows one of
+     * its own mapping); at a SuperSlab's or a mapping's start it is not. */
+    if (((uintptr_t)p & 15) || ((uintptr_t)p % HK_SS_SIZE < RZ_HDR && kind != HK_CHUNK_LARGE)) {
         hk_report(HK_ERR_INVALID_FREE, op, p, NULL, 0, 0);
         return false;
     }

@@ -49,6 +49,16 @@ hk_superslab *hk_ss_map(void)
     return ss;
 }
 
+/* Gives the pages of a cached SuperSlab's slabs back to the OS: they read
+ * as zero when next touched. Slot 0 (this header and every slab's
+ * metadata, read again after an LRU pop) stays; a slab's blocks are carved
+ * afresh after the pop (hk_ss_reset leaves every slot FREE), so nothing
+ * relies on their old contents. */
+void hk_ss_purge(hk_superslab *ss)
+{
+    hk_os_purge((char *)ss + (size_t)HK_FIRST_SLAB * HK_SLAB_SIZE, HK_SS_SIZE - (size_t)HK_FIRST_SLAB * HK_SLAB_SIZE);
+}
+
 /* Returns a SuperSlab to the OS (LRU eviction only). */
 void hk_ss_unmap(hk_superslab *ss, int why)
 {

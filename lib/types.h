@@ -44,6 +44,12 @@ static const bool hk_config_debug = HK_CONFIG_DEBUG;
 #define HK_CLASSES 44
 #define HK_LARGE_HDR 64   /* bytes before a large block's user pointer */
 
+/* How long an empty SuperSlab in the LRU or a mapping in the large cache
+ * keeps its pages before the purger gives them back (MADV_DONTNEED): long
+ * enough that memory freed and soon reused costs no page faults, short
+ * enough that freed memory stops counting as resident well before the TTL. */
+#define HK_PURGE_DELAY_NS (200ull * 1000000)
+
 /* What a 2 MiB chunk of the address space holds (hk_chunkmap). */
 enum hk_chunk_kind { HK_CHUNK_NONE = 0, HK_CHUNK_SS = 1, HK_CHUNK_LARGE_HEAD = 2, HK_CHUNK_LARGE = 3,
                      HK_CHUNK_ZERO = 4 /* HAKMEM_CHECK=2: zero-size blocks, PROT_NONE */ };

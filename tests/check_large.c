@@ -5,6 +5,8 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include "internal.h"
 #include "event.h"
@@ -259,7 +261,7 @@ START_TEST(test_calloc_reused_zeroed)
 }
 END_TEST
 
-static const size_t aligns[] = { 128, 4096, 1 << 20, 4 << 20 };
+static const size_t aligns[] = { 128, 4096, 1 << 20, 4 << 20, 64 << 20, 1 << 30 };
 
 START_TEST(test_aligned_large)
 {
@@ -273,6 +275,15 @@ START_TEST(test_aligned_large)
                   al, p);
     ck_assert_msg(malloc_usable_size(p) >= n, "posix_memalign(%zu, %zu): expected usable >= n, got "
                   "%zu", al, n, malloc_usable_size(p));
+    /* The over-reservation an alignment costs is unmapped, not handed out. */
+    ck_assert_msg(malloc_usable_size(p) <= n + (2u << 20) + 2 * hk_page_size,
+                  "posix_memalign(%zu, %zu): expected usable <= size + 2 MiB + 2 pages, got %zu", al, n,
+                  malloc_usable_size(p));
+    uintptr_t hdr = ((uintptr_t)p - 1) & ~(uintptr_t)HK_SS_MASK;
+    unsigned want = al >= HK_SS_SIZE ? HK_CHUNK_LARGE : HK_CHUNK_LARGE_HEAD;
+    ck_assert_msg(hk_chunk_kind(hdr) == HK_CHUNK_LARGE_HEAD && hk_chunk_kind((uintptr_t)p) == want,
+                  "posix_memalign(%zu, %zu): expected the header's chunk LARGE_HEAD and the block's %u, "
+                  "got %u and %u", al, n, want, hk_chunk_kind(hdr), hk_chunk_kind((uintptr_t)p));
     memset(p, 0x77, n);
     volatile uintptr_t addr = (uintptr_t)p;
     free(p);
@@ -421,6 +432,55 @@ START_TEST(test_realloc_invalid_refused)
 }
 END_TEST
 
+/* Resident pages of [p, p+len), p page-aligned. */
+static size_t resident_pages(const void *p, size_t len)
+{
+    static unsigned char vec[(4 << 20) / 4096];
+    size_t n = (len + hk_page_size - 1) / hk_page_size, in = 0;
+    ck_assert_msg(n <= sizeof vec && mincore((void *)p, len, vec) == 0, "mincore(%p, %zu): expected 0", p, len);
+    for (size_t i = 0; i < n; i++)
+        in += vec[i] & 1;
+    return in;
+}
+
+/* A cached mapping gives its pages back (all but its header's) once cached
+ * for HK_PURGE_DELAY_NS, by the purger or hk_large_purge; reused after
+ * that, calloc still zeroes it and malloc hands it out writable. */
+START_TEST(test_cache_purged_after_delay)
+{
+    const size_t n = 1 << 20;
+    unsigned char *p = malloc(n);
+    ck_assert_msg(p != NULL, "malloc(1 MiB): expected a block");
+    memset_v(p, 0x5c, n);
+    uintptr_t first = ((uintptr_t)p + hk_page_size) & ~(uintptr_t)(hk_page_size - 1);
+    size_t len = (uintptr_t)p + n - first;
+    len &= ~(hk_page_size - 1);
+    free(p);
+    size_t in_now = resident_pages((void *)first, len);
+    uint64_t next = hk_large_purge();
+    uint64_t now = hk_now_ns();
+    struct timespec nap = { 0, (long)HK_PURGE_DELAY_NS + 50000000 };
+    nanosleep(&nap, NULL);
+    hk_large_purge(); /* the purger may have done it already */
+    size_t in_later = resident_pages((void *)first, len);
+    ck_assert_msg(in_now == len / hk_page_size,
+                  "freed 1 MiB block in the cache: expected its %zu pages resident at first, got %zu",
+                  len / hk_page_size, in_now);
+    ck_assert_msg(next > now && next <= now + HK_PURGE_DELAY_NS,
+                  "hk_large_purge right after the free: expected the next deadline within the delay, got %+lld ns",
+                  (long long)(next - now));
+    ck_assert_msg(in_later == 0, "cached mapping after the purge delay: expected no page resident, got %zu of %zu",
+                  in_later, len / hk_page_size);
+    unsigned char *q = calloc(1, n);
+    ck_assert_msg(q == p, "calloc(1 MiB) after the purge: expected the cached mapping %p, got %p", (void *)p,
+                  (void *)q);
+    for (size_t i = 0; i < n; i += 1024)
+        ck_assert_msg(q[i] == 0, "calloc of a purged mapping: expected zero at %zu, got 0x%02x", i, q[i]);
+    memset_v(q, 0x3a, n);
+    free(q);
+}
+END_TEST
+
 static Suite *large_suite(void)
 {
     Suite *s = suite_create("large");
@@ -441,6 +501,7 @@ static Suite *large_suite(void)
     tcase_add_test(tc, test_over_cache_limit_unmapped);
     tcase_add_test(tc, test_invalid_free_refused);
     tcase_add_test(tc, test_realloc_invalid_refused);
+    tcase_add_test(tc, test_cache_purged_after_delay);
     suite_add_tcase(s, tc);
     return s;
 }

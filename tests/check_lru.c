@@ -2,6 +2,8 @@
  * hk_pool_lock — hits, misses, LIFO order, count, memory and TTL bounds, evict all. */
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include "internal.h"
 #include "event.h"
 
@@ -356,6 +358,90 @@ START_TEST(test_stats_ss_cached)
 }
 END_TEST
 
+/* Pages of [p, p+len) resident in memory (mincore; no malloc). */
+static size_t resident_pages(const void *p, size_t len)
+{
+    static unsigned char vec[HK_SS_SIZE / 4096];
+    size_t n = len / hk_page_size, in = 0;
+    ck_assert_msg(n <= sizeof vec && mincore((void *)p, len, vec) == 0, "mincore(%p, %zu): expected 0", p, len);
+    for (size_t i = 0; i < n; i++)
+        in += vec[i] & 1;
+    return in;
+}
+
+/* A SuperSlab cached HK_PURGE_DELAY_NS gives its slabs' pages back, oldest
+ * first, and keeps its header (slot 0); one cached since less stays. After
+ * a pop and reset its slabs read as zero. */
+START_TEST(test_purge_after_delay)
+{
+    const size_t slabs = (size_t)HK_FIRST_SLAB * HK_SLAB_SIZE, len = HK_SS_SIZE - slabs;
+    hk_superslab *a = map_one(), *b = map_one();
+    memset((char *)a + slabs, 0x11, len);
+    memset((char *)b + slabs, 0x22, len);
+    pthread_mutex_lock(&hk_pool_lock);
+    hk_lru_push(a);
+    hk_lru_push(b);
+    uint64_t now = hk_now_ns();
+    size_t early = hk_lru_purge(now, 16); /* nothing cached long enough */
+    a->cached_ns = now - HK_PURGE_DELAY_NS - 1; /* a: cached a delay ago, b: just now */
+    size_t purged = hk_lru_purge(now, 16), again = hk_lru_purge(now, 16);
+    uint64_t dirty = hk_lru_dirty_ns(), b_ns = b->cached_ns;
+    size_t a_in = resident_pages((char *)a + slabs, len), b_in = resident_pages((char *)b + slabs, len);
+    size_t hdr_in = resident_pages(a, hk_page_size);
+    uint64_t magic = a->magic;
+    unsigned state = a->state;
+    hk_superslab *first = hk_lru_pop(0), *second = hk_lru_pop(0);
+    uint64_t dirty_after = hk_lru_dirty_ns();
+    pthread_mutex_unlock(&hk_pool_lock);
+    ck_assert_msg(early == 0, "purge at once: expected none purged (delay %llu ns), got %zu",
+                  (unsigned long long)HK_PURGE_DELAY_NS, early);
+    ck_assert_msg(purged == 1 && again == 0, "purge with a due: expected 1 then 0 purged, got %zu then %zu", purged,
+                  again);
+    ck_assert_msg(a_in == 0, "purged SuperSlab: expected none of its %zu slab pages resident, got %zu",
+                  len / hk_page_size, a_in);
+    ck_assert_msg(b_in == len / hk_page_size, "SuperSlab cached just now: expected all %zu slab pages resident, got %zu",
+                  len / hk_page_size, b_in);
+    ck_assert_msg(hdr_in == 1 && magic == HK_SS_MAGIC && state == HK_SS_CACHED,
+                  "purged SuperSlab: expected its header kept (resident, magic, CACHED), got %zu, %#llx, %u", hdr_in,
+                  (unsigned long long)magic, state);
+    ck_assert_msg(dirty == b_ns && dirty_after == 0,
+                  "dirty cursor: expected b's time and then none after both pops, got %llu (b %llu), %llu",
+                  (unsigned long long)dirty, (unsigned long long)b_ns, (unsigned long long)dirty_after);
+    ck_assert_msg(first == b && second == a, "pops: expected b then a, got %p %p", (void *)first, (void *)second);
+    hk_ss_reset(a);
+    const unsigned char *z = (const unsigned char *)a + slabs;
+    for (size_t i = 0; i < len; i += 512)
+        ck_assert_msg(z[i] == 0, "purged SuperSlab after pop: expected its slabs zero, byte %zu is 0x%02x", i, z[i]);
+    pthread_mutex_lock(&hk_pool_lock);
+    hk_lru_push(a);
+    hk_lru_push(b);
+    pthread_mutex_unlock(&hk_pool_lock);
+}
+END_TEST
+
+/* Evicting or popping the oldest unpurged SuperSlab moves the cursor on. */
+START_TEST(test_purge_cursor_follows_unlinks)
+{
+    hk_superslab *a = map_one(), *b = map_one(), *c = map_one();
+    pthread_mutex_lock(&hk_pool_lock);
+    hk_lru_push(a);
+    hk_lru_push(b);
+    hk_lru_push(c);
+    uint64_t now = hk_now_ns();
+    a->cached_ns = b->cached_ns = now - HK_PURGE_DELAY_NS - 1;
+    size_t one = hk_lru_purge(now, 1); /* a only: the batch bound */
+    uint64_t d1 = hk_lru_dirty_ns(), b_ns = b->cached_ns, c_ns = c->cached_ns;
+    hk_lru_evict_expired(now + 3600ull * 1000000000ull * 24 * 365 * 100); /* a, b and c go */
+    uint64_t d2 = hk_lru_dirty_ns();
+    uint32_t left = hk_lru_count();
+    pthread_mutex_unlock(&hk_pool_lock);
+    ck_assert_msg(one == 1 && d1 == b_ns, "purge of 1: expected a purged and b next, got %zu and %llu (b %llu c %llu)",
+                  one, (unsigned long long)d1, (unsigned long long)b_ns, (unsigned long long)c_ns);
+    ck_assert_msg(left == 0 && d2 == 0, "after evicting all: expected no cursor, got count %u, %llu", left,
+                  (unsigned long long)d2);
+}
+END_TEST
+
 static Suite *lru_suite(void)
 {
     Suite *s = suite_create("lru");
@@ -373,6 +459,8 @@ static Suite *lru_suite(void)
     tcase_add_test(tc, test_max_cached_zero_unmaps_at_once);
     tcase_add_test(tc, test_evict_all);
     tcase_add_test(tc, test_stats_ss_cached);
+    tcase_add_test(tc, test_purge_after_delay);
+    tcase_add_test(tc, test_purge_cursor_follows_unlinks);
     suite_add_tcase(s, tc);
     return s;
 }

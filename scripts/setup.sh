@@ -1,6 +1,7 @@
 #!/bin/bash
 # scripts/setup.sh — sourced by scripts/demo and scripts/check: installs missing Debian
 # packages, reruns autogen.sh / configure when stale, builds with make -j2 at the repo root.
+# scripts/bench sources it for hk_install_bench_packages alone.
 #
 # Environment: CFLAGS (passed to make; to configure without -Werror, which breaks its
 # probes), HK_CONFIGURE_FLAGS (extra ./configure arguments, split on blanks).
@@ -87,6 +88,34 @@ hk_setup() {
     cd "$(dirname "${BASH_SOURCE[0]}")/.." || return 1
     hk_install_packages || return 1
     hk_build
+}
+
+# What scripts/bench needs beyond the build, not installed by hk_setup (scripts/check):
+# the allocators it compares, valgrind (callgrind), strace, GNU time (peak RSS), gnuplot
+# (the plot), Electric Fence (the heap-check comparison); sqlite3 keeps its rows and
+# python3 (with its sqlite3 module) renders them (scripts/bench-report).
+HK_BENCH_PACKAGES=(libmimalloc2.0 libjemalloc2 libgoogle-perftools4 valgrind strace time gnuplot-nox
+                   electric-fence sqlite3 python3)
+
+# Installs the missing HK_BENCH_PACKAGES as root or through sudo. Never fails: the bench
+# leaves out what it cannot run (an allocator, the plot, callgrind).
+hk_install_bench_packages() {
+    local p missing=() sudo=()
+    command -v dpkg-query >/dev/null || return 0
+    for p in "${HK_BENCH_PACKAGES[@]}"; do
+        [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
+    done
+    [ ${#missing[@]} -gt 0 ] || return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || { echo "setup: not root and no sudo: cannot install ${missing[*]}" >&2; return 0; }
+        sudo=(sudo)
+    fi
+    echo "setup: installing ${missing[*]}" >&2
+    ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2 ||
+        { ${sudo[@]+"${sudo[@]}"} apt-get update -q >&2 &&
+            ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2; } ||
+        echo "setup: could not install ${missing[*]}; going on without" >&2
+    return 0
 }
 
 # Run directly (not sourced): just set up.

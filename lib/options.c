@@ -59,15 +59,10 @@ const char *hk_option_name(enum hk_opt o)
     return defs[o].name;
 }
 
-/* Parses a decimal integer (or yes/no/on/off/true/false) into *out. */
+/* Parses a decimal integer into *out: digits only, no sign, no words (a 0/1
+ * option documents 0 and 1, so "yes" is refused like any other bad value). */
 static bool parse_long(const char *s, long *out)
 {
-    static const struct { const char *word; long v; } words[] = {
-        { "yes", 1 }, { "on", 1 }, { "true", 1 }, { "no", 0 }, { "off", 0 }, { "false", 0 },
-    };
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if (strcmp(s, words[i].word) == 0)
-            return *out = words[i].v, true;
     if (!*s)
         return false;
     long v = 0;
@@ -136,9 +131,12 @@ static void set_option(const struct hk_option_def *d, long *slot, const char *va
     if (d->words)
         hk_log("hakmem: %s=%s is not valid (expected %s or %s); using %s\n", d->name, val,
                d->words[0], d->words[1], d->words[d->def]);
+    else if (d->min == 0 && d->max == 1)
+        hk_log("hakmem: %s=%s is not valid (expected 0%s 1%s); using %ld\n", d->name, val,
+               d->path ? "," : " or", d->path ? " or an absolute path" : "", d->def);
     else
-        hk_log("hakmem: %s=%s is not valid (expected an integer %ld..%ld%s); using %ld\n",
-               d->name, val, d->min, d->max, d->path ? " or an absolute path" : "", d->def);
+        hk_log("hakmem: %s=%s is not valid (expected an integer %ld..%ld); using %ld\n",
+               d->name, val, d->min, d->max, d->def);
 }
 
 /* HAKMEM_* variables of the tools (hakmem-trace), not the allocator's. */

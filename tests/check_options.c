@@ -224,6 +224,40 @@ START_TEST(test_flags_take_0_and_1)
 }
 END_TEST
 
+/* HAKMEM_LOG is read before the others, so their warnings go to its file;
+ * an empty HAKMEM_LOG is refused and stderr kept. */
+START_TEST(test_log_read_first)
+{
+    char path[64], entry[96];
+    snprintf(path, sizeof path, "/tmp/check_options.%d.log", (int)getpid());
+    snprintf(entry, sizeof entry, "HAKMEM_LOG=%s", path);
+    unlink(path);
+    char *envp[] = { "HAKMEM_STATS=yes", entry, NULL };
+    init_capture(envp);
+    ck_assert_msg(hk_opt[HK_OPT_LOG] == 1 && strcmp(hk_opt_log, path) == 0,
+                  "%s: expected the option set to %s, got %ld \"%s\"", entry, path, hk_opt[HK_OPT_LOG],
+                  hk_opt_log);
+    ck_assert_msg(err[0] == '\0', "%s: expected nothing on stderr, got \"%s\"", entry, err);
+    hk_log_open(NULL);
+    char text[512] = "";
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "%s: expected the log file created", path);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    unlink(path);
+    ck_assert_msg(lines(text) == 1 && strstr(text, "HAKMEM_STATS=yes"),
+                  "%s: expected the HAKMEM_STATS=yes warning in the log, got \"%s\"", path, text);
+
+    char *empty[] = { "HAKMEM_LOG=", NULL };
+    init_capture(empty);
+    ck_assert_msg(hk_opt[HK_OPT_LOG] == 0 && hk_log_fd == 2,
+                  "HAKMEM_LOG=: expected stderr kept, got option %ld, fd %d", hk_opt[HK_OPT_LOG], hk_log_fd);
+    ck_assert_msg(lines(err) == 1 && strstr(err, "HAKMEM_LOG="),
+                  "HAKMEM_LOG=: expected one stderr line naming it, got \"%s\"", err);
+}
+END_TEST
+
 START_TEST(test_unknown_option_warns)
 {
     char *envp[] = { "HAKMEM_FOO=1", NULL };
@@ -295,6 +329,7 @@ static Suite *options_suite(void)
     tcase_add_test(tc, test_invalid_among_valid);
     tcase_add_loop_test(tc, test_words_refused, 0, (int)(sizeof flags / sizeof flags[0]));
     tcase_add_loop_test(tc, test_flags_take_0_and_1, 0, (int)(sizeof flags / sizeof flags[0]));
+    tcase_add_test(tc, test_log_read_first);
     tcase_add_test(tc, test_unknown_option_warns);
     tcase_add_test(tc, test_tool_variable_silent);
     tcase_add_test(tc, test_name_matches_exactly);

@@ -122,7 +122,7 @@ void top_text_events(FILE *out, const struct top_view *v)
 }
 
 static const char *const stage_meaning[TOP_STAGES] = {
-    "the thread's hot slot", "EMPTY slab, per-class registry", "ownerless slab of the class",
+    "the thread's own slabs", "EMPTY slab, per-class registry", "ownerless slab of the class",
     "free slot of a SuperSlab", "new SuperSlab: LRU, else mmap",
 };
 

@@ -13,7 +13,7 @@ static const char usage_text[] =
     "instants for lru_*, slab_empty, ss_map and ss_unmap events.\n"
     "      --format chrome   the one format there is\n"
     "      --run N           the run to export\n"
-    "  -o, --output FILE     write there instead of stdout\n"
+    "  -o, --output FILE     write there instead of stdout (- is stdout)\n"
     "  -h, --help            this text\n";
 
 struct exporter {
@@ -144,7 +144,7 @@ int hk_cmd_export(int argc, char **argv)
             }
             break;
         case 'o':
-            path = optarg;
+            path = strcmp(optarg, "-") == 0 ? NULL : optarg; /* -o - is stdout */
             break;
         default:
             return hk_usage(usage_text, c == 'h');
@@ -165,6 +165,8 @@ int hk_cmd_export(int argc, char **argv)
         rc = export_run(db, run, out, err, sizeof err);
     if (out && out != stdout && fclose(out) != 0 && rc == 0)
         rc = hk_fail(err, sizeof err, "cannot write %s", path);
+    if (out == stdout && fflush(stdout) != 0 && rc == 0)
+        rc = hk_fail(err, sizeof err, "cannot write to stdout");
     if (rc != 0)
         hk_say("export", "%s", err);
     hk_db_close(db);

@@ -9,7 +9,9 @@
 static const char usage_text[] =
     "usage: hakmem-trace ingest SEGMENT [-o FILE.db]\n"
     "Imports a trace segment kept with HAKMEM_TRACE_KEEP=1 as a new run of FILE.db\n"
-    "(default hakmem-<program>-<pid>.db). The segment is read, not changed.\n"
+    "(default hakmem-<program>-<pid>.db). The segment is read, not changed. A segment\n"
+    "FILE.db already holds (same pid and start time) is not added twice: one line says\n"
+    "which run it is, and the exit status is 1.\n"
     "  -o, --output FILE.db   the database to add the run to (created when absent)\n"
     "  -h, --help             this text\n";
 
@@ -42,6 +44,27 @@ static int store(struct hakmem_reader *r, sqlite3 *db, const struct hk_seg_meta 
     return rc;
 }
 
+/* The run of db that already holds the image in (same pid and start times:
+ * the same segment, ingested or recorded before) in *run, else 0; -1 on error. */
+static int same_run(sqlite3 *db, const struct hk_run_info *in, int64_t *run, char *err,
+                    size_t errlen)
+{
+    sqlite3_stmt *st = hk_db_prepare(db,
+        "SELECT run_id FROM runs WHERE pid = ? AND started_ns = ? AND start_mono_ns = ?"
+        " ORDER BY run_id LIMIT 1", err, errlen);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, in->pid);
+    sqlite3_bind_int64(st, 2, in->started_ns);
+    sqlite3_bind_int64(st, 3, in->start_mono_ns);
+    int rc = sqlite3_step(st);
+    *run = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return hk_fail(err, errlen, "cannot read runs: %s", sqlite3_errmsg(db));
+    return 0;
+}
+
 static int ingest(const char *seg, const char *out)
 {
     char err[HK_ERR_MAX], dbpath[1024];
@@ -61,7 +84,16 @@ static int ingest(const char *seg, const char *out)
     struct hk_drained d;
     int64_t run = 0;
     sqlite3 *db = hk_db_open_write(out, 0, err, sizeof err);
-    int rc = db ? store(r, db, &m, &d, &run, err, sizeof err) : -1;
+    int rc = db ? same_run(db, &m.info, &run, err, sizeof err) : -1;
+    if (rc == 0 && run > 0) {
+        hk_db_close(db);
+        hakmem_reader_close(r);
+        hk_say("ingest", "%s: already in %s as run %lld (pid %lld, same start); not added again",
+               seg, out, (long long)run, (long long)m.info.pid);
+        return 1;
+    }
+    if (rc == 0)
+        rc = store(r, db, &m, &d, &run, err, sizeof err);
     if (db && hk_db_finish(db, rc ? NULL : err, sizeof err) != 0)
         rc = -1;
     hakmem_reader_close(r);

@@ -15,7 +15,7 @@ extern "C" {
 
 /* Index of each acquisition stage in hakmem_stats.stage_hit/stage_miss. */
 enum hakmem_stage {
-    HAKMEM_STAGE_0 = 0,   /* the thread's hot slot and its own slabs */
+    HAKMEM_STAGE_0 = 0,   /* another of the thread's own slabs with free blocks */
     HAKMEM_STAGE_0_5 = 1, /* an EMPTY slab from the per-class registry */
     HAKMEM_STAGE_1 = 2,   /* the per-class list of ownerless slabs */
     HAKMEM_STAGE_2 = 3,   /* a free slot of an existing SuperSlab */

@@ -48,8 +48,14 @@ extern size_t hk_page_size;
 size_t hk_vfmt(char *buf, size_t cap, const char *fmt, va_list ap);
 size_t hk_fmt(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void hk_dprintf(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#define hk_log(...) hk_dprintf(2, __VA_ARGS__)
+/* Where the allocator's messages go: stderr, or HAKMEM_LOG's file. */
+extern int hk_log_fd;
+#define hk_log(...) hk_dprintf(hk_log_fd, __VA_ARGS__)
 void hk_write_all(int fd, const char *buf, size_t len);
+/* Opens the log file of template path (%p the pid, %% a %) once at start-up,
+ * on a high descriptor; NULL, or a file that cannot be opened (said in one line
+ * on stderr), keeps stderr. Returns whether the file is the log. */
+bool hk_log_open(const char *path);
 
 /* ---- symtab.c: function names from a module file's ELF symbol table (reports) */
 /* The function of the ELF file at path containing vaddr (an address of the
@@ -81,9 +87,11 @@ enum hk_opt {
     HK_OPT_TRACE_STACKS,
     HK_OPT_CHECK,
     HK_OPT_ON_ERROR,
+    HK_OPT_LOG,
     HK_OPT_COUNT
 };
 extern char hk_opt_path[256]; /* HAKMEM_TRACE=/PATH, else empty */
+extern char hk_opt_log[256];  /* HAKMEM_LOG=PATH as given (%p unexpanded), else empty */
 extern long hk_opt[HK_OPT_COUNT];
 void hk_options_init(char **envp);
 const char *hk_option_name(enum hk_opt o);

@@ -1,9 +1,15 @@
 /* log.c — printf-style formatting into caller buffers and writes to a file
  * descriptor, for messages from inside the allocator (no stdio, no malloc). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include "internal.h"
+
+int hk_log_fd = 2;
+static bool log_owned; /* hk_log_fd is HAKMEM_LOG's file, not stderr */
 
 struct out { char *buf; size_t cap, len; };
 
@@ -175,6 +181,81 @@ void hk_dprintf(int fd, const char *fmt, ...)
     size_t n = hk_vfmt(buf, sizeof buf, fmt, ap);
     va_end(ap);
     hk_write_all(fd, buf, n < sizeof buf ? n : sizeof buf - 1);
+}
+
+/* ---- HAKMEM_LOG */
+
+/* Expands tmpl into buf: %p the pid, %% a %, anything else as it is; false
+ * when the result does not fit. */
+static bool expand_path(char *buf, size_t cap, const char *tmpl)
+{
+    size_t n = 0;
+    for (const char *t = tmpl; *t; t++) {
+        char num[24];
+        const char *add = t;
+        size_t len = 1;
+        if (t[0] == '%' && t[1] == 'p') {
+            len = hk_fmt(num, sizeof num, "%d", (int)getpid());
+            add = num;
+            t++;
+        } else if (t[0] == '%' && t[1] == '%') {
+            t++;
+        }
+        if (n + len >= cap)
+            return false;
+        memcpy(buf + n, add, len);
+        n += len;
+    }
+    buf[n] = '\0';
+    return n > 0;
+}
+
+/* Moves fd to a high descriptor (close-on-exec), out of the way of a program
+ * that closes the descriptors above 2 it did not open, or reuses low ones;
+ * the first of these that the descriptor limit allows. */
+static int move_high(int fd)
+{
+    static const int at[] = { 1000, 500, 250, 100, 20 };
+    struct rlimit rl;
+    rlim_t lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+        if ((rlim_t)at[i] >= lim || fd >= at[i])
+            continue;
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, at[i]);
+        if (high >= 0) {
+            close(fd);
+            return high;
+        }
+    }
+    return fd;
+}
+
+bool hk_log_open(const char *tmpl)
+{
+    if (log_owned)
+        close(hk_log_fd);
+    hk_log_fd = 2;
+    log_owned = false;
+    if (!tmpl)
+        return false;
+    char path[256];
+    if (!expand_path(path, sizeof path, tmpl)) {
+        hk_dprintf(2, "hakmem: cannot open HAKMEM_LOG=%s: the name is too long; writing to stderr\n",
+                   tmpl);
+        return false;
+    }
+    int fd;
+    do
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        hk_dprintf(2, "hakmem: cannot open HAKMEM_LOG=%s (%s): %s; writing to stderr\n", tmpl, path,
+                   strerror(errno));
+        return false;
+    }
+    hk_log_fd = move_high(fd);
+    log_owned = true;
+    return true;
 }
 
 void hk_assert_fail(const char *what, const char *file, int line)

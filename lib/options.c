@@ -12,6 +12,7 @@ struct hk_option_def {
     const char *const *words; /* when set: the value is one of these words, its index */
     bool path;                /* 0, 1 or an absolute path (kept in hk_opt_path) */
     bool on_error;            /* abort → 0, report → 1, exit:N → 2 + N */
+    bool file;                /* a file name (kept in hk_opt_log): 1 when set */
 };
 
 static const char *const mode_words[] = { "lossless", "overwrite", NULL };
@@ -48,9 +49,13 @@ static const struct hk_option_def defs[HK_OPT_COUNT] = {
         "after a heap error: abort (report, then SIGABRT), report (and go on), exit:N", .on_error = true },
     [HK_OPT_TRACE_STACKS] = { "HAKMEM_TRACE_STACKS", 0, 0, 1,
         "1: record the stack (libunwind) behind ss_map, lru_pop_miss and stage-3 slab_acquire" },
+    [HK_OPT_LOG] = { "HAKMEM_LOG", 0, 0, 1,
+        "PATH (%p: the pid): the stats table, debug lines, warnings and heap-error reports go to "
+        "that file (appended, created 0600) instead of stderr", .file = true },
 };
 
 char hk_opt_path[256];
+char hk_opt_log[256];
 
 long hk_opt[HK_OPT_COUNT];
 
@@ -59,15 +64,10 @@ const char *hk_option_name(enum hk_opt o)
     return defs[o].name;
 }
 
-/* Parses a decimal integer (or yes/no/on/off/true/false) into *out. */
+/* Parses a decimal integer into *out: digits only, no sign, no words (a 0/1
+ * option documents 0 and 1, so "yes" is refused like any other bad value). */
 static bool parse_long(const char *s, long *out)
 {
-    static const struct { const char *word; long v; } words[] = {
-        { "yes", 1 }, { "on", 1 }, { "true", 1 }, { "no", 0 }, { "off", 0 }, { "false", 0 },
-    };
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if (strcmp(s, words[i].word) == 0)
-            return *out = words[i].v, true;
     if (!*s)
         return false;
     long v = 0;
@@ -98,6 +98,16 @@ static bool parse_path(const char *s, long *out)
     return true;
 }
 
+static bool parse_file(const char *s, long *out)
+{
+    size_t n = strlen(s);
+    if (!n || n >= sizeof hk_opt_log)
+        return false;
+    memcpy(hk_opt_log, s, n + 1);
+    *out = 1;
+    return true;
+}
+
 static bool parse_on_error(const char *s, long *out)
 {
     long n;
@@ -121,6 +131,14 @@ static void set_option(const struct hk_option_def *d, long *slot, const char *va
                    d->name, val);
         return;
     }
+    if (d->file) {
+        if (parse_file(val, &v))
+            *slot = v;
+        else
+            hk_log("hakmem: %s=%s is not valid (expected a file name of 1 to %zu bytes); using stderr\n",
+                   d->name, val, sizeof hk_opt_log - 1);
+        return;
+    }
     if (d->words && parse_word(d->words, val, &v)) {
         *slot = v;
         return;
@@ -136,13 +154,25 @@ static void set_option(const struct hk_option_def *d, long *slot, const char *va
     if (d->words)
         hk_log("hakmem: %s=%s is not valid (expected %s or %s); using %s\n", d->name, val,
                d->words[0], d->words[1], d->words[d->def]);
+    else if (d->min == 0 && d->max == 1)
+        hk_log("hakmem: %s=%s is not valid (expected 0%s 1%s); using %ld\n", d->name, val,
+               d->path ? "," : " or", d->path ? " or an absolute path" : "", d->def);
     else
-        hk_log("hakmem: %s=%s is not valid (expected an integer %ld..%ld%s); using %ld\n",
-               d->name, val, d->min, d->max, d->path ? " or an absolute path" : "", d->def);
+        hk_log("hakmem: %s=%s is not valid (expected an integer %ld..%ld); using %ld\n",
+               d->name, val, d->min, d->max, d->def);
 }
 
 /* HAKMEM_* variables of the tools (hakmem-trace), not the allocator's. */
 static const char *const tool_vars[] = { "HAKMEM_LIB_PATH" };
+
+/* The option an entry NAME=VALUE sets, or -1. */
+static int option_of(const char *e, size_t n)
+{
+    for (int i = 0; i < HK_OPT_COUNT; i++)
+        if (strlen(defs[i].name) == n && memcmp(defs[i].name, e, n) == 0)
+            return i;
+    return -1;
+}
 
 static void read_entry(const char *e)
 {
@@ -150,9 +180,11 @@ static void read_entry(const char *e)
     if (!eq)
         return;
     size_t n = (size_t)(eq - e);
-    for (int i = 0; i < HK_OPT_COUNT; i++)
-        if (strlen(defs[i].name) == n && memcmp(defs[i].name, e, n) == 0)
-            return set_option(&defs[i], &hk_opt[i], eq + 1);
+    int o = option_of(e, n);
+    if (o == HK_OPT_LOG)
+        return; /* read first, by hk_options_init */
+    if (o >= 0)
+        return set_option(&defs[o], &hk_opt[o], eq + 1);
     for (size_t i = 0; i < sizeof tool_vars / sizeof tool_vars[0]; i++)
         if (strlen(tool_vars[i]) == n && memcmp(tool_vars[i], e, n) == 0)
             return;
@@ -165,15 +197,25 @@ static void read_entry(const char *e)
     }
 }
 
-/* Sets defaults, then reads HAKMEM_* from envp. In setuid/setgid programs
- * (AT_SECURE) the environment is not trusted: defaults only. */
+/* Sets defaults, then reads HAKMEM_* from envp: HAKMEM_LOG first, whose file
+ * is opened at once so that the other options' warnings go there too. In
+ * setuid/setgid programs (AT_SECURE) the environment is not trusted:
+ * defaults only. */
 void hk_options_init(char **envp)
 {
     for (int i = 0; i < HK_OPT_COUNT; i++)
         hk_opt[i] = defs[i].def;
     hk_opt_path[0] = '\0';
-    if (getauxval(AT_SECURE) || !envp)
+    hk_opt_log[0] = '\0';
+    if (getauxval(AT_SECURE) || !envp) {
+        hk_log_open(NULL);
         return;
+    }
+    size_t n = strlen(defs[HK_OPT_LOG].name);
+    for (char **e = envp; *e; e++)
+        if (strncmp(*e, defs[HK_OPT_LOG].name, n) == 0 && (*e)[n] == '=')
+            set_option(&defs[HK_OPT_LOG], &hk_opt[HK_OPT_LOG], *e + n + 1);
+    hk_log_open(hk_opt[HK_OPT_LOG] ? hk_opt_log : NULL);
     for (char **e = envp; *e; e++)
         if (strncmp(*e, "HAKMEM_", 7) == 0)
             read_entry(*e);

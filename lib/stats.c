@@ -1,6 +1,8 @@
 /* stats.c — the allocator's counters: hakmem_stats_get() snapshots and the
  * HAKMEM_STATS=1 summary table (written without stdio). */
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 #include "internal.h"
 
 static struct hakmem_seg_counters local_counters;
@@ -111,13 +113,37 @@ static void print_classes(int fd, struct buf *b, const struct hakmem_stats *st)
     }
 }
 
+/* The command line of this process (/proc/self/cmdline, arguments joined by
+ * spaces, cut at cap - 1 bytes), or "?" when it cannot be read. */
+static void command_line(char *buf, size_t cap)
+{
+    ssize_t n = -1;
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        n = read(fd, buf, cap - 1);
+        close(fd);
+    }
+    while (n > 0 && buf[n - 1] == '\0')
+        n--;
+    if (n <= 0) {
+        hk_fmt(buf, cap, "?");
+        return;
+    }
+    for (ssize_t i = 0; i < n; i++)
+        if (buf[i] == '\0' || buf[i] == '\n')
+            buf[i] = ' ';
+    buf[n] = '\0';
+}
+
 HK_EXPORT void hakmem_stats_print(int fd)
 {
     struct hakmem_stats st;
     struct buf b = { .len = 0 };
     if (hakmem_stats_get(&st) != 0)
         return;
-    add(&b, "hakmem stats\n");
+    char cmd[200];
+    command_line(cmd, sizeof cmd);
+    add(&b, "hakmem stats: pid %d: %s\n", (int)getpid(), cmd);
     print_classes(fd, &b, &st);
     add(&b, "SuperSlabs: %llu mapped (%llu MiB), %llu unmapped, %llu active, %llu cached in the LRU\n",
         (unsigned long long)st.ss_maps, (unsigned long long)(st.ss_map_bytes >> 20),
@@ -145,5 +171,5 @@ HK_EXPORT void hakmem_stats_print(int fd)
 
 void hk_stats_at_exit(void)
 {
-    hakmem_stats_print(2);
+    hakmem_stats_print(hk_log_fd);
 }

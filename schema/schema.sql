@@ -74,7 +74,7 @@ CREATE TABLE IF NOT EXISTS stages (
     meaning TEXT NOT NULL
 );
 INSERT OR IGNORE INTO stages VALUES
-    (0, '0', 'the thread''s hot slot and its own slabs'),
+    (0, '0', 'another of the thread''s own slabs with free blocks'),
     (1, '0.5', 'an EMPTY slab from the per-class registry'),
     (2, '1', 'the per-class list of ownerless slabs'),
     (3, '2', 'a free slot of an existing SuperSlab'),

@@ -1,11 +1,15 @@
 /* check_log.c — unit tests of lib/log.c: hk_fmt conversions, flags, widths and
- * length modifiers against snprintf, truncation and the returned length. */
+ * length modifiers against snprintf, truncation and the returned length; the
+ * HAKMEM_LOG file (hk_log_open). */
 #include <check.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "internal.h"
 #include "event.h"
@@ -186,6 +190,154 @@ START_TEST(test_dprintf)
 }
 END_TEST
 
+/* ---- HAKMEM_LOG: hk_log_open */
+
+static char dir[64];
+
+static void make_dir(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/check_log.XXXXXX");
+    ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp: expected a folder, got NULL");
+}
+
+/* The whole file at path (NUL-terminated; empty when missing). */
+static char *slurp(const char *path)
+{
+    static char text[4096];
+    text[0] = '\0';
+    int fd = open(path, O_RDONLY);
+    if (fd >= 0) {
+        ssize_t n = read(fd, text, sizeof text - 1);
+        text[n > 0 ? n : 0] = '\0';
+        close(fd);
+    }
+    return text;
+}
+
+/* What f() wrote on descriptor 2, with fd 2 on a memfd meanwhile. */
+static char *stderr_of(void (*f)(const char *), const char *arg)
+{
+    static char err[1024];
+    int mem = memfd_create("stderr", 0), saved = dup(2);
+    ck_assert_msg(mem >= 0 && saved >= 0 && dup2(mem, 2) == 2, "dup2 over fd 2: expected success");
+    f(arg);
+    dup2(saved, 2);
+    close(saved);
+    ssize_t n = pread(mem, err, sizeof err - 1, 0);
+    close(mem);
+    err[n > 0 ? n : 0] = '\0';
+    return err;
+}
+
+static bool opened;
+static void open_log(const char *tmpl)
+{
+    opened = hk_log_open(tmpl);
+}
+
+/* %p becomes the pid; hk_log's lines go to the file, appended, nothing to stderr. */
+START_TEST(test_log_file_pid)
+{
+    make_dir();
+    char tmpl[128], path[128];
+    snprintf(tmpl, sizeof tmpl, "%s/x.%%p.log", dir);
+    snprintf(path, sizeof path, "%s/x.%d.log", dir, (int)getpid());
+    int fd = open(path, O_WRONLY | O_CREAT, 0600);
+    ck_assert_msg(fd >= 0 && write(fd, "before\n", 7) == 7, "writing %s: expected success", path);
+    close(fd);
+    char *err = stderr_of(open_log, tmpl);
+    ck_assert_msg(opened && hk_log_fd != 2, "hk_log_open(%s): expected the file as the log, got %s fd %d",
+                  tmpl, opened ? "true" : "false", hk_log_fd);
+    hk_log("[LRU_POP] class=%u (miss)\n", 3u);
+    char *err2 = stderr_of(open_log, NULL); /* back to stderr; closes the file */
+    ck_assert_msg(err[0] == '\0' && err2[0] == '\0', "expected nothing on stderr, got \"%s%s\"", err,
+                  err2);
+    ck_assert_msg(hk_log_fd == 2, "hk_log_open(NULL): expected fd 2 again, got %d", hk_log_fd);
+    ck_assert_msg(strcmp(slurp(path), "before\n[LRU_POP] class=3 (miss)\n") == 0,
+                  "%s: expected the old line then the log line (appended), got \"%s\"", path,
+                  slurp(path));
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
+/* A new file is created mode 0600 (umask aside) on a high close-on-exec descriptor. */
+START_TEST(test_log_file_mode_and_fd)
+{
+    make_dir();
+    char path[128];
+    snprintf(path, sizeof path, "%s/new.log", dir);
+    mode_t old = umask(0);
+    ck_assert_msg(hk_log_open(path), "hk_log_open(%s): expected true, got false", path);
+    umask(old);
+    struct stat st;
+    ck_assert_msg(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600,
+                  "%s: expected mode 0600, got %o", path, (unsigned)(st.st_mode & 0777));
+    ck_assert_msg(hk_log_fd >= 20, "log descriptor: expected one of 20 and above, got %d", hk_log_fd);
+    int flags = fcntl(hk_log_fd, F_GETFD);
+    ck_assert_msg(flags >= 0 && (flags & FD_CLOEXEC), "log descriptor %d: expected FD_CLOEXEC, got %d",
+                  hk_log_fd, flags);
+    int fl = fcntl(hk_log_fd, F_GETFL);
+    ck_assert_msg(fl >= 0 && (fl & O_APPEND), "log descriptor %d: expected O_APPEND, got flags %o",
+                  hk_log_fd, (unsigned)fl);
+    int fd = hk_log_fd;
+    hk_log_open(NULL);
+    ck_assert_msg(fcntl(fd, F_GETFD) < 0, "hk_log_open(NULL): expected descriptor %d closed", fd);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
+/* A path that cannot be opened (no folder, a symlink, too long) is one line on
+ * stderr naming it, and the log stays stderr. */
+START_TEST(test_log_bad_path)
+{
+    make_dir();
+    char link[128], target[128], missing[128], longname[300];
+    snprintf(target, sizeof target, "%s/target", dir);
+    snprintf(link, sizeof link, "%s/link", dir);
+    snprintf(missing, sizeof missing, "%s/no/such/dir/x.log", dir);
+    ck_assert_msg(symlink(target, link) == 0, "symlink %s: expected 0", link);
+    memset(longname, 'a', sizeof longname - 1);
+    longname[0] = '/';
+    longname[sizeof longname - 1] = '\0';
+    const char *bad[] = { missing, link, longname };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *err = stderr_of(open_log, bad[i]);
+        ck_assert_msg(!opened && hk_log_fd == 2, "hk_log_open(%.40s): expected false and fd 2, got %s, %d",
+                      bad[i], opened ? "true" : "false", hk_log_fd);
+        unsigned nl = 0;
+        for (char *c = err; *c; c++)
+            nl += *c == '\n';
+        ck_assert_msg(nl == 1 && strstr(err, "HAKMEM_LOG") && strstr(err, bad[i]),
+                      "hk_log_open(%.40s): expected one stderr line naming HAKMEM_LOG and the path, got \"%s\"",
+                      bad[i], err);
+    }
+    ck_assert_msg(access(target, F_OK) != 0, "%s: expected the symlink's target not created", target);
+    unlink(link);
+    rmdir(dir);
+}
+END_TEST
+
+/* The stats table's first line names the process: its pid and command. */
+START_TEST(test_stats_names_process)
+{
+    int mem = memfd_create("stats", 0);
+    ck_assert_msg(mem >= 0, "memfd_create: expected a descriptor");
+    hakmem_stats_print(mem);
+    char text[256], want[64];
+    ssize_t n = pread(mem, text, sizeof text - 1, 0);
+    close(mem);
+    text[n > 0 ? n : 0] = '\0';
+    char *nl = strchr(text, '\n');
+    if (nl)
+        *nl = '\0';
+    snprintf(want, sizeof want, "hakmem stats: pid %d: ", (int)getpid());
+    ck_assert_msg(strncmp(text, want, strlen(want)) == 0 && strstr(text, "check_log"),
+                  "stats table: expected a first line \"%s...check_log...\", got \"%s\"", want, text);
+}
+END_TEST
+
 static Suite *log_suite(void)
 {
     Suite *s = suite_create("log");
@@ -200,6 +352,12 @@ static Suite *log_suite(void)
     tcase_add_test(tc, test_truncation);
     tcase_add_test(tc, test_vfmt_va_copy);
     tcase_add_test(tc, test_dprintf);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("hk_log_open");
+    tcase_add_test(tc, test_log_file_pid);
+    tcase_add_test(tc, test_log_file_mode_and_fd);
+    tcase_add_test(tc, test_log_bad_path);
+    tcase_add_test(tc, test_stats_names_process);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -179,22 +179,82 @@ START_TEST(test_invalid_among_valid)
 }
 END_TEST
 
-START_TEST(test_yes_no_words)
+/* Every 0/1 option takes only 0 and 1, its documented values: a word such as
+ * yes, on, true, no, off or false is refused, named with its value in one stderr
+ * line, and the default kept. */
+static const int flags[] = { HK_OPT_SS_LRU_DEBUG, HK_OPT_SS_FREE_DEBUG, HK_OPT_SS_EMPTY_REUSE,
+                             HK_OPT_STATS, HK_OPT_TRACE, HK_OPT_TRACE_KEEP, HK_OPT_TRACE_STACKS };
+static const char *const flag_words[] = { "yes", "on", "true", "no", "off", "false", "Y", "01x" };
+
+START_TEST(test_words_refused)
 {
-    static const struct { const char *entry; long want; } words[] = {
-        { "HAKMEM_SS_LRU_DEBUG=yes", 1 }, { "HAKMEM_SS_LRU_DEBUG=on", 1 },
-        { "HAKMEM_SS_LRU_DEBUG=true", 1 }, { "HAKMEM_SS_EMPTY_REUSE=no", 0 },
-        { "HAKMEM_SS_EMPTY_REUSE=off", 0 }, { "HAKMEM_SS_EMPTY_REUSE=false", 0 },
-    };
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
-        char *envp[] = { (char *)words[i].entry, NULL };
+    int opt = flags[_i];
+    for (size_t w = 0; w < sizeof flag_words / sizeof flag_words[0]; w++) {
+        char entry[96];
+        snprintf(entry, sizeof entry, "%s=%s", hk_option_name(opt), flag_words[w]);
+        char *envp[] = { entry, NULL };
+        hk_opt[opt] = 12345;
         init_capture(envp);
-        int opt = strstr(words[i].entry, "DEBUG") ? HK_OPT_SS_LRU_DEBUG : HK_OPT_SS_EMPTY_REUSE;
-        ck_assert_msg(hk_opt[opt] == words[i].want, "%s: expected %ld, got %ld", words[i].entry,
-                      words[i].want, hk_opt[opt]);
-        ck_assert_msg(err[0] == '\0', "%s: expected nothing on stderr, got \"%s\"", words[i].entry,
-                      err);
+        long def = opt == HK_OPT_TRACE || opt == HK_OPT_TRACE_KEEP || opt == HK_OPT_TRACE_STACKS
+                       ? 0 : def_of(opt);
+        ck_assert_msg(hk_opt[opt] == def, "%s: expected the default %ld kept, got %ld", entry, def,
+                      hk_opt[opt]);
+        ck_assert_msg(lines(err) == 1, "%s: expected one line on stderr, got %u: \"%s\"", entry,
+                      lines(err), err);
+        ck_assert_msg(strstr(err, entry) != NULL, "%s: expected stderr to name it, got \"%s\"",
+                      entry, err);
+        ck_assert_msg(strstr(err, "expected 0") != NULL,
+                      "%s: expected stderr to give the valid values (0 or 1), got \"%s\"", entry, err);
     }
+}
+END_TEST
+
+/* The documented values are taken, without a word on stderr. */
+START_TEST(test_flags_take_0_and_1)
+{
+    int opt = flags[_i];
+    for (long v = 0; v <= 1; v++) {
+        char entry[96];
+        snprintf(entry, sizeof entry, "%s=%ld", hk_option_name(opt), v);
+        char *envp[] = { entry, NULL };
+        init_capture(envp);
+        ck_assert_msg(hk_opt[opt] == v, "%s: expected %ld, got %ld", entry, v, hk_opt[opt]);
+        ck_assert_msg(err[0] == '\0', "%s: expected nothing on stderr, got \"%s\"", entry, err);
+    }
+}
+END_TEST
+
+/* HAKMEM_LOG is read before the others, so their warnings go to its file;
+ * an empty HAKMEM_LOG is refused and stderr kept. */
+START_TEST(test_log_read_first)
+{
+    char path[64], entry[96];
+    snprintf(path, sizeof path, "/tmp/check_options.%d.log", (int)getpid());
+    snprintf(entry, sizeof entry, "HAKMEM_LOG=%s", path);
+    unlink(path);
+    char *envp[] = { "HAKMEM_STATS=yes", entry, NULL };
+    init_capture(envp);
+    ck_assert_msg(hk_opt[HK_OPT_LOG] == 1 && strcmp(hk_opt_log, path) == 0,
+                  "%s: expected the option set to %s, got %ld \"%s\"", entry, path, hk_opt[HK_OPT_LOG],
+                  hk_opt_log);
+    ck_assert_msg(err[0] == '\0', "%s: expected nothing on stderr, got \"%s\"", entry, err);
+    hk_log_open(NULL);
+    char text[512] = "";
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "%s: expected the log file created", path);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    unlink(path);
+    ck_assert_msg(lines(text) == 1 && strstr(text, "HAKMEM_STATS=yes"),
+                  "%s: expected the HAKMEM_STATS=yes warning in the log, got \"%s\"", path, text);
+
+    char *empty[] = { "HAKMEM_LOG=", NULL };
+    init_capture(empty);
+    ck_assert_msg(hk_opt[HK_OPT_LOG] == 0 && hk_log_fd == 2,
+                  "HAKMEM_LOG=: expected stderr kept, got option %ld, fd %d", hk_opt[HK_OPT_LOG], hk_log_fd);
+    ck_assert_msg(lines(err) == 1 && strstr(err, "HAKMEM_LOG="),
+                  "HAKMEM_LOG=: expected one stderr line naming it, got \"%s\"", err);
 }
 END_TEST
 
@@ -267,7 +327,9 @@ static Suite *options_suite(void)
     tcase_add_test(tc, test_range_limits);
     tcase_add_loop_test(tc, test_invalid_value, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, test_invalid_among_valid);
-    tcase_add_test(tc, test_yes_no_words);
+    tcase_add_loop_test(tc, test_words_refused, 0, (int)(sizeof flags / sizeof flags[0]));
+    tcase_add_loop_test(tc, test_flags_take_0_and_1, 0, (int)(sizeof flags / sizeof flags[0]));
+    tcase_add_test(tc, test_log_read_first);
     tcase_add_test(tc, test_unknown_option_warns);
     tcase_add_test(tc, test_tool_variable_silent);
     tcase_add_test(tc, test_name_matches_exactly);

@@ -7,7 +7,7 @@
 #include "hakmem_reader.h"
 #include "top.h"
 
-#define HEADER_ROWS 3
+#define HEADER_ROWS TOP_HEADER_LINES
 #define MIN_ROWS 8
 #define MIN_COLS 40
 
@@ -121,9 +121,10 @@ static void put(WINDOW *w, int y, int x, const char *s, attr_t a)
 static void draw_header(struct top_screen *sc, const struct top_view *v)
 {
     char buf[1400];
+    size_t len = sc->cols > 0 && (size_t)sc->cols < sizeof buf ? (size_t)sc->cols + 1 : sizeof buf;
     werase(sc->hdr);
     for (int i = 0; i < HEADER_ROWS; i++)
-        put(sc->hdr, i, 0, top_header_line(buf, sizeof buf, v, i), i == 0 ? A_BOLD : A_NORMAL);
+        put(sc->hdr, i, 0, top_header_line(buf, len, v, i), i == 0 ? A_BOLD : A_NORMAL);
     const struct top_sample *s = &v->model->s;
     if (s->state == TOP_EXITED || s->state == TOP_GONE) { /* the state word after "up T  " */
         const char *w = s->state == TOP_EXITED ? "exited" : "gone";

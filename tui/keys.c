@@ -14,7 +14,7 @@ void top_view_init(struct top_view *v, struct top_model *m)
 {
     memset(v, 0, sizeof *v);
     v->model = m;
-    v->body_rows = 19;
+    v->body_rows = 24 - TOP_HEADER_LINES - 2; /* 80x24 until the first layout */
     v->body_cols = 80;
     v->scroll[TOP_PANEL_EVENTS] = UINT_MAX; /* follow the newest */
 }
@@ -168,8 +168,8 @@ unsigned top_keys_handle(struct top_view *v, int key)
                  m->reverse ? ", reversed" : "");
         return TOP_F_REDRAW;
     case '/':
-        v->prompt = 1;
-        memcpy(v->edit, v->filter, sizeof v->edit);
+        v->prompt = 1; /* a new filter: Enter on it empty shows every event, Esc keeps the old one */
+        v->edit[0] = '\0';
         return TOP_F_REDRAW;
     case 'h':
     case '?':

@@ -67,7 +67,7 @@ const char *const top_help_lines[] = {
     "  h ?             this help      q  quit",
     "",
     "Stage mix: % of the class's last slab acquisitions served by stage",
-    "0 (hot slot), 0.5 (EMPTY registry), 1 (ownerless), 2 (free slot), 3 (new SS).",
+    "0 (own slabs), 0.5 (EMPTY registry), 1 (ownerless), 2 (free slot), 3 (new SS).",
     "Map: a cell per slab, its class 0-9a-zA-Z; _ EMPTY; . free; * cached SS;",
     "colour: red < 25 % full, yellow < 75 %, green from 75 %, blue EMPTY.",
     NULL,

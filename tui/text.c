@@ -44,30 +44,31 @@ char *top_header_line(char *buf, size_t len, const struct top_view *v, int line)
                      s->cmdline ? s->cmdline : "");
         break;
     case 1:
+        snprintf(buf, len, "SuperSlabs %s active, %s cached  mapped %s  maps %s  unmaps %s",
+                 top_fmt_count(a, sizeof a, m->ss_active, 4), top_fmt_count(b, sizeof b, m->ss_cached, 4),
+                 top_fmt_bytes(c, sizeof c, m->bytes_mapped), top_fmt_count(d, sizeof d, s->ctr.ss_maps, 5),
+                 top_fmt_count(e, sizeof e, s->ctr.ss_unmaps, 5));
+        break;
+    case 2:
         if (m->lru_hit_pm == UINT32_MAX)
             snprintf(c, sizeof c, "-");
         else
             snprintf(c, sizeof c, "%s%%", top_fmt_pm(b, sizeof b, m->lru_hit_pm));
-        snprintf(buf, len,
-                 "SuperSlabs %" PRIu64 " active, %" PRIu64 " cached  mapped %s  maps %" PRIu64
-                 "  unmaps %" PRIu64 "  LRU hit %s",
-                 m->ss_active, m->ss_cached, top_fmt_bytes(a, sizeof a, m->bytes_mapped),
-                 s->ctr.ss_maps, s->ctr.ss_unmaps, c);
+        snprintf(buf, len, "slabs %s (%s EMPTY)  used %s%%  LRU hit %s",
+                 top_fmt_count(a, sizeof a, m->slabs, 5), top_fmt_count(d, sizeof d, m->empty_slabs, 5),
+                 s->have_used ? top_fmt_pm(b, sizeof b,
+                                           m->capacity ? (unsigned)(m->used * 1000 / m->capacity) : 0)
+                              : "?",
+                 c);
         break;
     default:
         if (m->drop_per_s > 0)
             snprintf(c, sizeof c, " (%s/s)", top_fmt_rate(b, sizeof b, m->drop_per_s));
         else
             c[0] = '\0';
-        snprintf(buf, len,
-                 "events %s/s  dropped %s%s  EMPTY %s  slabs %" PRIu64 " (%" PRIu64
-                 " EMPTY)  used %s%%%s",
-                 top_fmt_rate(a, sizeof a, m->ev_per_s), top_fmt_count(d, sizeof d, s->dropped, 6), c,
-                 top_fmt_count(e, sizeof e, s->ctr.empty, 6), m->slabs, m->empty_slabs,
-                 s->have_used ? top_fmt_pm(b, sizeof b,
-                                           m->capacity ? (unsigned)(m->used * 1000 / m->capacity) : 0)
-                              : "?",
-                 s->truncated ? "  (table truncated)" : "");
+        snprintf(buf, len, "events %s/s  dropped %s%s  EMPTY %s%s",
+                 top_fmt_rate(a, sizeof a, m->ev_per_s), top_fmt_count(d, sizeof d, s->dropped, 5), c,
+                 top_fmt_count(e, sizeof e, s->ctr.empty, 5), s->truncated ? "  (table truncated)" : "");
         break;
     }
     return buf;
@@ -75,8 +76,8 @@ char *top_header_line(char *buf, size_t len, const struct top_view *v, int line)
 
 void top_text_header(FILE *out, const struct top_view *v)
 {
-    char buf[1400];
-    for (int i = 0; i < 3; i++)
+    char buf[TOP_HEADER_WIDTH + 1];
+    for (int i = 0; i < TOP_HEADER_LINES; i++)
         fprintf(out, "%s\n", top_header_line(buf, sizeof buf, v, i));
 }
 
@@ -121,7 +122,7 @@ void top_text_events(FILE *out, const struct top_view *v)
 }
 
 static const char *const stage_meaning[TOP_STAGES] = {
-    "the thread's hot slot", "EMPTY slab, per-class registry", "ownerless slab of the class",
+    "the thread's own slabs", "EMPTY slab, per-class registry", "ownerless slab of the class",
     "free slot of a SuperSlab", "new SuperSlab: LRU, else mmap",
 };
 

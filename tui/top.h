@@ -14,6 +14,8 @@
 #define TOP_TAIL 256        /* events remembered per type for the event tail */
 #define TOP_PEEK_MAX 16384  /* events copied from the ring per refresh, at most */
 #define TOP_FILTER_MAX 32   /* bytes of the event filter */
+#define TOP_HEADER_LINES 4  /* header lines, each at most TOP_HEADER_WIDTH wide but line 0's command */
+#define TOP_HEADER_WIDTH 80
 
 /* ---- source.c: a live segment or a replayed database behind one interface */
 
@@ -195,7 +197,9 @@ void top_text_classes(FILE *out, const struct top_view *v);
 void top_text_map(FILE *out, const struct top_view *v);
 void top_text_events(FILE *out, const struct top_view *v);
 void top_text_counters(FILE *out, const struct top_view *v);
-/* Header lines (no trailing newline) into buf: line 0..2. */
+/* Header line 0..TOP_HEADER_LINES-1 (no trailing newline) into buf. Lines 1 to 3
+ * are at most TOP_HEADER_WIDTH characters whatever the numbers (counts scaled
+ * to k, M, ...); line 0 ends with the command line, cut at len - 1. */
 char *top_header_line(char *buf, size_t len, const struct top_view *v, int line);
 /* Counters panel lines; returns NULL past the last one. */
 const char *top_counters_line(char *buf, size_t len, const struct top_view *v, int line);

@@ -65,9 +65,10 @@ compare "ingest lossless" "$tmp/rt.db" 3 "$tmp/kept.err"
 d=$(q "$tmp/rt.db" "SELECT dropped FROM runs WHERE run_id = 3")
 [ "$d" -gt 0 ] && ok "a full 1024-event ring dropped $d events" || bad "expected drops from a 1024-event ring, got $d"
 check_eq "ingest lossless: stored = ring capacity" 1024 "$(q "$tmp/rt.db" "SELECT events FROM runs WHERE run_id = 3")"
-# ingest reads without consuming: a second ingest gives the same run.
+# ingest reads without consuming, and a second ingest of the same segment adds no run.
 "$HK_CLI" ingest "$seg" -o "$tmp/rt.db" 2>/dev/null
-check_eq "ingest twice: the same events" 1024 "$(q "$tmp/rt.db" "SELECT events FROM runs WHERE run_id = 4")"
+check_eq "ingest twice: exit status" 1 $?
+check_eq "ingest twice: no duplicate run" 3 "$(q "$tmp/rt.db" "SELECT count(*) FROM runs")"
 
 # Overwrite mode keeps the newest: the overwritten ones are lost, and counted.
 seg=$tmp/over.seg
@@ -75,9 +76,9 @@ HAKMEM_TRACE=$seg HAKMEM_TRACE_KEEP=1 HAKMEM_TRACE_EVENTS=1024 HAKMEM_TRACE_MODE
     HAKMEM_STATS=1 LD_PRELOAD=$HK_LIB "$ex/phases" 100000 3 >/dev/null 2>"$tmp/over.err"
 "$HK_CLI" ingest "$seg" -o "$tmp/rt.db" 2>/dev/null
 check_eq "ingest of an overwrite segment: exit status" 0 $?
-compare "ingest overwrite" "$tmp/rt.db" 5 "$tmp/over.err"
-check_eq "overwrite: the newest 1024 kept" 1024 "$(q "$tmp/rt.db" "SELECT events FROM runs WHERE run_id = 5")"
-check_eq "overwrite: mode" overwrite "$(q "$tmp/rt.db" "SELECT mode FROM runs WHERE run_id = 5")"
+compare "ingest overwrite" "$tmp/rt.db" 4 "$tmp/over.err"
+check_eq "overwrite: the newest 1024 kept" 1024 "$(q "$tmp/rt.db" "SELECT events FROM runs WHERE run_id = 4")"
+check_eq "overwrite: mode" overwrite "$(q "$tmp/rt.db" "SELECT mode FROM runs WHERE run_id = 4")"
 
 # A synthetic segment: every event of mkseg's stream, per type.
 "$HK_MKSEG" "$tmp/syn.seg" 50000 >"$tmp/syn.count"

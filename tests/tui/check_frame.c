@@ -94,12 +94,60 @@ START_TEST(test_header)
 {
     const char *t = render(top_text_header);
     has(t, "pid 4242  up 1:05  running  ./occupancy_target --x\n", "header line 0");
-    has(t, "SuperSlabs 2 active, 1 cached  mapped 6.0 MiB  maps 3  unmaps 0  LRU hit 50.0%\n",
-        "header line 1");
-    has(t, "events 0/s  dropped 0  EMPTY 1  slabs 5 (1 EMPTY)  used ", "header line 2");
+    has(t, "\nSuperSlabs 2 active, 1 cached  mapped 6.0 MiB  maps 3  unmaps 0\n", "header line 1");
+    has(t, "\nslabs 5 (1 EMPTY)  used ", "header line 2");
+    has(t, "  LRU hit 50.0%\n", "header line 2");
+    has(t, "\nevents 0/s  dropped 0  EMPTY 1\n", "header line 3");
     m.s.state = TOP_EXITED;
     t = render(top_text_header);
     has(t, "  exited  ", "exited process");
+}
+END_TEST
+
+/* At 80 columns every header line fits, with the largest numbers a long run
+ * shows: nothing is cut off the end (the LRU hit rate, the unmaps, the drop
+ * rate); line 0's command line is cut at the width. */
+START_TEST(test_header_fits_80)
+{
+    static char cmd[400];
+    memset(cmd, 'x', sizeof cmd - 1);
+    memcpy(cmd, "./server ", 9);
+    m.s.cmdline = cmd;
+    m.s.pid = 4194303;
+    m.s.now_ns = 3ull * 86400 * 1000000000u + 4000000000000ull;
+    m.s.ctr.ss_maps = 123456789;
+    m.s.ctr.ss_unmaps = 98765432;
+    m.s.ctr.empty = 987654321;
+    m.s.dropped = 55555555555ull;
+    m.s.truncated = 1;
+    m.ss_active = 123456;
+    m.ss_cached = 1048576;
+    m.bytes_mapped = (1023ull << 20) + (900ull << 10); /* "1023.9 MiB", the widest */
+    m.slabs = 7777777;
+    m.empty_slabs = 666666;
+    m.used = 999;
+    m.capacity = 1000;
+    m.lru_hit_pm = 1000;
+    m.ev_per_s = 987654.0;
+    m.drop_per_s = 876543.0;
+    const char *tail[TOP_HEADER_LINES] = { "xxx", "unmaps 98.8M", "LRU hit 100.0%", "(table truncated)" };
+    char buf[1400], narrow[TOP_HEADER_WIDTH + 1];
+    for (int i = 0; i < TOP_HEADER_LINES; i++) {
+        const char *line = top_header_line(i == 0 ? narrow : buf, i == 0 ? sizeof narrow : sizeof buf, &v, i);
+        ck_assert_msg(strlen(line) <= TOP_HEADER_WIDTH, "header line %d: expected at most %d columns, got %zu: \"%s\"",
+                      i, TOP_HEADER_WIDTH, strlen(line), line);
+        size_t n = strlen(line), k = strlen(tail[i]);
+        ck_assert_msg(n >= k && strcmp(line + n - k, tail[i]) == 0,
+                      "header line %d: expected it to end with \"%s\", got \"%s\"", i, tail[i], line);
+    }
+    const char *t = render(top_text_header);
+    for (const char *l = t; *l;) {
+        const char *nl = strchr(l, '\n');
+        size_t n = nl ? (size_t)(nl - l) : strlen(l);
+        ck_assert_msg(n <= TOP_HEADER_WIDTH, "-o header: expected lines of at most %d columns, got %zu in:\n%s",
+                      TOP_HEADER_WIDTH, n, t);
+        l += n + (nl != NULL);
+    }
 }
 END_TEST
 
@@ -238,9 +286,16 @@ START_TEST(test_keys_filter)
     ck_assert_msg(!v.prompt && strcmp(v.filter, "lru") == 0 && v.panel == TOP_PANEL_EVENTS,
                   "Enter: expected filter \"lru\" on the events panel, got \"%s\"", v.filter);
     top_keys_handle(&v, '/');
+    ck_assert_msg(v.prompt && v.edit[0] == '\0', "/ again: expected an empty prompt, got \"%s\"", v.edit);
     top_keys_handle(&v, 'z');
+    ck_assert_msg(strcmp(v.edit, "z") == 0, "typed z: expected \"z\", got \"%s\"", v.edit);
     top_keys_handle(&v, 27);
     ck_assert_msg(!v.prompt && strcmp(v.filter, "lru") == 0, "Esc: expected the filter kept");
+    top_keys_handle(&v, '/');
+    type("ss_");
+    top_keys_handle(&v, '\r');
+    ck_assert_msg(strcmp(v.filter, "ss_") == 0, "/ss_ Enter: expected the new filter alone, got \"%s\"", v.filter);
+    strcpy(v.filter, "lru");
     top_keys_handle(&v, '/');
     top_keys_handle(&v, 'u' & 0x1f);
     top_keys_handle(&v, '\n');
@@ -255,6 +310,24 @@ START_TEST(test_keys_filter)
     type(long_text);
     ck_assert_msg(strlen(v.edit) == TOP_FILTER_MAX - 1, "a long filter: expected %d characters kept, got %zu",
                   TOP_FILTER_MAX - 1, strlen(v.edit));
+}
+END_TEST
+
+/* / opens an empty prompt whatever the filter and whatever the last prompt left:
+ * the previous filter neither shows nor is typed onto. */
+START_TEST(test_filter_prompt_starts_empty)
+{
+    memset(v.edit, 'g', sizeof v.edit - 1); /* garbage a last prompt could leave */
+    v.edit[sizeof v.edit - 1] = '\0';
+    strcpy(v.filter, "slab_empty");
+    top_keys_handle(&v, '/');
+    ck_assert_msg(v.prompt && v.edit[0] == '\0', "/ with filter \"slab_empty\": expected an empty prompt, got \"%s\"",
+                  v.edit);
+    const char *t = "lru";
+    for (; *t; t++)
+        top_keys_handle(&v, *t);
+    top_keys_handle(&v, '\n');
+    ck_assert_msg(strcmp(v.filter, "lru") == 0, "/lru Enter: expected filter \"lru\", got \"%s\"", v.filter);
 }
 END_TEST
 
@@ -311,6 +384,7 @@ static Suite *frame_suite(void)
     TCase *tc = tcase_create("frame");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_header);
+    tcase_add_test(tc, test_header_fits_80);
     tcase_add_test(tc, test_classes);
     tcase_add_test(tc, test_map);
     tcase_add_test(tc, test_events);
@@ -319,6 +393,7 @@ static Suite *frame_suite(void)
     tcase_add_test(tc, test_keys_panels);
     tcase_add_test(tc, test_keys_sort);
     tcase_add_test(tc, test_keys_filter);
+    tcase_add_test(tc, test_filter_prompt_starts_empty);
     tcase_add_test(tc, test_keys_pause_step_speed);
     tcase_add_test(tc, test_keys_scroll);
     suite_add_tcase(s, tc);

@@ -48,6 +48,10 @@ static const struct hk_option_def defs[HK_OPT_COUNT] = {
         "after a heap error: abort (report, then SIGABRT), report (and go on), exit:N", .on_error = true },
     [HK_OPT_TRACE_STACKS] = { "HAKMEM_TRACE_STACKS", 0, 0, 1,
         "1: record the stack (libunwind) behind ss_map, lru_pop_miss and stage-3 slab_acquire" },
+    [HK_OPT_TRACE_RECORDER] = { "HAKMEM_TRACE_RECORDER", 0, 0, 0x7fffffff,
+        "set by hakmem-trace record: its pid, written into every segment of the process tree" },
+    [HK_OPT_TRACE_ONLY] = { "HAKMEM_TRACE_ONLY", 0, 0, 0x7fffffff,
+        "PID: only process PID (each image it execs) traces; the processes it starts do not" },
 };
 
 char hk_opt_path[256];

@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS runs (
     run_id INTEGER PRIMARY KEY,
     pid INTEGER NOT NULL,
     exe TEXT,                        -- /proc/PID/exe of the traced image
-    argv TEXT,                       -- its command line, arguments separated by spaces
+    argv TEXT,                       -- its command line: arguments separated by spaces, quoted as sh reads them
     started_ns INTEGER,              -- when the trace segment was created
     ended_ns INTEGER,                -- when the image exited (or the recording stopped); NULL while recording
     exit_status INTEGER,             -- exit code, 128 + signal when killed; NULL when unknown or exec'd
@@ -24,7 +24,9 @@ CREATE TABLE IF NOT EXISTS runs (
     source TEXT,                     -- record, attach or ingest
     segment TEXT,                    -- path of the segment drained
     ring_capacity INTEGER,           -- events the ring holds
-    start_mono_ns INTEGER            -- CLOCK_MONOTONIC of the start: ts_ns = event time - this
+    start_mono_ns INTEGER,           -- CLOCK_MONOTONIC of the start: ts_ns = event time - this
+    ppid INTEGER                     -- the parent process at the image's start; NULL when unknown
+                                     -- (added to version-1 files when hakmem-trace next writes them)
 );
 
 -- The ring's event vocabulary (filled by hakmem-trace from libhakmem-reader).

@@ -10,7 +10,7 @@ CLI_UNIT = tests/cli/check_util tests/cli/check_db tests/cli/check_format \
 CLI_UNIT_ASAN = $(CLI_UNIT:=_asan)
 CLI_CHECKS_SH = tests/cli/errors.sh tests/cli/roundtrip.sh tests/cli/policies.sh \
 	tests/cli/seed_lru.sh tests/cli/fuzz.sh tests/cli/kill.sh tests/cli/readonly.sh \
-	tests/cli/live.sh
+	tests/cli/live.sh tests/cli/follow.sh
 
 # mkseg writes synthetic segments for the scripts and for make bench-cli (cli/local.mk).
 noinst_PROGRAMS += tests/cli/mkseg

@@ -20,29 +20,10 @@ static const char usage_text[] =
     "  -o, --output FILE.db   the database to add the run to (created when absent)\n"
     "  -h, --help             this text\n";
 
-/* 1 while pid runs (a zombie has exited). */
-static int alive(pid_t pid)
-{
-    if (kill(pid, 0) != 0 && errno != EPERM)
-        return 0;
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 1;
-    buf[n] = '\0';
-    const char *paren = strrchr(buf, ')'); /* the state follows "(comm) " */
-    return !(paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
-}
-
 static int attach_finished(struct hk_session *s)
 {
     s->exit_status = -1;
-    return !alive(s->follow.pid);
+    return !hk_pid_running(s->follow.pid);
 }
 
 /* HAKMEM_* variables of pid's environment, when we may read it. */
@@ -61,7 +42,8 @@ static void options_of(pid_t pid, char *out, size_t len)
     buf[n] = '\0';
     size_t used = 0;
     for (char *e = buf; e < buf + n && used < len - 1; e += strlen(e) + 1)
-        if (strncmp(e, "HAKMEM_", 7) == 0 && strncmp(e, "HAKMEM_TRACE=", 13) != 0)
+        if (strncmp(e, "HAKMEM_", 7) == 0 && strncmp(e, "HAKMEM_TRACE=", 13) != 0 &&
+            !hk_trace_setting(e))
             used += (size_t)snprintf(out + used, len - used, "%s%s", used ? " " : "", e);
 }
 
@@ -72,7 +54,7 @@ static int check_target(pid_t pid, char *base, size_t len)
     struct stat st;
     if (stat(base, &st) == 0)
         return 0;
-    if (!alive(pid))
+    if (!hk_pid_running(pid))
         hk_say("attach", "no process %d", (int)pid);
     else
         hk_say("attach", "process %d is not traced (no %s; start it with HAKMEM_TRACE=1)",
@@ -113,9 +95,11 @@ static int attach(pid_t pid, const char *out)
     }
     hk_session_signals(0);
     struct hk_session s = { .db = db, .dbpath = dbpath, .source = "attach", .verb = "drained",
-                            .options = options, .finished = attach_finished, .exit_status = -1 };
-    hk_follow_init(&s.follow, base, pid);
+                            .options = options, .finished = attach_finished, .root = pid,
+                            .exit_status = -1 };
+    hk_follow_init(&s.follow, NULL, pid, 0);
     int rc = hk_session_run(&s, err, sizeof err);
+    hk_follow_free(&s.follow);
     if (rc != 0)
         hk_say("attach", "%s", err);
     if (hk_db_finish(db, err, sizeof err) != 0) {

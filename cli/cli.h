@@ -77,6 +77,20 @@ int hk_db_check_schema(sqlite3 *db, char *err, size_t errlen);
 int64_t hk_db_version(sqlite3 *db);
 /* The run to look at: want when it exists (want > 0), else the last run. */
 int hk_db_pick_run(sqlite3 *db, int64_t want, int64_t *run, char *err, size_t errlen);
+/* Which runs a command means (--run, --pid, --exe): 0 / NULL for any. */
+struct hk_run_filter {
+    int64_t run, pid;
+    const char *exe; /* the executable or the command's first word, a path or its last part */
+};
+/* The run f names: among the runs it admits, the one that mapped the most
+ * memory (SuperSlab + large map bytes; then the most events, then the
+ * latest); how many it admits in *matched. -1 with err when none. */
+int hk_db_pick(sqlite3 *db, const struct hk_run_filter *f, int64_t *run, int64_t *matched,
+               char *err, size_t errlen);
+/* Prints the runs f admits, one a line (run, pid, ppid, exe, events, bytes
+ * mapped), marking chosen. */
+int hk_db_list_runs(sqlite3 *db, const struct hk_run_filter *f, int64_t chosen, FILE *out,
+                    char *err, size_t errlen);
 
 /* ---- sink.c: events into the database, in batched transactions */
 /* An event's fields as stored: -1 stands for NULL. */
@@ -103,7 +117,7 @@ void hk_batch_event(const struct hakmem_event *ev, int64_t run_id, int64_t start
                     const struct hk_row *r, int64_t *v, uint16_t *nulls);
 
 struct hk_run_info {
-    int64_t pid;
+    int64_t pid, ppid; /* ppid 0: unknown */
     const char *exe, *argv, *mode, *options, *source, *segment;
     int64_t started_ns, start_mono_ns;
     int64_t format_version, ring_capacity;
@@ -259,23 +273,30 @@ int hk_drain(struct hakmem_reader *r, struct hk_sink *s, const struct hk_drain_o
 /* CLOCK_REALTIME of the traced image's exit (or now when it has not exited). */
 int64_t hk_drain_ended_ns(struct hakmem_reader *r);
 
-/* ---- follow.c: the segments of one process over its exec()s */
-#define HK_FOLLOW_NAMES 16 /* PATH, PATH.1 … PATH.15 */
+/* ---- follow.c: the segments a recording drains: a traced process tree's
+ * (record) or one process's images over its exec()s (attach) */
+/* 1 while pid runs (a zombie has exited). */
+int hk_pid_running(pid_t pid);
 struct hk_follow {
-    char base[256];
-    pid_t pid;     /* segments of other pids are ignored (> 0) */
-    uint64_t last; /* start time of the image opened last */
-    unsigned used; /* bit i: name i was opened */
+    char dir[256];   /* where segments are: /dev/shm */
+    pid_t pid;       /* attach: the images of this pid */
+    pid_t recorder;  /* record (> 0): the segments whose recorder_pid is this */
+    struct { pid_t pid; uint64_t start; } *taken; /* images opened or passed over */
+    size_t ntaken, cap;
 };
-void hk_follow_init(struct hk_follow *f, const char *base, pid_t pid);
-/* Opens (to drain) the oldest ready image not opened yet, its path into path;
- * NULL when there is none yet, or (with err set) when it cannot be drained. */
+/* dir NULL: /dev/shm. recorder > 0 follows a process tree, else pid's images. */
+void hk_follow_init(struct hk_follow *f, const char *dir, pid_t pid, pid_t recorder);
+void hk_follow_free(struct hk_follow *f);
+/* Opens (to drain) the oldest ready image not taken yet, its path into path;
+ * NULL when there is none yet, or (with err set) when it cannot be drained.
+ * A forked image waits for its first event, and is passed over when it ends
+ * without one (record also removes it once its process is gone). */
 struct hakmem_reader *hk_follow_next(struct hk_follow *f, char *path, size_t len, char *err,
                                      size_t errlen);
-/* 1 when an image newer than the one opened last exists. */
-int hk_follow_newer(const struct hk_follow *f);
-/* Removes every name of the base path. */
-void hk_follow_unlink(const struct hk_follow *f);
+/* How many images not taken yet may still need draining. */
+int hk_follow_pending(struct hk_follow *f);
+/* record: removes every segment of the tree still there. */
+void hk_follow_unlink(struct hk_follow *f);
 
 /* ---- occupancy.c: occupancy samples of a live segment into the database */
 struct hk_occ_sampler {
@@ -310,27 +331,33 @@ int hk_symbols_lookup(struct hk_symbols *s, const char *module, uint64_t off, st
 /* The function of file offset off of module, NULL when unknown. */
 const char *hk_symbols_find(struct hk_symbols *s, const char *module, uint64_t off);
 
-/* ---- session.c: recording a live process, image after image (record, attach) */
+/* ---- session.c: recording live processes, image after image (record, attach) */
 struct hk_session {
-    sqlite3 *db;
+    sqlite3 *db;               /* the main connection: each image is drained through its own */
     const char *dbpath, *source, *options;
     const char *verb;          /* "recorded", "drained": for the summary line */
     struct hk_follow follow;
-    /* 1 once the process is gone; then exit_status holds its status (-1: unknown) */
+    pid_t root;                /* the process whose exit status finished() gives */
+    int unlink;                /* remove each segment once drained (record) */
+    /* 1 once the root process is gone; then exit_status holds its status (-1: unknown) */
     int (*finished)(struct hk_session *s);
     void *ctx;
     int exit_status;
     int runs;
     uint64_t events;
-    int64_t last_run;          /* the run whose exit status is still unknown, 0: none */
+    int64_t last_run;          /* the run of the root's last image, 0: none */
+    uint64_t last_start;
 };
 /* Handles SIGINT/SIGTERM/SIGHUP: the first is passed on to target (when > 0
  * and sent by a process), the second (or the first without a target) stops. */
 void hk_session_signals(pid_t target);
 /* The last signal received (0: none); how many in *count. */
 int hk_session_signal(int *count);
-/* Drains every image of s->follow into runs of s->db until the process is
- * gone (or a stop); 0, or -1 with err. */
+/* 1 for the HAKMEM_TRACE_MODE, _EVENTS and _STACKS entries of an environment:
+ * runs.options takes those from the segment (what the image ran with). */
+int hk_trace_setting(const char *var);
+/* Drains every image s->follow finds into runs of s->dbpath, several at once,
+ * until the root is gone and no segment is left (or a stop); 0, or -1 with err. */
 int hk_session_run(struct hk_session *s, char *err, size_t errlen);
 
 /* ---- format.c: result rows as table, csv or json */
@@ -412,6 +439,14 @@ struct hk_verdict {
 };
 /* Applies every rule to rep; returns how many verdicts (at most max). */
 int hk_verdicts(const struct hk_report *rep, struct hk_verdict *out, int max);
+
+/* ---- ls.c: the segments in /dev/shm */
+/* 1 when the segment at path (header h) is an orphan: its process is dead and
+ * no live reader drains it or live recorder will, and it is a recorder's or
+ * its process never marked it exited. */
+int hk_ls_orphan(const char *path, const struct hakmem_seg_header *h);
+/* Removes the orphans of recorders from /dev/shm (record does at its start). */
+void hk_ls_clean_recorders(void);
 
 /* ---- commands (one file each) */
 int hk_cmd_record(int argc, char **argv);

@@ -217,8 +217,19 @@ static int fill_event_types(sqlite3 *db, char *err, size_t errlen)
     return rc == SQLITE_DONE ? 0 : hk_db_fail(db, "cannot fill event_types", err, errlen);
 }
 
-/* Creates the schema in an empty database, or checks an existing one, in one
- * write transaction (two recorders may create the same file at once). */
+/* 1 when runs has the ppid column (files written before it was added lack it). */
+static int has_ppid(sqlite3 *db, char *err, size_t errlen)
+{
+    int64_t n = 0;
+    if (hk_db_int(db, "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'ppid'", 0, &n,
+                  err, errlen) != 0)
+        return -1;
+    return n > 0;
+}
+
+/* Creates the schema in an empty database, or checks an existing one (and
+ * adds runs.ppid to a file made before it), in one write transaction (two
+ * recorders may create the same file at once). */
 static int db_apply_schema(sqlite3 *db, char *err, size_t errlen)
 {
     int64_t version, tables;
@@ -282,6 +293,9 @@ sqlite3 *hk_db_open_write(const char *path, int live, char *err, size_t errlen)
                           err, errlen);
     if (!db)
         return NULL;
+    /* a recording writes each process image through a connection of its own:
+     * they take turns at the write lock */
+    sqlite3_busy_timeout(db, 30000);
     int64_t version, tables;
     int rc = db_probe(db, &version, &tables, err, errlen);
     if (rc == 0)
@@ -378,4 +392,114 @@ int hk_db_pick_run(sqlite3 *db, int64_t want, int64_t *run, char *err, size_t er
                        (long long)want, (long long)last);
     *run = want;
     return 0;
+}
+
+/* The runs a filter admits, with what the picker weighs: run, pid, ppid, exe,
+ * events, bytes mapped (SuperSlab + large). ?1 pid, ?2 name (NULL: any). A
+ * name matches the executable or the command's first word, as a path or by
+ * its last component. */
+#define RUNS_SQL(ppid)                                                                          \
+    "SELECT run_id, pid, " ppid ", exe, events,"                                                \
+    " coalesce((SELECT sum(arg0_sum) FROM event_counts c"                                       \
+    "           WHERE c.run_id = r.run_id AND c.type IN (1, 3)), 0) AS mapped"                   \
+    " FROM (SELECT *, CASE WHEN instr(argv, ' ') THEN substr(argv, 1, instr(argv, ' ') - 1)"     \
+    "                 ELSE argv END AS cmd FROM runs) r"                                         \
+    " WHERE (?1 IS NULL OR pid = ?1) AND (?2 IS NULL OR exe = ?2 OR cmd = ?2"                    \
+    "        OR substr(exe, -length(?2) - 1) = '/' || ?2 OR substr(cmd, -length(?2) - 1) = '/' || ?2)" \
+    " ORDER BY run_id"
+
+static sqlite3_stmt *runs_matching(sqlite3 *db, const struct hk_run_filter *f, char *err,
+                                   size_t errlen)
+{
+    int ppid = has_ppid(db, err, errlen);
+    if (ppid < 0)
+        return NULL;
+    sqlite3_stmt *st = hk_db_prepare(db, ppid ? RUNS_SQL("ppid") : RUNS_SQL("NULL"), err, errlen);
+    if (!st)
+        return NULL;
+    if (f->pid > 0)
+        sqlite3_bind_int64(st, 1, f->pid);
+    if (f->exe)
+        sqlite3_bind_text(st, 2, f->exe, -1, SQLITE_STATIC);
+    return st;
+}
+
+/* "pid 12", "exe sh", "pid 12 and exe sh" into buf. */
+static const char *filter_words(const struct hk_run_filter *f, char *buf, size_t len)
+{
+    if (f->pid > 0 && f->exe)
+        snprintf(buf, len, "pid %lld and exe %s", (long long)f->pid, f->exe);
+    else if (f->pid > 0)
+        snprintf(buf, len, "pid %lld", (long long)f->pid);
+    else
+        snprintf(buf, len, "exe %s", f->exe ? f->exe : "?");
+    return buf;
+}
+
+int hk_db_pick(sqlite3 *db, const struct hk_run_filter *f, int64_t *run, int64_t *matched,
+               char *err, size_t errlen)
+{
+    *matched = 0;
+    if (f->run > 0 && !f->pid && !f->exe) {
+        *matched = 1;
+        return hk_db_pick_run(db, f->run, run, err, errlen);
+    }
+    int64_t last;
+    if (hk_db_int(db, "SELECT max(run_id) FROM runs", 0, &last, err, errlen) != 0)
+        return -1;
+    if (last == 0)
+        return hk_fail(err, errlen, "%s holds no run", db_name(db));
+    sqlite3_stmt *st = runs_matching(db, f, err, errlen);
+    if (!st)
+        return -1;
+    int64_t best = 0, best_mapped = -1, best_events = -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0), events = sqlite3_column_int64(st, 4),
+                mapped = sqlite3_column_int64(st, 5);
+        if (f->run > 0 && id != f->run)
+            continue;
+        ++*matched;
+        if (mapped > best_mapped || (mapped == best_mapped && events >= best_events)) {
+            best = id;
+            best_mapped = mapped;
+            best_events = events;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(db, "cannot list the runs", err, errlen);
+    char words[HAKMEM_SEG_EXE_MAX + 64];
+    if (!best && f->run > 0)
+        return hk_fail(err, errlen, "%s has no run %lld of %s", db_name(db), (long long)f->run,
+                       filter_words(f, words, sizeof words));
+    if (!best)
+        return hk_fail(err, errlen, "%s has no run of %s (runs 1..%lld; see query @runs)",
+                       db_name(db), filter_words(f, words, sizeof words), (long long)last);
+    *run = best;
+    return 0;
+}
+
+int hk_db_list_runs(sqlite3 *db, const struct hk_run_filter *f, int64_t chosen, FILE *out,
+                    char *err, size_t errlen)
+{
+    sqlite3_stmt *st = runs_matching(db, f, err, errlen);
+    if (!st)
+        return -1;
+    fprintf(out, "%5s %8s %8s %-20s %12s %12s\n", "RUN", "PID", "PPID", "EXE", "EVENTS", "MAPPED");
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *exe = sqlite3_column_text(st, 3);
+        char ppid[24] = "-", mapped[32];
+        if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+            snprintf(ppid, sizeof ppid, "%lld", (long long)sqlite3_column_int64(st, 2));
+        fprintf(out, "%5lld %8lld %8s %-20s %12lld %12s%s\n", (long long)sqlite3_column_int64(st, 0),
+                (long long)sqlite3_column_int64(st, 1), ppid,
+                exe && *exe ? hk_basename((const char *)exe) : "?",
+                (long long)sqlite3_column_int64(st, 4),
+                hk_bytes((uint64_t)sqlite3_column_int64(st, 5), mapped, sizeof mapped),
+                sqlite3_column_int64(st, 0) == chosen ? "  <- reported" : "");
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(db, "cannot list the runs", err, errlen);
 }

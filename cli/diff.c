@@ -7,11 +7,12 @@
 #include "cli.h"
 
 static const char usage_text[] =
-    "usage: hakmem-trace diff A.db B.db [--run N [--run M]]\n"
-    "       hakmem-trace diff FILE.db --run N --run M\n"
+    "usage: hakmem-trace diff A.db B.db [SELECT [SELECT]]\n"
+    "       hakmem-trace diff FILE.db SELECT SELECT\n"
     "The report's numbers of two runs side by side with the change (B - A), then each\n"
-    "run's verdict. Without --run the last run of each file is taken; with two files the\n"
-    "first --run picks A's run, the second B's.\n"
+    "run's verdict. A SELECT is --run N, --pid PID or --exe NAME (as for report); the first\n"
+    "picks A's run, the second B's. A file without one gives the run that mapped the most\n"
+    "memory (SuperSlab + large map bytes).\n"
     "  -h, --help   this text\n";
 
 struct metric {
@@ -81,12 +82,13 @@ static void print_diff(const struct hk_report *a, const struct hk_report *b, FIL
     print_verdicts("B", b, a, out);
 }
 
-/* Loads run want (0: the last) of path into rep. */
-static int load(const char *path, int64_t want, struct hk_report *rep, char *err, size_t errlen)
+/* Loads the run f picks of path into rep. */
+static int load(const char *path, const struct hk_run_filter *f, struct hk_report *rep, char *err,
+                size_t errlen)
 {
     sqlite3 *db = hk_db_open_read(path, err, errlen);
-    int64_t run;
-    int rc = db ? hk_db_pick_run(db, want, &run, err, errlen) : -1;
+    int64_t run, matched;
+    int rc = db ? hk_db_pick(db, f, &run, &matched, err, errlen) : -1;
     if (rc == 0)
         rc = hk_report_load(db, run, rep, err, errlen);
     hk_db_close(db);
@@ -97,30 +99,39 @@ int hk_cmd_diff(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "run", required_argument, NULL, 'r' },
+        { "pid", required_argument, NULL, 'p' },
+        { "exe", required_argument, NULL, 'e' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    uint64_t runs[2] = { 0, 0 };
+    struct hk_run_filter runs[2] = { { 0 }, { 0 } };
     int nruns = 0, c;
+    uint64_t n = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c != 'r')
+        if (c != 'r' && c != 'p' && c != 'e')
             return hk_usage(usage_text, c == 'h');
-        if (nruns == 2 || hk_parse_u64(optarg, 1, INT64_MAX, &runs[nruns]) != 0) {
-            hk_say("diff", "--run %s: expected a run number (at most two --run)", optarg);
+        if (nruns == 2 || (c != 'e' && hk_parse_u64(optarg, 1, INT64_MAX, &n) != 0)) {
+            hk_say("diff", "%s %s: expected a %s (at most two of --run, --pid, --exe)",
+                   c == 'r' ? "--run" : c == 'p' ? "--pid" : "--exe", optarg,
+                   c == 'r' ? "run number" : c == 'p' ? "process id" : "program name");
             return 2;
         }
+        if (c == 'e')
+            runs[nruns].exe = optarg;
+        else
+            *(c == 'r' ? &runs[nruns].run : &runs[nruns].pid) = (int64_t)n;
         nruns++;
     }
     int files = argc - optind;
     if (files < 1 || files > 2 || (files == 1 && nruns != 2)) {
-        hk_say("diff", "expected A.db B.db, or one FILE.db with --run N --run M (see --help)");
+        hk_say("diff", "expected A.db B.db, or one FILE.db with two of --run, --pid, --exe "
+                       "(see --help)");
         return 2;
     }
     static struct hk_report a, b;
     char err[HK_ERR_MAX];
     const char *pa = argv[optind], *pb = argv[optind + files - 1];
-    if (load(pa, (int64_t)runs[0], &a, err, sizeof err) != 0 ||
-        load(pb, (int64_t)runs[1], &b, err, sizeof err) != 0) {
+    if (load(pa, &runs[0], &a, err, sizeof err) != 0 || load(pb, &runs[1], &b, err, sizeof err) != 0) {
         hk_say("diff", "%s", err);
         return 1;
     }

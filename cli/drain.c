@@ -76,6 +76,7 @@ void hk_drain_meta(struct hakmem_reader *r, const char *source, const char *path
     copy_str(m->segment, sizeof m->segment, path, strlen(path));
     struct hk_run_info *in = &m->info;
     in->pid = h->pid;
+    in->ppid = h->ppid;
     in->exe = m->exe;
     in->argv = m->argv;
     in->segment = m->segment;

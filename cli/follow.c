@@ -1,63 +1,158 @@
-/* follow.c — the segments of one traced process over its exec()s: PATH, then
- * the image that replaced it (PATH again, or PATH.1, PATH.2 … when kept). */
+/* follow.c — the trace segments a recording drains, found in /dev/shm: every
+ * segment of a process tree traced by `record` (the header's recorder_pid is
+ * ours), or every image of one process (`attach`: /dev/shm/hakmem.PID, then
+ * the images it execs, PID.1 … when kept). Each image is taken once. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
 #include "hakmem_reader.h"
 
-/* Name number i (0: the base path itself) into buf. */
-static void name_of(const struct hk_follow *f, int i, char *buf, size_t len)
+int hk_pid_running(pid_t pid)
 {
-    if (i == 0)
-        snprintf(buf, len, "%s", f->base);
-    else
-        snprintf(buf, len, "%s.%d", f->base, i);
-}
-
-/* The start time of the ready segment of f->pid at path; 0 when there is
- * none (absent, not ours, not ready yet, not a segment). */
-static uint64_t start_of(const struct hk_follow *f, const char *path)
-{
-    struct hakmem_seg_header h;
-    if (hk_drain_peek(path, &h) != 0 || h.ready != 1 || (f->pid > 0 && h.pid != f->pid))
+    if (pid <= 0 || (kill(pid, 0) != 0 && errno != EPERM))
         return 0;
-    return h.start_mono_ns ? h.start_mono_ns : 1;
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 1;
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')'); /* the state follows "(comm) " */
+    return !(paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
 }
 
-/* The oldest image newer than f->last; its name number in *which. */
-static uint64_t next_image(const struct hk_follow *f, int *which)
-{
-    uint64_t best = 0;
-    char path[sizeof f->base + 8];
-    for (int i = 0; i < HK_FOLLOW_NAMES; i++) {
-        name_of(f, i, path, sizeof path);
-        uint64_t t = start_of(f, path);
-        if (t && t > f->last && (!best || t < best)) {
-            best = t;
-            *which = i;
-        }
-    }
-    return best;
-}
-
-void hk_follow_init(struct hk_follow *f, const char *base, pid_t pid)
+void hk_follow_init(struct hk_follow *f, const char *dir, pid_t pid, pid_t recorder)
 {
     memset(f, 0, sizeof *f);
-    snprintf(f->base, sizeof f->base, "%s", base);
+    snprintf(f->dir, sizeof f->dir, "%s", dir ? dir : "/dev/shm");
     f->pid = pid;
+    f->recorder = recorder;
+}
+
+void hk_follow_free(struct hk_follow *f)
+{
+    free(f->taken);
+    f->taken = NULL;
+    f->ntaken = f->cap = 0;
+}
+
+/* 1 when the header is a segment f follows. */
+static int ours(const struct hk_follow *f, const struct hakmem_seg_header *h)
+{
+    return f->recorder > 0 ? h->recorder_pid == f->recorder : h->pid == f->pid;
+}
+
+static int taken(const struct hk_follow *f, const struct hakmem_seg_header *h)
+{
+    for (size_t i = 0; i < f->ntaken; i++)
+        if (f->taken[i].pid == h->pid && f->taken[i].start == h->start_mono_ns)
+            return 1;
+    return 0;
+}
+
+static int take(struct hk_follow *f, const struct hakmem_seg_header *h)
+{
+    if (f->ntaken == f->cap) {
+        size_t cap = f->cap ? 2 * f->cap : 64;
+        void *p = realloc(f->taken, cap * sizeof *f->taken);
+        if (!p)
+            return -1;
+        f->taken = p;
+        f->cap = cap;
+    }
+    f->taken[f->ntaken].pid = h->pid;
+    f->taken[f->ntaken++].start = h->start_mono_ns;
+    return 0;
+}
+
+/* What to do with a ready segment of ours not taken yet. A forked image
+ * stays unopened until its first event: most forks exec at once, and the
+ * new image removes the empty one (lib/segment.c); one that ended without
+ * an event leaves no run. */
+enum verdict { WAIT, OPEN, SKIP, REMOVE };
+
+static enum verdict judge(const struct hakmem_seg_header *h)
+{
+    if (!(h->flags & HAKMEM_SEG_FORKED) || h->head > 0)
+        return OPEN;
+    if (h->exited)
+        return SKIP; /* its writer (exit, or the exec'd image) removes it */
+    return hk_pid_running(h->pid) ? WAIT : REMOVE;
+}
+
+/* Calls fn for every ready segment hakmem.* in f->dir with its header. */
+static void each_segment(const struct hk_follow *f,
+                         void (*fn)(const char *path, const struct hakmem_seg_header *h, void *ctx),
+                         void *ctx)
+{
+    DIR *d = opendir(f->dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (strncmp(de->d_name, "hakmem.", 7) != 0)
+            continue;
+        char path[sizeof f->dir + 256];
+        struct hakmem_seg_header h;
+        snprintf(path, sizeof path, "%s/%s", f->dir, de->d_name);
+        if (hk_drain_peek(path, &h) == 0 && h.ready == 1)
+            fn(path, &h, ctx);
+    }
+    if (d)
+        closedir(d);
+}
+
+struct scan {
+    struct hk_follow *f;
+    char path[sizeof ((struct hk_follow *)0)->dir + 256];
+    uint64_t start;  /* of the oldest image to open; 0: none */
+    int pending;     /* images of ours not finished */
+};
+
+static void consider(const char *path, const struct hakmem_seg_header *h, void *ctx)
+{
+    struct scan *sc = ctx;
+    if (!ours(sc->f, h) || taken(sc->f, h))
+        return;
+    switch (judge(h)) {
+    case WAIT:
+        sc->pending++;
+        return;
+    case REMOVE:
+        if (sc->f->recorder > 0)
+            unlink(path);
+        /* fall through */
+    case SKIP:
+        take(sc->f, h);
+        return;
+    case OPEN:
+        sc->pending++;
+        if (!sc->start || h->start_mono_ns < sc->start) {
+            sc->start = h->start_mono_ns ? h->start_mono_ns : 1;
+            snprintf(sc->path, sizeof sc->path, "%s", path);
+        }
+    }
 }
 
 struct hakmem_reader *hk_follow_next(struct hk_follow *f, char *path, size_t len, char *err,
                                      size_t errlen)
 {
-    int which = 0;
-    uint64_t t = next_image(f, &which);
-    if (!t)
+    struct scan sc = { .f = f };
+    each_segment(f, consider, &sc);
+    if (!sc.start)
         return NULL;
-    name_of(f, which, path, len);
-    f->last = t;
+    snprintf(path, len, "%s", sc.path);
+    struct hakmem_seg_header h;
+    if (hk_drain_peek(path, &h) != 0 || take(f, &h) != 0)
+        return NULL;
     if (hk_drain_busy(path, err, errlen) != 0)
         return NULL;
     struct hakmem_reader *r = hakmem_reader_open(path, 1, err, errlen);
@@ -67,22 +162,24 @@ struct hakmem_reader *hk_follow_next(struct hk_follow *f, char *path, size_t len
         hakmem_reader_close(r);
         return NULL;
     }
-    f->used |= 1u << which;
     return r;
 }
 
-int hk_follow_newer(const struct hk_follow *f)
+int hk_follow_pending(struct hk_follow *f)
 {
-    int which;
-    return next_image(f, &which) != 0;
+    struct scan sc = { .f = f };
+    each_segment(f, consider, &sc);
+    return sc.pending;
 }
 
-void hk_follow_unlink(const struct hk_follow *f)
+static void remove_ours(const char *path, const struct hakmem_seg_header *h, void *ctx)
 {
-    char path[sizeof f->base + 8];
-    for (int i = 0; i < HK_FOLLOW_NAMES; i++) {
-        name_of(f, i, path, sizeof path);
-        if (unlink(path) != 0 && errno != ENOENT)
-            hk_say(NULL, "cannot remove %s: %s", path, strerror(errno));
-    }
+    if (ours(ctx, h) && unlink(path) != 0 && errno != ENOENT)
+        hk_say(NULL, "cannot remove %s: %s", path, strerror(errno));
+}
+
+void hk_follow_unlink(struct hk_follow *f)
+{
+    if (f->recorder > 0)
+        each_segment(f, remove_ours, f);
 }

@@ -24,25 +24,28 @@ extern char **environ;
 
 static const char usage_text[] =
     "usage: hakmem-trace record [-o FILE.db] [--events N] [--mode lossless|overwrite] [--stacks]\n"
-    "                           -- PROGRAM [ARGS...]\n"
+    "                           [--no-follow] -- PROGRAM [ARGS...]\n"
     "Runs PROGRAM with libhakmem preloaded and its allocator events recorded into FILE.db\n"
     "(default hakmem-<program>-<pid>.db), drained live; exits with PROGRAM's exit status.\n"
+    "Every process PROGRAM starts (fork, exec) is recorded too, each image a run with its pid\n"
+    "and parent pid; record ends once all of them have.\n"
     "  -o, --output FILE.db   the database to add the run to (created when absent)\n"
     "      --events N         ring capacity in events (HAKMEM_TRACE_EVENTS; default 1048576)\n"
     "      --mode MODE        lossless (a full ring drops and counts) or overwrite\n"
     "      --stacks           record the stacks behind new SuperSlabs (HAKMEM_TRACE_STACKS=1)\n"
+    "      --no-follow        record PROGRAM's own images only; the processes it starts run\n"
+    "                         untraced\n"
     "  -h, --help             this text\n"
-    "Child processes PROGRAM starts are not recorded. HAKMEM_LIB_PATH overrides the\n"
-    "libhakmem.so that is preloaded.\n";
+    "HAKMEM_LIB_PATH overrides the libhakmem.so that is preloaded.\n";
 
 struct record {
     const char *out, *mode;
     uint64_t events;
-    int stacks;
+    int stacks, no_follow;
+    pid_t recorder;        /* our pid: HAKMEM_TRACE_RECORDER of the tree */
     char **argv;           /* PROGRAM and its arguments */
     char prog[PATH_MAX];   /* PROGRAM as found on PATH */
     char lib[PATH_MAX];
-    char base[200];        /* the segment path given to PROGRAM */
     char options[1024];
     char dbpath[PATH_MAX];
     pid_t child;
@@ -54,7 +57,8 @@ static int parse(int argc, char **argv, struct record *rec)
     static const struct option opts[] = {
         { "output", required_argument, NULL, 'o' }, { "events", required_argument, NULL, 'e' },
         { "mode", required_argument, NULL, 'm' },   { "stacks", no_argument, NULL, 's' },
-        { "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+        { "no-follow", no_argument, NULL, 'n' },    { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
     };
     int c;
     while ((c = getopt_long(argc, argv, "+o:h", opts, NULL)) != -1) {
@@ -78,6 +82,9 @@ static int parse(int argc, char **argv, struct record *rec)
             break;
         case 's':
             rec->stacks = 1;
+            break;
+        case 'n':
+            rec->no_follow = 1;
             break;
         default:
             return hk_usage(usage_text, c == 'h');
@@ -117,29 +124,27 @@ static int find_program(const char *name, char *out, size_t len)
     return err;
 }
 
-/* The HAKMEM_* settings PROGRAM runs with, for runs.options. */
+/* 1 for the HAKMEM_* variables record sets itself (and the tools' own). */
+static int record_var(const char *e)
+{
+    static const char *const ours[] = { "HAKMEM_TRACE=", "HAKMEM_TRACE_KEEP=", "HAKMEM_LIB_PATH=",
+                                        "HAKMEM_TRACE_RECORDER=", "HAKMEM_TRACE_ONLY=" };
+    for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
+        if (strncmp(e, ours[i], strlen(ours[i])) == 0)
+            return 1;
+    return hk_trace_setting(e);
+}
+
+/* The HAKMEM_* settings PROGRAM runs with, for runs.options; each run adds
+ * the trace mode, ring capacity and stacks its image ran with. */
 static void describe_options(struct record *rec)
 {
     size_t n = 0;
     rec->options[0] = '\0';
-    for (char **e = environ; *e && n < sizeof rec->options - 1; e++) {
-        if (strncmp(*e, "HAKMEM_", 7) != 0 || strncmp(*e, "HAKMEM_TRACE=", 13) == 0 ||
-            strncmp(*e, "HAKMEM_TRACE_KEEP=", 18) == 0 || strncmp(*e, "HAKMEM_LIB_PATH=", 16) == 0 ||
-            (rec->mode && strncmp(*e, "HAKMEM_TRACE_MODE=", 18) == 0) ||
-            (rec->events && strncmp(*e, "HAKMEM_TRACE_EVENTS=", 20) == 0))
-            continue;
-        n += (size_t)snprintf(rec->options + n, sizeof rec->options - n, "%s%s", n ? " " : "", *e);
-    }
-    if (rec->mode && n < sizeof rec->options - 1)
-        n += (size_t)snprintf(rec->options + n, sizeof rec->options - n,
-                              "%sHAKMEM_TRACE_MODE=%s", n ? " " : "", rec->mode);
-    if (rec->events && n < sizeof rec->options - 1)
-        n += (size_t)snprintf(rec->options + n, sizeof rec->options - n,
-                              "%sHAKMEM_TRACE_EVENTS=%llu", n ? " " : "",
-                              (unsigned long long)rec->events);
-    if (rec->stacks && n < sizeof rec->options - 1)
-        snprintf(rec->options + n, sizeof rec->options - n, "%sHAKMEM_TRACE_STACKS=1",
-                 n ? " " : "");
+    for (char **e = environ; *e && n < sizeof rec->options - 1; e++)
+        if (strncmp(*e, "HAKMEM_", 7) == 0 && !record_var(*e))
+            n += (size_t)snprintf(rec->options + n, sizeof rec->options - n, "%s%s", n ? " " : "",
+                                  *e);
 }
 
 /* Sets what the child needs in its environment (called in the child). */
@@ -150,12 +155,21 @@ static void child_env(const struct record *rec)
     snprintf(preload, sizeof preload, "%s%s%s", rec->lib, old && *old ? ":" : "", old ? old : "");
     setenv("LD_PRELOAD", preload, 1);
     unsetenv("HAKMEM_LIB_PATH"); /* ours, not an allocator option */
-    setenv("HAKMEM_TRACE", rec->base, 1);
+    /* every process of the tree traces into /dev/shm/hakmem.<its pid>, kept
+     * until we have drained it, and names us in its header */
+    char n[32];
+    setenv("HAKMEM_TRACE", "1", 1);
     setenv("HAKMEM_TRACE_KEEP", "1", 1);
+    snprintf(n, sizeof n, "%d", (int)rec->recorder);
+    setenv("HAKMEM_TRACE_RECORDER", n, 1);
+    snprintf(n, sizeof n, "%d", (int)getpid());
+    if (rec->no_follow)
+        setenv("HAKMEM_TRACE_ONLY", n, 1);
+    else
+        unsetenv("HAKMEM_TRACE_ONLY");
     if (rec->mode)
         setenv("HAKMEM_TRACE_MODE", rec->mode, 1);
     if (rec->events) {
-        char n[32];
         snprintf(n, sizeof n, "%llu", (unsigned long long)rec->events);
         setenv("HAKMEM_TRACE_EVENTS", n, 1);
     }
@@ -204,19 +218,6 @@ static int session_finished(struct hk_session *s)
     }
     s->exit_status = rec->status;
     return rec->reaped;
-}
-
-/* A segment name nobody uses: /dev/shm/hakmem-record.<our pid>.<n>. */
-static void pick_base(struct record *rec)
-{
-    struct stat st;
-    for (int n = 0;; n++) {
-        snprintf(rec->base, sizeof rec->base, "/dev/shm/hakmem-record.%d.%d", (int)getpid(), n);
-        char one[sizeof rec->base + 4];
-        snprintf(one, sizeof one, "%s.1", rec->base);
-        if (lstat(rec->base, &st) != 0 && lstat(one, &st) != 0)
-            return;
-    }
 }
 
 static void remove_db(const char *path)
@@ -302,7 +303,8 @@ static int record(struct record *rec)
                e == ENOENT && !strchr(rec->argv[0], '/') ? "command not found" : strerror(e));
         return e == ENOENT ? 127 : 126;
     }
-    pick_base(rec);
+    rec->recorder = getpid();
+    hk_ls_clean_recorders(); /* what killed recorders left behind */
     describe_options(rec);
     /* a bigger ring than the allocator's default absorbs bursts while the
      * recorder shares the CPUs with the program (runs.ring_capacity says it) */
@@ -315,13 +317,14 @@ static int record(struct record *rec)
     hk_session_signals(rec->child);
     struct hk_session s = { .db = db, .dbpath = rec->dbpath, .source = "record", .verb = "recorded",
                             .options = rec->options, .finished = session_finished, .ctx = rec,
-                            .exit_status = -1 };
-    hk_follow_init(&s.follow, rec->base, rec->child);
+                            .root = rec->child, .unlink = 1, .exit_status = -1 };
+    hk_follow_init(&s.follow, NULL, rec->child, rec->recorder);
     char err[HK_ERR_MAX];
     int failed = hk_session_run(&s, err, sizeof err) != 0;
     if (failed)
         hk_say("record", "%s", err);
     hk_follow_unlink(&s.follow);
+    hk_follow_free(&s.follow);
     if (hk_db_finish(db, err, sizeof err) != 0) {
         hk_say("record", "%s", err);
         failed = 1;

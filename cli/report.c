@@ -7,13 +7,18 @@
 #include "cli.h"
 
 static const char usage_text[] =
-    "usage: hakmem-trace report FILE.db [--run N]\n"
-    "The evidence of the seed's analysis for one run (default: the last): SuperSlab maps and\n"
+    "usage: hakmem-trace report FILE.db [--run N | --pid PID | --exe NAME]\n"
+    "The evidence of the seed's analysis for one run: SuperSlab maps and\n"
     "unmaps, the LRU cache, EMPTY transitions by class, the stage histogram and its\n"
     "fallthrough chain, slabs that never reached EMPTY, stacks behind new SuperSlabs, and a\n"
     "verdict (each rule is described in hakmem-trace(1)).\n"
-    "      --run N    the run to report\n"
-    "  -h, --help     this text\n";
+    "      --run N      the run to report\n"
+    "      --pid PID    the run of process PID\n"
+    "      --exe NAME   the run of program NAME (its path, or the last part of it)\n"
+    "  -h, --help       this text\n"
+    "When several runs qualify (a file of several runs and none of these options, or a\n"
+    "process that exec'd), they are listed and the one that mapped the most memory\n"
+    "(SuperSlab + large map bytes) is reported.\n";
 
 static const char *const stage_labels[HK_STAGES] = { "0", "0.5", "1", "2", "3" };
 
@@ -521,18 +526,27 @@ int hk_cmd_report(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "run", required_argument, NULL, 'r' },
+        { "pid", required_argument, NULL, 'p' },
+        { "exe", required_argument, NULL, 'e' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    uint64_t want = 0;
+    struct hk_run_filter f = { 0 };
+    uint64_t n;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c != 'r')
+        if (c == 'e') {
+            f.exe = optarg;
+            continue;
+        }
+        if (c != 'r' && c != 'p')
             return hk_usage(usage_text, c == 'h');
-        if (hk_parse_u64(optarg, 1, INT64_MAX, &want) != 0) {
-            hk_say("report", "--run %s: expected a run number", optarg);
+        if (hk_parse_u64(optarg, 1, INT64_MAX, &n) != 0) {
+            hk_say("report", "--%s %s: expected a %s", c == 'r' ? "run" : "pid", optarg,
+                   c == 'r' ? "run number" : "process id");
             return 2;
         }
+        *(c == 'r' ? &f.run : &f.pid) = (int64_t)n;
     }
     if (optind != argc - 1) {
         hk_say("report", "expected one FILE.db (see --help)");
@@ -540,9 +554,15 @@ int hk_cmd_report(int argc, char **argv)
     }
     char err[HK_ERR_MAX];
     static struct hk_report rep;
-    int64_t run;
+    int64_t run, matched = 0;
     sqlite3 *db = hk_db_open_read(argv[optind], err, sizeof err);
-    int rc = db ? hk_db_pick_run(db, (int64_t)want, &run, err, sizeof err) : -1;
+    int rc = db ? hk_db_pick(db, &f, &run, &matched, err, sizeof err) : -1;
+    if (rc == 0 && matched > 1) {
+        rc = hk_db_list_runs(db, &f, run, stdout, err, sizeof err);
+        printf("%lld runs; reporting run %lld, the one that mapped the most memory (SuperSlab + "
+               "large map bytes); choose with --run, --pid or --exe\n\n", (long long)matched,
+               (long long)run);
+    }
     if (rc == 0)
         rc = hk_report_load(db, run, &rep, err, sizeof err);
     if (rc == 0) {

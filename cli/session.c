@@ -2,6 +2,9 @@
  * drained into a run while it runs, occupancy sampled, stacks stored, Ctrl-C
  * handled, a summary line per run. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,18 +54,58 @@ static int stop_now(void)
     return signals_seen >= 2 || (signals_seen >= 1 && forward_to <= 0);
 }
 
+#define MAX_DRAINING 32 /* images drained at once (a thread and a connection each) */
+
+/* One image being drained by a thread of its own, through a connection of
+ * its own (the connections take turns at the write lock). */
+/* Runs are numbered in the order images were found: each drain opens its
+ * run once the one before it has (open_turn). */
+static pthread_mutex_t open_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t open_cv = PTHREAD_COND_INITIALIZER;
+static unsigned opened, tickets;
+
+static void open_turn(unsigned ticket)
+{
+    pthread_mutex_lock(&open_mu);
+    while (opened != ticket)
+        pthread_cond_wait(&open_cv, &open_mu);
+    pthread_mutex_unlock(&open_mu);
+}
+
+static void open_done(void)
+{
+    pthread_mutex_lock(&open_mu);
+    opened++;
+    pthread_cond_broadcast(&open_cv);
+    pthread_mutex_unlock(&open_mu);
+}
+
 struct image {
     struct hk_session *s;
+    unsigned ticket;        /* its place in open_turn's order */
+    int turn_done;
     struct hakmem_reader *r;
+    pthread_t thread;
+    atomic_int done;
+    int rc;
+    int64_t run;
+    uint64_t events;
+    pid_t pid;
+    uint64_t start;
+    char path[sizeof ((struct hk_follow *)0)->dir + 256];
+    char options[2048];
+    char err[HK_ERR_MAX];
+    struct hk_seg_meta m;
     struct hk_sink sink;
     struct hk_occ_sampler occ;
 };
 
+/* An image ends when it exits (or execs: the new image marks it exited) or
+ * its process is gone. */
 static int image_done(void *ctx)
 {
     struct image *im = ctx;
-    return stop_now() || hakmem_reader_exited(im->r) || hk_follow_newer(&im->s->follow) ||
-           im->s->finished(im->s);
+    return stop_now() || hakmem_reader_exited(im->r) || !hk_pid_running(im->pid);
 }
 
 static int image_tick(void *ctx, char *err, size_t errlen)
@@ -85,50 +128,79 @@ static void summary(const struct hk_session *s, const struct hk_seg_meta *m,
                (unsigned long long)d->unreadable, (long long)m->info.pid);
 }
 
-/* The exit status of the last image, once the process is gone and no image follows. */
-static int image_status(struct hk_session *s)
+int hk_trace_setting(const char *var)
 {
-    if (stop_now() || hk_follow_newer(&s->follow) || !s->finished(s))
-        return -1;
-    return s->exit_status;
+    return strncmp(var, "HAKMEM_TRACE_MODE=", 18) == 0 ||
+           strncmp(var, "HAKMEM_TRACE_EVENTS=", 20) == 0 ||
+           strncmp(var, "HAKMEM_TRACE_STACKS=", 20) == 0;
 }
 
-static int drain_image(struct hk_session *s, struct hakmem_reader *r, const char *path, char *err,
-                       size_t errlen)
+/* runs.options: the session's settings, then the trace settings the image
+ * ran with, from its header. */
+static void image_options(struct image *im, const struct hakmem_seg_header *h)
 {
-    static struct hk_seg_meta m;
-    struct image im = { .s = s, .r = r };
-    hk_drain_meta(r, s->source, path, &m);
-    m.info.options = s->options;
-    if (hk_sink_open(&im.sink, s->db, &m.info, 0, err, errlen) != 0)
+    const char *base = im->s->options ? im->s->options : "";
+    snprintf(im->options, sizeof im->options,
+             "%s%sHAKMEM_TRACE_MODE=%s HAKMEM_TRACE_EVENTS=%llu HAKMEM_TRACE_STACKS=%d", base,
+             *base ? " " : "", h->mode == HAKMEM_TRACE_OVERWRITE ? "overwrite" : "lossless",
+             (unsigned long long)h->ring_capacity, h->stacks_offset ? 1 : 0);
+}
+
+static int drain_image(struct image *im, sqlite3 *db, char *err, size_t errlen)
+{
+    struct hk_session *s = im->s;
+    hk_drain_meta(im->r, s->source, im->path, &im->m);
+    image_options(im, hakmem_reader_header(im->r));
+    im->m.info.options = im->options;
+    int opened_rc = hk_sink_open(&im->sink, db, &im->m.info, 0, err, errlen);
+    open_done();
+    im->turn_done = 1;
+    if (opened_rc != 0)
         return -1;
     struct hk_drained d;
     struct hk_drain_opts o = { .commit_ms = 100, .commit_events = 1u << 18, .done = image_done,
-                               .tick = image_tick, .ctx = &im };
-    int rc = hk_occ_init(&im.occ, r, err, errlen);
+                               .tick = image_tick, .ctx = im };
+    int rc = hk_occ_init(&im->occ, im->r, err, errlen);
     if (rc == 0)
-        rc = hk_drain(r, &im.sink, &o, &d, err, errlen);
+        rc = hk_drain(im->r, &im->sink, &o, &d, err, errlen);
     if (rc == 0)
-        rc = hk_occ_sample(&im.occ, r, &im.sink, 1, err, errlen);
-    hk_occ_free(&im.occ);
-    int status = rc == 0 ? image_status(s) : -1;
-    if (hk_sink_close(&im.sink, hk_drain_ended_ns(r), status, rc ? NULL : err, errlen) != 0)
+        rc = hk_occ_sample(&im->occ, im->r, &im->sink, 1, err, errlen);
+    hk_occ_free(&im->occ);
+    /* the exit status comes at the end (late_status): only then is it
+     * known which image of the process was the last */
+    if (hk_sink_close(&im->sink, hk_drain_ended_ns(im->r), -1, rc ? NULL : err, errlen) != 0)
         rc = -1;
     if (rc == 0)
-        rc = hk_stacks_store(r, s->db, im.sink.run_id, err, errlen);
+        rc = hk_stacks_store(im->r, db, im->sink.run_id, err, errlen);
     if (rc == 0) {
-        summary(s, &m, &d, im.sink.run_id);
-        s->runs++;
-        s->events += d.events;
-        s->last_run = status < 0 ? im.sink.run_id : 0;
+        summary(s, &im->m, &d, im->sink.run_id);
+        im->run = im->sink.run_id;
+        im->events = d.events;
     }
     return rc;
 }
 
-/* The last image ended before its process was reaped: its status comes now. */
+static void *drain_thread(void *arg)
+{
+    struct image *im = arg;
+    sqlite3 *db = hk_db_open_write(im->s->dbpath, 1, im->err, sizeof im->err);
+    open_turn(im->ticket);
+    im->rc = db ? drain_image(im, db, im->err, sizeof im->err) : -1;
+    if (!im->turn_done)
+        open_done();
+    hk_db_close(db);
+    hakmem_reader_close(im->r);
+    im->r = NULL;
+    if (im->s->unlink) /* drained: nobody needs it now */
+        unlink(im->path);
+    atomic_store(&im->done, 1);
+    return NULL;
+}
+
+/* The exit status of the root process goes to its last image's run. */
 static int late_status(struct hk_session *s, char *err, size_t errlen)
 {
-    if (!s->last_run || s->exit_status < 0 || hk_follow_newer(&s->follow))
+    if (!s->last_run || s->exit_status < 0)
         return 0;
     sqlite3_stmt *st = hk_db_prepare(s->db, "UPDATE runs SET exit_status = ? WHERE run_id = ?",
                                      err, errlen);
@@ -142,26 +214,97 @@ static int late_status(struct hk_session *s, char *err, size_t errlen)
                                            sqlite3_errmsg(s->db));
 }
 
+/* Joins the finished drains (all with wait); the first error into err. */
+static int reap(struct hk_session *s, struct image **im, int *n, int wait, char *err,
+                size_t errlen)
+{
+    int rc = 0;
+    for (int i = 0; i < *n;) {
+        if (!wait && !atomic_load(&im[i]->done)) {
+            i++;
+            continue;
+        }
+        pthread_join(im[i]->thread, NULL);
+        if (im[i]->rc != 0 && rc == 0)
+            rc = hk_fail(err, errlen, "%s", im[i]->err);
+        if (im[i]->rc == 0) {
+            s->runs++;
+            s->events += im[i]->events;
+            if (im[i]->pid == s->root && im[i]->start >= s->last_start) {
+                s->last_start = im[i]->start;
+                s->last_run = im[i]->run;
+            }
+        }
+        free(im[i]);
+        im[i] = im[--*n];
+    }
+    return rc;
+}
+
+/* Starts a drain of r (opened at path) on a thread of its own. */
+static int start_image(struct hk_session *s, struct hakmem_reader *r, const char *path,
+                       struct image **slot, char *err, size_t errlen)
+{
+    struct image *im = calloc(1, sizeof *im);
+    if (!im) {
+        hakmem_reader_close(r);
+        return hk_fail(err, errlen, "out of memory");
+    }
+    const struct hakmem_seg_header *h = hakmem_reader_header(r);
+    im->s = s;
+    im->r = r;
+    im->pid = h->pid;
+    im->start = h->start_mono_ns;
+    snprintf(im->path, sizeof im->path, "%s", path);
+    im->ticket = tickets;
+    if (pthread_create(&im->thread, NULL, drain_thread, im) != 0) {
+        hakmem_reader_close(r);
+        free(im);
+        return hk_fail(err, errlen, "cannot start a thread to drain %s", path);
+    }
+    tickets++;
+    *slot = im;
+    return 0;
+}
+
 int hk_session_run(struct hk_session *s, char *err, size_t errlen)
 {
-    char path[sizeof s->follow.base + 8];
+    struct image *im[MAX_DRAINING];
+    int n = 0, rc = 0, idle = 0;
+    char path[sizeof s->follow.dir + 256];
     for (;;) {
         /* finished first, next second: an image that exited meanwhile is
          * still found by the look that follows */
         int finished = stop_now() || s->finished(s);
-        err[0] = '\0';
-        struct hakmem_reader *r = hk_follow_next(&s->follow, path, sizeof path, err, errlen);
-        if (!r && err[0])
-            return -1;
-        if (r) {
-            int rc = drain_image(s, r, path, err, errlen);
-            hakmem_reader_close(r);
-            if (rc != 0)
-                return -1;
-            continue;
+        while (rc == 0 && !stop_now() && n < MAX_DRAINING) {
+            err[0] = '\0';
+            struct hakmem_reader *r = hk_follow_next(&s->follow, path, sizeof path, err, errlen);
+            if (!r) {
+                rc = err[0] ? -1 : 0;
+                break;
+            }
+            rc = start_image(s, r, path, &im[n], err, errlen);
+            n += rc == 0;
         }
-        if (finished)
-            return stop_now() ? 0 : late_status(s, err, errlen);
+        if (rc == 0)
+            rc = reap(s, im, &n, 0, err, errlen);
+        if (rc != 0)
+            break;
+        /* the tree is done when its root is, no drain runs and no segment
+         * of it is left, twice in a row (a child forked just before its
+         * parent exited makes its segment in its first instructions) */
+        if (finished && !n && (stop_now() || !hk_follow_pending(&s->follow))) {
+            if (stop_now() || ++idle >= 3)
+                break;
+        } else
+            idle = 0;
         hk_sleep_ms(10);
     }
+    if (rc != 0) /* the other drains end as their images do; a second signal stops them */
+        reap(s, im, &n, 1, err[0] ? NULL : err, errlen);
+    else
+        rc = reap(s, im, &n, 1, err, errlen);
+    if (rc == 0 && !stop_now())
+        rc = late_status(s, err, errlen);
+    return rc;
 }

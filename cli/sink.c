@@ -74,7 +74,7 @@ static int insert_run(struct hk_sink *s, const struct hk_run_info *in, char *err
     sqlite3_stmt *st = hk_db_prepare(
         s->db,
         "INSERT INTO runs (pid, exe, argv, started_ns, mode, format_version, options, source,"
-        " segment, ring_capacity, start_mono_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        " segment, ring_capacity, start_mono_ns, ppid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         err, errlen);
     if (!st)
         return -1;
@@ -89,6 +89,7 @@ static int insert_run(struct hk_sink *s, const struct hk_run_info *in, char *err
     sqlite3_bind_text(st, 9, in->segment, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 10, in->ring_capacity);
     sqlite3_bind_int64(st, 11, in->start_mono_ns);
+    bind_opt(st, 12, in->ppid > 0 ? in->ppid : -1);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)

@@ -4,6 +4,7 @@
 #ifndef HAKMEM_SEGMENT_H
 #define HAKMEM_SEGMENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define HAKMEM_SEG_MAGIC "HAKMEMSG"      /* 8 bytes, no NUL */
@@ -151,7 +152,8 @@ struct hakmem_seg_header {
     uint32_t page_size;
     uint64_t start_mono_ns, start_real_ns;
     char exe[HAKMEM_SEG_EXE_MAX];
-    char cmdline[HAKMEM_SEG_CMDLINE_MAX];   /* arguments separated by spaces */
+    char cmdline[HAKMEM_SEG_CMDLINE_MAX];   /* arguments separated by spaces, each quoted as
+                                             * sh needs it ('a b', 'it'\''s'); cut at the end */
     uint32_t nclasses;
     uint32_t class_size[HAKMEM_SEG_CLASSES];
     uint32_t class_capacity[HAKMEM_SEG_CLASSES];
@@ -172,7 +174,19 @@ struct hakmem_seg_header {
     volatile uint64_t dropped;     /* events not written (lossless ring full) */
     volatile uint64_t tail;        /* events consumed by the draining reader */
     volatile int32_t reader_pid;   /* the draining reader, 0 when none */
-    uint32_t pad;
+    int32_t ppid;                  /* the parent process when the image started (was pad:
+                                    * 0 in segments of older writers) */
+    /* Beyond header_size: added after format version 1 without changing it, so
+     * version-1 readers, which check header_size, read these segments unchanged.
+     * Older writers leave these zero (the rest of the header's page is). */
+    int32_t recorder_pid;          /* the hakmem-trace record tracing this process tree
+                                    * (HAKMEM_TRACE_RECORDER), 0 when none */
+    uint32_t flags;                /* HAKMEM_SEG_FORKED */
 };
+/* What header_size says: the header up to ppid (the version-1 size). */
+#define HAKMEM_SEG_HEADER_SIZE offsetof(struct hakmem_seg_header, recorder_pid)
+/* flags: the image is a fork()ed copy of its parent's (no exec yet); its
+ * counters started as the parent's at the fork. */
+#define HAKMEM_SEG_FORKED 1u
 
 #endif

@@ -52,6 +52,10 @@ static const struct hk_option_def defs[HK_OPT_COUNT] = {
     [HK_OPT_LOG] = { "HAKMEM_LOG", 0, 0, 1,
         "PATH (%p: the pid): the stats table, debug lines, warnings and heap-error reports go to "
         "that file (appended, created 0600) instead of stderr", .file = true },
+    [HK_OPT_TRACE_RECORDER] = { "HAKMEM_TRACE_RECORDER", 0, 0, 0x7fffffff,
+        "set by hakmem-trace record: its pid, written into every segment of the process tree" },
+    [HK_OPT_TRACE_ONLY] = { "HAKMEM_TRACE_ONLY", 0, 0, 0x7fffffff,
+        "PID: only process PID (each image it execs) traces; the processes it starts do not" },
 };
 
 char hk_opt_path[256];

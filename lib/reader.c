@@ -57,7 +57,7 @@ static int validate(const struct hakmem_seg_header *h, size_t size, const char *
         return -1;
     }
     uint64_t cap = h->ring_capacity;
-    if (size < sizeof *h || h->header_size != sizeof *h || h->seg_size != size ||
+    if (size < sizeof *h || (h->header_size != HAKMEM_SEG_HEADER_SIZE && h->header_size != sizeof *h) || h->seg_size != size ||
         h->event_size != sizeof(struct hakmem_event) || cap == 0 || (cap & (cap - 1)) ||
         h->ring_offset < sizeof *h || h->ring_offset > size ||
         (size - h->ring_offset) / sizeof(struct hakmem_event) < cap ||

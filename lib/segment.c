@@ -25,20 +25,64 @@ static size_t read_file(const char *path, char *buf, size_t cap)
     return n;
 }
 
-static void fill_identity(struct hakmem_seg_header *h)
+/* Characters an argument may hold and still be read back by sh unquoted. */
+static bool shell_safe(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("_-+=/.,:@%^", c) != NULL);
+}
+
+struct out {
+    char *p;
+    size_t n, cap; /* cap includes the NUL */
+};
+
+static void put(struct out *o, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len && o->n + 1 < o->cap; i++)
+        o->p[o->n++] = s[i];
+}
+
+/* The NUL-separated arguments in raw[0..len) joined by spaces into h->cmdline,
+ * each quoted as sh needs it ('a b', 'it'\''s', ''), cut at the field's end. */
+static void join_args(struct hakmem_seg_header *h, const char *raw, size_t len)
+{
+    struct out o = { h->cmdline, 0, sizeof h->cmdline };
+    for (size_t i = 0; i < len;) {
+        size_t alen = strnlen(raw + i, len - i);
+        const char *a = raw + i;
+        bool bare = alen > 0;
+        for (size_t k = 0; k < alen && bare; k++)
+            bare = shell_safe(a[k]);
+        if (i)
+            put(&o, " ", 1);
+        if (bare)
+            put(&o, a, alen);
+        else {
+            put(&o, "'", 1);
+            for (size_t k = 0; k < alen; k++)
+                put(&o, a[k] == '\'' ? "'\\''" : a + k, a[k] == '\'' ? 4 : 1);
+            put(&o, "'", 1);
+        }
+        i += alen + 1;
+    }
+    h->cmdline[o.n] = '\0';
+}
+
+static void fill_identity(struct hakmem_seg_header *h, bool forked)
 {
     ssize_t n = readlink("/proc/self/exe", h->exe, sizeof h->exe - 1);
     h->exe[n > 0 ? n : 0] = '\0';
-    size_t len = read_file("/proc/self/cmdline", h->cmdline, sizeof h->cmdline - 1);
-    for (size_t i = 0; i + 1 < len; i++)
-        if (h->cmdline[i] == '\0')
-            h->cmdline[i] = ' ';
-    h->cmdline[len] = '\0';
+    char raw[HAKMEM_SEG_CMDLINE_MAX];
+    join_args(h, raw, read_file("/proc/self/cmdline", raw, sizeof raw));
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     h->start_real_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
     h->start_mono_ns = hk_now_ns();
     h->pid = getpid();
+    h->ppid = getppid();
+    h->recorder_pid = (int32_t)hk_opt[HK_OPT_TRACE_RECORDER];
+    h->flags = forked ? HAKMEM_SEG_FORKED : 0;
 }
 
 static uint64_t page_up(uint64_t n)
@@ -51,7 +95,7 @@ static void fill_layout(struct hakmem_seg_header *h, uint64_t cap, unsigned mode
 {
     memcpy(h->magic, HAKMEM_SEG_MAGIC, sizeof h->magic);
     h->version = HAKMEM_SEG_VERSION;
-    h->header_size = sizeof *h;
+    h->header_size = HAKMEM_SEG_HEADER_SIZE;
     h->page_size = (uint32_t)hk_page_size;
     h->nclasses = HK_CLASSES;
     for (unsigned c = 0; c < HK_CLASSES; c++) {
@@ -73,8 +117,10 @@ static void fill_layout(struct hakmem_seg_header *h, uint64_t cap, unsigned mode
 }
 
 /* Creates the segment at path with a ring of cap events (a power of two)
- * into *t. Refuses an existing file or a symlink. Returns 0 or an errno. */
-int hk_segment_create(struct hk_trace *t, const char *path, uint64_t cap, unsigned mode, bool stacks)
+ * into *t; forked: for a fork()ed image. Refuses an existing file or a
+ * symlink. Returns 0 or an errno. */
+static int create(struct hk_trace *t, const char *path, uint64_t cap, unsigned mode, bool stacks,
+                  bool forked)
 {
     struct hakmem_seg_header layout;
     memset(&layout, 0, sizeof layout);
@@ -97,7 +143,7 @@ int hk_segment_create(struct hk_trace *t, const char *path, uint64_t cap, unsign
     }
     struct hakmem_seg_header *h = p;
     *h = layout;
-    fill_identity(h);
+    fill_identity(h, forked);
     t->seg = h;
     t->ring = (struct hakmem_event *)((char *)p + h->ring_offset);
     t->counters = (struct hakmem_seg_counters *)((char *)p + h->counters_offset);
@@ -120,14 +166,28 @@ int hk_segment_create(struct hk_trace *t, const char *path, uint64_t cap, unsign
     return 0;
 }
 
-/* When path is a regular file of ours holding a live segment of this very
- * pid — an earlier image of this process, before it called exec — marks
- * it exited and returns true. */
-static bool retire_exec_image(const char *path)
+int hk_segment_create(struct hk_trace *t, const char *path, uint64_t cap, unsigned mode, bool stacks)
+{
+    return create(t, path, cap, mode, stacks, false);
+}
+
+/* A forked image that wrote no event and that nobody drains: it has nothing
+ * to keep, and no reader will ever open it (readers wait for its first event). */
+static bool empty_fork(const struct hakmem_seg_header *h)
+{
+    return (h->flags & HAKMEM_SEG_FORKED) && h->head == 0 && h->reader_pid == 0;
+}
+
+enum retired { NOT_OURS, RETIRED, RETIRED_EMPTY };
+
+/* When path is a regular file of ours holding a segment of this very pid —
+ * an earlier image of this process, before it called exec — marks it
+ * exited; RETIRED_EMPTY when it was an empty forked image (see empty_fork). */
+static enum retired retire_exec_image(const char *path)
 {
     int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
-        return false;
+        return NOT_OURS;
     struct stat st;
     struct hakmem_seg_header h;
     bool ours = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
@@ -140,13 +200,38 @@ static bool retire_exec_image(const char *path)
                pwrite(fd, &one, sizeof one, offsetof(struct hakmem_seg_header, exited)) > 0;
     }
     close(fd);
-    return ours;
+    return !ours ? NOT_OURS : empty_fork(&h) ? RETIRED_EMPTY : RETIRED;
 }
 
-/* Start-up: HAKMEM_TRACE=1 or =/PATH opens the segment. */
+/* Opens the segment at path (then named in path), or beside it: after an
+ * exec the old image's segment still holds our pid's name; it is marked
+ * exited, then replaced (or, when kept for a reader, we record beside it as
+ * PATH.1, PATH.2, ...). Returns 0 or an errno. */
+static int open_image(char *path, size_t len, uint64_t cap, unsigned mode, bool stacks,
+                      bool forked)
+{
+    int e = create(&hk_trace, path, cap, mode, stacks, forked);
+    enum retired old = e == EEXIST ? retire_exec_image(path) : NOT_OURS;
+    if (old == NOT_OURS)
+        return e;
+    if ((old == RETIRED_EMPTY || !hk_opt[HK_OPT_TRACE_KEEP]) && unlink(path) == 0)
+        e = create(&hk_trace, path, cap, mode, stacks, forked);
+    char alt[sizeof hk_trace.path + 8];
+    for (int n = 1; e == EEXIST && n < 16; n++) {
+        hk_fmt(alt, sizeof alt, "%s.%d", path, n);
+        e = create(&hk_trace, alt, cap, mode, stacks, forked);
+        if (e != EEXIST)
+            hk_fmt(path, len, "%s", alt);
+    }
+    return e;
+}
+
+/* Start-up: HAKMEM_TRACE=1 or =/PATH opens the segment (HAKMEM_TRACE_ONLY=PID:
+ * only in process PID). */
 void hk_segment_init(void)
 {
-    if (!hk_config_trace || !hk_opt[HK_OPT_TRACE])
+    if (!hk_config_trace || !hk_opt[HK_OPT_TRACE] ||
+        (hk_opt[HK_OPT_TRACE_ONLY] && hk_opt[HK_OPT_TRACE_ONLY] != getpid()))
         return;
     char path[256];
     if (hk_opt_path[0])
@@ -156,21 +241,8 @@ void hk_segment_init(void)
     uint64_t cap = 1024;
     while (cap < (uint64_t)hk_opt[HK_OPT_TRACE_EVENTS])
         cap <<= 1;
-    int e = hk_segment_create(&hk_trace, path, cap, (unsigned)hk_opt[HK_OPT_TRACE_MODE], hk_opt[HK_OPT_TRACE_STACKS]);
-    /* After an exec the old image's segment still holds our pid's name: it
-     * is marked exited, then replaced (or, when kept, we record beside it
-     * as PATH.1, PATH.2, ...). */
-    if (e == EEXIST && retire_exec_image(path)) {
-        if (!hk_opt[HK_OPT_TRACE_KEEP] && unlink(path) == 0)
-            e = hk_segment_create(&hk_trace, path, cap, (unsigned)hk_opt[HK_OPT_TRACE_MODE], hk_opt[HK_OPT_TRACE_STACKS]);
-        char alt[sizeof path + 8];
-        for (int n = 1; e == EEXIST && n < 16; n++) {
-            hk_fmt(alt, sizeof alt, "%s.%d", path, n);
-            e = hk_segment_create(&hk_trace, alt, cap, (unsigned)hk_opt[HK_OPT_TRACE_MODE], hk_opt[HK_OPT_TRACE_STACKS]);
-            if (e != EEXIST)
-                hk_fmt(path, sizeof path, "%s", alt);
-        }
-    }
+    int e = open_image(path, sizeof path, cap, (unsigned)hk_opt[HK_OPT_TRACE_MODE],
+                       hk_opt[HK_OPT_TRACE_STACKS], false);
     if (e)
         hk_log("hakmem: cannot create trace segment %s: %s; this process runs untraced\n", path,
                e == EEXIST ? "it exists (another process traces into it, or a symlink)" : strerror(e));
@@ -178,16 +250,19 @@ void hk_segment_init(void)
         hk_stats_move_to(hk_trace.counters);
 }
 
-/* Marks the segment finished and unmaps it; removes the file unless keep. */
+/* Marks the segment finished and unmaps it; removes the file unless keep
+ * (an empty forked image is removed all the same: see empty_fork). */
 void hk_segment_close(struct hk_trace *t, bool keep)
 {
     struct hakmem_seg_header *h = t->seg;
     if (!h)
         return;
     atomic_store_explicit(&t->on, false, memory_order_relaxed);
+    if (h->flags & HAKMEM_SEG_FORKED) /* no sampler thread: its last occupancy now */
+        hk_occupancy_sample(t->occupancy);
     h->exit_mono_ns = hk_now_ns();
     atomic_store_explicit((_Atomic uint32_t *)&h->exited, 1, memory_order_release);
-    if (!keep)
+    if (!keep || empty_fork(h))
         unlink(t->path);
 }
 
@@ -198,9 +273,28 @@ void hk_segment_exit(void)
     hk_segment_close(&hk_trace, hk_opt[HK_OPT_TRACE_KEEP]);
 }
 
-/* A forked child does not write into its parent's ring. */
+/* A forked child (one thread, from the first instruction after fork) writes
+ * nothing of its parent's: its counters become its own, copied from the
+ * parent's, and when the parent traced into /dev/shm/hakmem.<pid> the child
+ * traces into its own segment, named by its pid and marked HAKMEM_SEG_FORKED.
+ * Nothing is printed: a child that cannot create one runs untraced. */
 void hk_segment_atfork_child(void)
 {
+    static struct hakmem_seg_counters own;
+    struct hk_trace parent = hk_trace;
     atomic_store_explicit(&hk_trace.on, false, memory_order_relaxed);
     hk_trace.seg = NULL;
+    hk_trace.ring = NULL;
+    hk_trace.counters = NULL;
+    hk_trace.occupancy = NULL;
+    hk_trace.stacks = NULL;
+    hk_stats_move_to(&own);
+    if (!parent.seg || hk_opt_path[0])
+        return;
+    char path[256];
+    hk_fmt(path, sizeof path, "/dev/shm/hakmem.%d", (int)getpid());
+    if (open_image(path, sizeof path, parent.mask + 1, parent.mode, parent.stacks != NULL, true) != 0)
+        return;
+    hk_stats_move_to(hk_trace.counters);
+    hk_occupancy_sample(hk_trace.occupancy);
 }

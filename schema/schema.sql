@@ -14,7 +14,7 @@ CREATE TABLE IF NOT EXISTS runs (
     run_id INTEGER PRIMARY KEY,
     pid INTEGER NOT NULL,
     exe TEXT,                        -- /proc/PID/exe of the traced image
-    argv TEXT,                       -- its command line, arguments separated by spaces
+    argv TEXT,                       -- its command line: arguments separated by spaces, quoted as sh reads them
     started_ns INTEGER,              -- when the trace segment was created
     ended_ns INTEGER,                -- when the image exited (or the recording stopped); NULL while recording
     exit_status INTEGER,             -- exit code, 128 + signal when killed; NULL when unknown or exec'd
@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS runs (
     segment TEXT,                    -- path of the segment drained
     ring_capacity INTEGER,           -- events the ring holds
     start_mono_ns INTEGER,           -- CLOCK_MONOTONIC of the start: ts_ns = event time - this
-    ppid INTEGER,                    -- the parent's pid, when known
+    ppid INTEGER,                    -- the parent process at the image's start; NULL when unknown
     updated_ns INTEGER,              -- CLOCK_REALTIME of the last commit (a recording killed
                                      -- before its end still says how far it got)
     end_ns INTEGER,                  -- ns since the start of the end-of-run occupancy snapshot

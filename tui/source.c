@@ -47,15 +47,50 @@ static uint64_t mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* "/dev/shm/hakmem.<digits>" entries only (not the .1, .2 of exec'd images). */
+/* "hakmem.<pid>" and "hakmem.<pid>.<n>" (an image a process exec'd while
+ * its old one was kept for a reader, as under hakmem-trace record). */
 static int segment_name(const char *name)
 {
-    if (strncmp(name, "hakmem.", 7) != 0 || !name[7])
+    if (strncmp(name, "hakmem.", 7) != 0)
         return 0;
-    for (const char *p = name + 7; *p; p++)
+    const char *p = name + 7;
+    for (int part = 0; part < 2; part++) { /* <pid>, then maybe .<n> */
         if (!isdigit((unsigned char)*p))
             return 0;
-    return 1;
+        while (isdigit((unsigned char)*p))
+            p++;
+        if (!*p)
+            return 1;
+        if (*p++ != '.')
+            return 0;
+    }
+    return 0;
+}
+
+/* The live image of pid among its names base, base.1 … base.15 (the newest
+ * ready one that has not exited), into buf; 0, or -1 when there is none. */
+static int live_image(int pid, const char *base, uint64_t after, char *buf, size_t len)
+{
+    uint64_t best = 0;
+    for (int i = 0; i < 16; i++) {
+        char path[320], e[512];
+        if (i)
+            snprintf(path, sizeof path, "%s.%d", base, i);
+        else
+            snprintf(path, sizeof path, "%s", base);
+        struct hakmem_reader *r = hakmem_reader_open(path, 0, e, sizeof e);
+        if (!r)
+            continue;
+        const struct hakmem_seg_header *h = hakmem_reader_header(r);
+        size_t n = strlen(path);
+        if (h->ready && h->pid == pid && !hakmem_reader_exited(r) && h->start_mono_ns > after &&
+            h->start_mono_ns > best && n < len) {
+            best = h->start_mono_ns;
+            memcpy(buf, path, n + 1);
+        }
+        hakmem_reader_close(r);
+    }
+    return best ? 0 : -1;
 }
 
 int top_source_find_newest(char *buf, size_t len, char *err, size_t errlen)
@@ -142,11 +177,17 @@ static int attach(struct top_source *src, struct hakmem_reader *r)
 }
 
 /* The image exited but its pid lives: after an exec the new image replaces
- * the segment at the same path. 1 when attached to it. */
+ * the segment at the same path, or (the old one kept) takes PATH.1, PATH.2 ….
+ * 1 when attached to it. */
 static int follow_exec(struct top_source *src)
 {
-    char e[512];
-    struct hakmem_reader *r = hakmem_reader_open(src->path, 0, e, sizeof e);
+    char e[512], path[300], base[300];
+    hakmem_reader_path_of(src->h->pid, base, sizeof base);
+    if (strncmp(src->path, base, strlen(base)) != 0) /* a path of its own: the same path */
+        snprintf(base, sizeof base, "%s", src->path);
+    if (live_image(src->h->pid, base, src->h->start_mono_ns, path, sizeof path) != 0)
+        return 0;
+    struct hakmem_reader *r = hakmem_reader_open(path, 0, e, sizeof e);
     if (!r)
         return 0;
     const struct hakmem_seg_header *h = hakmem_reader_header(r);
@@ -155,6 +196,7 @@ static int follow_exec(struct top_source *src)
         hakmem_reader_close(r);
         return 0;
     }
+    snprintf(src->path, sizeof src->path, "%s", path);
     return 1;
 }
 
@@ -163,8 +205,12 @@ struct top_source *top_source_open_live(int pid, const char *path, char *err, si
     char p[300];
     if (path)
         snprintf(p, sizeof p, "%s", path);
-    else if (pid > 0)
-        hakmem_reader_path_of(pid, p, sizeof p);
+    else if (pid > 0) {
+        char base[300];
+        hakmem_reader_path_of(pid, base, sizeof base);
+        if (live_image(pid, base, 0, p, sizeof p) != 0) /* exited, or none: the base name */
+            snprintf(p, sizeof p, "%s", base);
+    }
     else if (top_source_find_newest(p, sizeof p, err, errlen) != 0)
         return NULL;
     struct hakmem_reader *r = hakmem_reader_open(p, 0, err, errlen);

@@ -16,7 +16,17 @@ child=$(pgrep -P $rec)
 kill -KILL $rec
 wait $rec 2>/dev/null
 [ -n "$child" ] && kill -KILL $child 2>/dev/null
-rm -f /dev/shm/hakmem-record.$rec.*
+# what the killed recorder left in /dev/shm: its program's segment, removed by ls --clean
+[ -n "$child" ] && [ -e /dev/shm/hakmem.$child ] && ok "the killed recording left /dev/shm/hakmem.$child" \
+    || bad "expected the killed recording's segment /dev/shm/hakmem.$child"
+for ((i = 0; i < 40; i++)); do # until the killed program is dead (not even a zombie)
+    "$HK_CLI" ls --clean >"$tmp/clean" 2>&1
+    grep -q "^$child  *removed " "$tmp/clean" && break
+    sleep 0.05
+done
+grep -q "^$child  *removed " "$tmp/clean" && [ ! -e /dev/shm/hakmem.$child ] \
+    && ok "ls --clean removed the killed recorder's segment" \
+    || bad "ls --clean: expected $child removed, got $(grep "^$child " "$tmp/clean")"
 [ "${n:-0}" -gt 20000 ] && ok "record committed $n events before the kill" || bad "record committed no batch in 10 s ($n)"
 check_eq "integrity_check after SIGKILL" ok \
     "$("$HK_CLI" query "$db" "PRAGMA integrity_check" --format csv | sed -n 2p | tr -d '\r')"

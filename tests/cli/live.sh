@@ -1,7 +1,7 @@
 #!/bin/bash
 # live.sh — live processes: `ls` lists a traced one, `attach` drains it until it exits
 # (and stops cleanly on Ctrl-C), `record` forwards Ctrl-C and ends with the summary,
-# exec'd images become runs of their own, child processes are not recorded, and
+# exec'd images become runs of their own, so do child processes (see follow.sh), and
 # --stacks stores symbolised frames.
 set -u
 . "$(dirname "$0")/common.sh"
@@ -71,9 +71,10 @@ wait $rec
 check_eq "record after Ctrl-C: exit status" 130 $?
 grep -q "recorded .* events" "$tmp/rint.err" && ok "record printed its summary" || bad "no summary: $(cat "$tmp/rint.err")"
 check_eq "record after Ctrl-C: exit_status stored" 130 "$(q "$tmp/rint.db" "SELECT exit_status FROM runs")"
-ls /dev/shm/hakmem-record.$rec.* >/dev/null 2>&1 && bad "record left its segment behind" || ok "no segment left behind"
+rpid=$(q "$tmp/rint.db" "SELECT pid FROM runs")
+ls /dev/shm/hakmem.$rpid* >/dev/null 2>&1 && bad "record left its segment behind" || ok "no segment left behind"
 
-# exec: each image a run; child processes: not recorded.
+# exec: each image a run; a child process: a run of its own.
 hkt record -o "$tmp/exec.db" -- sh -c "exec $ex/pinned" >/dev/null 2>&1
 check_eq "sh -c exec pinned: exit status" 0 $?
 check_eq "two images, two runs" 2 "$(q "$tmp/exec.db" "SELECT count(*) FROM runs")"
@@ -81,8 +82,9 @@ check_eq "the second image is pinned" pinned "$(q "$tmp/exec.db" "SELECT substr(
 check_eq "the last image has the exit status" 0 "$(q "$tmp/exec.db" "SELECT exit_status FROM runs WHERE run_id = 2")"
 hkt record -o "$tmp/fork.db" -- sh -c "$ex/pinned >/dev/null; exit 3" >/dev/null 2>&1
 check_eq "sh -c 'pinned; exit 3': exit status" 3 $?
-check_eq "the child process is not recorded" "1 dash" \
-    "$(q "$tmp/fork.db" "SELECT count(*) || ' ' || group_concat(replace(exe, rtrim(exe, replace(exe, '/', '')), '')) FROM runs")"
+check_eq "the child process is recorded" "2 dash pinned" \
+    "$(q "$tmp/fork.db" "SELECT count(*) || ' ' || group_concat(replace(exe, rtrim(exe, replace(exe, '/', '')), ''), ' ') FROM runs")"
+check_eq "the shell's run has its exit status" 3 "$(q "$tmp/fork.db" "SELECT exit_status FROM runs WHERE run_id = 1")"
 
 # --stacks: frames with function names behind stage-3 acquisitions.
 hkt record --stacks -o "$tmp/stacks.db" -- "$ex/pinned" >/dev/null 2>&1

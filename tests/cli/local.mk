@@ -12,7 +12,8 @@ CLI_CHECKS_SH = tests/cli/errors.sh tests/cli/roundtrip.sh tests/cli/policies.sh
 	tests/cli/seed_lru.sh tests/cli/fuzz.sh tests/cli/kill.sh tests/cli/readonly.sh \
 	tests/cli/live.sh tests/cli/verdicts.sh tests/cli/endstate.sh \
 	tests/cli/crafted.sh tests/cli/frames.sh tests/cli/export.sh tests/cli/ingest_twice.sh \
-	tests/cli/stage_names.sh tests/cli/readme_queries.sh
+	tests/cli/stage_names.sh tests/cli/readme_queries.sh \
+	tests/cli/follow.sh
 
 # mkseg writes synthetic segments for the scripts and for make bench-cli (cli/local.mk).
 noinst_PROGRAMS += tests/cli/mkseg

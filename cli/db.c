@@ -468,7 +468,7 @@ int hk_db_pick(sqlite3 *db, const struct hk_run_filter *f, int64_t *run, int64_t
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return db_fail(db, "cannot list the runs", err, errlen);
+        return hk_db_fail(db, "cannot list the runs", err, errlen);
     char words[HAKMEM_SEG_EXE_MAX + 64];
     if (!best && f->run > 0)
         return hk_fail(err, errlen, "%s has no run %lld of %s", db_name(db), (long long)f->run,
@@ -501,5 +501,5 @@ int hk_db_list_runs(sqlite3 *db, const struct hk_run_filter *f, int64_t chosen, 
                 sqlite3_column_int64(st, 0) == chosen ? "  <- reported" : "");
     }
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : db_fail(db, "cannot list the runs", err, errlen);
+    return rc == SQLITE_DONE ? 0 : hk_db_fail(db, "cannot list the runs", err, errlen);
 }

@@ -81,6 +81,13 @@ static void end(void)
     atomic_store_explicit(&writing, 0, memory_order_release);
 }
 
+/* A forked child has one thread: a sample the parent's sampler was writing
+ * at the fork will never end there. */
+void hk_occupancy_atfork_child(void)
+{
+    atomic_store_explicit(&writing, 0, memory_order_relaxed);
+}
+
 /* A periodic snapshot; none once the exit snapshot is written. */
 void hk_occupancy_sample(struct hakmem_seg_occupancy *occ)
 {

@@ -3,6 +3,7 @@
 #ifndef HK_RING_H
 #define HK_RING_H
 
+#include <sys/types.h>
 #include "internal.h"
 #include "hakmem_segment.h"
 
@@ -17,6 +18,12 @@ struct hk_trace {
     struct hakmem_seg_stacks *stacks;     /* NULL unless HAKMEM_TRACE_STACKS=1 */
     size_t size;
     char path[256];
+    /* The file as created: its directory (opened then, on a high fd, -1 when
+     * none), its name in it, its device and inode; removed through them only. */
+    int dirfd;
+    char base[256];
+    dev_t dev;
+    ino_t ino;
 };
 extern struct hk_trace hk_trace;
 
@@ -34,6 +41,7 @@ void hk_segment_atfork_child(void);
 void hk_occupancy_start(void);
 void hk_occupancy_sample(struct hakmem_seg_occupancy *occ);
 void hk_occupancy_final(void);
+void hk_occupancy_atfork_child(void);
 
 /* ---- stack.c: libunwind capture and the stack table */
 void hk_stack_load_modules(struct hakmem_seg_stacks *st);

@@ -116,6 +116,54 @@ static void fill_layout(struct hakmem_seg_header *h, uint64_t cap, unsigned mode
     h->seg_size = h->ring_offset + cap * sizeof(struct hakmem_event);
 }
 
+#define HK_DIR_FD_MIN 900 /* the directory's fd goes this high: programs close low fds */
+
+/* The directory of path, opened O_PATH (kept to remove the file through it
+ * at exit, whatever the path's components become meanwhile), and path's last
+ * component into base; -1 when it cannot be opened. */
+static int open_dir(const char *path, char *base, size_t len)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[256];
+    if (!slash)
+        hk_fmt(dir, sizeof dir, ".");
+    else if (slash == path)
+        hk_fmt(dir, sizeof dir, "/");
+    else {
+        size_t n = (size_t)(slash - path) < sizeof dir ? (size_t)(slash - path) : sizeof dir - 1;
+        memcpy(dir, path, n); /* hk_fmt has no precision */
+        dir[n] = '\0';
+    }
+    hk_fmt(base, len, "%s", slash ? slash + 1 : path);
+    int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, HK_DIR_FD_MIN);
+    if (high >= 0) {
+        close(fd);
+        fd = high;
+    }
+    return fd;
+}
+
+/* Removes the segment's file: through the directory opened at creation, and
+ * only while its name still holds the file created then, so a directory of
+ * the path swapped for a symlink meanwhile never makes us remove another
+ * file. Without the directory (the program closed its fd), by path, with the
+ * same check. */
+static void remove_file(const struct hk_trace *t)
+{
+    struct stat st;
+    if (t->dirfd >= 0 && fstatat(t->dirfd, t->base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (st.st_dev == t->dev && st.st_ino == t->ino)
+            unlinkat(t->dirfd, t->base, 0);
+        return;
+    }
+    if (lstat(t->path, &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == t->dev &&
+        st.st_ino == t->ino)
+        unlink(t->path);
+}
+
 /* Creates the segment at path with a ring of cap events (a power of two)
  * into *t; forked: for a fork()ed image. Refuses an existing file or a
  * symlink. Returns 0 or an errno. */
@@ -126,21 +174,32 @@ static int create(struct hk_trace *t, const char *path, uint64_t cap, unsigned m
     memset(&layout, 0, sizeof layout);
     fill_layout(&layout, cap, mode, stacks);
     size_t size = layout.seg_size;
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return errno;
-    if (fchmod(fd, 0600) != 0 || ftruncate(fd, (off_t)size) != 0) {
-        int e = errno;
+    const int flags = O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    char base[sizeof t->base];
+    int dirfd = open_dir(path, base, sizeof base);
+    int fd = dirfd >= 0 ? openat(dirfd, base, flags, 0600) : open(path, flags, 0600);
+    struct stat st;
+    int e = fd < 0 ? errno : 0;
+    if (!e && (fstat(fd, &st) != 0 || fchmod(fd, 0600) != 0 || ftruncate(fd, (off_t)size) != 0))
+        e = errno;
+    void *p = e ? MAP_FAILED : mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (!e && p == MAP_FAILED)
+        e = ENOMEM;
+    if (fd >= 0)
         close(fd);
-        unlink(path);
+    if (e) {
+        if (fd >= 0 && dirfd >= 0)
+            unlinkat(dirfd, base, 0);
+        else if (fd >= 0)
+            unlink(path);
+        if (dirfd >= 0)
+            close(dirfd);
         return e;
     }
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    if (p == MAP_FAILED) {
-        unlink(path);
-        return ENOMEM;
-    }
+    t->dirfd = dirfd;
+    memcpy(t->base, base, sizeof base);
+    t->dev = st.st_dev;
+    t->ino = st.st_ino;
     struct hakmem_seg_header *h = p;
     *h = layout;
     fill_identity(h, forked);
@@ -263,7 +322,7 @@ void hk_segment_close(struct hk_trace *t, bool keep)
     h->exit_mono_ns = hk_now_ns();
     atomic_store_explicit((_Atomic uint32_t *)&h->exited, 1, memory_order_release);
     if (!keep || empty_fork(h))
-        unlink(t->path);
+        remove_file(t);
 }
 
 /* Exit: removes the segment unless HAKMEM_TRACE_KEEP=1. The mapping stays:
@@ -289,6 +348,9 @@ void hk_segment_atfork_child(void)
     hk_trace.occupancy = NULL;
     hk_trace.stacks = NULL;
     hk_stats_move_to(&own);
+    hk_occupancy_atfork_child();
+    if (parent.seg && parent.dirfd >= 0)
+        close(parent.dirfd);
     if (!parent.seg || hk_opt_path[0])
         return;
     char path[256];

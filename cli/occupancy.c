@@ -72,6 +72,8 @@ int hk_occ_sample(struct hk_occ_sampler *o, struct hakmem_reader *r, struct hk_s
         return 0;
     struct hakmem_snapshot_info info;
     long n = hakmem_reader_snapshot(r, o->buf, o->max, &info);
+    if (hakmem_reader_error(r))
+        return hk_fail(err, errlen, "%s", hakmem_reader_error(r));
     uint64_t when = n >= 0 ? info.sampled_ns : 0;
     if (n < 0 || when == 0 || (when == o->last && !final))
         return 0; /* no consistent copy now, none taken yet, or nothing new */

@@ -6,7 +6,8 @@
 CLI_UNIT = tests/cli/check_util tests/cli/check_db tests/cli/check_format \
 	tests/cli/check_named tests/cli/check_sink tests/cli/check_report \
 	tests/cli/check_verdict tests/cli/check_symbols tests/cli/check_follow \
-	tests/cli/check_table tests/cli/check_drain tests/cli/check_reader
+	tests/cli/check_table tests/cli/check_drain tests/cli/check_reader \
+	tests/cli/check_bounds
 CLI_UNIT_ASAN = $(CLI_UNIT:=_asan)
 CLI_CHECKS_SH = tests/cli/errors.sh tests/cli/roundtrip.sh tests/cli/policies.sh \
 	tests/cli/seed_lru.sh tests/cli/fuzz.sh tests/cli/kill.sh tests/cli/readonly.sh \
@@ -124,5 +125,12 @@ tests_cli_check_reader_asan_SOURCES = $(tests_cli_check_reader_SOURCES)
 tests_cli_check_reader_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
 tests_cli_check_reader_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
 tests_cli_check_reader_asan_LDADD = $(CLI_ASAN_LIBS)
+tests_cli_check_bounds_SOURCES = tests/cli/check_bounds.c tests/cli/unit.h
+tests_cli_check_bounds_CFLAGS = $(CLI_UNIT_FLAGS)
+tests_cli_check_bounds_LDADD = $(CLI_UNIT_LIBS)
+tests_cli_check_bounds_asan_SOURCES = $(tests_cli_check_bounds_SOURCES)
+tests_cli_check_bounds_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_check_bounds_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_check_bounds_asan_LDADD = $(CLI_ASAN_LIBS)
 
 EXTRA_DIST += tests/cli/bench.sh

@@ -52,7 +52,7 @@ static int check_target(pid_t pid, char *base, size_t len)
 {
     hakmem_reader_path_of(pid, base, len);
     struct stat st;
-    if (stat(base, &st) == 0)
+    if (lstat(base, &st) == 0) /* whatever it is: the reader says what is wrong with it */
         return 0;
     if (!hk_pid_running(pid))
         hk_say("attach", "no process %d", (int)pid);

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
 #include "hakmem_reader.h"
@@ -13,9 +14,14 @@
 
 int hk_drain_peek(const char *path, struct hakmem_seg_header *h)
 {
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC); /* a FIFO never blocks */
     if (fd < 0)
         return -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -1;
+    }
     ssize_t n = pread(fd, h, sizeof *h, 0);
     close(fd);
     return n == (ssize_t)sizeof *h && memcmp(h->magic, HAKMEM_SEG_MAGIC, 8) == 0 ? 0 : -1;
@@ -41,6 +47,8 @@ int hk_drain_check(struct hakmem_reader *r, const char *path, char *err, size_t 
     const struct hakmem_seg_header *h = hakmem_reader_header(r);
     struct hakmem_ring_counts c;
     hakmem_reader_counts(r, &c);
+    if (hakmem_reader_error(r))
+        return hk_fail(err, errlen, "%s", hakmem_reader_error(r));
     if (h->ready != 1)
         return hk_fail(err, errlen, "%s is incomplete: its writer never finished the header", path);
     if (h->mode > HAKMEM_TRACE_OVERWRITE || h->exited > 1)
@@ -172,6 +180,8 @@ int hk_drain(struct hakmem_reader *r, struct hk_sink *s, const struct hk_drain_o
                 break;
         }
         size_t n = pull(r, &k, buf);
+        if (hakmem_reader_error(r))
+            break;
         if (n) {
             if ((rc = store(s, buf, n, o, err, errlen)) != 0)
                 break;
@@ -186,6 +196,8 @@ int hk_drain(struct hakmem_reader *r, struct hk_sink *s, const struct hk_drain_o
         hk_sleep_ms(10);
     }
     free(buf);
+    if (rc == 0 && hakmem_reader_error(r)) /* truncated: what was stored stays, the run fails */
+        rc = hk_fail(err, errlen, "%s", hakmem_reader_error(r));
     hakmem_reader_counts(r, &c);
     memset(out, 0, sizeof *out);
     out->events = k.delivered;

@@ -64,6 +64,16 @@ static void slab_finals(const struct hk_occ_sampler *o, size_t n, struct hk_tall
         }
 }
 
+/* ns from the start to when, as the database stores them: 0 when before it
+ * (a clock the segment's owner made up), at most INT64_MAX. */
+static int64_t since_start(const struct hk_occ_sampler *o, uint64_t when)
+{
+    uint64_t start = (uint64_t)o->start_mono_ns;
+    if (when <= start)
+        return 0;
+    return when - start > INT64_MAX ? INT64_MAX : (int64_t)(when - start);
+}
+
 int hk_occ_sample(struct hk_occ_sampler *o, struct hakmem_reader *r, struct hk_sink *s, int final,
                   char *err, size_t errlen)
 {
@@ -72,14 +82,16 @@ int hk_occ_sample(struct hk_occ_sampler *o, struct hakmem_reader *r, struct hk_s
         return 0;
     struct hakmem_snapshot_info info;
     long n = hakmem_reader_snapshot(r, o->buf, o->max, &info);
+    if (hakmem_reader_error(r))
+        return hk_fail(err, errlen, "%s", hakmem_reader_error(r));
     uint64_t when = n >= 0 ? info.sampled_ns : 0;
     if (n < 0 || when == 0 || (when == o->last && !final))
         return 0; /* no consistent copy now, none taken yet, or nothing new */
-    hk_sink_end(s, (int64_t)(when - (uint64_t)o->start_mono_ns), info.final);
+    hk_sink_end(s, since_start(o, when), info.final);
     struct hk_occ_row rows[HK_MAX_CLASSES];
     size_t m = 0;
     if (when != o->last)
-        m = class_rows(o, (size_t)n, (int64_t)when - o->start_mono_ns, rows);
+        m = class_rows(o, (size_t)n, since_start(o, when), rows);
     o->last = when;
     if (final)
         slab_finals(o, (size_t)n, s->tally);

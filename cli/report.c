@@ -37,9 +37,24 @@ static sqlite3_stmt *prepare_run(sqlite3 *db, const char *sql, int64_t run, char
     return st;
 }
 
+/* Every number of a report stays within ±2^58 (nine years of ns, 256 PiB),
+ * whatever the database holds: sums of a few dozen of them cannot overflow. */
+#define LIMIT ((int64_t)1 << 58)
+
+static int64_t clamp(int64_t v)
+{
+    return v > LIMIT ? LIMIT : v < -LIMIT ? -LIMIT : v;
+}
+
 static int64_t col(sqlite3_stmt *st, int i)
 {
-    return sqlite3_column_int64(st, i);
+    return clamp(sqlite3_column_int64(st, i));
+}
+
+/* *sum += v over any number of rows, saturating at the limit. */
+static void add(int64_t *sum, int64_t v)
+{
+    *sum = clamp(*sum + v);
 }
 
 /* A string of the database, made printable: a file may hold any bytes. */
@@ -119,8 +134,8 @@ static void row_class(sqlite3_stmt *st, struct hk_report *rep)
 static void row_empty(sqlite3_stmt *st, struct hk_report *rep)
 {
     struct hk_class_report *c = cls_of(rep, col(st, 0));
-    rep->empty += col(st, 1);
-    rep->released += col(st, 2);
+    add(&rep->empty, col(st, 1));
+    add(&rep->released, col(st, 2));
     if (c) {
         c->empty = col(st, 1);
         c->released = col(st, 2);
@@ -133,8 +148,8 @@ static void row_stage(sqlite3_stmt *st, struct hk_report *rep)
     int64_t s = col(st, 1);
     if (sqlite3_column_type(st, 1) == SQLITE_NULL || s < 0 || s >= HK_STAGES)
         return;
-    rep->hit[s] += col(st, 2);
-    rep->miss[s] += col(st, 3);
+    add(&rep->hit[s], col(st, 2));
+    add(&rep->miss[s], col(st, 3));
     if (c) {
         c->hit[s] = col(st, 2);
         c->miss[s] = col(st, 3);
@@ -153,9 +168,9 @@ static void row_lru_class(sqlite3_stmt *st, struct hk_report *rep)
 static void row_slabs(sqlite3_stmt *st, struct hk_report *rep)
 {
     struct hk_class_report *c = cls_of(rep, col(st, 0));
-    rep->slabs += col(st, 1);
-    rep->never_empty += col(st, 2);
-    rep->live_at_end += col(st, 3);
+    add(&rep->slabs, col(st, 1));
+    add(&rep->never_empty, col(st, 2));
+    add(&rep->live_at_end, col(st, 3));
     if (!c)
         return;
     c->slabs = col(st, 1);
@@ -169,9 +184,9 @@ static void row_slabs(sqlite3_stmt *st, struct hk_report *rep)
 static void row_pinned(sqlite3_stmt *st, struct hk_report *rep)
 {
     struct hk_class_report *c = cls_of(rep, col(st, 0));
-    rep->pinned += col(st, 1);
-    rep->pinned_used += col(st, 2);
-    rep->pinned_capacity += col(st, 3);
+    add(&rep->pinned, col(st, 1));
+    add(&rep->pinned_used, col(st, 2));
+    add(&rep->pinned_capacity, col(st, 3));
     if (c)
         c->pinned = col(st, 1);
 }
@@ -238,7 +253,7 @@ static void row_heap_errors(sqlite3_stmt *st, struct hk_report *rep)
     char name_buf[64];
     const char *name = sqlite3_column_type(st, 1) == SQLITE_NULL ? NULL : name_buf;
     col_text(st, 1, name_buf, sizeof name_buf);
-    rep->heap_errors += col(st, 2);
+    add(&rep->heap_errors, col(st, 2));
     snprintf(rep->heap_detail + n, sizeof rep->heap_detail - n, "%s%lld %s", n ? ", " : "",
              (long long)col(st, 2), name ? name : "of another kind");
 }

@@ -14,6 +14,20 @@
 #define MIN_REQUESTS 16   /* stage3-dominates: pool requests that make it matter */
 #define MIN_CHURN 4       /* superslab-churn: unmaps and evictions */
 
+/* Sums and products of a report's numbers, saturating: a crafted database
+ * can hold any int64. */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN) : r;
+}
+
+static int64_t sat_mul(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? ((a < 0) != (b < 0) ? INT64_MIN : INT64_MAX) : r;
+}
+
 struct out {
     struct hk_verdict *v;
     int n, max;
@@ -39,7 +53,7 @@ static struct hk_verdict *add(struct out *o, const char *rule, int bad)
 
 static void rule_dropped(const struct hk_report *r, struct out *o)
 {
-    if (r->dropped + r->lost > 0)
+    if (sat_add(r->dropped, r->lost) > 0)
         SAY(o, "dropped-events", 1,
             "%lld events were dropped and %lld lost: %s (record with a larger --events)",
             (long long)r->dropped, (long long)r->lost,
@@ -108,14 +122,14 @@ static void rule_empty_reuse(const struct hk_report *r, struct out *o)
 static void rule_pinned(const struct hk_report *r, struct out *o)
 {
     char b[32], b2[32];
-    if (idle_at_maps(r) && r->idle_holding <= r->idle_superslabs * HOLDING_PER_SS)
+    if (idle_at_maps(r) && r->idle_holding <= sat_mul(r->idle_superslabs, HOLDING_PER_SS))
         SAY(o, "pinned-slabs", 1,
             "%lld slabs with live blocks pinned %lld mostly-free SuperSlabs (%s unused) while "
             "new SuperSlabs were mapped: a few live blocks keep each from being reused",
             (long long)r->idle_holding, (long long)r->idle_superslabs,
             hk_bytes((uint64_t)r->idle_unused_kib << 10, b, sizeof b));
     else if (r->end_final && r->pinned >= MIN_PINNED &&
-             r->pinned * SLAB_BYTES * PINNED_SHARE >= r->ss_map_bytes - r->ss_unmap_bytes)
+             sat_mul(r->pinned, SLAB_BYTES * PINNED_SHARE) >= r->ss_map_bytes - r->ss_unmap_bytes)
         SAY(o, "pinned-slabs", 1,
             "%lld slabs never reached EMPTY and hold %.2f%% of their blocks at the end (hot "
             "slots and spares not counted): a few live blocks pin each slab, %s of the %s of "
@@ -128,7 +142,7 @@ static void rule_pinned(const struct hk_report *r, struct out *o)
 static void rule_stage3(const struct hk_report *r, struct out *o)
 {
     int64_t requests = r->miss[0], s3 = r->hit[HAKMEM_STAGE_3];
-    if (requests >= MIN_REQUESTS && 2 * s3 > requests)
+    if (requests >= MIN_REQUESTS && sat_mul(2, s3) > requests)
         SAY(o, "stage3-dominates", 1,
             "%lld of %lld slab requests (%.0f%%) fell through to stage 3 (a new SuperSlab): "
             "stages 0.5 to 2 found nothing to reuse", (long long)s3, (long long)requests,
@@ -151,7 +165,7 @@ static void rule_lru_reused(const struct hk_report *r, struct out *o)
 {
     if (r->lru_pop_hit > 0)
         SAY(o, "lru-reused", 0, "The LRU cache served %lld of %lld requests for a new SuperSlab",
-            (long long)r->lru_pop_hit, (long long)(r->lru_pop_hit + r->lru_pop_miss));
+            (long long)r->lru_pop_hit, (long long)sat_add(r->lru_pop_hit, r->lru_pop_miss));
 }
 
 int hk_verdicts(const struct hk_report *rep, struct hk_verdict *v, int max)

@@ -14,12 +14,22 @@ extern "C" {
 
 struct hakmem_reader;
 
-/* Opens the segment at path (read-write to drain, read-only to watch). On
- * failure returns NULL and writes one clear sentence into err. */
+/* Opens the segment at path (read-write to drain, read-only to watch): a
+ * regular file (not a symlink, FIFO or directory) whose layout fits in it.
+ * On failure returns NULL and writes one clear sentence into err. The
+ * layout is checked once here; every later read is bounded by it. */
 struct hakmem_reader *hakmem_reader_open(const char *path, int drain, char *err, size_t errlen);
 /* Path of the segment of process pid, into buf. */
 const char *hakmem_reader_path_of(pid_t pid, char *buf, size_t len);
 void hakmem_reader_close(struct hakmem_reader *r);
+/* NULL while the segment reads fine; else one sentence ("segment PATH was
+ * truncated while being read"). From then on drain and peek return 0,
+ * occupancy -1, stacks NULL, exited 1, and the rest their last values. */
+const char *hakmem_reader_error(const struct hakmem_reader *r);
+/* A copy of the header, its live fields read again at each call (and by
+ * hakmem_reader_counts and hakmem_reader_exited); control characters in exe
+ * and cmdline (which may lack their NUL) read '?'. Valid until
+ * hakmem_reader_close. */
 const struct hakmem_seg_header *hakmem_reader_header(const struct hakmem_reader *r);
 
 /* Draining (one reader per segment): copies up to max events in order into
@@ -42,7 +52,8 @@ void hakmem_reader_counts(const struct hakmem_reader *r, struct hakmem_ring_coun
 int hakmem_reader_exited(const struct hakmem_reader *r);
 /* 1 when the process pid still runs. */
 int hakmem_reader_alive(const struct hakmem_reader *r);
-/* The live counters (the same as the process's hakmem_stats_get()). */
+/* A copy of the live counters (the same as the process's hakmem_stats_get()),
+ * taken at this call; valid until the next call or hakmem_reader_close. */
 const struct hakmem_seg_counters *hakmem_reader_counters(const struct hakmem_reader *r);
 /* A consistent copy of the occupancy table (at most max SuperSlabs): the
  * number copied, or -1 when no consistent copy could be made. */
@@ -57,8 +68,10 @@ struct hakmem_snapshot_info {
 /* hakmem_reader_occupancy, with whether the snapshot is the final one. */
 long hakmem_reader_snapshot(const struct hakmem_reader *r, struct hakmem_seg_ss *out, size_t max,
                             struct hakmem_snapshot_info *info);
-/* The stack table, or NULL when the process records no stacks (or the
- * table is damaged). Slots with id == 0 are empty. */
+/* A copy of the stack table (count, nmodules and depths bounded, paths
+ * ended), valid until the next call or hakmem_reader_close; NULL when the
+ * process records no stacks (or the table is damaged). Slots with id == 0
+ * are empty. */
 const struct hakmem_seg_stacks *hakmem_reader_stacks(const struct hakmem_reader *r);
 /* Name of an event type ("ss_map", ...), "unknown" otherwise. */
 const char *hakmem_event_type_name(unsigned type);

@@ -190,6 +190,8 @@ static void run(struct top_source *src, struct top_model *m, struct top_view *v,
                               ? frame_ns(delay, v->speed_log2) : 0;
             if (top_source_poll(src, dt, &s) == 0)
                 top_model_update(m, &s);
+            else if (top_source_error(src))
+                break; /* main says why, after the screen is closed */
             next = mono_ns() + period;
             flags |= TOP_F_REDRAW;
         }
@@ -235,7 +237,8 @@ int main(int argc, char **argv)
     top_view_init(&view, &model);
     view.replay = top_source_is_replay(src);
     if (top_source_poll(src, view.replay && o.once ? UINT64_MAX : 0, &s) != 0) {
-        fprintf(stderr, "hakmem-top: cannot read a first sample\n");
+        fprintf(stderr, "hakmem-top: %s\n",
+                top_source_error(src) ? top_source_error(src) : "cannot read a first sample");
         top_source_close(src);
         return 1;
     }
@@ -266,6 +269,11 @@ int main(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     run(src, &model, &view, sc, o.delay);
     top_draw_close(sc);
+    rc = 0;
+    if (top_source_error(src)) {
+        fprintf(stderr, "hakmem-top: %s\n", top_source_error(src));
+        rc = 1;
+    }
     top_source_close(src);
-    return 0;
+    return rc;
 }

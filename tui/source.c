@@ -316,7 +316,12 @@ int top_source_poll(struct top_source *src, uint64_t dt_ns, struct top_sample *s
     s->truncated = src->truncated;
     s->ev = src->ev;
     s->nev = new_events(src, rc.written);
-    return 0;
+    return hakmem_reader_error(src->r) ? -1 : 0;
+}
+
+const char *top_source_error(const struct top_source *src)
+{
+    return src->r && !src->replay ? hakmem_reader_error(src->r) : NULL;
 }
 
 void top_source_close(struct top_source *src)

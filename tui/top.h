@@ -67,6 +67,9 @@ struct top_source *top_source_open_replay(const char *db, long run, char *err, s
  * dt_ns of trace time. Returns 0, or -1 when nothing could be read. */
 int top_source_poll(struct top_source *src, uint64_t dt_ns, struct top_sample *s);
 int top_source_is_replay(const struct top_source *src);
+/* Why a live source cannot be read any more (its segment was truncated);
+ * NULL while it can. */
+const char *top_source_error(const struct top_source *src);
 void top_source_close(struct top_source *src);
 /* Path of the newest live segment into buf, 0; -1 with err when none. */
 int top_source_find_newest(char *buf, size_t len, char *err, size_t errlen);

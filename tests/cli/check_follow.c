@@ -101,7 +101,12 @@ START_TEST(a_drained_segment_is_refused)
     struct hakmem_reader *mine = hakmem_reader_open(p, 1, err, sizeof err);
     ck_assert_msg(mine, "%s", err);
     /* another process drains it: pid 1 is always alive */
-    ((struct hakmem_seg_header *)hakmem_reader_header(mine))->reader_pid = 1;
+    int32_t one = 1;
+    int fd = open(p, O_WRONLY | O_CLOEXEC);
+    ck_assert_msg(fd >= 0 && pwrite(fd, &one, sizeof one,
+                                    offsetof(struct hakmem_seg_header, reader_pid)) == sizeof one,
+                  "cannot write reader_pid into %s", p);
+    close(fd);
     struct hk_follow f;
     hk_follow_init(&f, dir, 77, 0);
     ck_assert_msg(!hk_follow_next(&f, path, sizeof path, err, sizeof err) &&

@@ -6,7 +6,8 @@
 CLI_UNIT = tests/cli/check_util tests/cli/check_db tests/cli/check_format \
 	tests/cli/check_named tests/cli/check_sink tests/cli/check_report \
 	tests/cli/check_verdict tests/cli/check_symbols tests/cli/check_follow \
-	tests/cli/check_table tests/cli/check_drain
+	tests/cli/check_table tests/cli/check_drain tests/cli/check_reader \
+	tests/cli/check_bounds
 CLI_UNIT_ASAN = $(CLI_UNIT:=_asan)
 CLI_CHECKS_SH = tests/cli/errors.sh tests/cli/roundtrip.sh tests/cli/policies.sh \
 	tests/cli/seed_lru.sh tests/cli/fuzz.sh tests/cli/kill.sh tests/cli/readonly.sh \
@@ -19,10 +20,10 @@ CLI_CHECKS_SH = tests/cli/errors.sh tests/cli/roundtrip.sh tests/cli/policies.sh
 noinst_PROGRAMS += tests/cli/mkseg
 tests_cli_mkseg_SOURCES = tests/cli/mkseg.c
 tests_cli_mkseg_LDADD = lib/libhakmem-reader.la
-$(CLI_CHECKS_SH:.sh=.log): tests/cli/mkseg$(EXEEXT) cli/hakmem-trace$(EXEEXT)
+$(CLI_CHECKS_SH:.sh=.sh.log): tests/cli/mkseg$(EXEEXT) cli/hakmem-trace$(EXEEXT) tui/hakmem-top$(EXEEXT)
 if HAVE_CHECK
 check_PROGRAMS += $(CLI_UNIT) $(CLI_UNIT_ASAN)
-check_LTLIBRARIES = cli/libhktrace-asan.la
+check_LTLIBRARIES = cli/libhktrace-asan.la lib/libhakmem-reader-asan.la
 endif
 TESTS += $(CLI_CHECKS_SH)
 EXTRA_DIST += $(CLI_CHECKS_SH) tests/cli/common.sh
@@ -34,11 +35,14 @@ nodist_cli_libhktrace_asan_la_SOURCES = cli/sql.c
 cli_libhktrace_asan_la_CPPFLAGS = $(cli_libhktrace_la_CPPFLAGS)
 cli_libhktrace_asan_la_CFLAGS = $(cli_libhktrace_la_CFLAGS) $(CLI_ASAN_FLAGS)
 cli_libhktrace_asan_la_LIBADD = $(cli_libhktrace_la_LIBADD)
+# and libhakmem-reader, compiled into every sanitized test and program.
+lib_libhakmem_reader_asan_la_SOURCES = $(lib_libhakmem_reader_la_SOURCES)
+lib_libhakmem_reader_asan_la_CFLAGS = $(AM_CFLAGS) $(CLI_ASAN_FLAGS)
 
 CLI_UNIT_FLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/cli
 CLI_UNIT_LIBS = cli/libhktrace.la lib/libhakmem-reader.la $(SQLITE_LIBS) $(CHECK_LIBS) -lpthread
-CLI_ASAN_LIBS = cli/libhktrace-asan.la lib/libhakmem-reader.la $(SQLITE_LIBS) $(CHECK_LIBS) \
-	-lpthread
+CLI_ASAN_LIBS = cli/libhktrace-asan.la lib/libhakmem-reader-asan.la $(SQLITE_LIBS) \
+	$(CHECK_LIBS) -lpthread
 # One block per unit test: plain and sanitized.
 tests_cli_check_util_SOURCES = tests/cli/check_util.c tests/cli/unit.h
 tests_cli_check_util_CFLAGS = $(CLI_UNIT_FLAGS)
@@ -118,5 +122,19 @@ tests_cli_check_drain_asan_SOURCES = $(tests_cli_check_drain_SOURCES)
 tests_cli_check_drain_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
 tests_cli_check_drain_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
 tests_cli_check_drain_asan_LDADD = $(CLI_ASAN_LIBS)
+tests_cli_check_reader_SOURCES = tests/cli/check_reader.c tests/cli/unit.h
+tests_cli_check_reader_CFLAGS = $(CLI_UNIT_FLAGS)
+tests_cli_check_reader_LDADD = $(CLI_UNIT_LIBS)
+tests_cli_check_reader_asan_SOURCES = $(tests_cli_check_reader_SOURCES)
+tests_cli_check_reader_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_check_reader_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_check_reader_asan_LDADD = $(CLI_ASAN_LIBS)
+tests_cli_check_bounds_SOURCES = tests/cli/check_bounds.c tests/cli/unit.h
+tests_cli_check_bounds_CFLAGS = $(CLI_UNIT_FLAGS)
+tests_cli_check_bounds_LDADD = $(CLI_UNIT_LIBS)
+tests_cli_check_bounds_asan_SOURCES = $(tests_cli_check_bounds_SOURCES)
+tests_cli_check_bounds_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_check_bounds_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_check_bounds_asan_LDADD = $(CLI_ASAN_LIBS)
 
 EXTRA_DIST += tests/cli/bench.sh

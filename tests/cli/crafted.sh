@@ -51,17 +51,24 @@ if [ -n "${HK_LIB:-}" ] && [ -n "${HK_EXAMPLES:-}" ]; then
     check_eq "record -o: the new database's mode" 600 "$(stat -c %a "$tmp/new.db")"
 fi
 
-# Terminal escapes in a command line reach no terminal raw (report, query's table).
+# Terminal escapes in a command line reach no terminal raw (report, query's table):
+# the traced process stores them neutralised, and a database crafted to hold them
+# raw is printed with \xNN.
 if [ -n "${HK_LIB:-}" ]; then
     esc=$(printf '\033]0;pwned\007\033[2J')
     hkt record -o "$tmp/esc.db" -- sh -c 'exit 0' "$esc" >/dev/null 2>&1
-    "$HK_CLI" report "$tmp/esc.db" >"$tmp/esc.out" 2>&1
-    "$HK_CLI" query "$tmp/esc.db" "SELECT argv FROM runs" >>"$tmp/esc.out" 2>&1
-    if LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" "$tmp/esc.out"; then
-        bad "a raw control character reached the output: $(od -c "$tmp/esc.out" | grep -m1 '033')"
-    else
-        grep -q 'x1b]0;pwned\\x07' "$tmp/esc.out" && ok "control characters shown as \\xNN" \
-            || bad "expected \\x1b]0;pwned\\x07 in: $(cat "$tmp/esc.out" | head -3)"
-    fi
+    cp "$tmp/esc.db" "$tmp/raw.db"
+    sqlite3 "$tmp/raw.db" "UPDATE runs SET argv = 'x ' || char(27) || ']0;pwned' || char(7)"
+    for d in esc raw; do
+        "$HK_CLI" report "$tmp/$d.db" >"$tmp/$d.out" 2>&1
+        "$HK_CLI" query "$tmp/$d.db" "SELECT argv FROM runs" >>"$tmp/$d.out" 2>&1
+        if LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" "$tmp/$d.out"; then
+            bad "$d: a raw control character reached the output: $(od -c "$tmp/$d.out" | grep -m1 '033')"
+        else
+            ok "$d: no raw control character in report and query output"
+        fi
+    done
+    grep -q 'x1b]0;pwned\\x07' "$tmp/raw.out" && ok "crafted: control characters shown as \\xNN" \
+        || bad "crafted: expected \\x1b]0;pwned\\x07 in: $(head -3 "$tmp/raw.out")"
 fi
 exit "$fail"

@@ -204,6 +204,8 @@ int hk_drain(struct hakmem_reader *r, struct hk_sink *s, const struct hk_drain_o
     out->dropped = c.dropped;
     /* tickets up to target that never showed a published event */
     out->unreadable = target > consumed(&k) ? target - consumed(&k) : 0;
+    if (out->unreadable > hakmem_reader_header(r)->ring_capacity) /* a head made up */
+        out->unreadable = hakmem_reader_header(r)->ring_capacity;
     out->lost = k.lost + out->unreadable;
     out->duration_ns = duration_ns(r);
     hk_sink_counts(s, out->dropped, out->lost);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include "top.h"
 
 #define REPLAY_SCHEMA_VERSION 2 /* reads the tables of versions 1 and 2 alike */
@@ -303,6 +304,12 @@ struct top_replay *top_replay_open(const char *path, long run, char *err, size_t
         top_replay_close(rp);
         return NULL;
     }
+    struct stat st; /* SQLite would block on a FIFO */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s is not a regular file", path);
+        top_replay_close(rp);
+        return NULL;
+    }
     if (sqlite3_open_v2(path, &rp->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         fail(err, errlen, "cannot open it", path, rp->db);
         top_replay_close(rp);
@@ -504,7 +511,8 @@ static const struct hakmem_seg_ss *estimate(struct top_replay *rp, size_t *n)
             if ((ss[i].slab[k].state == HAKMEM_SLAB_OWNED ||
                  ss[i].slab[k].state == HAKMEM_SLAB_ABANDONED) && ss[i].slab[k].cls < TOP_CLASSES)
                 live[ss[i].slab[k].cls]++;
-    memcpy(rp->ssout, ss, *n * sizeof *ss);
+    if (*n)
+        memcpy(rp->ssout, ss, *n * sizeof *ss); /* ssout is NULL until a map has SuperSlabs */
     for (size_t i = 0; i < *n; i++)
         for (unsigned k = 1; k < HAKMEM_SEG_SLABS; k++) {
             struct hakmem_seg_slab *s = &rp->ssout[i].slab[k];

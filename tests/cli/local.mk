@@ -1,7 +1,8 @@
 # tests/cli/local.mk — tests of hakmem-trace: Check unit tests per cli/ module (built
 # twice: plain, and with AddressSanitizer + UBSan), integration scripts, the
-# synthetic segment tool, and `make bench-cli`. Included at the end of Makefile.am
-# (it appends to noinst_PROGRAMS, check_PROGRAMS, TESTS and EXTRA_DIST).
+# synthetic segment tool, sanitized hakmem-trace and hakmem-top for fuzz.sh, and
+# `make bench-cli`. Included at the end of Makefile.am (it appends to
+# noinst_PROGRAMS, check_PROGRAMS, TESTS, CLEANFILES and EXTRA_DIST).
 
 CLI_UNIT = tests/cli/check_util tests/cli/check_db tests/cli/check_format \
 	tests/cli/check_named tests/cli/check_sink tests/cli/check_report \
@@ -24,6 +25,11 @@ $(CLI_CHECKS_SH:.sh=.sh.log): tests/cli/mkseg$(EXEEXT) cli/hakmem-trace$(EXEEXT)
 if HAVE_CHECK
 check_PROGRAMS += $(CLI_UNIT) $(CLI_UNIT_ASAN)
 check_LTLIBRARIES = cli/libhktrace-asan.la lib/libhakmem-reader-asan.la
+# hakmem-trace and hakmem-top sanitized, for fuzz.sh (programs, not tests: EXTRA_)
+EXTRA_PROGRAMS = tests/cli/hakmem-trace-asan tests/cli/hakmem-top-asan
+CLI_FUZZ_LOG = tests/cli/fuzz.sh.log # through a variable: automake keeps its own rule
+$(CLI_FUZZ_LOG): $(EXTRA_PROGRAMS)
+CLEANFILES += $(EXTRA_PROGRAMS)
 endif
 TESTS += $(CLI_CHECKS_SH)
 EXTRA_DIST += $(CLI_CHECKS_SH) tests/cli/common.sh
@@ -38,6 +44,16 @@ cli_libhktrace_asan_la_LIBADD = $(cli_libhktrace_la_LIBADD)
 # and libhakmem-reader, compiled into every sanitized test and program.
 lib_libhakmem_reader_asan_la_SOURCES = $(lib_libhakmem_reader_la_SOURCES)
 lib_libhakmem_reader_asan_la_CFLAGS = $(AM_CFLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_hakmem_trace_asan_SOURCES = $(cli_hakmem_trace_SOURCES)
+tests_cli_hakmem_trace_asan_CFLAGS = $(cli_hakmem_trace_CFLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_hakmem_trace_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_hakmem_trace_asan_LDADD = cli/libhktrace-asan.la lib/libhakmem-reader-asan.la \
+	$(SQLITE_LIBS) -lpthread
+tests_cli_hakmem_top_asan_SOURCES = $(tui_hakmem_top_SOURCES)
+tests_cli_hakmem_top_asan_CPPFLAGS = $(tui_hakmem_top_CPPFLAGS)
+tests_cli_hakmem_top_asan_CFLAGS = $(AM_CFLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_hakmem_top_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_hakmem_top_asan_LDADD = lib/libhakmem-reader-asan.la $(NCURSES_LIBS) $(SQLITE_LIBS)
 
 CLI_UNIT_FLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/cli
 CLI_UNIT_LIBS = cli/libhktrace.la lib/libhakmem-reader.la $(SQLITE_LIBS) $(CHECK_LIBS) -lpthread

@@ -1,10 +1,13 @@
 /* mkseg.c — test tool: writes a kept trace segment of N synthetic events (a
- * deterministic allocator-like stream) and prints how many of each type. */
+ * deterministic allocator-like stream) and prints how many of each type;
+ * flips random bits of a file (--flip); plays a hostile live segment that
+ * it rewrites and truncates while readers watch (--live). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include "hakmem_reader.h"
 
@@ -171,30 +174,23 @@ static void fill_header(struct hakmem_seg_header *h, uint64_t cap, uint64_t n, s
     h->head = n;
 }
 
-int main(int argc, char **argv)
+/* Writes the segment of g (g->max events, g->cap slots) at path and
+ * returns its mapping (size bytes, fd open in *fdp), or NULL. */
+static char *make_segment(const char *path, struct gen *g, size_t *sizep, int *fdp)
 {
-    if (argc < 3 || argc > 4) {
-        fprintf(stderr, "usage: mkseg PATH NEVENTS [CAPACITY]\n");
-        return 2;
-    }
-    struct gen *g = calloc(1, sizeof *g);
-    g->max = strtoull(argv[2], NULL, 10);
-    uint64_t want = argc == 4 ? strtoull(argv[3], NULL, 10) : g->max;
-    for (g->cap = 1024; g->cap < want; g->cap <<= 1) {
-    }
     int mode = g->cap < g->max ? HAKMEM_TRACE_OVERWRITE : HAKMEM_TRACE_LOSSLESS;
     struct hakmem_seg_header lay = { 0 };
     uint32_t occ_max = 4096;
     size_t size = layout(&lay, g->cap, occ_max), off = lay.ring_offset;
-    int fd = open(argv[1], O_RDWR | O_CREAT | O_TRUNC, 0600);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
     if (fd < 0 || ftruncate(fd, (off_t)size) != 0) {
-        perror(argv[1]);
-        return 1;
+        perror(path);
+        return NULL;
     }
     char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED) {
         perror("mmap");
-        return 1;
+        return NULL;
     }
     g->ring = (struct hakmem_event *)(p + off);
     g->rng = 42;
@@ -203,6 +199,180 @@ int main(int argc, char **argv)
     layout(h, g->cap, occ_max);
     fill_occupancy(g, (struct hakmem_seg_occupancy *)(p + h->occupancy_offset), occ_max);
     fill_header(h, g->cap, g->n, size, mode);
+    *sizep = size;
+    *fdp = fd;
+    return p;
+}
+
+/* --flip FILE COUNT LIMIT SEED: flips one random bit in each of COUNT random
+ * bytes below LIMIT (0: the whole file). */
+static int flip(const char *path, unsigned long count, uint64_t limit, uint64_t seed)
+{
+    int fd = open(path, O_RDWR);
+    off_t size = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
+    if (size < 0) {
+        perror(path);
+        return 1;
+    }
+    if (!limit || limit > (uint64_t)size)
+        limit = (uint64_t)size;
+    struct gen g = { .rng = seed };
+    for (unsigned long k = 0; k < count && limit; k++) {
+        uint64_t off = ((uint64_t)rnd(&g, 1u << 31) << 31 | rnd(&g, 1u << 31)) % limit;
+        unsigned char b;
+        if (pread(fd, &b, 1, (off_t)off) != 1)
+            break;
+        b ^= (unsigned char)(1u << rnd(&g, 8));
+        if (pwrite(fd, &b, 1, (off_t)off) != 1)
+            break;
+    }
+    close(fd);
+    return 0;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* One hostile write into the live segment at p (see live()). */
+static void mutate(struct gen *g, char *p, size_t size, const char *pristine)
+{
+    struct hakmem_seg_header *h = (struct hakmem_seg_header *)p;
+    struct hakmem_seg_header *orig = (struct hakmem_seg_header *)pristine;
+    struct hakmem_seg_occupancy *occ = (void *)(p + orig->occupancy_offset);
+    struct hakmem_event *ring = (void *)(p + orig->ring_offset);
+    uint64_t r64 = (uint64_t)rnd(g, 1u << 31) << 33 ^ (uint64_t)rnd(g, 1u << 31) << 2 ^ rnd(g, 4);
+    switch (rnd(g, 38)) { /* half the time: back to sense */
+    case 0: h->occupancy_offset = 1ull << 40; break;
+    case 1: h->counters_offset = 1ull << 40; break;
+    case 2: h->ring_offset = orig->ring_offset + 4; break;
+    case 3: h->ring_capacity = 1ull << 62; break;
+    case 4: occ->count = 0xffffffffu; break;
+    case 5: occ->seq |= 1; break; /* a sampler that never finishes */
+    case 6: h->head = r64; break;
+    case 7: h->tail = r64; break;
+    case 8: ring[rnd(g, (uint32_t)orig->ring_capacity)].seq = r64; break;
+    case 9: h->stacks_offset = r64; h->stacks_size = r64 >> 3; break;
+    case 10: /* control characters and no NUL, for whoever prints them */
+        for (size_t i = 0; i < sizeof h->exe; i++)
+            h->exe[i] = "\x1b[2J\a\r\n\x7f\x9b"[i % 10];
+        memset(h->cmdline, '\x1b', sizeof h->cmdline);
+        break;
+    case 11: h->seg_size = r64; break;
+    case 12:
+        for (int i = 0; i < 8; i++)
+            p[rnd(g, sizeof *h)] ^= (char)(1u << rnd(g, 8));
+        break;
+    case 13: {
+        char *ss = (char *)occ->ss + rnd(g, 64) * sizeof occ->ss[0];
+        for (int i = 0; i < 16; i++)
+            ss[rnd(g, sizeof occ->ss[0])] = (char)rnd(g, 256);
+        break;
+    }
+    case 14: h->occupancy_size = 1ull << 40; break;
+    case 15: h->start_mono_ns = r64; occ->sampled_ns = r64 ^ (1ull << 63); break;
+    case 16: h->reader_pid = (int32_t)rnd(g, 4); break;
+    case 17: h->ready = rnd(g, 3); break;
+    case 18: { /* a valid event: something to drain */
+        uint64_t t = orig->head++;
+        struct hakmem_event *e = &ring[t & (orig->ring_capacity - 1)];
+        e->seq = 0;
+        e->ts_ns = mono_ns();
+        e->type = HAKMEM_EV_THREAD_START;
+        e->seq = t + 1;
+        h->head = orig->head;
+        break;
+    }
+    default: /* back to sense, so readers get somewhere */
+        memcpy(p, pristine, sizeof *h);
+        occ->seq &= ~1ull;
+        occ->count %= 64;
+        break;
+    }
+    (void)size;
+}
+
+/* --live PATH SECONDS SEED END: a segment of a running process (pid: ours;
+ * PATH "shm": /dev/shm/hakmem.<pid>), left alone for 300 ms, then rewritten
+ * at random every 500 us until SECONDS have passed while readers watch;
+ * then (END "truncate") truncated under them and left for half a second, or
+ * (END "exit") marked exited. Removed at the end. */
+static int live(const char *where, double seconds, uint64_t seed, int truncate_end)
+{
+    char path[256], tmp[300];
+    if (strcmp(where, "shm") == 0)
+        hakmem_reader_path_of(getpid(), path, sizeof path);
+    else
+        snprintf(path, sizeof path, "%s", where);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    struct gen *g = calloc(1, sizeof *g);
+    g->max = 2000;
+    g->cap = 4096;
+    size_t size;
+    int fd;
+    char *p = make_segment(tmp, g, &size, &fd);
+    if (!p)
+        return 1;
+    struct hakmem_seg_header *h = (struct hakmem_seg_header *)p;
+    h->pid = getpid();
+    h->exited = 0;
+    h->start_mono_ns = mono_ns() - 1000000;
+    ((struct hakmem_seg_occupancy *)(p + h->occupancy_offset))->sampled_ns = mono_ns();
+    static char pristine[sizeof *h];
+    memcpy(pristine, h, sizeof *h);
+    if (rename(tmp, path) != 0) {
+        perror(path);
+        return 1;
+    }
+    g->rng = seed * 2654435761u + 1;
+    uint64_t end = mono_ns() + (uint64_t)(seconds * 1e9);
+    usleep(300000); /* sane at first: readers attach, then the owner turns on them */
+    while (mono_ns() < end) {
+        mutate(g, p, size, pristine);
+        usleep(500);
+    }
+    if (truncate_end) {
+        static const off_t to[] = { 0, PAGE, 3 * PAGE };
+        if (ftruncate(fd, to[rnd(g, 3)]) != 0)
+            perror(path);
+        usleep(500000);
+    } else {
+        memcpy(p, pristine, sizeof *h);
+        h->exit_mono_ns = mono_ns();
+        h->exited = 1;
+        usleep(200000);
+    }
+    unlink(path);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 6 && strcmp(argv[1], "--flip") == 0)
+        return flip(argv[2], strtoul(argv[3], NULL, 10), strtoull(argv[4], NULL, 10),
+                    strtoull(argv[5], NULL, 10));
+    if (argc == 6 && strcmp(argv[1], "--live") == 0)
+        return live(argv[2], strtod(argv[3], NULL), strtoull(argv[4], NULL, 10),
+                    strcmp(argv[5], "truncate") == 0);
+    if (argc < 3 || argc > 4) {
+        fprintf(stderr, "usage: mkseg PATH NEVENTS [CAPACITY]\n"
+                        "       mkseg --flip FILE COUNT LIMIT SEED\n"
+                        "       mkseg --live PATH|shm SECONDS SEED truncate|exit\n");
+        return 2;
+    }
+    struct gen *g = calloc(1, sizeof *g);
+    g->max = strtoull(argv[2], NULL, 10);
+    uint64_t want = argc == 4 ? strtoull(argv[3], NULL, 10) : g->max;
+    for (g->cap = 1024; g->cap < want; g->cap <<= 1) {
+    }
+    size_t size;
+    int fd;
+    char *p = make_segment(argv[1], g, &size, &fd);
+    if (!p)
+        return 1;
     munmap(p, size);
     close(fd);
     printf("events %llu\n", (unsigned long long)g->n);

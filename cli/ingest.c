@@ -101,14 +101,16 @@ static int ingest(const char *seg, const char *out)
         hk_say("ingest", "%s", err);
         return 1;
     }
-    fprintf(stderr, "%s: ingested %llu events (%llu dropped, %llu lost) of pid %lld into %s (run %lld)\n",
-            HK_PROG, (unsigned long long)d.events, (unsigned long long)d.dropped,
-            (unsigned long long)d.lost, (long long)m.info.pid, out, (long long)run);
-    if (!d.unreadable)
+    if (!d.unreadable) {
+        fprintf(stderr, "%s: ingested %llu events (%llu dropped, %llu lost) of pid %lld into %s "
+                "(run %lld)\n", HK_PROG, (unsigned long long)d.events, (unsigned long long)d.dropped,
+                (unsigned long long)d.lost, (long long)m.info.pid, out, (long long)run);
         return 0;
+    }
     hk_say("ingest", "%s: %llu events could not be read (a corrupt or unfinished slot after "
-           "event %llu); the events before it are stored", seg, (unsigned long long)d.unreadable,
-           (unsigned long long)d.events);
+           "event %llu); the %llu before it are stored in %s (run %lld)", seg,
+           (unsigned long long)d.unreadable, (unsigned long long)d.events,
+           (unsigned long long)d.events, out, (long long)run);
     return 1;
 }
 

@@ -259,7 +259,8 @@ static sqlite3 *start(struct record *rec, int *created, int *rc)
                  (int)rec->child);
     else
         snprintf(rec->dbpath, sizeof rec->dbpath, "%s", rec->out);
-    *created = access(rec->dbpath, F_OK) != 0;
+    struct stat st; /* a dangling symlink is not ours to remove */
+    *created = lstat(rec->dbpath, &st) != 0 && errno == ENOENT;
     sqlite3 *db = hk_db_open_write(rec->dbpath, 1, err, sizeof err);
     if (db && write(gate[1], "g", 1) != 1) {
         hk_db_close(db);

@@ -117,15 +117,16 @@ static int image_tick(void *ctx, char *err, size_t errlen)
 static void summary(const struct hk_session *s, const struct hk_seg_meta *m,
                     const struct hk_drained *d, int64_t run)
 {
+    char lost[96] = "", exe[4 * 256]; /* one line, also when a slot never finished */
+    hk_printable(*m->exe ? hk_basename(m->exe) : "?", exe, sizeof exe);
+    if (d->unreadable)
+        snprintf(lost, sizeof lost, "; %llu events could not be read (a slot never finished)",
+                 (unsigned long long)d->unreadable);
     fprintf(stderr,
             "%s: %s %llu events (%llu dropped, %llu lost) of %s (pid %lld) in %.3f s into %s "
-            "(run %lld)\n",
+            "(run %lld)%s\n",
             HK_PROG, s->verb, (unsigned long long)d->events, (unsigned long long)d->dropped,
-            (unsigned long long)d->lost, *m->exe ? hk_basename(m->exe) : "?",
-            (long long)m->info.pid, (double)d->duration_ns / 1e9, s->dbpath, (long long)run);
-    if (d->unreadable)
-        hk_say(NULL, "%llu events of pid %lld could not be read (a slot never finished)",
-               (unsigned long long)d->unreadable, (long long)m->info.pid);
+            (unsigned long long)d->lost, exe, (long long)m->info.pid, (double)d->duration_ns / 1e9, s->dbpath, (long long)run, lost);
 }
 
 int hk_trace_setting(const char *var)

@@ -14,17 +14,20 @@ int hk_usage(const char *text, bool help)
     return help ? 0 : 2;
 }
 
+/* One line on stderr, whatever the message holds: SQLite's messages about a
+ * damaged schema quote its text, newlines and control bytes included. */
 void hk_say(const char *cmd, const char *fmt, ...)
 {
-    char msg[2 * HK_ERR_MAX];
+    char msg[2 * HK_ERR_MAX], line[8 * HK_ERR_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    hk_printable(msg, line, sizeof line);
     if (cmd)
-        fprintf(stderr, "%s %s: %s\n", HK_PROG, cmd, msg);
+        fprintf(stderr, "%s %s: %s\n", HK_PROG, cmd, line);
     else
-        fprintf(stderr, "%s: %s\n", HK_PROG, msg);
+        fprintf(stderr, "%s: %s\n", HK_PROG, line);
 }
 
 int hk_fail(char *err, size_t errlen, const char *fmt, ...)

@@ -55,6 +55,20 @@ struct options {
     const char *path, *replay;
 };
 
+/* One line on stderr: control bytes of a message (SQLite quotes a damaged
+ * schema's text, newlines included) are shown as \xNN. */
+static void say(const char *msg)
+{
+    fputs("hakmem-top: ", stderr);
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            fprintf(stderr, "\\x%02x", *p);
+        else
+            fputc(*p, stderr);
+    }
+    fputc('\n', stderr);
+}
+
 /* One line on a bad argument; the caller exits with 2. */
 static int bad(const char *fmt, const char *arg)
 {
@@ -226,7 +240,7 @@ int main(int argc, char **argv)
     struct top_source *src = o.replay ? top_source_open_replay(o.replay, o.run, err, sizeof err)
                                       : top_source_open_live((int)o.pid, o.path, err, sizeof err);
     if (!src) {
-        fprintf(stderr, "hakmem-top: %s\n", err);
+        say(err);
         return 1;
     }
     static struct top_model model;
@@ -237,8 +251,7 @@ int main(int argc, char **argv)
     top_view_init(&view, &model);
     view.replay = top_source_is_replay(src);
     if (top_source_poll(src, view.replay && o.once ? UINT64_MAX : 0, &s) != 0) {
-        fprintf(stderr, "hakmem-top: %s\n",
-                top_source_error(src) ? top_source_error(src) : "cannot read a first sample");
+        say(top_source_error(src) ? top_source_error(src) : "cannot read a first sample");
         top_source_close(src);
         return 1;
     }
@@ -258,7 +271,7 @@ int main(int argc, char **argv)
     const char *nc = getenv("NO_COLOR");
     struct top_screen *sc = top_draw_open(!(nc && *nc), err, sizeof err);
     if (!sc) {
-        fprintf(stderr, "hakmem-top: %s\n", err);
+        say(err);
         top_source_close(src);
         return 1;
     }
@@ -271,7 +284,7 @@ int main(int argc, char **argv)
     top_draw_close(sc);
     rc = 0;
     if (top_source_error(src)) {
-        fprintf(stderr, "hakmem-top: %s\n", top_source_error(src));
+        say(top_source_error(src));
         rc = 1;
     }
     top_source_close(src);

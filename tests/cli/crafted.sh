@@ -41,12 +41,36 @@ cp "$good" "$tmp/mine.db"
 sqlite3 "$tmp/mine.db" "CREATE VIEW my_view AS SELECT count(*) AS n FROM events"
 check_eq "a view of the user's own is no obstacle" 2000 "$(q "$tmp/mine.db" "SELECT n FROM my_view")"
 
+# A damaged schema whose text holds a newline and an escape: SQLite quotes it in its
+# message, which reaches the terminal as one line with the bytes shown as \xNN.
+HK_TOP=${HK_TOP:-${HK_BUILD:-.}/tui/hakmem-top}
+cp "$good" "$tmp/schema.db"
+sqlite3 "$tmp/schema.db" "PRAGMA writable_schema = 1;
+    UPDATE sqlite_master SET sql = 'CREATE TABLE runs(x' || char(10) || char(27) || '[2J'
+    WHERE name = 'runs'"
+want='corrupt\|not a hakmem'
+refused "$HK_CLI" report "$tmp/schema.db"
+grep -q 'x1b' "$tmp/err" && ok "the escape shown as \\x1b" || bad "expected \\x1b in: $(cat -A "$tmp/err")"
+if [ -x "$HK_TOP" ]; then
+    refused "$HK_TOP" --replay "$tmp/schema.db" -o
+    grep -q 'x1b' "$tmp/err" && ok "hakmem-top: the escape shown as \\x1b" ||
+        bad "hakmem-top: expected \\x1b in: $(cat -A "$tmp/err")"
+fi
+
+# ingest -o through a dangling symlink: refused, nothing created where it points
+ln -s "$tmp/dangling-target.db" "$tmp/dangling.db"
+want="is a symbolic link; refused"
+refused "$HK_CLI" ingest "$tmp/s.seg" -o "$tmp/dangling.db"
+[ -e "$tmp/dangling-target.db" ] && bad "ingest created the symlink's target" ||
+    ok "ingest: nothing created where the dangling symlink points"
+
 # record -o: never through a symlink, a new database 0600 (a trace holds command lines)
 if [ -n "${HK_LIB:-}" ] && [ -n "${HK_EXAMPLES:-}" ]; then
     ln -s "$tmp/target.db" "$tmp/link.db"
     want="is a symbolic link; refused"
     HAKMEM_LIB_PATH=$HK_LIB refused "$HK_CLI" record -o "$tmp/link.db" -- "$HK_EXAMPLES/phases" 1000 1
     [ -e "$tmp/target.db" ] && bad "record wrote through the symlink" || ok "nothing created where the symlink points"
+    [ -L "$tmp/link.db" ] && ok "record left the user's symlink in place" || bad "record removed the symlink $tmp/link.db"
     hkt record -o "$tmp/new.db" -- "$HK_EXAMPLES/phases" 1000 1 >/dev/null 2>&1
     check_eq "record -o: the new database's mode" 600 "$(stat -c %a "$tmp/new.db")"
 fi

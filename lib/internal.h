@@ -3,6 +3,7 @@
 #ifndef HK_INTERNAL_H
 #define HK_INTERNAL_H
 
+#include <elf.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include "types.h"
@@ -56,6 +57,22 @@ void hk_write_all(int fd, const char *buf, size_t len);
  * on a high descriptor; NULL, or a file that cannot be opened (said in one line
  * on stderr), keeps stderr. Returns whether the file is the log. */
 bool hk_log_open(const char *path);
+
+/* ---- elf.c: a module's ELF file mapped read-only for one lookup */
+struct hk_elf {
+    const unsigned char *f; /* the file's bytes */
+    uint64_t size;
+    const Elf64_Shdr *sh;   /* its section headers, inside the file */
+    unsigned nsh, shstrndx;
+};
+/* [off, off + len) lies inside a file of size bytes. */
+bool hk_elf_inside(uint64_t off, uint64_t len, uint64_t size);
+/* Maps the 64-bit little-endian ELF file at path whose section headers lie in
+ * it; false (nothing mapped) otherwise. */
+bool hk_elf_map(const char *path, struct hk_elf *e);
+void hk_elf_unmap(struct hk_elf *e);
+/* Section s's bytes lie inside the file. */
+bool hk_elf_section_ok(const struct hk_elf *e, const Elf64_Shdr *s);
 
 /* ---- symtab.c: function names from a module file's ELF symbol table (reports) */
 /* The function of the ELF file at path containing vaddr (an address of the

@@ -1,16 +1,11 @@
 /* lineinfo.c — the source file and line of a code address for heap-error
  * reports, from the module file's DWARF line table (.debug_line, versions 2
- * to 5, uncompressed). The file is mapped read-only for one lookup and
- * unmapped again; the line programs are run in place, every read bounded by
+ * to 5, uncompressed). The file is mapped read-only (elf.c) for one lookup
+ * and unmapped again; the line programs are run in place, every read bounded by
  * its section: no malloc, no stdio, no lock, no state. A module without
  * DWARF (or with compressed sections) gives nothing, and the report prints
  * the function alone. */
-#include <elf.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include "internal.h"
 
 /* DWARF constants (dwarf.h is not a libc header). */
@@ -334,27 +329,21 @@ static bool find_line(const struct dwarf *d, uint64_t vaddr, char *file, size_t 
     return false;
 }
 
-/* The sections of the mapped ELF file f (size bytes) that find_line reads. */
-static bool sections(const unsigned char *f, uint64_t size, struct dwarf *d)
+/* The sections of the mapped ELF file that find_line reads. */
+static bool sections(const struct hk_elf *e, struct dwarf *d)
 {
-    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)f;
-    if (size < sizeof *eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
-        eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB ||
-        eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff > size ||
-        (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr) > size - eh->e_shoff || eh->e_shstrndx >= eh->e_shnum)
+    if (e->shstrndx >= e->nsh || !hk_elf_section_ok(e, &e->sh[e->shstrndx]))
         return false;
-    const Elf64_Shdr *sh = (const Elf64_Shdr *)(f + eh->e_shoff);
-    const Elf64_Shdr *names = &sh[eh->e_shstrndx];
-    if (names->sh_offset > size || names->sh_size > size - names->sh_offset)
-        return false;
-    struct span strtab = { f + names->sh_offset, f + names->sh_offset + names->sh_size };
+    const Elf64_Shdr *names = &e->sh[e->shstrndx];
+    struct span strtab = { e->f + names->sh_offset, e->f + names->sh_offset + names->sh_size };
     *d = (struct dwarf){ { NULL, NULL }, { NULL, NULL }, { NULL, NULL } };
-    for (unsigned i = 0; i < eh->e_shnum; i++) {
-        const char *name = string_at(strtab, sh[i].sh_name);
-        if (!name || sh[i].sh_type != SHT_PROGBITS || (sh[i].sh_flags & SHF_COMPRESSED) ||
-            sh[i].sh_offset > size || sh[i].sh_size > size - sh[i].sh_offset)
+    for (unsigned i = 0; i < e->nsh; i++) {
+        const Elf64_Shdr *sh = &e->sh[i];
+        const char *name = string_at(strtab, sh->sh_name);
+        if (!name || sh->sh_type != SHT_PROGBITS || (sh->sh_flags & SHF_COMPRESSED) ||
+            !hk_elf_section_ok(e, sh))
             continue;
-        struct span s = { f + sh[i].sh_offset, f + sh[i].sh_offset + sh[i].sh_size };
+        struct span s = { e->f + sh->sh_offset, e->f + sh->sh_offset + sh->sh_size };
         if (strcmp(name, ".debug_line") == 0)
             d->line = s;
         else if (strcmp(name, ".debug_line_str") == 0)
@@ -367,20 +356,11 @@ static bool sections(const unsigned char *f, uint64_t size, struct dwarf *d)
 
 bool hk_lineinfo_find(const char *path, uint64_t vaddr, char *file, size_t cap, unsigned *line)
 {
-    if (!path || !*path || cap == 0)
-        return false;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    struct stat st;
-    void *map = MAP_FAILED;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (off_t)sizeof(Elf64_Ehdr))
-        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED)
+    struct hk_elf e;
+    if (cap == 0 || !hk_elf_map(path, &e))
         return false;
     struct dwarf d;
-    bool found = sections(map, (uint64_t)st.st_size, &d) && find_line(&d, vaddr, file, cap, line);
-    munmap(map, (size_t)st.st_size);
+    bool found = sections(&e, &d) && find_line(&d, vaddr, file, cap, line);
+    hk_elf_unmap(&e);
     return found;
 }

@@ -1,5 +1,5 @@
-/* event.h — the allocator's events, one function each: counted in the stats,
- * printed as the seed's debug lines when asked, and (later) traced. */
+/* event.h — the allocator's events (event.c), one function each: counted in
+ * the stats, traced, and printed as the seed's debug lines when asked. */
 #ifndef HK_EVENT_H
 #define HK_EVENT_H
 

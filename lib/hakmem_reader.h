@@ -1,5 +1,5 @@
-/* hakmem_reader.h — reading a trace segment from another process: attach,
- * validate, drain or peek events, read the header and live counters. */
+/* hakmem_reader.h — public API of libhakmem-reader (reader.c): attach to a
+ * trace segment, validate it, drain or peek events, read header and counters. */
 #ifndef HAKMEM_READER_H
 #define HAKMEM_READER_H
 

@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include "event.h"
 #include "heapcheck.h"
-#include "ring.h"
+#include "segment.h"
 
 int hk_check_level = 1;
 uint64_t hk_free_key;

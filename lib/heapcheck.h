@@ -1,5 +1,5 @@
-/* heapcheck.h — heap-error detection: the free-block key and the checks of
- * the fast path. */
+/* heapcheck.h — heap-error detection (heapcheck.c): the error kinds, the
+ * reports, the free-block key and the inline checks of the fast paths. */
 #ifndef HK_HEAPCHECK_H
 #define HK_HEAPCHECK_H
 
@@ -34,25 +34,6 @@ void hk_report(enum hk_error_kind kind, const char *op, const void *p, hk_slab *
                size_t large_size);
 bool hk_check_remote_slow(hk_slab *s, const void *p);
 bool hk_check_realloc(hk_slab *s, const void *p);
-
-/* ---- redzone.c: HAKMEM_CHECK=2 */
-extern bool hk_debug;
-void hk_rz_init(void);
-void hk_rz_atfork_prepare(void);
-void hk_rz_atfork_release(void);
-void *hk_rz_malloc(size_t n, size_t align, bool zero);
-void hk_rz_free(void *p);
-void hk_rz_free_api(void *p, unsigned api, const char *op);
-void hk_rz_set_api(void *p, unsigned api);
-const char *hk_api_name(unsigned api);
-void *hk_rz_realloc(void *p, size_t n);
-size_t hk_rz_usable(void *p);
-
-/* ---- alloc.c: the allocator without level-2 wrapping, for redzone.c */
-void *hk_plain_malloc(size_t n);
-void hk_plain_free(void *p);
-size_t hk_plain_usable(const void *p);
-bool hk_plain_is_block(const void *p);
 
 /* Index of the block at byte offset off (< 64 KiB) of slab s. */
 static inline uint32_t hk_block_index(const hk_slab *s, uintptr_t off)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <sys/auxv.h>
 #include "heapcheck.h"
-#include "ring.h"
+#include "segment.h"
 
 extern char **environ;
 

@@ -1,5 +1,12 @@
-/* internal.h — the allocator's cross-file internals (hk_ names), grouped by
- * the file that defines them. Everything else in lib/ is static. */
+/* internal.h — the allocator's cross-file internals (hk_ names), each under a
+ * "---- file.c" heading naming the file that defines it.
+ *
+ * The rule for lib/'s headers: a declaration lives in internal.h under the
+ * heading of the file that defines it, or in the header named after that
+ * file (ring.h for ring.c, segment.h, event.h, heapcheck.h), which only that
+ * file's declarations go into; types.h holds the shared types and constants,
+ * hakmem*.h the public API. Each header's first two lines say what it owns
+ * and which file defines it. Everything else in lib/ is static. */
 #ifndef HK_INTERNAL_H
 #define HK_INTERNAL_H
 
@@ -286,6 +293,45 @@ extern pthread_mutex_t hk_large_lock;
  * Also called when a map fails, before the one retry: the caller must hold
  * no allocator lock. */
 size_t hk_trim(void);
+/* The allocator without level-2 wrapping, for redzone.c. */
+void *hk_plain_malloc(size_t n);
+void hk_plain_free(void *p);
+size_t hk_plain_usable(const void *p);
+bool hk_plain_is_block(const void *p);
+
+/* ---- redzone.c: HAKMEM_CHECK=2 */
+extern bool hk_debug;
+void hk_rz_init(void);
+void hk_rz_atfork_prepare(void);
+void hk_rz_atfork_release(void);
+void *hk_rz_malloc(size_t n, size_t align, bool zero);
+void hk_rz_free(void *p);
+void hk_rz_free_api(void *p, unsigned api, const char *op);
+void hk_rz_set_api(void *p, unsigned api);
+const char *hk_api_name(unsigned api);
+void *hk_rz_realloc(void *p, size_t n);
+size_t hk_rz_usable(void *p);
+
+/* ---- occupancy.c: the sampler thread */
+struct hakmem_seg_occupancy;
+struct hakmem_seg_stacks;
+void hk_occupancy_start(void);
+void hk_occupancy_sample(struct hakmem_seg_occupancy *occ);
+void hk_occupancy_final(void);
+void hk_occupancy_atfork_child(void);
+
+/* ---- stack.c: libunwind capture and the stack table */
+void hk_stack_load_modules(struct hakmem_seg_stacks *st);
+void hk_stack_begin(void);
+uint32_t hk_stack_id(void);
+void hk_stack_end(void);
+void hk_stack_blocks_init(void);
+uint32_t hk_stack_here(void);
+int hk_stack_frames(uint32_t id, uint64_t *ip, int max);
+int hk_stack_capture(void **ip, int max);
+uint32_t hk_stack_intern_trace(void *const *ip, int n);
+void hk_stack_atfork_prepare(void);
+void hk_stack_atfork_release(void);
 
 /* ---- init.c: start-up once, atfork, thread exit */
 extern _Atomic int hk_init_state; /* 0 none, 1 running, 2 done */
@@ -296,7 +342,7 @@ static inline bool hk_ensure_init(void)
 }
 void hk_thread_register(hk_heap *h);
 
-/* ---- check.c: see check.h */
+/* ---- log.c: assertions of the --enable-debug build */
 
 #if HK_CONFIG_DEBUG
 #define HK_ASSERT(c) ((c) ? (void)0 : hk_assert_fail(#c, __FILE__, __LINE__))

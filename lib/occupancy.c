@@ -3,7 +3,7 @@
  * and the exact end-of-run snapshot as the process exits. */
 #include <sched.h>
 #include <time.h>
-#include "ring.h"
+#include "segment.h"
 
 #define HK_SAMPLE_NS 50000000L /* readers see data at most ~50 ms old */
 #define HK_FINAL_WAIT 100000   /* tries (about 100 ms) the exit snapshot waits for the sampler */

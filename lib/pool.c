@@ -2,7 +2,7 @@
  * through stages 0.5 → 1 → 2 → 3, and takes EMPTY slabs back (registry). */
 #include <string.h>
 #include "event.h"
-#include "ring.h"
+#include "segment.h"
 
 pthread_mutex_t hk_pool_lock = PTHREAD_MUTEX_INITIALIZER;
 

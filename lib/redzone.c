@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "heapcheck.h"
-#include "ring.h"
+#include "segment.h"
 
 #define RZ_HDR 48            /* header before the user pointer */
 #define RZ_TAIL 16           /* at least this many canary bytes after it */

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "ring.h"
+#include "segment.h"
 
 struct hk_trace hk_trace;
 

@@ -5,7 +5,7 @@
 #include <unistd.h>
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
-#include "ring.h"
+#include "segment.h"
 
 static __thread int tls_in_capture; /* nesting guard: unwinding may re-enter */
 static atomic_flag intern_busy = ATOMIC_FLAG_INIT; /* serialises writers of a table */

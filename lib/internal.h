@@ -223,6 +223,13 @@ void hk_lru_init_log(void);
 extern pthread_mutex_t hk_pool_lock;
 hk_slab *hk_pool_acquire(hk_heap *h, unsigned cls);
 void hk_pool_release(hk_slab *s);
+void hk_pool_abandon(hk_slab *s);
+void hk_pool_stats(struct hakmem_stats *st);
+size_t hk_pool_trim(void);
+void hk_pool_foreach_ss(void (*fn)(hk_superslab *ss, void *arg), void *arg);
+uint64_t hk_pool_mostly_free(void);
+void *hk_meta_alloc(size_t size);
+
 /* ---- purge.c: the thread that purges the pages of cached SuperSlabs and
  *      large mappings and unmaps expired ones, even in an idle program */
 void hk_purge_init(void);
@@ -230,12 +237,6 @@ void hk_purge_notify(void);
 void hk_purge_kick(uint64_t now);
 void hk_purge_poll(void);
 void hk_purge_atfork_child(void);
-void hk_pool_abandon(hk_slab *s);
-void hk_pool_stats(struct hakmem_stats *st);
-size_t hk_pool_trim(void);
-void hk_pool_foreach_ss(void (*fn)(hk_superslab *ss, void *arg), void *arg);
-uint64_t hk_pool_mostly_free(void);
-void *hk_meta_alloc(size_t size);
 
 /* ---- heap.c: thread heaps, their slow paths and remote frees */
 extern __thread hk_heap *hk_tls_heap;
@@ -340,7 +341,6 @@ static inline bool hk_ensure_init(void)
 {
     return HK_LIKELY(atomic_load_explicit(&hk_init_state, memory_order_acquire) == 2) || hk_init_slow();
 }
-void hk_thread_register(hk_heap *h);
 
 /* ---- log.c: assertions of the --enable-debug build */
 

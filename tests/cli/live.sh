@@ -45,13 +45,24 @@ grep -q "^$live  *alive " "$tmp/clean" && [ -e "$tmp/shm/hakmem.live" ] &&
 kill $live
 wait $live 2>/dev/null
 
+# wait_run DB: until the recorder stores a run in DB (its signal handlers are in
+# place by then), at most 20 s; a fixed sleep lost the race on a loaded machine
+wait_run() {
+    local i
+    for i in $(seq 200); do
+        [ "$(q "$1" "SELECT count(*) FROM runs" 2>/dev/null)" = 1 ] && return 0
+        sleep 0.1
+    done
+    bad "no run in $1 after 20 s"
+}
+
 # Ctrl-C on attach: stops draining, the traced process runs on.
 HAKMEM_TRACE=1 LD_PRELOAD=$HK_LIB "$ex/phases" 100000 1000 >/dev/null &
 pid=$!
 for i in $(seq 100); do [ -e /dev/shm/hakmem.$pid ] && break; sleep 0.05; done
 HAKMEM_LIB_PATH=$HK_LIB "$HK_CLI" attach $pid -o "$tmp/int.db" 2>"$tmp/int.err" &
 att=$!
-sleep 1
+wait_run "$tmp/int.db"
 kill -INT $att
 wait $att
 check_eq "attach after Ctrl-C: exit status" 0 $?
@@ -65,7 +76,7 @@ check_eq "attach after Ctrl-C: integrity" ok "$("$HK_CLI" query "$tmp/int.db" "P
 # Ctrl-C on record: passed on to the program, which ends; status 128 + 2.
 HAKMEM_LIB_PATH=$HK_LIB "$HK_CLI" record -o "$tmp/rint.db" -- "$ex/phases" 100000 1000 >/dev/null 2>"$tmp/rint.err" &
 rec=$!
-sleep 1
+wait_run "$tmp/rint.db"
 kill -INT $rec
 wait $rec
 check_eq "record after Ctrl-C: exit status" 130 $?

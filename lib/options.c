@@ -48,7 +48,8 @@ static const struct hk_option_def defs[HK_OPT_COUNT] = {
     [HK_OPT_ON_ERROR] = { "HAKMEM_ON_ERROR", 0, 0, 255 + 2,
         "after a heap error: abort (report, then SIGABRT), report (and go on), exit:N", .on_error = true },
     [HK_OPT_TRACE_STACKS] = { "HAKMEM_TRACE_STACKS", 0, 0, 1,
-        "1: record the stack (libunwind) behind ss_map, lru_pop_miss and stage-3 slab_acquire" },
+        "1: record the stack (libunwind) behind ss_map, lru_pop_miss, stage-3 slab_acquire and "
+        "heap_error, and at HAKMEM_CHECK=2 each block's allocation and free stacks" },
     [HK_OPT_LOG] = { "HAKMEM_LOG", 0, 0, 1,
         "PATH (%p: the pid): the stats table, debug lines, warnings and heap-error reports go to "
         "that file (appended, created 0600) instead of stderr", .file = true },

@@ -53,7 +53,8 @@ tests_cli_hakmem_top_asan_SOURCES = $(tui_hakmem_top_SOURCES)
 tests_cli_hakmem_top_asan_CPPFLAGS = $(tui_hakmem_top_CPPFLAGS)
 tests_cli_hakmem_top_asan_CFLAGS = $(AM_CFLAGS) $(CLI_ASAN_FLAGS)
 tests_cli_hakmem_top_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
-tests_cli_hakmem_top_asan_LDADD = lib/libhakmem-reader-asan.la $(NCURSES_LIBS) $(SQLITE_LIBS)
+tests_cli_hakmem_top_asan_LDADD = cli/libhktrace-asan.la lib/libhakmem-reader-asan.la \
+	$(NCURSES_LIBS) $(SQLITE_LIBS) -lpthread
 
 CLI_UNIT_FLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/cli
 CLI_UNIT_LIBS = cli/libhktrace.la lib/libhakmem-reader.la $(SQLITE_LIBS) $(CHECK_LIBS) -lpthread

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <sqlite3.h>
 #include "hakmem_segment.h"
+#include "store.h" /* HK_SCHEMA_VERSION, and reading recorded runs back */
 
 #define HK_ERR_MAX 512
 #define HK_STR_(x) #x
@@ -46,9 +47,7 @@ int hk_parse_output_opt(int argc, char **argv, const char *usage, const char **o
 extern const char hk_schema_sql[];
 extern const char hk_queries_sql[];
 
-/* ---- db.c: opening trace databases, schema version, statements */
-#define HK_SCHEMA_VERSION 2
-#define HK_SCHEMA_OLDEST 1 /* the oldest version still read (and upgraded when written) */
+/* ---- db.c: opening trace databases, schema version (store.h), statements */
 /* Opens (creating when absent) a trace database for writing, schema applied;
  * live: WAL, so readers can query while it is written. */
 sqlite3 *hk_db_open_write(const char *path, int live, char *err, size_t errlen);

@@ -90,21 +90,16 @@ static int db_probe(sqlite3 *db, int64_t *version, int64_t *tables, char *err, s
     return hk_db_int(db, "SELECT count(*) FROM sqlite_master", 0, tables, err, errlen);
 }
 
-/* Accepts databases this program understands; one sentence otherwise. */
+/* Accepts databases this program understands (the version: hk_store_check_version);
+ * one sentence otherwise. */
 static int db_check_version(sqlite3 *db, int64_t version, int64_t tables, char *err,
                             size_t errlen)
 {
-    if (version > HK_SCHEMA_VERSION)
-        return hk_fail(err, errlen,
-                       "%s has trace schema version %lld, newer than this hakmem-trace reads "
-                       "(%d): use a newer hakmem-trace",
-                       db_name(db), (long long)version, HK_SCHEMA_VERSION);
+    if (hk_store_check_version(db_name(db), version, HK_STORE_QUERY, err, errlen) != 0)
+        return -1;
     if (version == 0 && tables > 0)
         return hk_fail(err, errlen, "%s is an SQLite database but not a hakmem trace database",
                        db_name(db));
-    if (version != 0 && version < HK_SCHEMA_OLDEST)
-        return hk_fail(err, errlen, "%s has trace schema version %lld, older than %d: not supported",
-                       db_name(db), (long long)version, HK_SCHEMA_OLDEST);
     return 0;
 }
 

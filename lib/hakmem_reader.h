@@ -75,6 +75,11 @@ long hakmem_reader_snapshot(const struct hakmem_reader *r, struct hakmem_seg_ss 
 const struct hakmem_seg_stacks *hakmem_reader_stacks(const struct hakmem_reader *r);
 /* Name of an event type ("ss_map", ...), "unknown" otherwise. */
 const char *hakmem_event_type_name(unsigned type);
+/* Applies event e to c exactly as the allocator counts it when it emits e,
+ * so that counters rebuilt from every event of a run equal the process's
+ * own. Some counters have no event (large_reuse, large_remaps) and an
+ * eviction for a trim bumps lru_evict alone; unknown types count nothing. */
+void hakmem_counters_apply(struct hakmem_seg_counters *c, const struct hakmem_event *e);
 
 #ifdef __cplusplus
 }

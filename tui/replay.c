@@ -1,13 +1,14 @@
 /* replay.c — a run recorded by hakmem-trace (SQLite, schema/schema.sql) played
- * back as samples: counters and the slab map rebuilt from events, per-class
- * occupancy from the occupancy table, on a clock the keys can pause and speed. */
+ * back as samples: counters (hakmem_counters_apply) and the slab map rebuilt
+ * from events, per-class occupancy from the occupancy table, on a clock the
+ * keys can pause and speed. The database is read through cli/store.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sqlite3.h>
-#include <sys/stat.h>
+#include "hakmem_reader.h"
+#include "store.h"
 #include "top.h"
 
-#define REPLAY_SCHEMA_VERSION 2 /* reads the tables of versions 1 and 2 alike */
 #define REPLAY_KEEP 65536 /* newest events handed to the model per poll */
 
 /* ---- the slab map: SuperSlabs sorted by id, with each slab's owner */
@@ -155,11 +156,11 @@ const struct hakmem_seg_ss *top_slabmap_ss(struct top_slabmap *m, size_t *n)
     return m->ss;
 }
 
-/* ---- the database */
+/* ---- the recorded run, read through the store (cli/store.h) */
 
 struct top_replay {
-    sqlite3 *db;
-    sqlite3_stmt *ev_stmt, *occ_stmt;
+    struct hk_store *store;
+    struct hk_store_cursor *ev_cur, *occ_cur;
     int64_t run;
     int pid;
     char *exe, *argv;
@@ -168,9 +169,7 @@ struct top_replay {
     uint32_t mode;
     int ev_done, occ_done, have_ev_row, have_occ_row, have_occ;
     struct hakmem_event pend;     /* the next event, read but not applied */
-    int64_t occ_ts;               /* the pending occupancy row */
-    struct top_class_total occ_row;
-    unsigned occ_cls;
+    struct hk_store_occ occ;      /* the pending occupancy row */
     int64_t occ_group;            /* ts_ns of the group in totals */
     struct hakmem_seg_counters ctr;
     struct top_slabmap *map;
@@ -182,112 +181,56 @@ struct top_replay {
     size_t ssout_cap;
 };
 
-static int fail(char *err, size_t errlen, const char *what, const char *path, sqlite3 *db)
+/* "1, 2, 3": the first runs of the store, "none" without any. */
+static const char *run_list(struct top_replay *rp, char *buf, size_t len)
 {
-    snprintf(err, errlen, "%s: %s%s%s", path, what, db ? ": " : "", db ? sqlite3_errmsg(db) : "");
-    return -1;
-}
-
-/* One integer from sql (bound to run when it has a ?), def without a row. */
-static int query_int(sqlite3 *db, const char *sql, int64_t run, int64_t def, int64_t *out)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    if (sqlite3_bind_parameter_count(st) > 0)
-        sqlite3_bind_int64(st, 1, run);
-    int rc = sqlite3_step(st);
-    *out = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL ? sqlite3_column_int64(st, 0)
-                                                                         : def;
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
-}
-
-static char *column_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return strdup(t ? (const char *)t : "");
+    int64_t ids[20];
+    char err[8];
+    long n = hk_store_list_runs(rp->store, ids, sizeof ids / sizeof ids[0], err, sizeof err);
+    size_t k = 0;
+    buf[0] = '\0';
+    for (long i = 0; i < n && k < len; i++)
+        k += (size_t)snprintf(buf + k, len - k, "%s%lld", i ? ", " : "", (long long)ids[i]);
+    return buf[0] ? buf : "none";
 }
 
 static int load_run(struct top_replay *rp, const char *path, char *err, size_t errlen)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(rp->db,
-                           "SELECT pid, exe, argv, coalesce(ended_ns - started_ns, 0), dropped, "
-                           "mode, coalesce(ring_capacity, 0) FROM runs WHERE run_id = ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return fail(err, errlen, "cannot read its runs table", path, rp->db);
-    sqlite3_bind_int64(st, 1, rp->run);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        char runs[128] = "";
-        if (sqlite3_prepare_v2(rp->db, "SELECT group_concat(run_id, ', ') FROM "
-                                       "(SELECT run_id FROM runs ORDER BY run_id LIMIT 20)",
-                               -1, &st, NULL) == SQLITE_OK) {
-            if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-                snprintf(runs, sizeof runs, "%s", (const char *)sqlite3_column_text(st, 0));
-            sqlite3_finalize(st);
-        }
+    struct hk_store_run r;
+    int found = hk_store_run(rp->store, rp->run, &r, err, errlen);
+    if (found < 0)
+        return -1;
+    if (!found) {
+        char runs[128];
         snprintf(err, errlen, "%s: no run %lld in it (its runs: %s)", path, (long long)rp->run,
-                 runs[0] ? runs : "none");
+                 run_list(rp, runs, sizeof runs));
         return -1;
     }
-    rp->pid = sqlite3_column_int(st, 0);
-    rp->exe = column_text(st, 1);
-    rp->argv = column_text(st, 2);
-    int64_t len = sqlite3_column_int64(st, 3);
-    rp->duration = len > 0 ? (uint64_t)len : 0;
-    rp->dropped = (uint64_t)sqlite3_column_int64(st, 4);
-    const unsigned char *mode = sqlite3_column_text(st, 5);
-    rp->mode = mode && strcmp((const char *)mode, "overwrite") == 0 ? HAKMEM_TRACE_OVERWRITE
-                                                                      : HAKMEM_TRACE_LOSSLESS;
-    rp->ring_capacity = (uint64_t)sqlite3_column_int64(st, 6);
-    sqlite3_finalize(st);
-
-    if (sqlite3_prepare_v2(rp->db,
-                           "SELECT class, block_size, blocks_per_slab FROM classes WHERE run_id = ?",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, rp->run);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            int c = sqlite3_column_int(st, 0);
-            if (c < 0 || c >= TOP_CLASSES)
-                continue;
-            rp->class_size[c] = (uint32_t)sqlite3_column_int(st, 1);
-            rp->class_capacity[c] = (uint32_t)sqlite3_column_int(st, 2);
-            if ((uint32_t)c + 1 > rp->nclasses)
-                rp->nclasses = (uint32_t)c + 1;
-        }
-        sqlite3_finalize(st);
-    }
-    int64_t ev_end = 0, occ_end = 0, nocc = 0;
-    query_int(rp->db, "SELECT max(ts_ns) FROM events WHERE run_id = ?", rp->run, 0, &ev_end);
-    if (query_int(rp->db, "SELECT max(ts_ns) FROM occupancy WHERE run_id = ?", rp->run, 0, &occ_end))
-        occ_end = 0;
-    if (query_int(rp->db, "SELECT count(*) FROM occupancy WHERE run_id = ?", rp->run, 0, &nocc))
-        nocc = 0;
-    rp->have_occ = nocc > 0;
-    if ((uint64_t)ev_end > rp->duration)
-        rp->duration = (uint64_t)ev_end;
-    if ((uint64_t)occ_end > rp->duration)
-        rp->duration = (uint64_t)occ_end;
+    rp->pid = (int)r.pid;
+    rp->exe = r.exe;
+    rp->argv = r.argv;
+    rp->duration = r.duration_ns;
+    rp->dropped = r.dropped;
+    rp->mode = r.mode;
+    rp->ring_capacity = r.ring_capacity;
+    rp->nclasses = r.nclasses;
+    memcpy(rp->class_size, r.class_size, sizeof rp->class_size);
+    memcpy(rp->class_capacity, r.class_capacity, sizeof rp->class_capacity);
+    rp->have_occ = r.occupancy_rows > 0;
+    if (r.last_event_ns > rp->duration)
+        rp->duration = r.last_event_ns;
+    if (r.last_occupancy_ns > rp->duration)
+        rp->duration = r.last_occupancy_ns;
     return 0;
 }
 
-static int prepare_streams(struct top_replay *rp, const char *path, char *err, size_t errlen)
+static int open_streams(struct top_replay *rp, char *err, size_t errlen)
 {
-    if (sqlite3_prepare_v2(rp->db,
-                           "SELECT seq, ts_ns, tid, type, class, ss, slab, stage, arg0, arg1, "
-                           "stack_id, reason, ss_addr FROM events WHERE run_id = ? ORDER BY seq",
-                           -1, &rp->ev_stmt, NULL) != SQLITE_OK)
-        return fail(err, errlen, "cannot read its events table", path, rp->db);
-    sqlite3_bind_int64(rp->ev_stmt, 1, rp->run);
-    if (rp->have_occ &&
-        sqlite3_prepare_v2(rp->db,
-                           "SELECT ts_ns, class, slabs, used, capacity FROM occupancy "
-                           "WHERE run_id = ? ORDER BY ts_ns, class",
-                           -1, &rp->occ_stmt, NULL) == SQLITE_OK)
-        sqlite3_bind_int64(rp->occ_stmt, 1, rp->run);
-    else
+    if (!(rp->ev_cur = hk_store_events(rp->store, rp->run, err, errlen)))
+        return -1;
+    char ignored[8];
+    if (rp->have_occ && !(rp->occ_cur = hk_store_occupancy(rp->store, rp->run, ignored,
+                                                           sizeof ignored)))
         rp->have_occ = 0;
     rp->occ_done = !rp->have_occ;
     rp->occ_group = -1;
@@ -304,46 +247,20 @@ struct top_replay *top_replay_open(const char *path, long run, char *err, size_t
         top_replay_close(rp);
         return NULL;
     }
-    struct stat st; /* SQLite would block on a FIFO */
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s is not a regular file", path);
+    if (!(rp->store = hk_store_open(path, HK_STORE_REPLAY, err, errlen))) {
         top_replay_close(rp);
         return NULL;
     }
-    if (sqlite3_open_v2(path, &rp->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        fail(err, errlen, "cannot open it", path, rp->db);
-        top_replay_close(rp);
-        return NULL;
-    }
-    int64_t version = 0, tables = 0, last = 0;
-    if (query_int(rp->db, "PRAGMA user_version", 0, 0, &version) ||
-        query_int(rp->db,
-                  "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
-                  "name IN ('runs', 'events')", 0, 0, &tables)) {
-        fail(err, errlen, "is not a hakmem trace database", path, rp->db);
-        top_replay_close(rp);
-        return NULL;
-    }
-    if (tables != 2) {
-        snprintf(err, errlen, "%s is not a hakmem trace database (no runs and events tables)", path);
-        top_replay_close(rp);
-        return NULL;
-    }
-    if (version > REPLAY_SCHEMA_VERSION) {
-        snprintf(err, errlen, "%s has trace schema version %lld; this hakmem-top reads version %d",
-                 path, (long long)version, REPLAY_SCHEMA_VERSION);
-        top_replay_close(rp);
-        return NULL;
-    }
+    int64_t last = 0;
     if (run > 0)
         rp->run = run;
-    else if (query_int(rp->db, "SELECT max(run_id) FROM runs", 0, 0, &last) || last <= 0) {
+    else if (hk_store_last_run(rp->store, &last, err, errlen) != 0 || last <= 0) {
         snprintf(err, errlen, "%s holds no recorded run", path);
         top_replay_close(rp);
         return NULL;
     } else
         rp->run = last;
-    if (load_run(rp, path, err, errlen) || prepare_streams(rp, path, err, errlen)) {
+    if (load_run(rp, path, err, errlen) || open_streams(rp, err, errlen)) {
         top_replay_close(rp);
         return NULL;
     }
@@ -354,9 +271,9 @@ void top_replay_close(struct top_replay *rp)
 {
     if (!rp)
         return;
-    sqlite3_finalize(rp->ev_stmt);
-    sqlite3_finalize(rp->occ_stmt);
-    sqlite3_close(rp->db);
+    hk_store_cursor_close(rp->ev_cur);
+    hk_store_cursor_close(rp->occ_cur);
+    hk_store_close(rp->store);
     top_slabmap_free(rp->map);
     free(rp->exe);
     free(rp->argv);
@@ -366,100 +283,16 @@ void top_replay_close(struct top_replay *rp)
     free(rp);
 }
 
-static uint64_t col_u64(sqlite3_stmt *st, int i, uint64_t null)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? null : (uint64_t)sqlite3_column_int64(st, i);
-}
-
-/* Reads the next event row into rp->pend; 0 at the end. */
+/* Reads the next event into rp->pend; 0 at the end. */
 static int next_event(struct top_replay *rp)
 {
     if (rp->ev_done)
         return 0;
-    if (sqlite3_step(rp->ev_stmt) != SQLITE_ROW) {
+    if (!hk_store_next_event(rp->ev_cur, &rp->pend)) {
         rp->ev_done = 1;
         return 0;
     }
-    sqlite3_stmt *st = rp->ev_stmt;
-    struct hakmem_event *e = &rp->pend;
-    memset(e, 0, sizeof *e);
-    e->seq = col_u64(st, 0, 0);
-    e->ts_ns = col_u64(st, 1, 0);
-    e->tid = (uint32_t)col_u64(st, 2, 0);
-    e->type = (uint16_t)col_u64(st, 3, 0);
-    e->cls = (uint8_t)col_u64(st, 4, 255);
-    e->ss_id = (uint32_t)col_u64(st, 5, 0);
-    e->slab = (uint32_t)col_u64(st, 6, 0);
-    e->stage = (uint8_t)col_u64(st, 7, 255);
-    e->arg0 = col_u64(st, 8, 0);
-    e->arg1 = col_u64(st, 9, 0);
-    e->stack_id = (uint32_t)col_u64(st, 10, 0);
-    e->reason = (uint32_t)col_u64(st, 11, 0);
-    e->ss_addr = col_u64(st, 12, 0);
     return 1;
-}
-
-/* The counters as the allocator would have counted these events. */
-static void count(struct hakmem_seg_counters *c, const struct hakmem_event *e)
-{
-    switch (e->type) {
-    case HAKMEM_EV_SS_MAP:
-        c->ss_maps++;
-        c->ss_map_bytes += e->arg0;
-        c->ss_trims += e->reason == 1;
-        break;
-    case HAKMEM_EV_SS_UNMAP:
-        c->ss_unmaps++;
-        c->ss_unmap_bytes += e->arg0;
-        break;
-    case HAKMEM_EV_LARGE_MAP:
-        c->large_maps++;
-        c->large_map_bytes += e->arg0;
-        break;
-    case HAKMEM_EV_LARGE_UNMAP:
-        c->large_unmaps++;
-        c->large_unmap_bytes += e->arg0;
-        break;
-    case HAKMEM_EV_LRU_PUSH:
-        c->lru_push++;
-        break;
-    case HAKMEM_EV_LRU_POP_HIT:
-        c->lru_pop_hit++;
-        break;
-    case HAKMEM_EV_LRU_POP_MISS:
-        c->lru_pop_miss++;
-        break;
-    case HAKMEM_EV_LRU_EVICT:
-        c->lru_evict++;
-        c->lru_evict_count += e->reason == 0;
-        c->lru_evict_memory += e->reason == 1;
-        c->lru_evict_ttl += e->reason == 2;
-        break;
-    case HAKMEM_EV_SLAB_ACQUIRE:
-        if (e->stage < TOP_STAGES)
-            c->stage_hit[e->stage]++;
-        break;
-    case HAKMEM_EV_STAGE_MISS:
-        if (e->stage < TOP_STAGES)
-            c->stage_miss[e->stage]++;
-        break;
-    case HAKMEM_EV_SLAB_EMPTY:
-        c->empty++;
-        if (e->cls < TOP_CLASSES)
-            c->class_empty[e->cls]++;
-        break;
-    case HAKMEM_EV_SLAB_RELEASE:
-        c->slab_release++;
-        break;
-    case HAKMEM_EV_THREAD_START:
-        c->threads_started++;
-        break;
-    case HAKMEM_EV_THREAD_EXIT:
-        c->threads_exited++;
-        break;
-    default:
-        break;
-    }
 }
 
 /* Applies the occupancy rows up to the clock: each ts_ns is one sample of
@@ -468,26 +301,21 @@ static void apply_occupancy(struct top_replay *rp)
 {
     while (!rp->occ_done) {
         if (!rp->have_occ_row) {
-            if (sqlite3_step(rp->occ_stmt) != SQLITE_ROW) {
+            if (!hk_store_next_occupancy(rp->occ_cur, &rp->occ)) {
                 rp->occ_done = 1;
                 break;
             }
-            sqlite3_stmt *st = rp->occ_stmt;
-            rp->occ_ts = sqlite3_column_int64(st, 0);
-            rp->occ_cls = (unsigned)sqlite3_column_int(st, 1);
-            rp->occ_row.slabs = col_u64(st, 2, 0);
-            rp->occ_row.used = col_u64(st, 3, 0);
-            rp->occ_row.capacity = col_u64(st, 4, 0);
             rp->have_occ_row = 1;
         }
-        if (rp->occ_ts > (int64_t)rp->clock)
+        if (rp->occ.ts_ns > (int64_t)rp->clock)
             break;
-        if (rp->occ_ts != rp->occ_group) {
+        if (rp->occ.ts_ns != rp->occ_group) {
             memset(rp->totals, 0, sizeof rp->totals);
-            rp->occ_group = rp->occ_ts;
+            rp->occ_group = rp->occ.ts_ns;
         }
-        if (rp->occ_cls < TOP_CLASSES)
-            rp->totals[rp->occ_cls] = rp->occ_row;
+        if (rp->occ.cls < TOP_CLASSES)
+            rp->totals[rp->occ.cls] = (struct top_class_total){
+                .slabs = rp->occ.slabs, .used = rp->occ.used, .capacity = rp->occ.capacity };
         rp->have_occ_row = 0;
     }
 }
@@ -532,7 +360,7 @@ int top_replay_poll(struct top_replay *rp, uint64_t dt_ns, struct top_sample *s)
     if (!rp->have_ev_row)
         rp->have_ev_row = next_event(rp);
     while (rp->have_ev_row && rp->pend.ts_ns <= rp->clock) {
-        count(&rp->ctr, &rp->pend);
+        hakmem_counters_apply(&rp->ctr, &rp->pend);
         top_slabmap_apply(rp->map, &rp->pend, rp->class_capacity, rp->nclasses);
         rp->keep[rp->kept++ % REPLAY_KEEP] = rp->pend;
         rp->applied++;

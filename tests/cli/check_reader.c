@@ -2,7 +2,8 @@
  * owner: a layout rewritten after open, counters pointing past the ring, a
  * file truncated while being read (fstat, and the SIGBUS guard), SIGBUS
  * outside the guard passed on, FIFOs, directories and symlinks refused at
- * once, unaligned or overlapping sections refused, control characters. */
+ * once, unaligned or overlapping sections refused, control characters; and
+ * hakmem_counters_apply, event type by event type. */
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
@@ -438,6 +439,108 @@ START_TEST(the_stack_table_is_copied_bounded)
 }
 END_TEST
 
+
+/* ---- hakmem_counters_apply: each event type bumps what lib/event.c bumps */
+
+/* Every field of got equals want; the first that differs is named. */
+static void counters_equal(const struct hakmem_seg_counters *got,
+                           const struct hakmem_seg_counters *want, const char *what)
+{
+    for (size_t i = 0; i < hk_ncounter_fields; i++)
+        for (unsigned k = 0; k < hk_counter_fields[i].count; k++) {
+            uint64_t g = hk_counter_value(got, &hk_counter_fields[i], k),
+                     w = hk_counter_value(want, &hk_counter_fields[i], k);
+            ck_assert_msg(g == w, "%s: %s[%u]: expected %llu, got %llu", what,
+                          hk_counter_fields[i].name, k, (unsigned long long)w,
+                          (unsigned long long)g);
+        }
+}
+
+/* One event applied to counters that are all 1 (nothing reset, nothing
+ * else touched) gives want, where want starts all 1 too. */
+#define APPLY_CASE(what, ev, ...)                                                            \
+    do {                                                                                     \
+        struct hakmem_seg_counters got_, want_;                                              \
+        memset(&got_, 0, sizeof got_);                                                       \
+        for (size_t w_ = 0; w_ < sizeof got_ / sizeof(uint64_t); w_++)                       \
+            ((uint64_t *)&got_)[w_] = 1;                                                     \
+        want_ = got_;                                                                        \
+        struct hakmem_seg_counters *w = &want_;                                              \
+        __VA_ARGS__;                                                                         \
+        struct hakmem_event e_ = (ev);                                                       \
+        hakmem_counters_apply(&got_, &e_);                                                   \
+        counters_equal(&got_, &want_, what);                                                 \
+    } while (0)
+
+#define EV(type, cls, stage, arg0, reason) unit_ev(1, type, cls, stage, 3, 4, arg0, reason)
+
+START_TEST(apply_superslab_and_large_maps)
+{
+    APPLY_CASE("ss_map", EV(HAKMEM_EV_SS_MAP, 255, 255, 2097152, 0),
+               w->ss_maps++, w->ss_map_bytes += 2097152);
+    APPLY_CASE("ss_map trimmed (reason 1)", EV(HAKMEM_EV_SS_MAP, 255, 255, 2097152, 1),
+               w->ss_maps++, w->ss_map_bytes += 2097152, w->ss_trims++);
+    APPLY_CASE("ss_unmap", EV(HAKMEM_EV_SS_UNMAP, 255, 255, 2097152, 2),
+               w->ss_unmaps++, w->ss_unmap_bytes += 2097152);
+    APPLY_CASE("large_map", EV(HAKMEM_EV_LARGE_MAP, 255, 255, 300000, 0),
+               w->large_maps++, w->large_map_bytes += 300000);
+    APPLY_CASE("large_unmap", EV(HAKMEM_EV_LARGE_UNMAP, 255, 255, 300000, 0),
+               w->large_unmaps++, w->large_unmap_bytes += 300000);
+}
+END_TEST
+
+START_TEST(apply_lru)
+{
+    APPLY_CASE("lru_push", EV(HAKMEM_EV_LRU_PUSH, 255, 255, 3, 0), w->lru_push++);
+    APPLY_CASE("lru_pop_hit", EV(HAKMEM_EV_LRU_POP_HIT, 2, 4, 3, 0), w->lru_pop_hit++);
+    APPLY_CASE("lru_pop_miss", EV(HAKMEM_EV_LRU_POP_MISS, 2, 4, 3, 0), w->lru_pop_miss++);
+    APPLY_CASE("lru_evict count (reason 0)", EV(HAKMEM_EV_LRU_EVICT, 255, 255, 3, 0),
+               w->lru_evict++, w->lru_evict_count++);
+    APPLY_CASE("lru_evict memory (reason 1)", EV(HAKMEM_EV_LRU_EVICT, 255, 255, 3, 1),
+               w->lru_evict++, w->lru_evict_memory++);
+    APPLY_CASE("lru_evict ttl (reason 2)", EV(HAKMEM_EV_LRU_EVICT, 255, 255, 3, 2),
+               w->lru_evict++, w->lru_evict_ttl++);
+    APPLY_CASE("lru_evict trim (reason 3): lru_evict only", EV(HAKMEM_EV_LRU_EVICT, 255, 255, 3, 3),
+               w->lru_evict++);
+}
+END_TEST
+
+START_TEST(apply_stages)
+{
+    for (unsigned st = 0; st < HK_STAGES; st++) {
+        char what[64];
+        snprintf(what, sizeof what, "slab_acquire at stage %u", st);
+        APPLY_CASE(what, EV(HAKMEM_EV_SLAB_ACQUIRE, 5, st, 0, 0), w->stage_hit[st]++);
+        snprintf(what, sizeof what, "stage_miss at stage %u", st);
+        APPLY_CASE(what, EV(HAKMEM_EV_STAGE_MISS, 5, st, 0, 0), w->stage_miss[st]++);
+    }
+    APPLY_CASE("slab_acquire without a stage (255): nothing",
+               EV(HAKMEM_EV_SLAB_ACQUIRE, 5, 255, 0, 0), (void)w);
+    APPLY_CASE("stage_miss at stage 5 (none such): nothing", EV(HAKMEM_EV_STAGE_MISS, 5, 5, 0, 0),
+               (void)w);
+}
+END_TEST
+
+START_TEST(apply_slabs_threads_errors)
+{
+    APPLY_CASE("slab_empty class 0", EV(HAKMEM_EV_SLAB_EMPTY, 0, 255, 4096, 0), w->empty++,
+               w->class_empty[0]++);
+    APPLY_CASE("slab_empty class 63", EV(HAKMEM_EV_SLAB_EMPTY, HAKMEM_SEG_CLASSES - 1, 255, 16, 0),
+               w->empty++, w->class_empty[HAKMEM_SEG_CLASSES - 1]++);
+    APPLY_CASE("slab_empty without a class (255): empty only",
+               EV(HAKMEM_EV_SLAB_EMPTY, 255, 255, 16, 0), w->empty++);
+    APPLY_CASE("slab_release to the registry", EV(HAKMEM_EV_SLAB_RELEASE, 3, 255, 0, 0),
+               w->slab_release++);
+    APPLY_CASE("slab_release to a free slot", EV(HAKMEM_EV_SLAB_RELEASE, 3, 255, 0, 1),
+               w->slab_release++);
+    APPLY_CASE("thread_start", EV(HAKMEM_EV_THREAD_START, 255, 255, 77, 0), w->threads_started++);
+    APPLY_CASE("thread_exit", EV(HAKMEM_EV_THREAD_EXIT, 255, 255, 77, 0), w->threads_exited++);
+    APPLY_CASE("heap_error", EV(HAKMEM_EV_HEAP_ERROR, 3, 255, 0x1000, 0), w->heap_errors++);
+    APPLY_CASE("type 0: nothing", EV(0, 3, 1, 1, 1), (void)w);
+    APPLY_CASE("a type from the future: nothing", EV(HAKMEM_EV_COUNT + 7, 3, 1, 1, 1), (void)w);
+}
+END_TEST
+
 static Suite *make(void)
 {
     Suite *s = suite_create("cli/reader");
@@ -455,6 +558,12 @@ static Suite *make(void)
     tcase_add_test(t, control_characters_read_as_question_marks);
     tcase_add_test(t, the_stack_table_is_copied_bounded);
     suite_add_tcase(s, t);
+    TCase *a = tcase_create("apply");
+    tcase_add_test(a, apply_superslab_and_large_maps);
+    tcase_add_test(a, apply_lru);
+    tcase_add_test(a, apply_stages);
+    tcase_add_test(a, apply_slabs_threads_errors);
+    suite_add_tcase(s, a);
     return s;
 }
 

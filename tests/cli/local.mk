@@ -15,13 +15,20 @@ CLI_CHECKS_SH = tests/cli/errors.sh tests/cli/roundtrip.sh tests/cli/policies.sh
 	tests/cli/live.sh tests/cli/verdicts.sh tests/cli/endstate.sh \
 	tests/cli/crafted.sh tests/cli/frames.sh tests/cli/export.sh tests/cli/ingest_twice.sh \
 	tests/cli/stage_names.sh tests/cli/readme_queries.sh \
-	tests/cli/follow.sh
+	tests/cli/follow.sh tests/cli/replay_live.sh
 
 # mkseg writes synthetic segments for the scripts and for make bench-cli (cli/local.mk).
 noinst_PROGRAMS += tests/cli/mkseg
 tests_cli_mkseg_SOURCES = tests/cli/mkseg.c
 tests_cli_mkseg_LDADD = lib/libhakmem-reader.la
-$(CLI_CHECKS_SH:.sh=.sh.log): tests/cli/mkseg$(EXEEXT) cli/hakmem-trace$(EXEEXT) tui/hakmem-top$(EXEEXT)
+# replay_counters compares a run's counters rebuilt from its events with its live ones
+# (replay_live.sh).
+noinst_PROGRAMS += tests/cli/replay_counters
+tests_cli_replay_counters_SOURCES = tests/cli/replay_counters.c
+tests_cli_replay_counters_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) -I$(top_srcdir)/cli
+tests_cli_replay_counters_LDADD = cli/libhktrace.la lib/libhakmem-reader.la $(SQLITE_LIBS) -lpthread
+$(CLI_CHECKS_SH:.sh=.sh.log): tests/cli/mkseg$(EXEEXT) tests/cli/replay_counters$(EXEEXT) \
+	cli/hakmem-trace$(EXEEXT) tui/hakmem-top$(EXEEXT)
 if HAVE_CHECK
 check_PROGRAMS += $(CLI_UNIT) $(CLI_UNIT_ASAN)
 check_LTLIBRARIES = cli/libhktrace-asan.la lib/libhakmem-reader-asan.la
@@ -53,7 +60,8 @@ tests_cli_hakmem_top_asan_SOURCES = $(tui_hakmem_top_SOURCES)
 tests_cli_hakmem_top_asan_CPPFLAGS = $(tui_hakmem_top_CPPFLAGS)
 tests_cli_hakmem_top_asan_CFLAGS = $(AM_CFLAGS) $(CLI_ASAN_FLAGS)
 tests_cli_hakmem_top_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
-tests_cli_hakmem_top_asan_LDADD = lib/libhakmem-reader-asan.la $(NCURSES_LIBS) $(SQLITE_LIBS)
+tests_cli_hakmem_top_asan_LDADD = cli/libhktrace-asan.la lib/libhakmem-reader-asan.la \
+	$(NCURSES_LIBS) $(SQLITE_LIBS) -lpthread
 
 CLI_UNIT_FLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/cli
 CLI_UNIT_LIBS = cli/libhktrace.la lib/libhakmem-reader.la $(SQLITE_LIBS) $(CHECK_LIBS) -lpthread

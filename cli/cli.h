@@ -185,6 +185,7 @@ struct hk_counter_field {
     const char *name;
     size_t offset;  /* of its first element */
     unsigned count; /* elements: 1, or per stage, or per class */
+    const char *what; /* what bumps it */
 };
 extern const struct hk_counter_field hk_counter_fields[];
 extern const size_t hk_ncounter_fields;
@@ -382,7 +383,7 @@ int hk_named_find(const char *text, const char *name, struct hk_named *out);
 int hk_named_each(const char *text, void (*fn)(const struct hk_named *q, void *ctx), void *ctx);
 
 /* ---- report.c: the numbers of a report, from the database */
-#define HK_STAGES 5
+#define HK_STAGES HAKMEM_STAGES
 struct hk_class_report {
     int64_t block_size, blocks_per_slab;
     int64_t empty, released;

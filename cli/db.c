@@ -195,21 +195,54 @@ static int db_upgrade(sqlite3 *db, int64_t version, char *err, size_t errlen)
     return hk_db_exec(db, hk_schema_sql, err, errlen);
 }
 
-static int fill_event_types(sqlite3 *db, char *err, size_t errlen)
+/* A row of a lookup table: its number and up to two texts. */
+struct lookup_row {
+    int id;
+    const char *name, *meaning;
+};
+#define EVENT_ROW(id, NAME, name, meaning) { id, #name, NULL },
+#define STAGE_ROW(i, NAME, label, brief, meaning) { i, label, meaning },
+#define ERROR_ROW(kind, NAME, label) { kind, label, NULL },
+static const struct lookup_row event_rows[] = { HAKMEM_EVENT_LIST(EVENT_ROW) };
+static const struct lookup_row stage_rows[] = { HAKMEM_STAGE_LIST(STAGE_ROW) };
+static const struct lookup_row error_rows[] = { HAKMEM_HEAP_ERROR_LIST(ERROR_ROW) };
+#define ROWS(a) a, sizeof a / sizeof a[0]
+
+/* INSERT OR IGNOREs rows[0..n) with sql, whose parameters are id, name and
+ * (when it has three) meaning. */
+static int fill_table(sqlite3 *db, const char *table, const char *sql,
+                      const struct lookup_row *rows, size_t n, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = hk_db_prepare(db, "INSERT OR IGNORE INTO event_types VALUES (?, ?)", err,
-                                     errlen);
+    sqlite3_stmt *st = hk_db_prepare(db, sql, err, errlen);
     if (!st)
         return -1;
-    int rc = SQLITE_DONE;
-    for (unsigned t = 1; t < HAKMEM_EV_COUNT && rc == SQLITE_DONE; t++) {
-        sqlite3_bind_int(st, 1, (int)t);
-        sqlite3_bind_text(st, 2, hakmem_event_type_name(t), -1, SQLITE_STATIC);
+    int rc = SQLITE_DONE, three = sqlite3_bind_parameter_count(st) == 3;
+    for (size_t i = 0; i < n && rc == SQLITE_DONE; i++) {
+        sqlite3_bind_int(st, 1, rows[i].id);
+        sqlite3_bind_text(st, 2, rows[i].name, -1, SQLITE_STATIC);
+        if (three)
+            sqlite3_bind_text(st, 3, rows[i].meaning, -1, SQLITE_STATIC);
         rc = sqlite3_step(st);
         sqlite3_reset(st);
     }
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : hk_db_fail(db, "cannot fill event_types", err, errlen);
+    if (rc == SQLITE_DONE)
+        return 0;
+    char what[64];
+    snprintf(what, sizeof what, "cannot fill %s", table);
+    return hk_db_fail(db, what, err, errlen);
+}
+
+/* The lookup tables, from the lists of hakmem_defs.h. */
+static int fill_lookups(sqlite3 *db, char *err, size_t errlen)
+{
+    if (fill_table(db, "event_types", "INSERT OR IGNORE INTO event_types VALUES (?, ?)",
+                   ROWS(event_rows), err, errlen) != 0 ||
+        fill_table(db, "stages", "INSERT OR IGNORE INTO stages VALUES (?, ?, ?)", ROWS(stage_rows),
+                   err, errlen) != 0)
+        return -1;
+    return fill_table(db, "heap_error_kinds", "INSERT OR IGNORE INTO heap_error_kinds VALUES (?, ?)",
+                      ROWS(error_rows), err, errlen);
 }
 
 /* 1 when runs has the ppid column (files written before it was added lack it). */
@@ -238,7 +271,7 @@ static int db_apply_schema(sqlite3 *db, char *err, size_t errlen)
     else if (rc == 0 && version < HK_SCHEMA_VERSION)
         rc = db_upgrade(db, version, err, errlen);
     if (rc == 0)
-        rc = fill_event_types(db, err, errlen);
+        rc = fill_lookups(db, err, errlen);
     if (rc == 0 && hk_db_int(db, "PRAGMA user_version", 0, &version, err, errlen) == 0 &&
         version != HK_SCHEMA_VERSION)
         rc = hk_fail(err, errlen, "schema.sql sets version %lld, expected %d (build error)",

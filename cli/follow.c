@@ -34,7 +34,7 @@ int hk_pid_running(pid_t pid)
 void hk_follow_init(struct hk_follow *f, const char *dir, pid_t pid, pid_t recorder)
 {
     memset(f, 0, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "%s", dir ? dir : "/dev/shm");
+    snprintf(f->dir, sizeof f->dir, "%s", dir ? dir : HAKMEM_SEG_DIR);
     f->pid = pid;
     f->recorder = recorder;
 }
@@ -98,7 +98,7 @@ static void each_segment(const struct hk_follow *f,
     DIR *d = opendir(f->dir);
     struct dirent *de;
     while (d && (de = readdir(d))) {
-        if (strncmp(de->d_name, "hakmem.", 7) != 0)
+        if (strncmp(de->d_name, HAKMEM_SEG_PREFIX, sizeof HAKMEM_SEG_PREFIX - 1) != 0)
             continue;
         char path[sizeof f->dir + 256];
         struct hakmem_seg_header h;

@@ -88,7 +88,7 @@ static void show(const char *path, bool clean)
 static int list(const char *dir, glob_t *g)
 {
     char pattern[4096];
-    snprintf(pattern, sizeof pattern, "%s/hakmem.*", dir);
+    snprintf(pattern, sizeof pattern, "%s/" HAKMEM_SEG_PREFIX "*", dir);
     int rc = glob(pattern, 0, NULL, g);
     snprintf(pattern, sizeof pattern, "%s/hakmem-record.*", dir);
     if (rc == 0 || rc == GLOB_NOMATCH)
@@ -99,7 +99,7 @@ static int list(const char *dir, glob_t *g)
 void hk_ls_clean_recorders(void)
 {
     glob_t g;
-    if (list("/dev/shm", &g) == 0)
+    if (list(HAKMEM_SEG_DIR, &g) == 0)
         for (size_t i = 0; i < g.gl_pathc; i++) {
             struct hakmem_seg_header h;
             const char *p = g.gl_pathv[i];
@@ -119,7 +119,7 @@ int hk_cmd_ls(int argc, char **argv)
     }
     if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
         return hk_usage(usage_text, argc == 2 && hk_is_help(argv[1]));
-    const char *dir = argc == 2 ? argv[1] : "/dev/shm";
+    const char *dir = argc == 2 ? argv[1] : HAKMEM_SEG_DIR;
     struct stat st;
     if (stat(dir, &st) != 0) {
         hk_say("ls", "%s: %s", dir, errno == ENOENT ? "no such directory" : strerror(errno));

@@ -20,11 +20,10 @@ static const char usage_text[] =
     "process that exec'd), they are listed and the one that mapped the most memory\n"
     "(SuperSlab + large map bytes) is reported.\n";
 
-static const char *const stage_labels[HK_STAGES] = { "0", "0.5", "1", "2", "3" };
-
 const char *hk_stage_label(int stage)
 {
-    return stage >= 0 && stage < HK_STAGES ? stage_labels[stage] : "?";
+    const char *label = stage >= 0 ? hakmem_stage_label((unsigned)stage) : NULL;
+    return label ? label : "?";
 }
 
 /* Prepares sql with ?1 = run; NULL with err. */
@@ -433,7 +432,7 @@ static void print_chain(const struct hk_report *r, FILE *out)
 {
     fprintf(out, "  fallthrough: stage 0 missed %lld", (long long)r->miss[0]);
     for (int s = 1; s < HK_STAGES; s++) {
-        fprintf(out, " -> %s served %lld", stage_labels[s], (long long)r->hit[s]);
+        fprintf(out, " -> %s served %lld", hk_stage_label(s), (long long)r->hit[s]);
         if (s + 1 < HK_STAGES)
             fprintf(out, ", missed %lld", (long long)r->miss[s]);
     }
@@ -445,7 +444,7 @@ static void print_stages(const struct hk_report *r, FILE *out)
 {
     fprintf(out, "\nStage histogram (slab acquisitions)\n  %-5s %9s %9s\n", "stage", "hit", "miss");
     for (int s = 0; s < HK_STAGES; s++)
-        fprintf(out, "  %-5s %9lld %9lld\n", stage_labels[s], (long long)r->hit[s],
+        fprintf(out, "  %-5s %9lld %9lld\n", hk_stage_label(s), (long long)r->hit[s],
                 (long long)r->miss[s]);
     print_chain(r, out);
     fprintf(out, "  by class (hits at stage 0 / 0.5 / 1 / 2 / 3):\n");

@@ -46,13 +46,13 @@ static int has_reason(unsigned type)
 
 void hk_row_of(const struct hakmem_event *ev, struct hk_row *r)
 {
-    r->cls = ev->cls == 255 ? -1 : ev->cls;
-    r->stage = ev->stage == 255 ? -1 : ev->stage;
+    r->cls = ev->cls == HAKMEM_NONE ? -1 : ev->cls;
+    r->stage = ev->stage == HAKMEM_NONE ? -1 : ev->stage;
     r->ss = ev->ss_id ? (int64_t)ev->ss_id : -1;
     r->slab = has_slab(ev->type) ? (int64_t)ev->slab : -1;
     r->reason = has_reason(ev->type) ? (int64_t)ev->reason : -1;
     if (ev->type == HAKMEM_EV_HEAP_ERROR) /* its kind is in arg1: counted like a reason */
-        r->reason = ev->arg1 < 256 ? (int64_t)ev->arg1 : 255;
+        r->reason = ev->arg1 < 256 ? (int64_t)ev->arg1 : HAKMEM_NONE;
     if (ev->type == HAKMEM_EV_HEAP_ERROR && !ev->ss_id)
         r->slab = -1;
     r->stack_id = ev->stack_id ? (int64_t)ev->stack_id : -1;

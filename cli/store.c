@@ -273,10 +273,10 @@ int hk_store_next_event(struct hk_store_cursor *c, struct hakmem_event *e)
     e->ts_ns = col_u64(st, 1, 0);
     e->tid = (uint32_t)col_u64(st, 2, 0);
     e->type = (uint16_t)col_u64(st, 3, 0);
-    e->cls = (uint8_t)col_u64(st, 4, 255);
+    e->cls = (uint8_t)col_u64(st, 4, HAKMEM_NONE);
     e->ss_id = (uint32_t)col_u64(st, 5, 0);
     e->slab = (uint32_t)col_u64(st, 6, 0);
-    e->stage = (uint8_t)col_u64(st, 7, 255);
+    e->stage = (uint8_t)col_u64(st, 7, HAKMEM_NONE);
     e->arg0 = col_u64(st, 8, 0);
     e->arg1 = col_u64(st, 9, 0);
     e->stack_id = (uint32_t)col_u64(st, 10, 0);

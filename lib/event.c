@@ -1,25 +1,23 @@
 /* event.c — every allocator event in one place: it bumps its counter and,
  * under HAKMEM_SS_LRU_DEBUG / HAKMEM_SS_FREE_DEBUG, prints the seed's line. */
 #include "event.h"
-#include "evnames.h"
 #include "ring.h"
 
-#define NO_CLASS 255
-#define NO_STAGE 255
+#define NO_CLASS HAKMEM_NONE
+#define NO_STAGE HAKMEM_NONE
 #define SS_FIELDS(ss) .ss_id = (ss) ? (ss)->id : 0, .ss_addr = (uintptr_t)(ss)
 
 
 const char *hk_event_name(unsigned t)
 {
-    return t > 0 && t < HAKMEM_EV_COUNT ? hk_ev_names[t] : "unknown";
+    const char *name = hakmem_event_name(t);
+    return name ? name : "unknown";
 }
-
-static const char *const evict_names[] = { "count", "memory", "ttl", "trim" };
 
 void hk_event_ss_map(hk_superslab *ss, bool trimmed)
 {
     HK_TRACE(.type = HAKMEM_EV_SS_MAP, .cls = NO_CLASS, .stage = NO_STAGE, SS_FIELDS(ss),
-             .arg0 = HK_SS_SIZE, .arg1 = hk_pool_mostly_free(), .reason = trimmed,
+             .arg0 = HK_SS_SIZE, .arg1 = hk_pool_mostly_free(), .reason = trimmed ? HAKMEM_MAP_TRIM : HAKMEM_MAP_NEW,
              .stack_id = hk_stack_id());
     HK_STAT_INC(ss_maps);
     HK_STAT_ADD(ss_map_bytes, HK_SS_SIZE);
@@ -34,7 +32,7 @@ void hk_event_ss_unmap(hk_superslab *ss, enum hk_evict_reason why)
     HK_STAT_INC(ss_unmaps);
     HK_STAT_ADD(ss_unmap_bytes, HK_SS_SIZE);
     if (hk_opt[HK_OPT_SS_FREE_DEBUG])
-        hk_log("[SS_FREE] ss=%p id=%u unmap reason=%s\n", (void *)ss, ss->id, evict_names[why]);
+        hk_log("[SS_FREE] ss=%p id=%u unmap reason=%s\n", (void *)ss, ss->id, hakmem_evict_reason_name(why));
 }
 
 void hk_event_large_map(void *p, size_t bytes)
@@ -90,7 +88,7 @@ void hk_event_lru_evict(hk_superslab *ss, enum hk_evict_reason why, uint32_t siz
         HK_STAT_INC(lru_evict_ttl);
     if (hk_opt[HK_OPT_SS_LRU_DEBUG])
         hk_log("[LRU_EVICT] ss=%p id=%u reason=%s (cache_size=%u/%u)\n", (void *)ss, ss->id,
-               evict_names[why], size, limit);
+               hakmem_evict_reason_name(why), size, limit);
 }
 
 void hk_event_slab_acquire(hk_slab *s, unsigned stage)

@@ -7,9 +7,11 @@
 #include "hakmem_segment.h"
 
 
-enum hk_map_reason { HK_MAP_NEW = 0, HK_MAP_TRIM = 1, HK_MAP_EVICT = 2 };
-enum hk_evict_reason { HK_EVICT_COUNT = 0, HK_EVICT_MEMORY = 1, HK_EVICT_TTL = 2, HK_EVICT_TRIM = 3 };
-enum hk_release_to { HK_RELEASE_REGISTRY = 0, HK_RELEASE_FREE_SLOT = 1 };
+/* The reason codes of hakmem_defs.h under the allocator's names. */
+enum hk_evict_reason { HK_EVICT_COUNT = HAKMEM_EVICT_COUNT, HK_EVICT_MEMORY = HAKMEM_EVICT_MEMORY,
+                       HK_EVICT_TTL = HAKMEM_EVICT_TTL, HK_EVICT_TRIM = HAKMEM_EVICT_TRIM };
+enum hk_release_to { HK_RELEASE_REGISTRY = HAKMEM_RELEASE_REGISTRY,
+                     HK_RELEASE_FREE_SLOT = HAKMEM_RELEASE_FREE_SLOT };
 
 const char *hk_event_name(unsigned t);
 

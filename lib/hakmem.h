@@ -5,22 +5,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+/* HAKMEM_MAX_CLASSES (upper bound of hakmem_stats.nclasses), HAKMEM_STAGES
+ * and enum hakmem_stage (0, 0.5, 1, 2, 3: the index in stage_hit/stage_miss),
+ * the counters (HAKMEM_COUNTER_LIST) */
+#include "hakmem_defs.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define HAKMEM_MAX_CLASSES 64   /* upper bound of hakmem_stats.nclasses */
-#define HAKMEM_STAGES 5         /* 0, 0.5, 1, 2, 3 */
-
-/* Index of each acquisition stage in hakmem_stats.stage_hit/stage_miss. */
-enum hakmem_stage {
-    HAKMEM_STAGE_0 = 0,   /* another of the thread's own slabs with free blocks */
-    HAKMEM_STAGE_0_5 = 1, /* an EMPTY slab from the per-class registry */
-    HAKMEM_STAGE_1 = 2,   /* the per-class list of ownerless slabs */
-    HAKMEM_STAGE_2 = 3,   /* a free slot of an existing SuperSlab */
-    HAKMEM_STAGE_3 = 4    /* a new SuperSlab: LRU pop, else map */
-};
 
 struct hakmem_class_stats {
     uint32_t block_size;      /* bytes per block */
@@ -32,23 +24,22 @@ struct hakmem_class_stats {
 };
 
 struct hakmem_stats {
-    uint64_t ss_maps, ss_unmaps;          /* SuperSlab mmap / munmap calls */
-    uint64_t ss_map_bytes, ss_unmap_bytes;
-    uint64_t ss_active, ss_cached;        /* SuperSlabs now in use / in the LRU */
-    uint64_t large_maps, large_unmaps;
-    uint64_t large_map_bytes, large_unmap_bytes;
-    uint64_t large_live, large_live_bytes, large_cached_bytes;
-    uint64_t lru_push, lru_pop_hit, lru_pop_miss, lru_evict;
-    uint64_t lru_evict_count, lru_evict_memory, lru_evict_ttl;
-    uint64_t empty;                       /* all EMPTY transitions */
-    uint64_t slab_release;                /* slabs returned to the pool */
-    uint64_t stage_hit[HAKMEM_STAGES];
-    uint64_t stage_miss[HAKMEM_STAGES];
-    uint64_t threads_started, threads_exited;
-    uint64_t heap_errors;                 /* double/invalid frees reported */
+    /* the BOTH and STATS counters of HAKMEM_COUNTER_LIST (hakmem_defs.h), in
+     * its order: ss_maps, ss_unmaps, ss_map_bytes, ss_unmap_bytes, ss_active,
+     * ss_cached, large_maps ... heap_errors, each described there */
+    HAKMEM_COUNTER_LIST(HAKMEM_STATS_FIELD)
     uint32_t nclasses;
     struct hakmem_class_stats cls[HAKMEM_MAX_CLASSES];
 };
+/* The layout is public ABI: a reordered list fails here. */
+HAKMEM_LAYOUT_ASSERT_(sizeof(struct hakmem_stats) == 2848, "hakmem_stats: size");
+HAKMEM_LAYOUT_ASSERT_(offsetof(struct hakmem_stats, ss_active) == 32, "hakmem_stats: ss_active");
+HAKMEM_LAYOUT_ASSERT_(offsetof(struct hakmem_stats, large_live) == 80, "hakmem_stats: large_live");
+HAKMEM_LAYOUT_ASSERT_(offsetof(struct hakmem_stats, lru_push) == 104, "hakmem_stats: lru_push");
+HAKMEM_LAYOUT_ASSERT_(offsetof(struct hakmem_stats, stage_hit) == 176, "hakmem_stats: stage_hit");
+HAKMEM_LAYOUT_ASSERT_(offsetof(struct hakmem_stats, stage_miss) == 216, "hakmem_stats: stage_miss");
+HAKMEM_LAYOUT_ASSERT_(offsetof(struct hakmem_stats, heap_errors) == 272, "hakmem_stats: heap_errors");
+HAKMEM_LAYOUT_ASSERT_(offsetof(struct hakmem_stats, cls) == 288, "hakmem_stats: cls");
 
 /* Fills *st with a snapshot of the counters. Returns 0, or -1 when st is NULL. */
 int hakmem_stats_get(struct hakmem_stats *st);

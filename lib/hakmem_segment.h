@@ -6,28 +6,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "hakmem_defs.h"  /* event types, stages, reasons, heap-error kinds, counters, limits */
 
 #define HAKMEM_SEG_MAGIC "HAKMEMSG"      /* 8 bytes, no NUL */
 #define HAKMEM_SEG_VERSION 1
-#define HAKMEM_SEG_CLASSES 64
-#define HAKMEM_SEG_EXE_MAX 256
-#define HAKMEM_SEG_CMDLINE_MAX 1024
 
 enum hakmem_trace_mode { HAKMEM_TRACE_LOSSLESS = 0, HAKMEM_TRACE_OVERWRITE = 1 };
-
-/* Event types: the public vocabulary of the trace and of the SQL schema. */
-enum hakmem_event_type {
-    HAKMEM_EV_SS_MAP = 1, HAKMEM_EV_SS_UNMAP, HAKMEM_EV_LARGE_MAP, HAKMEM_EV_LARGE_UNMAP,
-    HAKMEM_EV_LRU_PUSH, HAKMEM_EV_LRU_POP_HIT, HAKMEM_EV_LRU_POP_MISS, HAKMEM_EV_LRU_EVICT,
-    HAKMEM_EV_SLAB_ACQUIRE, HAKMEM_EV_STAGE_MISS, HAKMEM_EV_SLAB_EMPTY, HAKMEM_EV_SLAB_RELEASE,
-    HAKMEM_EV_THREAD_START, HAKMEM_EV_THREAD_EXIT, HAKMEM_EV_HEAP_ERROR, HAKMEM_EV_COUNT
-};
-
-/* heap_error events: arg0 is the pointer, arg1 one of these kinds. */
-enum hakmem_heap_error_kind {
-    HAKMEM_ERR_DOUBLE_FREE = 0, HAKMEM_ERR_INVALID_FREE, HAKMEM_ERR_CORRUPT, HAKMEM_ERR_OVERFLOW,
-    HAKMEM_ERR_UNDERFLOW, HAKMEM_ERR_USE_AFTER_FREE, HAKMEM_ERR_MISMATCH
-};
 
 /* One event: 64 bytes. `seq` is written last (release): a reader that sees
  * seq == ticket + 1 in slot ticket % capacity sees the whole record. */
@@ -36,15 +20,15 @@ struct hakmem_event {
     uint64_t ts_ns;    /* CLOCK_MONOTONIC */
     uint32_t tid;
     uint16_t type;     /* enum hakmem_event_type */
-    uint8_t cls;       /* size class, 255 when none */
-    uint8_t stage;     /* 0..4 = stage 0, 0.5, 1, 2, 3; 255 when none */
+    uint8_t cls;       /* size class, HAKMEM_NONE when none */
+    uint8_t stage;     /* enum hakmem_stage; HAKMEM_NONE when none */
     uint32_t ss_id;    /* SuperSlab sequence number, 0 when none */
     uint32_t slab;     /* slab index in the SuperSlab */
     uint64_t ss_addr;  /* SuperSlab (or large mapping) address */
     uint64_t arg0, arg1;
     uint32_t stack_id; /* 0: no stack */
-    uint32_t reason;   /* ss_map: 0 new, 1 alignment trim; ss_unmap, lru_evict: 0 count,
-                        * 1 memory, 2 TTL, 3 trim; slab_release: 0 registry, 1 free slot */
+    uint32_t reason;   /* ss_map: enum hakmem_map_reason; ss_unmap, lru_evict: enum
+                        * hakmem_evict_reason; slab_release: enum hakmem_release_reason */
 };
 
 /* ss_map's arg1: what lay unused while the SuperSlab was mapped — the other
@@ -61,22 +45,25 @@ static inline uint64_t hakmem_ss_map_evidence(uint64_t superslabs, uint64_t hold
 #define HAKMEM_SS_MAP_HOLDING(arg1) ((arg1) >> 16 & 0xffff)
 #define HAKMEM_SS_MAP_UNUSED_KIB(arg1) ((arg1) >> 32)
 
-/* Live counters (the same as hakmem_stats_get()), updated atomically. */
+/* Live counters (the same as hakmem_stats_get()), updated atomically: the
+ * SEG and BOTH counters of HAKMEM_COUNTER_LIST, in its order. */
 struct hakmem_seg_counters {
-    uint64_t ss_maps, ss_unmaps, ss_map_bytes, ss_unmap_bytes, ss_trims;
-    uint64_t large_maps, large_unmaps, large_map_bytes, large_unmap_bytes, large_reuse, large_remaps;
-    uint64_t lru_push, lru_pop_hit, lru_pop_miss, lru_evict;
-    uint64_t lru_evict_count, lru_evict_memory, lru_evict_ttl;
-    uint64_t empty, slab_release;
-    uint64_t stage_hit[5], stage_miss[5];
-    uint64_t threads_started, threads_exited;
-    uint64_t class_empty[HAKMEM_SEG_CLASSES];
-    uint64_t heap_errors;
+    HAKMEM_COUNTER_LIST(HAKMEM_SEG_FIELD)
 };
+/* The layout is an on-disk format: a reordered list fails here. */
+HAKMEM_LAYOUT_ASSERT_(sizeof(struct hakmem_seg_counters) == 776, "hakmem_seg_counters: size");
+HAKMEM_LAYOUT_ASSERT_(offsetof(struct hakmem_seg_counters, ss_trims) == 32, "seg counters: ss_trims");
+HAKMEM_LAYOUT_ASSERT_(offsetof(struct hakmem_seg_counters, large_reuse) == 72, "seg counters: large_reuse");
+HAKMEM_LAYOUT_ASSERT_(offsetof(struct hakmem_seg_counters, lru_push) == 88, "seg counters: lru_push");
+HAKMEM_LAYOUT_ASSERT_(offsetof(struct hakmem_seg_counters, stage_hit) == 160, "seg counters: stage_hit");
+HAKMEM_LAYOUT_ASSERT_(offsetof(struct hakmem_seg_counters, stage_miss) == 200, "seg counters: stage_miss");
+HAKMEM_LAYOUT_ASSERT_(offsetof(struct hakmem_seg_counters, threads_started) == 240,
+                      "seg counters: threads_started");
+HAKMEM_LAYOUT_ASSERT_(offsetof(struct hakmem_seg_counters, class_empty) == 256, "seg counters: class_empty");
+HAKMEM_LAYOUT_ASSERT_(offsetof(struct hakmem_seg_counters, heap_errors) == 768, "seg counters: heap_errors");
 
 /* Occupancy: every SuperSlab (active or cached in the LRU) and each of its
- * slabs, copied by a sampler thread in the traced process every 50 ms. */
-#define HAKMEM_SEG_SLABS 32
+ * slabs (HAKMEM_SEG_SLABS), copied by a sampler thread in the traced process every 50 ms. */
 enum hakmem_seg_ss_state { HAKMEM_SS_ACTIVE = 1, HAKMEM_SS_CACHED = 2 };
 enum hakmem_seg_slab_state { HAKMEM_SLAB_FREE = 0, HAKMEM_SLAB_OWNED = 1, HAKMEM_SLAB_ABANDONED = 2,
                              HAKMEM_SLAB_EMPTY = 3 };
@@ -117,9 +104,6 @@ struct hakmem_seg_occupancy {
  * events; `id` is written last, so a slot with id != 0 is complete. The
  * module map holds the executable mappings (as in /proc/PID/maps) so a
  * reader can symbolise after the process is gone. */
-#define HAKMEM_SEG_STACK_DEPTH 32
-#define HAKMEM_SEG_MODULES 256
-#define HAKMEM_SEG_PATH_MAX 232
 struct hakmem_seg_stack {
     volatile uint32_t id;  /* 1.., 0 while empty or being written */
     uint32_t depth;        /* frames in ip[], innermost first */

@@ -64,16 +64,6 @@ bool hk_check_block_live(hk_slab *s, const void *p)
 
 /* ---- the report */
 
-static const char *const kind_names[] = {
-    [HK_ERR_DOUBLE_FREE] = "double free",
-    [HK_ERR_INVALID_FREE] = "invalid free",
-    [HK_ERR_CORRUPT] = "corrupted free list",
-    [HK_ERR_OVERFLOW] = "heap-buffer-overflow",
-    [HK_ERR_UNDERFLOW] = "heap-buffer-underflow",
-    [HK_ERR_USE_AFTER_FREE] = "write after free",
-    [HK_ERR_MISMATCH] = "alloc-dealloc mismatch",
-};
-
 /* The first of frames ip[0..n) outside libhakmem (the last one at most). */
 static int first_outside(void *const *ip, int n)
 {
@@ -207,7 +197,7 @@ HK_NOINLINE void hk_heap_error(const struct hk_heap_error *e)
 {
     char what[256];
     describe(e, what, sizeof what);
-    hk_log("hakmem: ERROR: %s %s %p (%s) in %s()\n", kind_names[e->kind],
+    hk_log("hakmem: ERROR: %s %s %p (%s) in %s()\n", hakmem_heap_error_name(e->kind),
            e->kind >= HK_ERR_OVERFLOW ? "on" : "of", e->ptr, what, e->op);
     void *ip[HAKMEM_SEG_STACK_DEPTH + 16]; /* hakmem's own frames, then the program's */
     int n = hk_stack_capture(ip, HAKMEM_SEG_STACK_DEPTH + 16);

@@ -137,7 +137,7 @@ const char *hakmem_event_type_name(unsigned type)
 
 const char *hakmem_reader_path_of(pid_t pid, char *buf, size_t len)
 {
-    snprintf(buf, len, "/dev/shm/hakmem.%d", (int)pid);
+    snprintf(buf, len, HAKMEM_SEG_PATH_FMT, (int)pid);
     return buf;
 }
 

@@ -296,7 +296,7 @@ void hk_segment_init(void)
     if (hk_opt_path[0])
         hk_fmt(path, sizeof path, "%s", hk_opt_path);
     else
-        hk_fmt(path, sizeof path, "/dev/shm/hakmem.%d", (int)getpid());
+        hk_fmt(path, sizeof path, HAKMEM_SEG_PATH_FMT, (int)getpid());
     uint64_t cap = 1024;
     while (cap < (uint64_t)hk_opt[HK_OPT_TRACE_EVENTS])
         cap <<= 1;
@@ -354,7 +354,7 @@ void hk_segment_atfork_child(void)
     if (!parent.seg || hk_opt_path[0])
         return;
     char path[256];
-    hk_fmt(path, sizeof path, "/dev/shm/hakmem.%d", (int)getpid());
+    hk_fmt(path, sizeof path, HAKMEM_SEG_PATH_FMT, (int)getpid());
     if (open_image(path, sizeof path, parent.mask + 1, parent.mode, parent.stacks != NULL, true) != 0)
         return;
     hk_stats_move_to(hk_trace.counters);

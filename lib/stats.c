@@ -17,12 +17,21 @@ void hk_stats_move_to(struct hakmem_seg_counters *dst)
     hk_ctr = dst;
 }
 
-static const char *const stage_names[HAKMEM_STAGES] = { "0", "0.5", "1", "2", "3" };
-
 HK_EXPORT const char *hakmem_stage_name(int stage)
 {
-    return stage >= 0 && stage < HAKMEM_STAGES ? stage_names[stage] : "?";
+    const char *label = stage >= 0 ? hakmem_stage_label((unsigned)stage) : NULL;
+    return label ? label : "?";
 }
+
+/* The counters both structs hold (HAKMEM_COUNTER_LIST's BOTH), segment to stats. */
+#define COPY_SCALAR(f) st->f = LOAD(f);
+#define COPY_STAGES(f)                                                                      \
+    for (int i = 0; i < HAKMEM_STAGES; i++)                                                 \
+        st->f[i] = LOAD(f[i]);
+#define COPY_BOTH(f, kind) COPY_##kind(f)
+#define COPY_SEG(f, kind)   /* class_empty: cls[].empty below */
+#define COPY_STATS(f, kind) /* gauges: hk_pool_stats, hk_large_stats */
+#define COPY(f, kind, where, what) COPY_##where(f, kind)
 
 HK_EXPORT int hakmem_stats_get(struct hakmem_stats *st)
 {
@@ -32,36 +41,13 @@ HK_EXPORT int hakmem_stats_get(struct hakmem_stats *st)
     if (!hk_ensure_init())
         return -1;
     hk_heap_flush_pending(hk_tls_heap); /* the caller's frees count at once */
-    st->ss_maps = LOAD(ss_maps);
-    st->ss_unmaps = LOAD(ss_unmaps);
-    st->ss_map_bytes = LOAD(ss_map_bytes);
-    st->ss_unmap_bytes = LOAD(ss_unmap_bytes);
-    st->large_maps = LOAD(large_maps);
-    st->large_unmaps = LOAD(large_unmaps);
-    st->large_map_bytes = LOAD(large_map_bytes);
-    st->large_unmap_bytes = LOAD(large_unmap_bytes);
-    st->lru_push = LOAD(lru_push);
-    st->lru_pop_hit = LOAD(lru_pop_hit);
-    st->lru_pop_miss = LOAD(lru_pop_miss);
-    st->lru_evict = LOAD(lru_evict);
-    st->lru_evict_count = LOAD(lru_evict_count);
-    st->lru_evict_memory = LOAD(lru_evict_memory);
-    st->lru_evict_ttl = LOAD(lru_evict_ttl);
-    st->empty = LOAD(empty);
-    st->slab_release = LOAD(slab_release);
-    for (int i = 0; i < HAKMEM_STAGES; i++) {
-        st->stage_hit[i] = LOAD(stage_hit[i]);
-        st->stage_miss[i] = LOAD(stage_miss[i]);
-    }
+    HAKMEM_COUNTER_LIST(COPY)
     {
         uint64_t hit, miss;
         hk_heap_stage0_unflushed(&hit, &miss);
         st->stage_hit[HAKMEM_STAGE_0] += hit;
         st->stage_miss[HAKMEM_STAGE_0] += miss;
     }
-    st->threads_started = LOAD(threads_started);
-    st->threads_exited = LOAD(threads_exited);
-    st->heap_errors = LOAD(heap_errors);
     st->nclasses = HK_CLASSES;
     for (unsigned c = 0; c < HK_CLASSES; c++) {
         st->cls[c].block_size = hk_class_size[c];
@@ -158,7 +144,7 @@ HK_EXPORT void hakmem_stats_print(int fd)
         (unsigned long long)st.slab_release);
     add(&b, "stage      hit       miss\n");
     for (int i = 0; i < HAKMEM_STAGES; i++)
-        add(&b, "%-5s %9llu %10llu\n", stage_names[i], (unsigned long long)st.stage_hit[i],
+        add(&b, "%-5s %9llu %10llu\n", hakmem_stage_label((unsigned)i), (unsigned long long)st.stage_hit[i],
             (unsigned long long)st.stage_miss[i]);
     add(&b, "large: %llu maps (%llu MiB), %llu unmaps, %llu live (%llu KiB), %llu KiB cached\n",
         (unsigned long long)st.large_maps, (unsigned long long)(st.large_map_bytes >> 20),

@@ -61,7 +61,10 @@ CREATE TABLE IF NOT EXISTS run_evidence (
     holding_slabs INTEGER NOT NULL   -- the slabs with live blocks in them
 );
 
--- The ring's event vocabulary (filled by hakmem-trace from libhakmem-reader).
+-- The lookup tables below are filled by hakmem-trace from the lists of lib/hakmem_defs.h
+-- (HAKMEM_EVENT_LIST, HAKMEM_STAGE_LIST, HAKMEM_HEAP_ERROR_LIST) when it writes a database.
+
+-- The ring's event vocabulary.
 CREATE TABLE IF NOT EXISTS event_types (
     type INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE
@@ -73,21 +76,12 @@ CREATE TABLE IF NOT EXISTS stages (
     name TEXT NOT NULL,
     meaning TEXT NOT NULL
 );
-INSERT OR IGNORE INTO stages VALUES
-    (0, '0', 'another of the thread''s own slabs with free blocks'),
-    (1, '0.5', 'an EMPTY slab from the per-class registry'),
-    (2, '1', 'the per-class list of ownerless slabs'),
-    (3, '2', 'a free slot of an existing SuperSlab'),
-    (4, '3', 'a new SuperSlab: LRU cache pop, else mmap');
 
 -- Kinds of heap_error events (events.reason; the ring's arg1).
 CREATE TABLE IF NOT EXISTS heap_error_kinds (
     kind INTEGER PRIMARY KEY,
     name TEXT NOT NULL
 );
-INSERT OR IGNORE INTO heap_error_kinds VALUES
-    (0, 'double free'), (1, 'invalid free'), (2, 'corrupt block'), (3, 'overflow'),
-    (4, 'underflow'), (5, 'use after free'), (6, 'alloc-dealloc mismatch');
 
 -- Size classes of each run, from the segment header.
 CREATE TABLE IF NOT EXISTS classes (

@@ -132,24 +132,17 @@ char top_class_char(unsigned cls)
 
 const char *top_stage_name(unsigned stage)
 {
-    static const char *const names[TOP_STAGES] = { "0", "0.5", "1", "2", "3" };
-    return stage < TOP_STAGES ? names[stage] : "-";
+    const char *label = hakmem_stage_label(stage);
+    return label ? label : "-";
 }
 
+/* The label of ev's reason, "?" when its code is unknown, "" when its type has none. */
 static const char *reason_name(const struct hakmem_event *ev)
 {
-    static const char *const evict[] = { "count", "memory", "TTL", "trim" };
-    switch (ev->type) {
-    case HAKMEM_EV_SS_MAP:
-        return ev->reason ? "trim" : "new";
-    case HAKMEM_EV_SS_UNMAP:
-    case HAKMEM_EV_LRU_EVICT:
-        return ev->reason < 4 ? evict[ev->reason] : "?";
-    case HAKMEM_EV_SLAB_RELEASE:
-        return ev->reason ? "free slot" : "registry";
-    default:
-        return "";
-    }
+    const char *name = hakmem_reason_name(ev->type, ev->reason);
+    if (name)
+        return name;
+    return hakmem_reason_name(ev->type, 0) ? "?" : "";
 }
 
 const char top_event_heading[] = "        TIME     TID EVENT         CLS      SS:SLAB STAGE DETAIL";
@@ -158,7 +151,7 @@ const char top_event_heading[] = "        TIME     TID EVENT         CLS      SS
 char *top_fmt_event(char *buf, size_t len, const struct hakmem_event *ev, uint64_t start_ns)
 {
     char cls[8] = "-", where[24] = "-", detail[64] = "", sz[24];
-    if (ev->cls != 255)
+    if (ev->cls != HAKMEM_NONE)
         snprintf(cls, sizeof cls, "%u", ev->cls);
     if (ev->ss_id && (ev->type == HAKMEM_EV_SLAB_ACQUIRE || ev->type == HAKMEM_EV_SLAB_EMPTY ||
                       ev->type == HAKMEM_EV_SLAB_RELEASE))

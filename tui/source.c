@@ -51,9 +51,9 @@ static uint64_t mono_ns(void)
  * its old one was kept for a reader, as under hakmem-trace record). */
 static int segment_name(const char *name)
 {
-    if (strncmp(name, "hakmem.", 7) != 0)
+    if (strncmp(name, HAKMEM_SEG_PREFIX, sizeof HAKMEM_SEG_PREFIX - 1) != 0)
         return 0;
-    const char *p = name + 7;
+    const char *p = name + sizeof HAKMEM_SEG_PREFIX - 1;
     for (int part = 0; part < 2; part++) { /* <pid>, then maybe .<n> */
         if (!isdigit((unsigned char)*p))
             return 0;
@@ -95,7 +95,7 @@ static int live_image(int pid, const char *base, uint64_t after, char *buf, size
 
 int top_source_find_newest(char *buf, size_t len, char *err, size_t errlen)
 {
-    DIR *d = opendir("/dev/shm");
+    DIR *d = opendir(HAKMEM_SEG_DIR);
     uint64_t best = 0;
     int found = 0;
     char bad[512] = "";
@@ -104,7 +104,7 @@ int top_source_find_newest(char *buf, size_t len, char *err, size_t errlen)
         if (!segment_name(de->d_name))
             continue;
         char path[300], e[512];
-        snprintf(path, sizeof path, "/dev/shm/%s", de->d_name);
+        snprintf(path, sizeof path, HAKMEM_SEG_DIR "/%s", de->d_name);
         struct hakmem_reader *r = hakmem_reader_open(path, 0, e, sizeof e);
         if (!r) {
             snprintf(bad, sizeof bad, "%s", e);

@@ -121,11 +121,6 @@ void top_text_events(FILE *out, const struct top_view *v)
         fprintf(out, "%s\n", top_fmt_event(buf, sizeof buf, &ev[i], v->model->s.start_ns));
 }
 
-static const char *const stage_meaning[TOP_STAGES] = {
-    "the thread's own slabs", "EMPTY slab, per-class registry", "ownerless slab of the class",
-    "free slot of a SuperSlab", "new SuperSlab: LRU, else mmap",
-};
-
 const char *top_counters_line(char *buf, size_t len, const struct top_view *v, int line)
 {
     const struct top_model *m = v->model;
@@ -137,7 +132,7 @@ const char *top_counters_line(char *buf, size_t len, const struct top_view *v, i
     if (line >= 1 && line <= TOP_STAGES) {
         unsigned i = (unsigned)line - 1;
         snprintf(buf, len, "  %-4s %-30s %9" PRIu64 " %14" PRIu64 " %15" PRIu64, top_stage_name(i),
-                 stage_meaning[i], c->stage_hit[i], c->stage_miss[i],
+                 hakmem_stage_brief(i), c->stage_hit[i], c->stage_miss[i],
                  c->stage_hit[i] - p->stage_hit[i]);
         return buf;
     }

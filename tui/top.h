@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include "hakmem_segment.h"
 
-#define TOP_STAGES 5        /* 0, 0.5, 1, 2, 3 */
+#define TOP_STAGES HAKMEM_STAGES /* 0, 0.5, 1, 2, 3 */
 #define TOP_CLASSES HAKMEM_SEG_CLASSES
 #define TOP_MIX 64          /* acquisitions remembered per class for the stage mix */
 #define TOP_TAIL 256        /* events remembered per type for the event tail */

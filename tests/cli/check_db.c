@@ -55,6 +55,40 @@ START_TEST(new_database_gets_schema_and_version)
 }
 END_TEST
 
+/* The lookup tables hold the lists of hakmem_defs.h, not a copy typed in SQL. */
+START_TEST(lookup_tables_come_from_the_definitions)
+{
+    char err[HK_ERR_MAX], sql[256];
+    sqlite3 *db = hk_db_open_write(path, 0, err, sizeof err);
+    ck_assert_msg(db, "open_write of a new file: expected a database, got '%s'", err);
+    ck_assert_int_eq(one(db, "SELECT count(*) FROM stages"), HAKMEM_STAGES);
+    for (unsigned s = 0; s < HAKMEM_STAGES; s++) {
+        char meaning[128];
+        size_t n = 0;
+        for (const char *c = hakmem_stage_meaning(s); *c && n + 2 < sizeof meaning; c++) {
+            if (*c == '\'')
+                meaning[n++] = '\'';
+            meaning[n++] = *c;
+        }
+        meaning[n] = '\0';
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM stages WHERE stage = %u AND name = '%s'"
+                                  " AND meaning = '%s'", s, hakmem_stage_label(s), meaning);
+        ck_assert_msg(one(db, sql) == 1, "stage %u should be labelled %s, meaning '%s'", s,
+                      hakmem_stage_label(s), hakmem_stage_meaning(s));
+    }
+    ck_assert_int_eq(one(db, "SELECT count(*) FROM heap_error_kinds"), HAKMEM_ERR_MISMATCH + 1);
+    for (unsigned k = 0; k <= HAKMEM_ERR_MISMATCH; k++) {
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM heap_error_kinds WHERE kind = %u AND name = '%s'",
+                 k, hakmem_heap_error_name(k));
+        ck_assert_msg(one(db, sql) == 1, "heap-error kind %u should be named '%s'", k,
+                      hakmem_heap_error_name(k));
+    }
+    ck_assert_msg(!strstr(hk_schema_sql, "INSERT"), "schema.sql should insert no rows: cli/db.c fills "
+                                                    "the lookup tables from hakmem_defs.h");
+    hk_db_close(db);
+}
+END_TEST
+
 START_TEST(schema_text_sets_the_version)
 {
     char want[64];
@@ -153,6 +187,7 @@ static Suite *make(void)
     TCase *t = tcase_create("db");
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, new_database_gets_schema_and_version);
+    tcase_add_test(t, lookup_tables_come_from_the_definitions);
     tcase_add_test(t, schema_text_sets_the_version);
     tcase_add_test(t, newer_version_is_refused);
     tcase_add_test(t, garbage_is_not_a_database);

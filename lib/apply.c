@@ -3,7 +3,7 @@
  * rule by which readers rebuild counters from recorded events. */
 #include "hakmem_reader.h"
 
-#define NSTAGES (sizeof(((struct hakmem_seg_counters *)0)->stage_hit) / sizeof(uint64_t))
+#define NSTAGES HAKMEM_STAGES
 
 void hakmem_counters_apply(struct hakmem_seg_counters *c, const struct hakmem_event *e)
 {
@@ -11,7 +11,7 @@ void hakmem_counters_apply(struct hakmem_seg_counters *c, const struct hakmem_ev
     case HAKMEM_EV_SS_MAP: /* reason: the mapping was trimmed to alignment */
         c->ss_maps++;
         c->ss_map_bytes += e->arg0;
-        c->ss_trims += e->reason == 1;
+        c->ss_trims += e->reason == HAKMEM_MAP_TRIM;
         break;
     case HAKMEM_EV_SS_UNMAP:
         c->ss_unmaps++;
@@ -36,9 +36,9 @@ void hakmem_counters_apply(struct hakmem_seg_counters *c, const struct hakmem_ev
         break;
     case HAKMEM_EV_LRU_EVICT: /* reason 0 count, 1 memory, 2 ttl, 3 trim (no counter of its own) */
         c->lru_evict++;
-        c->lru_evict_count += e->reason == 0;
-        c->lru_evict_memory += e->reason == 1;
-        c->lru_evict_ttl += e->reason == 2;
+        c->lru_evict_count += e->reason == HAKMEM_EVICT_COUNT;
+        c->lru_evict_memory += e->reason == HAKMEM_EVICT_MEMORY;
+        c->lru_evict_ttl += e->reason == HAKMEM_EVICT_TTL;
         break;
     case HAKMEM_EV_SLAB_ACQUIRE: /* stage 0 included: the heap batches it, the event does not */
         if (e->stage < NSTAGES)

@@ -21,7 +21,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "evnames.h"
 #include "hakmem_reader.h"
 
 #define A64(p) ((_Atomic uint64_t *)(p))
@@ -132,7 +131,8 @@ static int guarded(struct hakmem_reader *r, void (*fn)(struct hakmem_reader *, v
 
 const char *hakmem_event_type_name(unsigned type)
 {
-    return type > 0 && type < HAKMEM_EV_COUNT ? hk_ev_names[type] : "unknown";
+    const char *name = hakmem_event_name(type);
+    return name ? name : "unknown";
 }
 
 const char *hakmem_reader_path_of(pid_t pid, char *buf, size_t len)

@@ -56,20 +56,10 @@ static void hl_push(hk_heap *h, hk_slab *s, uint8_t which)
         s->full_used = s->used;
         s->used = 1;
     }
-    if (which == HK_LIST_AVAIL) {
-        hk_slab *tail = h->avail_tail[s->cls];
-        s->next = NULL;
-        s->prev = tail;
-        *(tail ? &tail->next : &h->avail[s->cls]) = s;
-        h->avail_tail[s->cls] = s;
-        return;
-    }
-    hk_slab **head = list_head(h, s);
-    s->prev = NULL;
-    s->next = *head;
-    if (*head)
-        (*head)->prev = s;
-    *head = s;
+    if (which == HK_LIST_AVAIL)
+        hk_slab_list_push_back(&h->avail[s->cls], &h->avail_tail[s->cls], s);
+    else
+        hk_slab_list_push_front(list_head(h, s), NULL, s);
 }
 
 /* A FULL slab's count back in used (1 → 0 meant one free). */
@@ -84,15 +74,7 @@ static void hl_remove(hk_heap *h, hk_slab *s)
     if (s->list == HK_LIST_NONE)
         return;
     unbias(s);
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        *list_head(h, s) = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    else if (s->list == HK_LIST_AVAIL)
-        h->avail_tail[s->cls] = s->prev;
-    s->prev = s->next = NULL;
+    hk_slab_list_remove(list_head(h, s), s->list == HK_LIST_AVAIL ? &h->avail_tail[s->cls] : NULL, s);
     s->list = HK_LIST_NONE;
 }
 

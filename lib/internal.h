@@ -7,6 +7,14 @@
 #include <stdarg.h>
 #include "types.h"
 #include "hakmem.h"
+#include "list.h"
+
+/* The lists of slabs (a heap's AVAIL and FULL lists, the pool's registry and
+ * orphans) and of SuperSlabs (the pool's active list and the LRU through
+ * prev/next; the pool's with-free-slots list through fprev/fnext). */
+HK_LIST_DEFINE(hk_slab_list, hk_slab, prev, next);
+HK_LIST_DEFINE(hk_ss_list, hk_superslab, prev, next);
+HK_LIST_DEFINE(hk_ss_flist, hk_superslab, fprev, fnext);
 
 /* ---- sizeclass.c: size → class by table, class → block size and capacity */
 extern const uint8_t hk_class_of8[HK_TINY_MAX / 8 + 1];
@@ -279,13 +287,27 @@ static inline bool hk_ensure_init(void)
 }
 void hk_thread_register(hk_heap *h);
 
-/* ---- check.c: see check.h */
+/* ---- heapcheck.c, redzone.c: see heapcheck.h */
 
-#if HK_CONFIG_DEBUG
-#define HK_ASSERT(c) ((c) ? (void)0 : hk_assert_fail(#c, __FILE__, __LINE__))
-#else
-#define HK_ASSERT(c) ((void)0)
-#endif
-void hk_assert_fail(const char *what, const char *file, int line) __attribute__((noreturn));
+/* ---- log.c: invariants checked under --enable-debug. HK_ASSERT compiles
+ * and is type-checked in every build; without --enable-debug the optimiser
+ * removes it and its condition is never evaluated (no #ifdef). hk_panic
+ * writes one line (no stdio, no malloc) and aborts. */
+#define HK_ASSERT(c) \
+    ((void)(hk_config_debug && HK_UNLIKELY(!(c)) ? hk_assert_fail(#c, __FILE__, __LINE__) : (void)0))
+/* HK_ASSERT with a message in printf form, for values worth seeing. */
+#define HK_ASSERTF(c, ...) \
+    ((void)(hk_config_debug && HK_UNLIKELY(!(c)) ? hk_panic(__FILE__, __LINE__, __VA_ARGS__) : (void)0))
+void hk_assert_fail(const char *what, const char *file, int line) __attribute__((noreturn, cold));
+void hk_panic(const char *file, int line, const char *fmt, ...)
+    __attribute__((noreturn, cold, format(printf, 3, 4)));
+
+/* ---- heap.c, pool.c, lru.c, large.c: the debug walks (mimalloc's
+ * mi_segment_is_valid), run at thread exit and malloc_trim when
+ * hk_config_debug; each panics at the first broken invariant. */
+void hk_heap_validate(hk_heap *h);   /* h: the calling thread's heap */
+void hk_pool_validate(void);         /* takes hk_pool_lock */
+void hk_lru_validate(void);          /* caller holds hk_pool_lock */
+void hk_large_validate(void);        /* takes hk_large_lock */
 
 #endif

@@ -23,6 +23,7 @@ typedef struct hk_large {
 } hk_large;
 
 _Static_assert(sizeof(hk_large) <= HK_LARGE_HDR, "large header fits");
+HK_LIST_DEFINE(large_list, hk_large, prev, next);
 
 pthread_mutex_t hk_large_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Invariant (as the LRU's): the mappings older than dirty are purged (all
@@ -74,15 +75,7 @@ static void cache_unlink(hk_large *l)
 {
     if (l == cache.dirty)
         cache.dirty = l->prev; /* the next newer */
-    if (l->prev)
-        l->prev->next = l->next;
-    else
-        cache.head = l->next;
-    if (l->next)
-        l->next->prev = l->prev;
-    else
-        cache.tail = l->prev;
-    l->prev = l->next = NULL;
+    large_list_remove(&cache.head, &cache.tail, l);
     cache.count--;
     cache.bytes -= l->map_size;
 }
@@ -238,13 +231,7 @@ void hk_large_free(void *p)
     cache.live_bytes -= l->map_size;
     if (l->base == (char *)l && l->map_size <= ((size_t)hk_opt[HK_OPT_LARGE_CACHE_MB] << 20)) {
         l->cached_ns = now;
-        l->prev = NULL;
-        l->next = cache.head;
-        if (cache.head)
-            cache.head->prev = l;
-        else
-            cache.tail = l;
-        cache.head = l;
+        large_list_push_front(&cache.head, &cache.tail, l);
         cache.count++;
         cache.bytes += l->map_size;
         l->user = NULL; /* a second free of p is refused */

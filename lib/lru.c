@@ -45,17 +45,10 @@ static bool over_memory(void)
 
 static void unlink_ss(hk_superslab *ss)
 {
+    HK_ASSERT(lru.count > 0 && ss->state == HK_SS_CACHED);
     if (ss == lru.dirty)
         lru.dirty = ss->prev; /* the next newer, not purged either */
-    if (ss->prev)
-        ss->prev->next = ss->next;
-    else
-        lru.head = ss->next;
-    if (ss->next)
-        ss->next->prev = ss->prev;
-    else
-        lru.tail = ss->prev;
-    ss->prev = ss->next = NULL;
+    hk_ss_list_remove(&lru.head, &lru.tail, ss);
     lru.count--;
 }
 
@@ -103,13 +96,7 @@ void hk_lru_push(hk_superslab *ss)
     uint64_t now = hk_now_ns();
     ss->state = HK_SS_CACHED;
     ss->cached_ns = now;
-    ss->prev = NULL;
-    ss->next = lru.head;
-    if (lru.head)
-        lru.head->prev = ss;
-    else
-        lru.tail = ss;
-    lru.head = ss;
+    hk_ss_list_push_front(&lru.head, &lru.tail, ss);
     lru.count++;
     bool first_dirty = !lru.dirty;
     if (first_dirty)

@@ -32,23 +32,14 @@ static uint32_t count_of(struct slab_list *l)
 
 static void list_push(struct slab_list *l, hk_slab *s)
 {
-    s->prev = NULL;
-    s->next = l->head;
-    if (l->head)
-        l->head->prev = s;
-    l->head = s;
+    hk_slab_list_push_front(&l->head, NULL, s);
     atomic_store_explicit(&l->count, count_of(l) + 1, memory_order_relaxed);
 }
 
 static void list_remove(struct slab_list *l, hk_slab *s)
 {
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        l->head = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    s->prev = s->next = NULL;
+    HK_ASSERT(count_of(l) > 0);
+    hk_slab_list_remove(&l->head, NULL, s);
     atomic_store_explicit(&l->count, count_of(l) - 1, memory_order_relaxed);
 }
 
@@ -80,47 +71,28 @@ static void with_free_add(hk_superslab *ss)
         return;
     ss->on_free_list = 1;
     atomic_fetch_add_explicit(&pool.nwith_free, 1, memory_order_relaxed);
-    ss->fprev = NULL;
-    ss->fnext = pool.with_free;
-    if (pool.with_free)
-        pool.with_free->fprev = ss;
-    pool.with_free = ss;
+    hk_ss_flist_push_front(&pool.with_free, NULL, ss);
 }
 
 static void with_free_remove(hk_superslab *ss)
 {
     if (!ss->on_free_list)
         return;
-    if (ss->fprev)
-        ss->fprev->fnext = ss->fnext;
-    else
-        pool.with_free = ss->fnext;
-    if (ss->fnext)
-        ss->fnext->fprev = ss->fprev;
-    ss->fprev = ss->fnext = NULL;
+    hk_ss_flist_remove(&pool.with_free, NULL, ss);
     ss->on_free_list = 0;
     atomic_fetch_sub_explicit(&pool.nwith_free, 1, memory_order_relaxed);
 }
 
 static void active_add(hk_superslab *ss)
 {
-    ss->prev = NULL;
-    ss->next = pool.active;
-    if (pool.active)
-        pool.active->prev = ss;
-    pool.active = ss;
+    hk_ss_list_push_front(&pool.active, NULL, ss);
     pool.nactive++;
 }
 
 static void active_remove(hk_superslab *ss)
 {
-    if (ss->prev)
-        ss->prev->next = ss->next;
-    else
-        pool.active = ss->next;
-    if (ss->next)
-        ss->next->prev = ss->prev;
-    ss->prev = ss->next = NULL;
+    HK_ASSERT(pool.nactive > 0 && ss->state == HK_SS_ACTIVE);
+    hk_ss_list_remove(&pool.active, NULL, ss);
     pool.nactive--;
 }
 

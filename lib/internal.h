@@ -267,7 +267,6 @@ size_t hk_large_trim(void);
 /* The purger's visit (no lock held): purges and expires what is due; the
  * time of the next deadline, 0 when nothing is cached. */
 uint64_t hk_large_purge(void);
-void hk_large_report_bad(const char *op, const void *p);
 void hk_large_stats(struct hakmem_stats *st);
 extern pthread_mutex_t hk_large_lock;
 

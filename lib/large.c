@@ -41,13 +41,45 @@ static size_t page_round(size_t n)
     return (n + hk_page_size - 1) & ~(hk_page_size - 1);
 }
 
-static hk_large *header_of(const void *p)
+/* The header of the mapping p would be a block of (its chunk's, or the one
+ * before when p is the chunk's first byte). */
+static hk_large *large_of(const void *p)
+{
+    return (hk_large *)(((uintptr_t)p - 1) & ~(uintptr_t)HK_SS_MASK);
+}
+
+/* hk_block_check's large part: p is the user pointer of a live mapping, the
+ * first user byte of a cached one (a second free), inside a live block, or
+ * none of the large tier's. */
+enum hk_block_verdict hk_large_check(const void *p, struct hk_block_info *b)
 {
     uintptr_t a = (uintptr_t)p;
-    if (a < HK_LARGE_HDR || hk_chunk_kind(a - 1) != HK_CHUNK_LARGE_HEAD)
-        return NULL;
-    hk_large *l = (hk_large *)((a - 1) & ~(uintptr_t)HK_SS_MASK);
-    return l->magic == HK_LARGE_MAGIC && l->user == p ? l : NULL;
+    *b = (struct hk_block_info){ 0 };
+    if (a <= HK_LARGE_HDR || hk_chunk_kind(a - 1) != HK_CHUNK_LARGE_HEAD)
+        return HK_BLOCK_FOREIGN;
+    hk_large *l = large_of(p);
+    if (l->magic != HK_LARGE_MAGIC)
+        return HK_BLOCK_FOREIGN;
+    if (l->user == p) {
+        b->usable = b->large_size = l->usable;
+        return HK_BLOCK_LIVE;
+    }
+    if (!l->user && (char *)p == (char *)l + HK_LARGE_HDR) {
+        b->large_size = l->map_size - HK_LARGE_HDR;
+        return HK_BLOCK_FREED;
+    }
+    if (l->user && (char *)p > l->user && (char *)p < l->user + l->usable) {
+        b->offset = (size_t)((char *)p - l->user);
+        b->large_size = l->usable;
+        return HK_BLOCK_INTERIOR;
+    }
+    return HK_BLOCK_FOREIGN;
+}
+
+static hk_large *header_of(const void *p)
+{
+    struct hk_block_info b;
+    return hk_large_check(p, &b) == HK_BLOCK_LIVE ? large_of(p) : NULL;
 }
 
 bool hk_large_owns(const void *p)
@@ -202,29 +234,22 @@ void *hk_large_malloc(size_t n, size_t align, size_t off, bool zero)
     return l->user;
 }
 
-/* A pointer that is no live large block: a second free of a cached one,
- * an interior pointer, or none of hakmem's. */
-void hk_large_report_bad(const char *op, const void *p)
+/* The live large block at p, else NULL after op's report. */
+static hk_large *live_or_report(const char *op, const void *p)
 {
-    uintptr_t a = (uintptr_t)p;
-    hk_large *l = (hk_large *)((a - 1) & ~(uintptr_t)HK_SS_MASK);
-    bool head = a > HK_LARGE_HDR && hk_chunk_kind(a - 1) == HK_CHUNK_LARGE_HEAD &&
-                l->magic == HK_LARGE_MAGIC;
-    if (head && !l->user && (char *)p == (char *)l + HK_LARGE_HDR)
-        hk_report(HK_ERR_DOUBLE_FREE, op, p, NULL, 0, l->map_size - HK_LARGE_HDR);
-    else if (head && l->user && (char *)p > l->user && (char *)p < l->user + l->usable)
-        hk_report(HK_ERR_INVALID_FREE, op, p, NULL, (size_t)((char *)p - l->user), l->usable);
-    else
-        hk_report(HK_ERR_INVALID_FREE, op, p, NULL, 0, 0);
+    struct hk_block_info b;
+    enum hk_block_verdict v = hk_large_check(p, &b);
+    if (v == HK_BLOCK_LIVE)
+        return large_of(p);
+    hk_block_report(v, op, p, &b);
+    return NULL;
 }
 
 void hk_large_free(void *p)
 {
-    hk_large *l = header_of(p);
-    if (!l) {
-        hk_large_report_bad("free", p);
+    hk_large *l = live_or_report("free", p);
+    if (!l)
         return;
-    }
     pthread_mutex_lock(&hk_large_lock);
     uint64_t now = hk_now_ns(); /* under the lock: cache times never go backwards */
     cache.live--;
@@ -289,11 +314,9 @@ static void *remap(hk_large *l, size_t new_size)
  * logarithmic number of system calls. */
 void *hk_large_realloc(void *p, size_t n)
 {
-    hk_large *l = header_of(p);
-    if (!l) {
-        hk_large_report_bad("realloc", p);
+    hk_large *l = live_or_report("realloc", p);
+    if (!l)
         return NULL;
-    }
     if (n <= l->usable && n >= l->usable / 2)
         return p;
     if (l->base != (char *)l || n <= HK_MID_MAX || n > (SIZE_MAX >> 3))

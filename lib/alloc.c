@@ -341,7 +341,12 @@ HK_EXPORT int malloc_trim(size_t pad)
     (void)pad;
     if (!hk_ensure_init())
         return 0;
-    return hk_trim() > 0;
+    if (hk_config_debug)
+        hk_heap_validate(hk_tls_heap);
+    size_t n = hk_trim();
+    if (hk_config_debug)
+        hk_heap_validate(hk_tls_heap);
+    return n > 0;
 }
 
 HK_EXPORT struct mallinfo2 mallinfo2(void)

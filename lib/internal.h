@@ -16,6 +16,19 @@ HK_LIST_DEFINE(hk_slab_list, hk_slab, prev, next);
 HK_LIST_DEFINE(hk_ss_list, hk_superslab, prev, next);
 HK_LIST_DEFINE(hk_ss_flist, hk_superslab, fprev, fnext);
 
+/* ---- log.c: invariants checked under --enable-debug. HK_ASSERT compiles
+ * and is type-checked in every build; without --enable-debug the optimiser
+ * removes it and its condition is never evaluated (no #ifdef). hk_panic
+ * writes one line (no stdio, no malloc) and aborts. */
+#define HK_ASSERT(c) \
+    ((void)(hk_config_debug && HK_UNLIKELY(!(c)) ? hk_assert_fail(#c, __FILE__, __LINE__) : (void)0))
+/* HK_ASSERT with a message in printf form, for values worth seeing. */
+#define HK_ASSERTF(c, ...) \
+    ((void)(hk_config_debug && HK_UNLIKELY(!(c)) ? hk_panic(__FILE__, __LINE__, __VA_ARGS__) : (void)0))
+void hk_assert_fail(const char *what, const char *file, int line) __attribute__((noreturn, cold));
+void hk_panic(const char *file, int line, const char *fmt, ...)
+    __attribute__((noreturn, cold, format(printf, 3, 4)));
+
 /* ---- sizeclass.c: size → class by table, class → block size and capacity */
 extern const uint8_t hk_class_of8[HK_TINY_MAX / 8 + 1];
 extern const uint8_t hk_class_of256[HK_MID_MAX / 256 + 1];
@@ -187,6 +200,7 @@ static inline uint32_t hk_remote_count(uintptr_t v)
 
 static inline uintptr_t hk_remote_word(hk_block *head, uint32_t count)
 {
+    HK_ASSERT(!((uintptr_t)head >> HK_ADDR_BITS) && count < (1u << (64 - HK_ADDR_BITS)));
     return (uintptr_t)head | (uintptr_t)count << HK_ADDR_BITS;
 }
 
@@ -287,19 +301,6 @@ static inline bool hk_ensure_init(void)
 void hk_thread_register(hk_heap *h);
 
 /* ---- heapcheck.c, redzone.c: see heapcheck.h */
-
-/* ---- log.c: invariants checked under --enable-debug. HK_ASSERT compiles
- * and is type-checked in every build; without --enable-debug the optimiser
- * removes it and its condition is never evaluated (no #ifdef). hk_panic
- * writes one line (no stdio, no malloc) and aborts. */
-#define HK_ASSERT(c) \
-    ((void)(hk_config_debug && HK_UNLIKELY(!(c)) ? hk_assert_fail(#c, __FILE__, __LINE__) : (void)0))
-/* HK_ASSERT with a message in printf form, for values worth seeing. */
-#define HK_ASSERTF(c, ...) \
-    ((void)(hk_config_debug && HK_UNLIKELY(!(c)) ? hk_panic(__FILE__, __LINE__, __VA_ARGS__) : (void)0))
-void hk_assert_fail(const char *what, const char *file, int line) __attribute__((noreturn, cold));
-void hk_panic(const char *file, int line, const char *fmt, ...)
-    __attribute__((noreturn, cold, format(printf, 3, 4)));
 
 /* ---- heap.c, pool.c, lru.c, large.c: the debug walks (mimalloc's
  * mi_segment_is_valid), run at thread exit and malloc_trim when

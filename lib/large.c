@@ -372,3 +372,27 @@ void hk_large_stats(struct hakmem_stats *st)
     st->large_cached_bytes = cache.bytes;
     pthread_mutex_unlock(&hk_large_lock);
 }
+
+/* The debug walk of the cache (hk_config_debug: thread exit, malloc_trim):
+ * linked both ways, count and bytes its own, every mapping cached whole
+ * (base == header, no user pointer), dirty on the list. */
+void hk_large_validate(void)
+{
+    pthread_mutex_lock(&hk_large_lock);
+    uint32_t n = 0;
+    size_t bytes = 0;
+    bool dirty_seen = !cache.dirty;
+    hk_large *prev = NULL;
+    for (hk_large *l = cache.head; l; prev = l, l = l->next) {
+        HK_ASSERTF(l->prev == prev && l->magic == HK_LARGE_MAGIC && l->base == (char *)l && !l->user &&
+                       hk_chunk_kind((uintptr_t)l) == HK_CHUNK_LARGE_HEAD,
+                   "large cache: mapping %p (base %p, user %p)", (void *)l, (void *)l->base, (void *)l->user);
+        HK_ASSERT(!prev || prev->cached_ns >= l->cached_ns);
+        dirty_seen |= l == cache.dirty;
+        bytes += l->map_size;
+        n++;
+    }
+    HK_ASSERTF(n == cache.count && bytes == cache.bytes && cache.tail == prev && dirty_seen,
+               "large cache: %u listed (%zu bytes), count %u (%zu bytes)", n, bytes, cache.count, cache.bytes);
+    pthread_mutex_unlock(&hk_large_lock);
+}

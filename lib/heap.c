@@ -82,8 +82,13 @@ static void hl_remove(hk_heap *h, hk_slab *s)
 {
     if (s->list == HK_LIST_NONE)
         return;
-    unbias(s);
-    hk_slab_list_remove(list_head(h, s), s->list == HK_LIST_AVAIL ? &h->avail_tail[s->cls] : NULL, s);
+    if (s->list == HK_LIST_FULL) {
+        unbias(s);
+        hk_slab_list_remove(&h->full[s->cls], NULL, s);
+    } else {
+        HK_ASSERT(s->list == HK_LIST_AVAIL); /* spares are on no list (park) */
+        hk_slab_list_remove(&h->avail[s->cls], &h->avail_tail[s->cls], s);
+    }
     s->list = HK_LIST_NONE;
 }
 

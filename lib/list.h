@@ -38,14 +38,15 @@
     /* Unlinks e, which is on the list; its links are NULL after. */                             \
     static inline void name##_remove(type **head, type **tail, type *e)                          \
     {                                                                                            \
-        if (e->prev)                                                                             \
-            e->prev->next = e->next;                                                             \
+        type *p_ = e->prev, *n_ = e->next; /* loaded once: the stores below may alias */         \
+        if (p_)                                                                                  \
+            p_->next = n_;                                                                       \
         else                                                                                     \
-            *head = e->next;                                                                     \
-        if (e->next)                                                                             \
-            e->next->prev = e->prev;                                                             \
+            *head = n_;                                                                          \
+        if (n_)                                                                                  \
+            n_->prev = p_;                                                                       \
         else if (tail)                                                                           \
-            *tail = e->prev;                                                                     \
+            *tail = p_;                                                                          \
         e->prev = e->next = NULL;                                                                \
     }                                                                                            \
     /* The head, unlinked; NULL when the list is empty. */                                       \

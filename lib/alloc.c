@@ -144,7 +144,7 @@ static size_t usable_size(const void *p)
     unsigned kind = hk_chunk_kind(a);
     if (kind == HK_CHUNK_SS) {
         hk_slab *s = hk_slab_of(p);
-        return s->state == HK_SLAB_FREE ? 0 : hk_class_size[s->cls];
+        return hk_slab_formatted(s) ? hk_class_size[s->cls] : 0;
     }
     return kind ? hk_large_usable(p) : 0;
 }
@@ -193,18 +193,8 @@ size_t hk_plain_usable(const void *p)
 /* p is the start of a live block (not a level-2 user pointer). */
 bool hk_plain_is_block(const void *p)
 {
-    uintptr_t a = (uintptr_t)p;
-    unsigned kind = hk_chunk_kind(a);
-    if (kind == HK_CHUNK_LARGE_HEAD || kind == HK_CHUNK_LARGE)
-        return hk_large_owns(p);
-    if (kind != HK_CHUNK_SS)
-        return false;
-    hk_slab *s = hk_slab_of(p);
-    if (s->idx < HK_FIRST_SLAB || s->state == HK_SLAB_FREE || s->state == HK_SLAB_EMPTY)
-        return false;
-    uintptr_t off = a & (HK_SLAB_SIZE - 1);
-    uint32_t i = hk_block_index(s, off);
-    return (size_t)i * hk_class_size[s->cls] == off && i < s->carved && hk_check_block_live(s, p);
+    struct hk_block_info b;
+    return hk_block_check(p, &b) == HK_BLOCK_LIVE;
 }
 
 /* ---- the exported API (HAKMEM_CHECK=2 goes through redzone.c) */
@@ -246,21 +236,14 @@ HK_EXPORT void *realloc(void *p, size_t n)
         hk_free(p, false);
         return NULL;
     }
-    uintptr_t a = (uintptr_t)p;
-    if (hk_chunk_kind(a) == HK_CHUNK_SS &&
-        !hk_check_realloc(hk_slab_of(p), p)) {
+    struct hk_block_info b;
+    enum hk_block_verdict v = hk_block_check(p, &b);
+    if (v != HK_BLOCK_LIVE) {
+        hk_block_report(v, "realloc", p, &b);
         errno = EINVAL;
         return NULL;
     }
-    size_t old = usable_size(p);
-    if (!old) {
-        if (hk_chunk_kind(a) == HK_CHUNK_LARGE_HEAD || hk_chunk_kind(a) == HK_CHUNK_LARGE)
-            hk_large_report_bad("realloc", p);
-        else
-            hk_report(HK_ERR_INVALID_FREE, "realloc", p, NULL, 0, 0);
-        errno = EINVAL;
-        return NULL;
-    }
+    size_t old = b.usable;
     if (old > HK_MID_MAX) {
         void *q = hk_large_realloc(p, n);
         if (q)
@@ -358,7 +341,12 @@ HK_EXPORT int malloc_trim(size_t pad)
     (void)pad;
     if (!hk_ensure_init())
         return 0;
-    return hk_trim() > 0;
+    if (hk_config_debug)
+        hk_heap_validate(hk_tls_heap);
+    size_t n = hk_trim();
+    if (hk_config_debug)
+        hk_heap_validate(hk_tls_heap);
+    return n > 0;
 }
 
 HK_EXPORT struct mallinfo2 mallinfo2(void)

@@ -51,48 +51,44 @@ static hk_slab **list_head(hk_heap *h, hk_slab *s)
  * one free block would send the next malloc to the slow path again). */
 static void hl_push(hk_heap *h, hk_slab *s, uint8_t which)
 {
+    HK_ASSERT(s->list == HK_LIST_NONE && s->state == HK_SLAB_OWNED && s->cls < HK_CLASSES);
+    HK_ASSERT(atomic_load_explicit(&s->owner, memory_order_relaxed) == h);
     s->list = which;
     if (which == HK_LIST_FULL) {
+        /* no free block, and some out: the first local free finds used 1 */
+        HK_ASSERTF(!s->free && s->used > 0 && s->used <= s->carved,
+                   "FULL push: slab %u free %p used %u carved %u", s->idx, (void *)s->free, s->used, s->carved);
         s->full_used = s->used;
         s->used = 1;
     }
-    if (which == HK_LIST_AVAIL) {
-        hk_slab *tail = h->avail_tail[s->cls];
-        s->next = NULL;
-        s->prev = tail;
-        *(tail ? &tail->next : &h->avail[s->cls]) = s;
-        h->avail_tail[s->cls] = s;
-        return;
-    }
-    hk_slab **head = list_head(h, s);
-    s->prev = NULL;
-    s->next = *head;
-    if (*head)
-        (*head)->prev = s;
-    *head = s;
+    if (which == HK_LIST_AVAIL)
+        hk_slab_list_push_back(&h->avail[s->cls], &h->avail_tail[s->cls], s);
+    else
+        hk_slab_list_push_front(list_head(h, s), NULL, s);
 }
 
 /* A FULL slab's count back in used (1 → 0 meant one free). */
 static void unbias(hk_slab *s)
 {
-    if (s->list == HK_LIST_FULL)
+    if (s->list == HK_LIST_FULL) {
+        /* 1 on the list, 0 after the one local free that took the slow path */
+        HK_ASSERTF(s->used <= 1 && s->full_used > 0, "FULL slab %u: used %u full_used %u", s->idx, s->used,
+                   s->full_used);
         s->used = s->full_used + s->used - 1;
+    }
 }
 
 static void hl_remove(hk_heap *h, hk_slab *s)
 {
     if (s->list == HK_LIST_NONE)
         return;
-    unbias(s);
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        *list_head(h, s) = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    else if (s->list == HK_LIST_AVAIL)
-        h->avail_tail[s->cls] = s->prev;
-    s->prev = s->next = NULL;
+    if (s->list == HK_LIST_FULL) {
+        unbias(s);
+        hk_slab_list_remove(&h->full[s->cls], NULL, s);
+    } else {
+        HK_ASSERT(s->list == HK_LIST_AVAIL); /* spares are on no list (park) */
+        hk_slab_list_remove(&h->avail[s->cls], &h->avail_tail[s->cls], s);
+    }
     s->list = HK_LIST_NONE;
 }
 
@@ -104,6 +100,7 @@ unsigned hk_spare_slabs = HK_SPARE_SLABS;
  * oldest spare goes to the pool to make room. */
 static void park(hk_heap *h, hk_slab *s)
 {
+    HK_ASSERT(s->used == 0 && s->list == HK_LIST_NONE && s != h->cur[s->cls]);
     if (!hk_spare_slabs) {
         hk_pool_release(s);
         return;
@@ -179,9 +176,11 @@ static void drain_remote(hk_heap *h, hk_slab *keep)
         hk_slab *next = s->remote_next;
         atomic_store(&s->notified, 0);
         if (atomic_load_explicit(&s->owner, memory_order_relaxed) == h) {
+            HK_ASSERT(s->state == HK_SLAB_OWNED && s->idx >= HK_FIRST_SLAB);
             if (s->list == HK_LIST_FULL)
                 hl_remove(h, s); /* collected with its count; settled below */
             hk_slab_collect_remote(s);
+            HK_ASSERT(s->used <= s->carved);
             if (s != keep)
                 settle(h, s);
         }
@@ -488,6 +487,7 @@ void hk_heap_stage0_unflushed(uint64_t *hit, uint64_t *miss)
 
 static void give_back(hk_slab *s)
 {
+    HK_ASSERT(s->state == HK_SLAB_OWNED && s->list == HK_LIST_NONE);
     hk_slab_collect_remote(s);
     if (s->used == 0)
         hk_pool_release(s);
@@ -512,6 +512,8 @@ void hk_heap_exit(void *arg)
     hk_heap *h = arg;
     if (!h || h == &hk_heap_empty)
         return;
+    if (hk_config_debug)
+        hk_heap_validate(h);
     hk_tls_heap = hk_tls_fast = &hk_heap_empty;
     hk_heap_flush_pending(h);
     hk_heap_flush_stage0(h);
@@ -525,6 +527,8 @@ void hk_heap_exit(void *arg)
         h->avail[c] = h->avail_tail[c] = h->full[c] = NULL;
     }
     hk_heap_release_spares(h);
+    if (hk_config_debug)
+        hk_pool_validate();
     hk_event_thread(false, h->tid);
     h->in_use = 0;
     pthread_mutex_lock(&heaps_lock);
@@ -551,4 +555,114 @@ void hk_heap_atfork_parent(void)
 void hk_heap_atfork_child(void)
 {
     pthread_mutex_unlock(&heaps_lock);
+}
+
+/* ---- the debug walk of a heap (hk_config_debug: thread exit, malloc_trim) */
+
+/* Blocks on a free list from b, at most max + 1 (a longer list is broken). */
+static uint32_t chain_length(const hk_block *b, uint32_t max)
+{
+    uint32_t n = 0;
+    for (; b && n <= max; b = b->next)
+        n++;
+    return n;
+}
+
+/* A slab h owns, off the FULL list or on it: used == carved - |free| (a
+ * block counts in used from malloc until its owner has it back: the blocks
+ * on the remote list, in other threads' pending chains and kept caches
+ * count, and the remote list holds as many blocks as its word says, no more
+ * than used); a FULL slab keeps used at 1, its count in full_used. */
+static void validate_slab(hk_heap *h, hk_slab *s, unsigned cls, uint8_t list)
+{
+    hk_superslab *ss = hk_ss_of_slab(s);
+    HK_ASSERTF(ss->magic == HK_SS_MAGIC && s->idx >= HK_FIRST_SLAB && &ss->slabs[s->idx] == s,
+               "slab %p: not a slot of a SuperSlab (magic %lx, idx %u)", (void *)s, (unsigned long)ss->magic,
+               s->idx);
+    HK_ASSERTF(s->state == HK_SLAB_OWNED && atomic_load(&s->owner) == h && s->cls == cls && s->list == list,
+               "slab %u of SuperSlab %u: state %u owner %p (heap %p) class %u (%u) list %u (%u)", s->idx, ss->id,
+               s->state, (void *)atomic_load(&s->owner), (void *)h, s->cls, cls, s->list, list);
+    HK_ASSERT(s->capacity == hk_class_capacity[cls] && s->carved <= s->capacity &&
+              s->carved_end == (uint32_t)s->carved * hk_class_size[cls]);
+    uint32_t nfree = chain_length(s->free, s->carved);
+    uint32_t used = list == HK_LIST_FULL ? s->full_used : s->used;
+    HK_ASSERTF(nfree <= s->carved && used == s->carved - nfree,
+               "slab %u of SuperSlab %u (class %u, list %u): used %u, expected carved %u - |free| %u", s->idx,
+               ss->id, cls, list, used, s->carved, nfree);
+    if (list == HK_LIST_FULL)
+        HK_ASSERTF(s->used == 1 && !s->free && s->full_used > 0,
+                   "FULL slab %u of SuperSlab %u: used %u (expected 1), full_used %u", s->idx, ss->id, s->used,
+                   s->full_used);
+    if (list == HK_LIST_AVAIL)
+        HK_ASSERT(s->free && s->used > 0);
+    if (list == HK_LIST_SPARE)
+        HK_ASSERT(s->used == 0);
+    /* Other threads push onto the remote word, never below its head: the
+     * chain of a snapshot is stable while its owner (this thread) does not
+     * collect. */
+    uintptr_t v = atomic_load_explicit(&s->remote, memory_order_acquire);
+    uint32_t nremote = chain_length(hk_remote_head(v), s->capacity);
+    HK_ASSERTF(nremote == hk_remote_count(v) && nremote <= used,
+               "slab %u of SuperSlab %u: remote list of %u blocks, its word counts %u, used %u", s->idx, ss->id,
+               nremote, hk_remote_count(v), used);
+}
+
+/* One of h's lists of class cls: linked both ways, every slab on it as list
+ * says; tail (when the list keeps one) its last. */
+static void validate_list(hk_heap *h, hk_slab *head, hk_slab *tail, unsigned cls, uint8_t list)
+{
+    hk_slab *prev = NULL;
+    for (hk_slab *s = head; s; prev = s, s = s->next) {
+        HK_ASSERTF(s->prev == prev, "class %u list %u: slab %u's prev %p, expected %p", cls, list, s->idx,
+                   (void *)s->prev, (void *)prev);
+        HK_ASSERT(s != h->cur[cls]);
+        validate_slab(h, s, cls, list);
+    }
+    if (list == HK_LIST_AVAIL)
+        HK_ASSERT(tail == prev);
+}
+
+void hk_heap_validate(hk_heap *h)
+{
+    if (h && h != &hk_heap_empty) {
+        for (unsigned c = 0; c < HK_CLASSES; c++) {
+            hk_slab *s = h->cur[c];
+            if (is_foreign(h, s))
+                HK_ASSERT(s == &h->foreign[c]);
+            else if (s != &hk_slab_dummy)
+                validate_slab(h, s, c, HK_LIST_NONE);
+            validate_list(h, h->avail[c], h->avail_tail[c], c, HK_LIST_AVAIL);
+            validate_list(h, h->full[c], NULL, c, HK_LIST_FULL);
+        }
+        /* tiny[i] is cur[] of the class of a 16i-byte request */
+        for (unsigned i = 0; i <= HK_TINY_MAX / 16; i++)
+            HK_ASSERTF(h->tiny[i] == h->cur[hk_size_class(16 * i)], "tiny[%u] is not cur[%u]", i,
+                       hk_size_class(16 * i));
+        /* kept blocks: the pseudo-slab's -used is how many its list holds */
+        for (unsigned c = 0; c < HK_FOREIGN_CLASSES; c++) {
+            hk_slab *f = &h->foreign[c];
+            uint32_t kept = 0u - f->used;
+            HK_ASSERTF(kept <= hk_foreign_cap(c) && chain_length(f->free, kept) == kept,
+                       "kept blocks of class %u: -used %u, list of %u", c, kept, chain_length(f->free, kept));
+        }
+        HK_ASSERT(h->nspare <= HK_SPARE_SLABS);
+        for (uint32_t i = 0; i < h->nspare; i++)
+            validate_slab(h, h->spare[i], h->spare[i]->cls, HK_LIST_SPARE);
+        uint32_t npending = 0;
+        size_t bytes = 0;
+        for (unsigned i = 0; i < HK_PENDING_SLOTS; i++) {
+            hk_pending *q = &h->pending[i];
+            if (!q->slab)
+                continue;
+            npending++;
+            bytes += (size_t)q->n * hk_class_size[q->slab->cls];
+            HK_ASSERT(q->n > 0 && q->n < HK_PENDING_MAX && q->tail && !q->tail->next &&
+                      chain_length(q->head, q->n) == q->n);
+        }
+        HK_ASSERTF(npending == h->npending && bytes == h->pending_bytes,
+                   "pending chains: %u slots, %zu bytes; the heap counts %u, %zu", npending, bytes, h->npending,
+                   h->pending_bytes);
+    }
+    hk_pool_validate();
+    hk_large_validate();
 }

@@ -23,30 +23,7 @@ void hk_check_init(void)
     hk_rz_init();
 }
 
-/* ---- the slow paths of the fast checks */
-
-/* A local free hk_check_local_free could not settle: true when p may go on
- * the free list, false after a report. A block holding the key is free —
- * on a list of its slab, or held back by a thread that freed it into
- * another's slab (heap.c) — unless a program's 64 bits equal the key by
- * chance (2^-64): the owner trusts the key as every other thread does. */
-bool hk_check_free_slow(hk_slab *s, const void *p)
-{
-    uintptr_t off = (uintptr_t)p & (HK_SLAB_SIZE - 1);
-    uint32_t i = hk_block_index(s, off);
-    size_t inside = off - (size_t)i * hk_class_size[s->cls];
-    if (inside || i >= s->carved) {
-        hk_report(HK_ERR_INVALID_FREE, "free", p, s, inside, 0);
-        return false;
-    }
-    if (hk_check_level && *hk_key_of(p) == hk_free_key) {
-        hk_report(HK_ERR_DOUBLE_FREE, "free", p, s, 0, 0);
-        return false;
-    }
-    if (hk_check_level)
-        *hk_key_of(p) = hk_free_key;
-    return true;
-}
+/* ---- the one block validation */
 
 /* The block of s at p is not handed out, as far as a thread that may not
  * own s can tell: the slab is EMPTY or the block holds the key. */
@@ -57,9 +34,65 @@ static bool seems_free(const hk_slab *s, const void *p)
     return hk_check_level && *hk_key_of(p) == hk_free_key;
 }
 
-bool hk_check_block_live(hk_slab *s, const void *p)
+enum hk_block_verdict hk_block_check_slab(hk_slab *s, const void *p, struct hk_block_info *b)
 {
-    return !seems_free(s, p);
+    *b = (struct hk_block_info){ 0 };
+    if (!hk_slab_formatted(s))
+        return HK_BLOCK_FOREIGN;
+    uintptr_t off = (uintptr_t)p & (HK_SLAB_SIZE - 1);
+    uint32_t i = hk_block_index(s, off);
+    size_t size = hk_class_size[s->cls];
+    b->slab = s;
+    b->offset = off - (size_t)i * size;
+    if (b->offset || i >= s->carved)
+        return HK_BLOCK_INTERIOR;
+    if (seems_free(s, p))
+        return HK_BLOCK_FREED;
+    b->usable = size;
+    return HK_BLOCK_LIVE;
+}
+
+enum hk_block_verdict hk_block_check(const void *p, struct hk_block_info *b)
+{
+    unsigned kind = hk_chunk_kind((uintptr_t)p);
+    if (kind == HK_CHUNK_SS)
+        return hk_block_check_slab(hk_slab_of(p), p, b);
+    if (kind == HK_CHUNK_LARGE_HEAD || kind == HK_CHUNK_LARGE)
+        return hk_large_check(p, b);
+    *b = (struct hk_block_info){ 0 };
+    return HK_BLOCK_FOREIGN;
+}
+
+void hk_block_report(enum hk_block_verdict v, const char *op, const void *p, const struct hk_block_info *b)
+{
+    if (v != HK_BLOCK_LIVE)
+        hk_report(v == HK_BLOCK_FREED ? HK_ERR_DOUBLE_FREE : HK_ERR_INVALID_FREE, op, p, b->slab, b->offset,
+                  b->large_size);
+}
+
+/* p, a pointer into slab s, is a live block (reported as op's error otherwise). */
+static bool slab_block_valid(hk_slab *s, const void *p, const char *op)
+{
+    struct hk_block_info b;
+    enum hk_block_verdict v = hk_block_check_slab(s, p, &b);
+    hk_block_report(v, op, p, &b);
+    return v == HK_BLOCK_LIVE;
+}
+
+/* ---- the slow paths of the fast checks */
+
+/* A local free hk_check_local_free could not settle: true when p may go on
+ * the free list, false after a report. A block holding the key is free —
+ * on a list of its slab, or held back by a thread that freed it into
+ * another's slab (heap.c) — unless a program's 64 bits equal the key by
+ * chance (2^-64): the owner trusts the key as every other thread does. */
+bool hk_check_free_slow(hk_slab *s, const void *p)
+{
+    if (!slab_block_valid(s, p, "free"))
+        return false;
+    if (hk_check_level)
+        *hk_key_of(p) = hk_free_key;
+    return true;
 }
 
 /* ---- the report */
@@ -226,46 +259,9 @@ void hk_report(enum hk_error_kind kind, const char *op, const void *p, hk_slab *
 
 /* ---- checks off the fast path */
 
-/* realloc(p): p must be a handed-out block (reported as realloc's error). */
-bool hk_check_realloc(hk_slab *s, const void *p)
-{
-    uintptr_t off = (uintptr_t)p & (HK_SLAB_SIZE - 1);
-    if (s->idx < HK_FIRST_SLAB || s->state == HK_SLAB_FREE) {
-        hk_report(HK_ERR_INVALID_FREE, "realloc", p, NULL, 0, 0);
-        return false;
-    }
-    uint32_t i = hk_block_index(s, off);
-    size_t inside = off - (size_t)i * hk_class_size[s->cls];
-    if (inside || i >= s->carved) {
-        hk_report(HK_ERR_INVALID_FREE, "realloc", p, s, inside, 0);
-        return false;
-    }
-    if (seems_free(s, p)) {
-        hk_report(HK_ERR_DOUBLE_FREE, "realloc", p, s, 0, 0);
-        return false;
-    }
-    return true;
-}
-
-/* hk_check_remote_free's slow path: the whole validation, with reports. */
+/* hk_check_remote_free's slow path: the whole validation, with reports, as
+ * the owner's. */
 bool hk_check_remote_slow(hk_slab *s, const void *p)
 {
-    uintptr_t off = (uintptr_t)p & (HK_SLAB_SIZE - 1);
-    if (s->idx < HK_FIRST_SLAB || s->state == HK_SLAB_FREE) {
-        hk_report(HK_ERR_INVALID_FREE, "free", p, NULL, 0, 0);
-        return false;
-    }
-    uint32_t idx = hk_block_index(s, off);
-    size_t size = hk_class_size[s->cls];
-    if (idx * size != off || idx >= s->carved) {
-        hk_report(HK_ERR_INVALID_FREE, "free", p, s, off - idx * size, 0);
-        return false;
-    }
-    if (seems_free(s, p)) {
-        hk_report(HK_ERR_DOUBLE_FREE, "free", p, s, 0, 0);
-        return false;
-    }
-    if (hk_check_level)
-        *hk_key_of(p) = hk_free_key;
-    return true;
+    return hk_check_free_slow(s, p);
 }

@@ -33,7 +33,37 @@ void hk_heap_error(const struct hk_heap_error *e);
 void hk_report(enum hk_error_kind kind, const char *op, const void *p, hk_slab *s, size_t offset,
                size_t large_size);
 bool hk_check_remote_slow(hk_slab *s, const void *p);
-bool hk_check_realloc(hk_slab *s, const void *p);
+
+/* ---- the one block validation (heapcheck.c): what a pointer is to hakmem,
+ *      for free, realloc, malloc_usable_size and level 2's plain blocks. The
+ *      fast paths' inline checks below only decide whether to come here. */
+enum hk_block_verdict {
+    HK_BLOCK_LIVE = 0,  /* the start of a handed-out block */
+    HK_BLOCK_FOREIGN,   /* in no formatted slab nor live or cached large mapping of hakmem's */
+    HK_BLOCK_INTERIOR,  /* inside a block, or a slab's block not carved yet */
+    HK_BLOCK_FREED      /* a block's start, not handed out: EMPTY slab, free key, cached mapping */
+};
+struct hk_block_info {
+    hk_slab *slab;      /* the slab p points into (not FOREIGN), else NULL */
+    size_t offset;      /* INTERIOR: bytes into the block (0 past the carved ones) */
+    size_t large_size;  /* a large block: its size, as the report names it */
+    size_t usable;      /* LIVE: the block's usable bytes */
+};
+/* Any pointer, by its chunk: a slab's (hk_block_check_slab) or a large
+ * mapping's (hk_large_check). */
+enum hk_block_verdict hk_block_check(const void *p, struct hk_block_info *b);
+/* p, a pointer into formatted-or-not slot s of a SuperSlab. */
+enum hk_block_verdict hk_block_check_slab(hk_slab *s, const void *p, struct hk_block_info *b);
+/* The heap error of a verdict other than LIVE, as op's (free, realloc…). */
+void hk_block_report(enum hk_block_verdict v, const char *op, const void *p, const struct hk_block_info *b);
+/* Slot s holds blocks: a slab formatted for a class (not slot 0, the header). */
+static inline bool hk_slab_formatted(const hk_slab *s)
+{
+    return s->idx >= HK_FIRST_SLAB && s->state != HK_SLAB_FREE;
+}
+
+/* ---- large.c: the large tier's part of hk_block_check (the header check) */
+enum hk_block_verdict hk_large_check(const void *p, struct hk_block_info *b);
 
 /* Index of the block at byte offset off (< 64 KiB) of slab s. */
 static inline uint32_t hk_block_index(const hk_slab *s, uintptr_t off)
@@ -65,8 +95,6 @@ static inline uint64_t *hk_key_of(const void *p)
 }
 
 bool hk_check_free_slow(hk_slab *s, const void *p);
-/* The block of s at p is handed out (racy when another thread owns s). */
-bool hk_check_block_live(hk_slab *s, const void *p);
 
 /* Block b leaves a free list for a program: its key is cleared (harmless at
  * level 0, where it saves testing the level). Returns b. */

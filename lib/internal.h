@@ -3,8 +3,9 @@
  *
  * The rule for lib/'s headers: a declaration lives in internal.h under the
  * heading of the file that defines it, or in the header named after that
- * file (ring.h for ring.c, segment.h, event.h, heapcheck.h), which only that
- * file's declarations go into; types.h holds the shared types and constants,
+ * file (ring.h for ring.c, segment.h, event.h, heapcheck.h); such a header
+ * holds that file's declarations, and under a "---- other.c" heading those
+ * of another file that need its types; types.h holds shared types and constants,
  * hakmem*.h the public API. Each header's first two lines say what it owns
  * and which file defines it. Everything else in lib/ is static. */
 #ifndef HK_INTERNAL_H
@@ -15,6 +16,27 @@
 #include <stdarg.h>
 #include "types.h"
 #include "hakmem.h"
+#include "list.h"
+
+/* The lists of slabs (a heap's AVAIL and FULL lists, the pool's registry and
+ * orphans) and of SuperSlabs (the pool's active list and the LRU through
+ * prev/next; the pool's with-free-slots list through fprev/fnext). */
+HK_LIST_DEFINE(hk_slab_list, hk_slab, prev, next);
+HK_LIST_DEFINE(hk_ss_list, hk_superslab, prev, next);
+HK_LIST_DEFINE(hk_ss_flist, hk_superslab, fprev, fnext);
+
+/* ---- log.c: invariants checked under --enable-debug. HK_ASSERT compiles
+ * and is type-checked in every build; without --enable-debug the optimiser
+ * removes it and its condition is never evaluated (no #ifdef). hk_panic
+ * writes one line (no stdio, no malloc) and aborts. */
+#define HK_ASSERT(c) \
+    ((void)(hk_config_debug && HK_UNLIKELY(!(c)) ? hk_assert_fail(#c, __FILE__, __LINE__) : (void)0))
+/* HK_ASSERT with a message in printf form, for values worth seeing. */
+#define HK_ASSERTF(c, ...) \
+    ((void)(hk_config_debug && HK_UNLIKELY(!(c)) ? hk_panic(__FILE__, __LINE__, __VA_ARGS__) : (void)0))
+void hk_assert_fail(const char *what, const char *file, int line) __attribute__((noreturn, cold));
+void hk_panic(const char *file, int line, const char *fmt, ...)
+    __attribute__((noreturn, cold, format(printf, 3, 4)));
 
 /* ---- sizeclass.c: size → class by table, class → block size and capacity */
 extern const uint8_t hk_class_of8[HK_TINY_MAX / 8 + 1];
@@ -203,6 +225,7 @@ static inline uint32_t hk_remote_count(uintptr_t v)
 
 static inline uintptr_t hk_remote_word(hk_block *head, uint32_t count)
 {
+    HK_ASSERT(!((uintptr_t)head >> HK_ADDR_BITS) && count < (1u << (64 - HK_ADDR_BITS)));
     return (uintptr_t)head | (uintptr_t)count << HK_ADDR_BITS;
 }
 
@@ -218,6 +241,8 @@ size_t hk_lru_evict_all(void);
 uint32_t hk_lru_count(void);
 hk_superslab *hk_lru_head(void);
 void hk_lru_init_log(void);
+void hk_lru_validate(void); /* the debug walk; the caller holds hk_pool_lock */
+
 
 /* ---- pool.c: the shared pool — acquisition stages 0.5..3, EMPTY registry */
 extern pthread_mutex_t hk_pool_lock;
@@ -229,6 +254,8 @@ size_t hk_pool_trim(void);
 void hk_pool_foreach_ss(void (*fn)(hk_superslab *ss, void *arg), void *arg);
 uint64_t hk_pool_mostly_free(void);
 void *hk_meta_alloc(size_t size);
+void hk_pool_validate(void); /* the debug walk; takes hk_pool_lock */
+
 
 /* ---- purge.c: the thread that purges the pages of cached SuperSlabs and
  *      large mappings and unmaps expired ones, even in an idle program */
@@ -271,6 +298,10 @@ void hk_heap_global_init(void);
 void hk_heap_atfork_prepare(void);
 void hk_heap_atfork_parent(void);
 void hk_heap_atfork_child(void);
+/* The debug walks (mimalloc's mi_segment_is_valid), run at thread exit and
+ * malloc_trim when hk_config_debug; each panics at the first broken invariant. */
+void hk_heap_validate(hk_heap *h); /* the calling thread's heap, then pool, LRU, large */
+
 
 /* ---- large.c: blocks above HK_MID_MAX, in their own cached mappings */
 /* n bytes at an address whose sum with off is a multiple of align (0: no
@@ -284,9 +315,10 @@ size_t hk_large_trim(void);
 /* The purger's visit (no lock held): purges and expires what is due; the
  * time of the next deadline, 0 when nothing is cached. */
 uint64_t hk_large_purge(void);
-void hk_large_report_bad(const char *op, const void *p);
 void hk_large_stats(struct hakmem_stats *st);
 extern pthread_mutex_t hk_large_lock;
+void hk_large_validate(void); /* the debug walk; takes hk_large_lock */
+
 
 /* ---- alloc.c: the exported malloc family */
 /* What malloc_trim releases: this thread's kept blocks and spare slabs, the
@@ -341,14 +373,5 @@ static inline bool hk_ensure_init(void)
 {
     return HK_LIKELY(atomic_load_explicit(&hk_init_state, memory_order_acquire) == 2) || hk_init_slow();
 }
-
-/* ---- log.c: assertions of the --enable-debug build */
-
-#if HK_CONFIG_DEBUG
-#define HK_ASSERT(c) ((c) ? (void)0 : hk_assert_fail(#c, __FILE__, __LINE__))
-#else
-#define HK_ASSERT(c) ((void)0)
-#endif
-void hk_assert_fail(const char *what, const char *file, int line) __attribute__((noreturn));
 
 #endif

@@ -23,6 +23,7 @@ typedef struct hk_large {
 } hk_large;
 
 _Static_assert(sizeof(hk_large) <= HK_LARGE_HDR, "large header fits");
+HK_LIST_DEFINE(large_list, hk_large, prev, next);
 
 pthread_mutex_t hk_large_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Invariant (as the LRU's): the mappings older than dirty are purged (all
@@ -40,13 +41,45 @@ static size_t page_round(size_t n)
     return (n + hk_page_size - 1) & ~(hk_page_size - 1);
 }
 
-static hk_large *header_of(const void *p)
+/* The header of the mapping p would be a block of (its chunk's, or the one
+ * before when p is the chunk's first byte). */
+static hk_large *large_of(const void *p)
+{
+    return (hk_large *)(((uintptr_t)p - 1) & ~(uintptr_t)HK_SS_MASK);
+}
+
+/* hk_block_check's large part: p is the user pointer of a live mapping, the
+ * first user byte of a cached one (a second free), inside a live block, or
+ * none of the large tier's. */
+enum hk_block_verdict hk_large_check(const void *p, struct hk_block_info *b)
 {
     uintptr_t a = (uintptr_t)p;
-    if (a < HK_LARGE_HDR || hk_chunk_kind(a - 1) != HK_CHUNK_LARGE_HEAD)
-        return NULL;
-    hk_large *l = (hk_large *)((a - 1) & ~(uintptr_t)HK_SS_MASK);
-    return l->magic == HK_LARGE_MAGIC && l->user == p ? l : NULL;
+    *b = (struct hk_block_info){ 0 };
+    if (a <= HK_LARGE_HDR || hk_chunk_kind(a - 1) != HK_CHUNK_LARGE_HEAD)
+        return HK_BLOCK_FOREIGN;
+    hk_large *l = large_of(p);
+    if (l->magic != HK_LARGE_MAGIC)
+        return HK_BLOCK_FOREIGN;
+    if (l->user == p) {
+        b->usable = b->large_size = l->usable;
+        return HK_BLOCK_LIVE;
+    }
+    if (!l->user && (char *)p == (char *)l + HK_LARGE_HDR) {
+        b->large_size = l->map_size - HK_LARGE_HDR;
+        return HK_BLOCK_FREED;
+    }
+    if (l->user && (char *)p > l->user && (char *)p < l->user + l->usable) {
+        b->offset = (size_t)((char *)p - l->user);
+        b->large_size = l->usable;
+        return HK_BLOCK_INTERIOR;
+    }
+    return HK_BLOCK_FOREIGN;
+}
+
+static hk_large *header_of(const void *p)
+{
+    struct hk_block_info b;
+    return hk_large_check(p, &b) == HK_BLOCK_LIVE ? large_of(p) : NULL;
 }
 
 bool hk_large_owns(const void *p)
@@ -74,15 +107,7 @@ static void cache_unlink(hk_large *l)
 {
     if (l == cache.dirty)
         cache.dirty = l->prev; /* the next newer */
-    if (l->prev)
-        l->prev->next = l->next;
-    else
-        cache.head = l->next;
-    if (l->next)
-        l->next->prev = l->prev;
-    else
-        cache.tail = l->prev;
-    l->prev = l->next = NULL;
+    large_list_remove(&cache.head, &cache.tail, l);
     cache.count--;
     cache.bytes -= l->map_size;
 }
@@ -209,42 +234,29 @@ void *hk_large_malloc(size_t n, size_t align, size_t off, bool zero)
     return l->user;
 }
 
-/* A pointer that is no live large block: a second free of a cached one,
- * an interior pointer, or none of hakmem's. */
-void hk_large_report_bad(const char *op, const void *p)
+/* The live large block at p, else NULL after op's report. */
+static hk_large *live_or_report(const char *op, const void *p)
 {
-    uintptr_t a = (uintptr_t)p;
-    hk_large *l = (hk_large *)((a - 1) & ~(uintptr_t)HK_SS_MASK);
-    bool head = a > HK_LARGE_HDR && hk_chunk_kind(a - 1) == HK_CHUNK_LARGE_HEAD &&
-                l->magic == HK_LARGE_MAGIC;
-    if (head && !l->user && (char *)p == (char *)l + HK_LARGE_HDR)
-        hk_report(HK_ERR_DOUBLE_FREE, op, p, NULL, 0, l->map_size - HK_LARGE_HDR);
-    else if (head && l->user && (char *)p > l->user && (char *)p < l->user + l->usable)
-        hk_report(HK_ERR_INVALID_FREE, op, p, NULL, (size_t)((char *)p - l->user), l->usable);
-    else
-        hk_report(HK_ERR_INVALID_FREE, op, p, NULL, 0, 0);
+    struct hk_block_info b;
+    enum hk_block_verdict v = hk_large_check(p, &b);
+    if (v == HK_BLOCK_LIVE)
+        return large_of(p);
+    hk_block_report(v, op, p, &b);
+    return NULL;
 }
 
 void hk_large_free(void *p)
 {
-    hk_large *l = header_of(p);
-    if (!l) {
-        hk_large_report_bad("free", p);
+    hk_large *l = live_or_report("free", p);
+    if (!l)
         return;
-    }
     pthread_mutex_lock(&hk_large_lock);
     uint64_t now = hk_now_ns(); /* under the lock: cache times never go backwards */
     cache.live--;
     cache.live_bytes -= l->map_size;
     if (l->base == (char *)l && l->map_size <= ((size_t)hk_opt[HK_OPT_LARGE_CACHE_MB] << 20)) {
         l->cached_ns = now;
-        l->prev = NULL;
-        l->next = cache.head;
-        if (cache.head)
-            cache.head->prev = l;
-        else
-            cache.tail = l;
-        cache.head = l;
+        large_list_push_front(&cache.head, &cache.tail, l);
         cache.count++;
         cache.bytes += l->map_size;
         l->user = NULL; /* a second free of p is refused */
@@ -302,11 +314,9 @@ static void *remap(hk_large *l, size_t new_size)
  * logarithmic number of system calls. */
 void *hk_large_realloc(void *p, size_t n)
 {
-    hk_large *l = header_of(p);
-    if (!l) {
-        hk_large_report_bad("realloc", p);
+    hk_large *l = live_or_report("realloc", p);
+    if (!l)
         return NULL;
-    }
     if (n <= l->usable && n >= l->usable / 2)
         return p;
     if (l->base != (char *)l || n <= HK_MID_MAX || n > (SIZE_MAX >> 3))
@@ -360,5 +370,29 @@ void hk_large_stats(struct hakmem_stats *st)
     st->large_live = cache.live;
     st->large_live_bytes = cache.live_bytes;
     st->large_cached_bytes = cache.bytes;
+    pthread_mutex_unlock(&hk_large_lock);
+}
+
+/* The debug walk of the cache (hk_config_debug: thread exit, malloc_trim):
+ * linked both ways, count and bytes its own, every mapping cached whole
+ * (base == header, no user pointer), dirty on the list. */
+void hk_large_validate(void)
+{
+    pthread_mutex_lock(&hk_large_lock);
+    uint32_t n = 0;
+    size_t bytes = 0;
+    bool dirty_seen = !cache.dirty;
+    hk_large *prev = NULL;
+    for (hk_large *l = cache.head; l; prev = l, l = l->next) {
+        HK_ASSERTF(l->prev == prev && l->magic == HK_LARGE_MAGIC && l->base == (char *)l && !l->user &&
+                       hk_chunk_kind((uintptr_t)l) == HK_CHUNK_LARGE_HEAD,
+                   "large cache: mapping %p (base %p, user %p)", (void *)l, (void *)l->base, (void *)l->user);
+        HK_ASSERT(!prev || prev->cached_ns >= l->cached_ns);
+        dirty_seen |= l == cache.dirty;
+        bytes += l->map_size;
+        n++;
+    }
+    HK_ASSERTF(n == cache.count && bytes == cache.bytes && cache.tail == prev && dirty_seen,
+               "large cache: %u listed (%zu bytes), count %u (%zu bytes)", n, bytes, cache.count, cache.bytes);
     pthread_mutex_unlock(&hk_large_lock);
 }

@@ -263,3 +263,14 @@ void hk_assert_fail(const char *what, const char *file, int line)
     hk_log("hakmem: assertion failed: %s (%s:%d)\n", what, file, line);
     abort();
 }
+
+void hk_panic(const char *file, int line, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    hk_vfmt(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    hk_log("hakmem: assertion failed: %s (%s:%d)\n", msg, file, line);
+    abort();
+}

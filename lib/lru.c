@@ -45,17 +45,10 @@ static bool over_memory(void)
 
 static void unlink_ss(hk_superslab *ss)
 {
+    HK_ASSERT(lru.count > 0 && ss->state == HK_SS_CACHED);
     if (ss == lru.dirty)
         lru.dirty = ss->prev; /* the next newer, not purged either */
-    if (ss->prev)
-        ss->prev->next = ss->next;
-    else
-        lru.head = ss->next;
-    if (ss->next)
-        ss->next->prev = ss->prev;
-    else
-        lru.tail = ss->prev;
-    ss->prev = ss->next = NULL;
+    hk_ss_list_remove(&lru.head, &lru.tail, ss);
     lru.count--;
 }
 
@@ -100,16 +93,11 @@ size_t hk_lru_evict_all(void)
  * and memory bounds hold (a limit of 0 unmaps it at once). */
 void hk_lru_push(hk_superslab *ss)
 {
+    HK_ASSERT(ss->magic == HK_SS_MAGIC && ss->live == 0 && !ss->on_free_list && !ss->prev && !ss->next);
     uint64_t now = hk_now_ns();
     ss->state = HK_SS_CACHED;
     ss->cached_ns = now;
-    ss->prev = NULL;
-    ss->next = lru.head;
-    if (lru.head)
-        lru.head->prev = ss;
-    else
-        lru.tail = ss;
-    lru.head = ss;
+    hk_ss_list_push_front(&lru.head, &lru.tail, ss);
     lru.count++;
     bool first_dirty = !lru.dirty;
     if (first_dirty)
@@ -146,4 +134,24 @@ hk_superslab *hk_lru_pop(unsigned cls)
         unlink_ss(ss);
     hk_event_lru_pop(cls, ss, lru.count, limit_count());
     return ss;
+}
+
+/* The debug walk (hk_pool_validate): linked both ways, as many as counted,
+ * every one CACHED with nothing live, cached no later than the newer ones;
+ * dirty on the list. */
+void hk_lru_validate(void)
+{
+    uint32_t n = 0;
+    bool dirty_seen = !lru.dirty;
+    hk_superslab *prev = NULL;
+    for (hk_superslab *ss = lru.head; ss; prev = ss, ss = ss->next) {
+        HK_ASSERTF(ss->prev == prev && ss->magic == HK_SS_MAGIC && ss->state == HK_SS_CACHED && ss->live == 0 &&
+                       hk_chunk_kind((uintptr_t)ss) == HK_CHUNK_SS,
+                   "LRU SuperSlab %u: state %u live %u", ss->id, ss->state, ss->live);
+        HK_ASSERT(!prev || prev->cached_ns >= ss->cached_ns);
+        dirty_seen |= ss == lru.dirty;
+        n++;
+    }
+    HK_ASSERTF(n == lru.count && lru.tail == prev && dirty_seen, "LRU: %u listed, count %u, dirty %s", n,
+               lru.count, dirty_seen ? "listed" : "not listed");
 }

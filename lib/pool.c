@@ -32,23 +32,14 @@ static uint32_t count_of(struct slab_list *l)
 
 static void list_push(struct slab_list *l, hk_slab *s)
 {
-    s->prev = NULL;
-    s->next = l->head;
-    if (l->head)
-        l->head->prev = s;
-    l->head = s;
+    hk_slab_list_push_front(&l->head, NULL, s);
     atomic_store_explicit(&l->count, count_of(l) + 1, memory_order_relaxed);
 }
 
 static void list_remove(struct slab_list *l, hk_slab *s)
 {
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        l->head = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    s->prev = s->next = NULL;
+    HK_ASSERT(count_of(l) > 0);
+    hk_slab_list_remove(&l->head, NULL, s);
     atomic_store_explicit(&l->count, count_of(l) - 1, memory_order_relaxed);
 }
 
@@ -62,6 +53,7 @@ static hk_slab *list_pop(struct slab_list *l)
 
 static void registry_push(hk_slab *s)
 {
+    HK_ASSERT(s->state == HK_SLAB_EMPTY && s->used == 0 && s->list == HK_LIST_NONE);
     list_push(&pool.registry[s->cls], s);
     atomic_fetch_add_explicit(&pool.registry_total, 1, memory_order_relaxed);
 }
@@ -80,47 +72,28 @@ static void with_free_add(hk_superslab *ss)
         return;
     ss->on_free_list = 1;
     atomic_fetch_add_explicit(&pool.nwith_free, 1, memory_order_relaxed);
-    ss->fprev = NULL;
-    ss->fnext = pool.with_free;
-    if (pool.with_free)
-        pool.with_free->fprev = ss;
-    pool.with_free = ss;
+    hk_ss_flist_push_front(&pool.with_free, NULL, ss);
 }
 
 static void with_free_remove(hk_superslab *ss)
 {
     if (!ss->on_free_list)
         return;
-    if (ss->fprev)
-        ss->fprev->fnext = ss->fnext;
-    else
-        pool.with_free = ss->fnext;
-    if (ss->fnext)
-        ss->fnext->fprev = ss->fprev;
-    ss->fprev = ss->fnext = NULL;
+    hk_ss_flist_remove(&pool.with_free, NULL, ss);
     ss->on_free_list = 0;
     atomic_fetch_sub_explicit(&pool.nwith_free, 1, memory_order_relaxed);
 }
 
 static void active_add(hk_superslab *ss)
 {
-    ss->prev = NULL;
-    ss->next = pool.active;
-    if (pool.active)
-        pool.active->prev = ss;
-    pool.active = ss;
+    hk_ss_list_push_front(&pool.active, NULL, ss);
     pool.nactive++;
 }
 
 static void active_remove(hk_superslab *ss)
 {
-    if (ss->prev)
-        ss->prev->next = ss->next;
-    else
-        pool.active = ss->next;
-    if (ss->next)
-        ss->next->prev = ss->prev;
-    ss->prev = ss->next = NULL;
+    HK_ASSERT(pool.nactive > 0 && ss->state == HK_SS_ACTIVE);
+    hk_ss_list_remove(&pool.active, NULL, ss);
     pool.nactive--;
 }
 
@@ -128,8 +101,10 @@ static void active_remove(hk_superslab *ss)
  * slabs leave the registry first, so nothing in the pool points into it. */
 static void retire(hk_superslab *ss)
 {
+    HK_ASSERT(ss->live == 0 && ss->state == HK_SS_ACTIVE);
     for (unsigned i = HK_FIRST_SLAB; i < HK_SLABS_PER_SS; i++) {
         hk_slab *s = &ss->slabs[i];
+        HK_ASSERT(s->state == HK_SLAB_EMPTY || s->state == HK_SLAB_FREE);
         if (s->state == HK_SLAB_EMPTY)
             registry_remove(s);
         s->state = HK_SLAB_FREE;
@@ -142,8 +117,25 @@ static void retire(hk_superslab *ss)
 
 /* ---- handing a slab to a heap */
 
+/* The SuperSlab header lies in slot 0's owner line; its shared line stays
+ * a FREE, ownerless slot's, so a pointer into slab 0 fails every block test. */
+static bool header_in_slot0(const hk_superslab *ss)
+{
+    const hk_slab *s0 = &ss->slabs[0];
+    return ss->magic == HK_SS_MAGIC && s0->idx == 0 && s0->state == HK_SLAB_FREE &&
+           !atomic_load_explicit(&s0->owner, memory_order_relaxed) && !(ss->free_mask & 1);
+}
+
 static hk_slab *own(hk_slab *s, hk_heap *h, unsigned stage)
 {
+    hk_superslab *ss = hk_ss_of_slab(s);
+    HK_ASSERT(header_in_slot0(ss) && s->idx >= HK_FIRST_SLAB && &ss->slabs[s->idx] == s);
+    HK_ASSERT(ss->state == HK_SS_ACTIVE && ss->live <= HK_SLABS_PER_SS - HK_FIRST_SLAB);
+    /* a FREE slot just formatted (stage 2, 3) or an EMPTY slab hold no block;
+     * an ABANDONED one (stage 1) is adopted with its blocks */
+    HK_ASSERTF(s->state == HK_SLAB_ABANDONED || (s->state != HK_SLAB_OWNED && s->used == 0),
+               "acquire: slab %u of SuperSlab %u state %u used %u", s->idx, ss->id, s->state, s->used);
+    HK_ASSERT(!atomic_load_explicit(&s->owner, memory_order_relaxed) && s->prev == NULL && s->next == NULL);
     if (s->state != HK_SLAB_ABANDONED)
         hk_ss_of_slab(s)->live++;
     /* On no live heap's remote list (a heap drains before it lets a slab
@@ -186,7 +178,9 @@ static hk_slab *stage_free_slot(hk_superslab *ss, unsigned cls)
         ss = pool.with_free;
     if (!ss)
         return NULL;
+    HK_ASSERT(ss->free_mask && ss->on_free_list);
     unsigned i = (unsigned)__builtin_ctz(ss->free_mask);
+    HK_ASSERT(i >= HK_FIRST_SLAB && ss->slabs[i].state == HK_SLAB_FREE);
     ss->free_mask &= ~(1u << i);
     if (!ss->free_mask)
         with_free_remove(ss);
@@ -204,6 +198,7 @@ static void reap_orphans(void)
         hk_slab *next;
         for (hk_slab *s = pool.orphans[c].head; s; s = next) {
             next = s->next;
+            HK_ASSERT(s->state == HK_SLAB_ABANDONED && s->cls == c);
             hk_slab_collect_remote(s);
             if (s->used)
                 continue;
@@ -227,6 +222,7 @@ static hk_superslab *stage_new_superslab(unsigned cls)
         hk_ss_reset(ss);
     else if (!(ss = hk_ss_map()))
         return NULL;
+    HK_ASSERT(header_in_slot0(ss) && ss->live == 0 && ss->state == HK_SS_ACTIVE);
     active_add(ss);
     with_free_add(ss);
     return ss;
@@ -302,6 +298,8 @@ hk_slab *hk_pool_acquire(hk_heap *h, unsigned cls)
     hk_purge_poll();
     if (stack)
         hk_stack_end();
+    HK_ASSERT(!s || (s->cls == cls && s->state == HK_SLAB_OWNED && s->list == HK_LIST_NONE &&
+                     atomic_load_explicit(&s->owner, memory_order_relaxed) == h));
     return s;
 }
 
@@ -309,6 +307,12 @@ hk_slab *hk_pool_acquire(hk_heap *h, unsigned cls)
  * once; a SuperSlab left with no live slab goes to the LRU cache. */
 void hk_pool_release(hk_slab *s)
 {
+    /* the EMPTY transition: every block back, none on the remote list */
+    HK_ASSERTF(s->used == 0 && s->list == HK_LIST_NONE && s->idx >= HK_FIRST_SLAB &&
+                   (s->state == HK_SLAB_OWNED || s->state == HK_SLAB_ABANDONED) &&
+                   !hk_remote_count(atomic_load_explicit(&s->remote, memory_order_relaxed)),
+               "release: slab %u state %u used %u list %u remote %u", s->idx, s->state, s->used, s->list,
+               hk_remote_count(atomic_load_explicit(&s->remote, memory_order_relaxed)));
     atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
     pthread_mutex_lock(&hk_pool_lock);
     hk_event_slab_empty(s);
@@ -330,6 +334,7 @@ void hk_pool_release(hk_slab *s)
 /* A slab with live blocks whose thread exited: ownerless, for stage 1. */
 void hk_pool_abandon(hk_slab *s)
 {
+    HK_ASSERT(s->state == HK_SLAB_OWNED && s->list == HK_LIST_NONE && s->idx >= HK_FIRST_SLAB);
     atomic_store_explicit(&s->owner, NULL, memory_order_release);
     pthread_mutex_lock(&hk_pool_lock);
     s->state = HK_SLAB_ABANDONED;
@@ -435,4 +440,76 @@ size_t hk_pool_trim(void)
     size_t n = hk_lru_evict_all();
     pthread_mutex_unlock(&hk_pool_lock);
     return n;
+}
+
+/* ---- the debug walk of the pool (hk_config_debug: thread exit, malloc_trim) */
+
+/* A pool list of slabs of class cls, all in state: linked both ways, as
+ * many as its count says; returns how many. */
+static uint32_t validate_slab_list(struct slab_list *l, unsigned cls, uint8_t state)
+{
+    uint32_t n = 0;
+    hk_slab *prev = NULL;
+    for (hk_slab *s = l->head; s; prev = s, s = s->next) {
+        HK_ASSERTF(s->prev == prev && s->state == state && s->cls == cls && s->idx >= HK_FIRST_SLAB &&
+                       !atomic_load_explicit(&s->owner, memory_order_relaxed),
+                   "pool list of class %u, state %u: slab %u state %u class %u", cls, state, s->idx, s->state,
+                   s->cls);
+        HK_ASSERT(state != HK_SLAB_EMPTY || s->used == 0);
+        HK_ASSERT(header_in_slot0(hk_ss_of_slab(s)) && hk_ss_of_slab(s)->state == HK_SS_ACTIVE);
+        n++;
+    }
+    HK_ASSERTF(n == count_of(l), "pool list of class %u, state %u: %u slabs, its count says %u", cls, state, n,
+               count_of(l));
+    return n;
+}
+
+/* Every active SuperSlab: its header in slot 0's place, each slot's index
+ * its own, free_mask the FREE slots, live the OWNED and ABANDONED ones, on
+ * the with-free list iff it has a FREE slot; the pool's lists and counts;
+ * then the LRU's. */
+void hk_pool_validate(void)
+{
+    pthread_mutex_lock(&hk_pool_lock);
+    uint32_t nactive = 0, nfree = 0, nempty = 0;
+    hk_superslab *prev = NULL;
+    for (hk_superslab *ss = pool.active; ss; prev = ss, ss = ss->next) {
+        nactive++;
+        HK_ASSERTF(ss->prev == prev && ss->state == HK_SS_ACTIVE && header_in_slot0(ss) &&
+                       hk_chunk_kind((uintptr_t)ss) == HK_CHUNK_SS,
+                   "active SuperSlab %u: state %u, magic %lx", ss->id, ss->state, (unsigned long)ss->magic);
+        uint32_t live = 0, mask = 0;
+        for (unsigned i = HK_FIRST_SLAB; i < HK_SLABS_PER_SS; i++) {
+            hk_slab *s = &ss->slabs[i];
+            HK_ASSERT(s->idx == i && s->state <= HK_SLAB_EMPTY);
+            live += s->state == HK_SLAB_OWNED || s->state == HK_SLAB_ABANDONED;
+            mask |= (uint32_t)(s->state == HK_SLAB_FREE) << i;
+            nempty += s->state == HK_SLAB_EMPTY;
+            if (s->state != HK_SLAB_FREE)
+                HK_ASSERT(s->cls < HK_CLASSES && s->capacity == hk_class_capacity[s->cls] &&
+                          s->carved <= s->capacity);
+        }
+        HK_ASSERTF(live == ss->live && mask == ss->free_mask && ss->on_free_list == (mask != 0),
+                   "SuperSlab %u: live %u (counted %u), free_mask %x (slots FREE %x), on_free_list %u", ss->id,
+                   ss->live, live, ss->free_mask, mask, ss->on_free_list);
+        nfree += ss->on_free_list;
+    }
+    HK_ASSERTF(nactive == pool.nactive, "active SuperSlabs: %u listed, nactive %u", nactive, pool.nactive);
+    uint32_t nwith = 0;
+    hk_superslab *fprev = NULL;
+    for (hk_superslab *ss = pool.with_free; ss; fprev = ss, ss = ss->fnext) {
+        HK_ASSERT(ss->fprev == fprev && ss->on_free_list && ss->free_mask && ss->state == HK_SS_ACTIVE);
+        nwith++;
+    }
+    HK_ASSERTF(nwith == nfree && nwith == atomic_load(&pool.nwith_free),
+               "with-free list: %u listed, %u flagged, count %u", nwith, nfree, atomic_load(&pool.nwith_free));
+    uint32_t nreg = 0;
+    for (unsigned c = 0; c < HK_CLASSES; c++) {
+        nreg += validate_slab_list(&pool.registry[c], c, HK_SLAB_EMPTY);
+        validate_slab_list(&pool.orphans[c], c, HK_SLAB_ABANDONED);
+    }
+    HK_ASSERTF(nreg == atomic_load(&pool.registry_total) && nreg == nempty,
+               "registry: %u listed, total %u, EMPTY slots %u", nreg, atomic_load(&pool.registry_total), nempty);
+    hk_lru_validate();
+    pthread_mutex_unlock(&hk_pool_lock);
 }

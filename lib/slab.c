@@ -9,6 +9,7 @@
 
 void hk_slab_format(hk_slab *s, unsigned cls)
 {
+    HK_ASSERT(cls < HK_CLASSES && s->idx >= HK_FIRST_SLAB);
     uint32_t size = hk_class_size[cls];
     s->cls = (uint8_t)cls;
     s->capacity = hk_class_capacity[cls];
@@ -51,6 +52,7 @@ uint32_t hk_slab_collect_remote(hk_slab *s)
     uintptr_t v = atomic_exchange_explicit(&s->remote, 0, memory_order_acquire);
     hk_block *head = hk_remote_head(v);
     uint32_t n = hk_remote_count(v);
+    HK_ASSERT(head != NULL && s->idx >= HK_FIRST_SLAB);
     if (HK_UNLIKELY(!n || n > s->used))
         return collect_walk(s, head, n ? n : s->used);
     if (s->free) {
@@ -63,6 +65,7 @@ uint32_t hk_slab_collect_remote(hk_slab *s)
     }
     s->free = head;
     s->used -= n;
+    HK_ASSERT(s->used <= s->carved);
     return n;
 }
 
@@ -84,6 +87,7 @@ static void carve(hk_slab *s)
         for (uint32_t i = 0; i < n; i++)
             *hk_key_of(p + (size_t)i * size) = hk_free_key;
     s->free = (hk_block *)p;
+    HK_ASSERT(s->carved + n <= s->capacity);
     s->carved = (uint16_t)(s->carved + n);
     s->carved_end = s->carved * size;
 }

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <sys/types.h>
 #include <sqlite3.h>
@@ -86,6 +87,11 @@ struct hk_run_filter {
  * latest); how many it admits in *matched. -1 with err when none. */
 int hk_db_pick(sqlite3 *db, const struct hk_run_filter *f, int64_t *run, int64_t *matched,
                char *err, size_t errlen);
+/* getopt_long's table of --run N, --pid N, --exe NAME and --help (short "h"). */
+extern const struct option hk_run_options[];
+/* Option c of that table ('r', 'p' or 'e') with arg into f: 0, or 2 after
+ * saying on stderr what cmd expected. */
+int hk_run_option(const char *cmd, int c, const char *arg, struct hk_run_filter *f);
 /* Prints the runs f admits, one a line (run, pid, ppid, exe, events, bytes
  * mapped), marking chosen. */
 int hk_db_list_runs(sqlite3 *db, const struct hk_run_filter *f, int64_t chosen, FILE *out,

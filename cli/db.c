@@ -531,3 +531,27 @@ int hk_db_list_runs(sqlite3 *db, const struct hk_run_filter *f, int64_t chosen, 
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : hk_db_fail(db, "cannot list the runs", err, errlen);
 }
+
+const struct option hk_run_options[] = {
+    { "run", required_argument, NULL, 'r' },
+    { "pid", required_argument, NULL, 'p' },
+    { "exe", required_argument, NULL, 'e' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+int hk_run_option(const char *cmd, int c, const char *arg, struct hk_run_filter *f)
+{
+    uint64_t n;
+    if (c == 'e') {
+        f->exe = arg;
+        return 0;
+    }
+    if (hk_parse_u64(arg, 1, INT64_MAX, &n) != 0) {
+        hk_say(cmd, "--%s %s: expected a %s", c == 'r' ? "run" : "pid", arg,
+               c == 'r' ? "run number" : "process id");
+        return 2;
+    }
+    *(c == 'r' ? &f->run : &f->pid) = (int64_t)n;
+    return 0;
+}

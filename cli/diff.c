@@ -97,30 +97,18 @@ static int load(const char *path, const struct hk_run_filter *f, struct hk_repor
 
 int hk_cmd_diff(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "run", required_argument, NULL, 'r' },
-        { "pid", required_argument, NULL, 'p' },
-        { "exe", required_argument, NULL, 'e' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     struct hk_run_filter runs[2] = { { 0 }, { 0 } };
     int nruns = 0, c;
-    uint64_t n = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", hk_run_options, NULL)) != -1) {
         if (c != 'r' && c != 'p' && c != 'e')
             return hk_usage(usage_text, c == 'h');
-        if (nruns == 2 || (c != 'e' && hk_parse_u64(optarg, 1, INT64_MAX, &n) != 0)) {
-            hk_say("diff", "%s %s: expected a %s (at most two of --run, --pid, --exe)",
-                   c == 'r' ? "--run" : c == 'p' ? "--pid" : "--exe", optarg,
-                   c == 'r' ? "run number" : c == 'p' ? "process id" : "program name");
+        if (nruns == 2) {
+            hk_say("diff", "--%s %s: at most two of --run, --pid, --exe",
+                   c == 'r' ? "run" : c == 'p' ? "pid" : "exe", optarg);
             return 2;
         }
-        if (c == 'e')
-            runs[nruns].exe = optarg;
-        else
-            *(c == 'r' ? &runs[nruns].run : &runs[nruns].pid) = (int64_t)n;
-        nruns++;
+        if (hk_run_option("diff", c, optarg, &runs[nruns++]) != 0)
+            return 2;
     }
     int files = argc - optind;
     if (files < 1 || files > 2 || (files == 1 && nruns != 2)) {

@@ -538,29 +538,13 @@ static int print_stacks(sqlite3 *db, int64_t run, FILE *out, char *err, size_t e
 
 int hk_cmd_report(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "run", required_argument, NULL, 'r' },
-        { "pid", required_argument, NULL, 'p' },
-        { "exe", required_argument, NULL, 'e' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     struct hk_run_filter f = { 0 };
-    uint64_t n;
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        if (c == 'e') {
-            f.exe = optarg;
-            continue;
-        }
-        if (c != 'r' && c != 'p')
+    while ((c = getopt_long(argc, argv, "h", hk_run_options, NULL)) != -1) {
+        if (c != 'r' && c != 'p' && c != 'e')
             return hk_usage(usage_text, c == 'h');
-        if (hk_parse_u64(optarg, 1, INT64_MAX, &n) != 0) {
-            hk_say("report", "--%s %s: expected a %s", c == 'r' ? "run" : "pid", optarg,
-                   c == 'r' ? "run number" : "process id");
+        if (hk_run_option("report", c, optarg, &f) != 0)
             return 2;
-        }
-        *(c == 'r' ? &f.run : &f.pid) = (int64_t)n;
     }
     if (optind != argc - 1) {
         hk_say("report", "expected one FILE.db (see --help)");

@@ -16,20 +16,11 @@
 #include <unistd.h>
 #include "hakmem.h"
 #include "hakmem_segment.h"
+#include "stress.h"
 
 #define BLOCKS 1024 /* of 64 KiB: 64 MiB, one block per slab */
 
-/* Formats without stdio locks (the child of a process with threads). */
-static void say(const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n > 0 && write(2, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1) < 0)
-        _exit(1);
-}
+#define say(...) stress_say(1, __VA_ARGS__)
 
 /* The header of /dev/shm/hakmem.<pid>; 0, or -1 when there is none. */
 static int header_of(pid_t pid, struct hakmem_seg_header *h)

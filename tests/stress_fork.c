@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "stress.h"
 
 #define NTHREADS 4
 #define NFORKS 20
@@ -33,17 +34,7 @@ struct blk {
 static atomic_int stop;
 static atomic_ullong worker_ops;
 
-/* Formats without stdio locks (safe in a child forked from a threaded parent). */
-static void say(const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n > 0 && write(2, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1) < 0)
-        _exit(CHILD_MISMATCH);
-}
+#define say(...) stress_say(CHILD_MISMATCH, __VA_ARGS__)
 
 static void on_alarm(int sig)
 {
@@ -65,15 +56,6 @@ static void on_child_alarm(int sig)
     _exit(CHILD_WATCHDOG);
 }
 
-static uint64_t rnd(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545F4914F6CDD1Dull;
-}
 
 /* 8 B .. 4 KiB mostly, 1 in 64 up to 256 KiB. */
 static size_t pick_size(uint64_t r)
@@ -118,7 +100,7 @@ static void *worker(void *arg)
     uint64_t rng = 0xF0F0ull + (uintptr_t)arg * 0x9E3779B97F4A7C15ull;
     unsigned long long ops = 0;
     while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
-        uint64_t r = rnd(&rng);
+        uint64_t r = stress_rnd(&rng);
         struct blk *b = &slot[r % SLOTS];
         if (b->p != NULL ? blk_free(b, "worker") : blk_new(b, r >> 8))
             exit(1);
@@ -136,7 +118,7 @@ static int churn(int n, uint64_t seed, const char *who)
 {
     struct blk b;
     for (int i = 0; i < n; i++) {
-        if (blk_new(&b, rnd(&seed)) || blk_free(&b, who))
+        if (blk_new(&b, stress_rnd(&seed)) || blk_free(&b, who))
             return -1;
     }
     return 0;
@@ -195,7 +177,7 @@ static int fork_once(int fork_no, uint64_t *rng)
 {
     struct blk inh[INHERITED];
     for (int i = 0; i < INHERITED; i++)
-        if (blk_new(&inh[i], rnd(rng)))
+        if (blk_new(&inh[i], stress_rnd(rng)))
             return -1;
     pid_t pid = fork();
     if (pid < 0) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "stress.h"
 
 #define NTHREADS 300
 #define WINDOW 8             /* threads alive at once, at most */
@@ -80,17 +81,12 @@ static void fill(struct blk *b, uint32_t tid, uint32_t i)
 static void verify_free(struct blk *b, uint32_t tid, uint32_t i)
 {
     for (size_t off = 0; off < b->size; off += 8) {
-        unsigned char want[8];
+        unsigned char want;
         uint64_t w = pat_word(tid, i, b->size, off / 8);
-        size_t len = b->size - off < 8 ? b->size - off : 8;
-        memcpy(want, &w, 8);
-        if (memcmp(b->p + off, want, len) == 0)
-            continue;
-        size_t j = 0;
-        while (b->p[off + j] == want[j])
-            j++;
-        fail("thread %u block %u (%zu B) at %p: byte %zu expected 0x%02x, got 0x%02x", tid,
-             i, b->size, (void *)b->p, off + j, want[j], b->p[off + j]);
+        int j = stress_word_diff(b->p + off, w, b->size - off < 8 ? b->size - off : 8, &want);
+        if (j >= 0)
+            fail("thread %u block %u (%zu B) at %p: byte %zu expected 0x%02x, got 0x%02x", tid,
+                 i, b->size, (void *)b->p, off + j, want, b->p[off + j]);
     }
     free(b->p);
 }

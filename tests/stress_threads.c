@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "stress.h"
 
 #define NTHREADS 4
 #define OPS 200000
@@ -57,15 +58,6 @@ _Noreturn static void fail(const char *fmt, ...)
     exit(1);
 }
 
-static uint64_t rnd(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545F4914F6CDD1Dull;
-}
 
 static uint64_t mix(uint64_t x)
 {
@@ -99,16 +91,11 @@ static void verify(const struct blk *b, size_t n, const char *where)
     uint64_t s = pat_seed(b);
     for (size_t off = 0; off < n; off += 8) {
         uint64_t w = s + (off / 8) * 0x9E3779B97F4A7C15ull;
-        unsigned char want[8];
-        size_t len = n - off < 8 ? n - off : 8;
-        memcpy(want, &w, 8);
-        if (memcmp(b->p + off, want, len) == 0)
-            continue;
-        size_t j = 0;
-        while (b->p[off + j] == want[j])
-            j++;
-        fail("%s: block tid=%u idx=%u size=%zu at %p: byte %zu expected 0x%02x, got 0x%02x",
-             where, b->tid, b->idx, b->size, (void *)b->p, off + j, want[j], b->p[off + j]);
+        unsigned char want;
+        int j = stress_word_diff(b->p + off, w, n - off < 8 ? n - off : 8, &want);
+        if (j >= 0)
+            fail("%s: block tid=%u idx=%u size=%zu at %p: byte %zu expected 0x%02x, got 0x%02x",
+                 where, b->tid, b->idx, b->size, (void *)b->p, off + j, want, b->p[off + j]);
     }
 }
 
@@ -270,15 +257,15 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
     for (int i = 0; i < OPS; i++) {
-        uint64_t r = rnd(&w->rng);
+        uint64_t r = stress_rnd(&w->rng);
         struct blk *b = &w->slot[r % SLOTS];
         unsigned action = (unsigned)((r >> 16) % 100);
         if (action < 70) {
             if (b->p != NULL)
                 release(w, b, r >> 24);
-            alloc_new(w, b, rnd(&w->rng));
+            alloc_new(w, b, stress_rnd(&w->rng));
         } else if (action < 85) {
-            do_realloc(w, b, rnd(&w->rng));
+            do_realloc(w, b, stress_rnd(&w->rng));
         } else {
             w->n.received += drain_inbox(w->tid, DRAIN_BATCH);
         }

@@ -22,5 +22,26 @@ need_command() {
     command -v "$1" >/dev/null || skip "$1 not found"
 }
 
+# need_test NAME: $prog is the built tests/NAME, else the test skips.
+need_test() {
+    need_lib
+    prog=${HK_TESTS:-}/$1
+    [ -x "$prog" ] || skip "$prog not built (HK_TESTS=${HK_TESTS:-unset})"
+}
+
+# expect WHAT STATUS: one check, "ok: WHAT" when STATUS is 0, else "FAIL: WHAT" and
+# $failed set (the script ends with `exit $failed`).
+failed=0 checks=0
+expect() { checks=$((checks + 1)); if [ "$2" = 0 ]; then echo "ok: $1"; else echo "FAIL: $1"; failed=1; fi; }
+
+# run_env VAR=VALUE... PROGRAM ARGS...: status in $rc, output in $tmp/out and $tmp/err,
+# and no "Segmentation fault" line from the shell when it crashes.
+run_env() {
+    exec 3>&2 2>/dev/null
+    env "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    exec 2>&3 3>&-
+}
+
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

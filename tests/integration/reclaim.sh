@@ -6,20 +6,10 @@
 # of any class); glibc runs the first case as the reference. And freed memory
 # stops counting as resident (VmRSS) well before the TTL unmaps it.
 set -u
-[ -n "${HK_LIB:-}" ] && [ -n "${HK_TESTS:-}" ] || { echo "HK_LIB/HK_TESTS unset: skip"; exit 77; }
-prog=$HK_TESTS/reclaim
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0 n=0
-expect() { n=$((n + 1)); if [ "$2" = 0 ]; then echo "ok: $1"; else echo "FAIL: $1"; fail=1; fi; }
-run() { # env... → rc in $rc, stdout in $tmp/out, stderr in $tmp/err
-    exec 3>&2 2>/dev/null
-    env "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    exec 2>&3 3>&-
-}
+. "$(dirname "$0")/common.sh"
+need_test reclaim
 what() { grep -m1 '^FAIL' "$tmp/out" || head -1 "$tmp/out"; }
-limited() { (ulimit -v 400000 && run "$@" && exit $rc); rc=$?; }
+limited() { (ulimit -v 400000 && run_env "$@" && exit $rc); rc=$?; }
 
 limited "$prog" enomem aligned
 expect "glibc under ulimit -v 400000: 150 MiB after freeing 200 MiB (rc $rc, $(what))" "$([ $rc = 0 ]; echo $?)"
@@ -34,10 +24,10 @@ for reuse in 0 1; do
         "$([ $rc = 0 ]; echo $?)"
 done
 # Freed memory stops counting as resident within the purge delay, without malloc_trim.
-run LD_PRELOAD="$HK_LIB" "$prog" rss
+run_env LD_PRELOAD="$HK_LIB" "$prog" rss
 expect "200 MiB of 32 KiB blocks freed: VmRSS back within 16 MiB in 1 s ($(what))" "$([ $rc = 0 ]; echo $?)"
-run LD_PRELOAD="$HK_LIB" "$prog" rss_large
+run_env LD_PRELOAD="$HK_LIB" "$prog" rss_large
 expect "48 MiB of 1 MiB blocks freed into the large cache: VmRSS back within 8 MiB in 1 s ($(what))" \
     "$([ $rc = 0 ]; echo $?)"
-echo "$n checks"
-exit $fail
+echo "$checks checks"
+exit $failed

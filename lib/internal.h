@@ -136,8 +136,11 @@ enum hk_opt {
     HK_OPT_CHECK,
     HK_OPT_ON_ERROR,
     HK_OPT_LOG,
+    HK_OPT_PROFILE_STACKS,
+    HK_OPT_PROFILE_DEPTH,
     HK_OPT_COUNT
 };
+enum hk_profile_stacks { HK_PROFILE_STACKS_UNWIND, HK_PROFILE_STACKS_FP }; /* HAKMEM_PROFILE_STACKS */
 extern char hk_opt_path[256]; /* HAKMEM_TRACE=/PATH, else empty */
 extern char hk_opt_log[256];  /* HAKMEM_LOG=PATH as given (%p unexpanded), else empty */
 extern long hk_opt[HK_OPT_COUNT];
@@ -353,7 +356,7 @@ void hk_occupancy_sample(struct hakmem_seg_occupancy *occ);
 void hk_occupancy_final(void);
 void hk_occupancy_atfork_child(void);
 
-/* ---- stack.c: libunwind capture and the stack table */
+/* ---- stack.c: stack capture (libunwind, frame pointers) and the stack table */
 void hk_stack_load_modules(struct hakmem_seg_stacks *st);
 void hk_stack_begin(void);
 uint32_t hk_stack_id(void);
@@ -362,6 +365,12 @@ void hk_stack_blocks_init(void);
 uint32_t hk_stack_here(void);
 int hk_stack_frames(uint32_t id, uint64_t *ip, int max);
 int hk_stack_capture(void **ip, int max);
+/* The frame-pointer chain from the caller's frame: return addresses,
+ * innermost first, into ip[0..max); how many. Safe on any code: it stops at
+ * the first frame that is not higher up this thread's stack. */
+int hk_stack_capture_fp(void **ip, int max);
+/* HAKMEM_PROFILE_DEPTH frames by HAKMEM_PROFILE_STACKS into ip[0..HAKMEM_SEG_STACK_DEPTH). */
+int hk_stack_capture_profile(void **ip);
 uint32_t hk_stack_intern_trace(void *const *ip, int n);
 void hk_stack_atfork_prepare(void);
 void hk_stack_atfork_release(void);

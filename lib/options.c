@@ -16,6 +16,8 @@ struct hk_option_def {
 };
 
 static const char *const mode_words[] = { "lossless", "overwrite", NULL };
+static const char *const profile_stack_words[] = { [HK_PROFILE_STACKS_UNWIND] = "unwind",
+                                                    [HK_PROFILE_STACKS_FP] = "fp", NULL };
 
 static const struct hk_option_def defs[HK_OPT_COUNT] = {
     [HK_OPT_SS_LRU_DEBUG] = { "HAKMEM_SS_LRU_DEBUG", 0, 0, 1,
@@ -57,6 +59,12 @@ static const struct hk_option_def defs[HK_OPT_COUNT] = {
         "set by hakmem-trace record: its pid, written into every segment of the process tree" },
     [HK_OPT_TRACE_ONLY] = { "HAKMEM_TRACE_ONLY", 0, 0, 0x7fffffff,
         "PID: only process PID (each image it execs) traces; the processes it starts do not" },
+    [HK_OPT_PROFILE_STACKS] = { "HAKMEM_PROFILE_STACKS", HK_PROFILE_STACKS_UNWIND, 0, 1,
+        "how the heap profiler captures a stack: unwind (libunwind, DWARF: through any code) or fp "
+        "(the frame-pointer chain, cheaper; ends early past code built without frame pointers)",
+        .words = profile_stack_words },
+    [HK_OPT_PROFILE_DEPTH] = { "HAKMEM_PROFILE_DEPTH", 32, 1, HAKMEM_SEG_STACK_DEPTH,
+        "most frames the heap profiler captures per stack" },
 };
 
 char hk_opt_path[256];

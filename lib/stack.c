@@ -1,6 +1,8 @@
-/* stack.c — stack capture for events (libunwind's unw_backtrace) and the
- * stack table of the segment: each distinct stack stored once, by id. */
+/* stack.c — stack capture for events and the heap profiler (libunwind's
+ * unw_backtrace, or a checked walk of the frame-pointer chain) and the stack
+ * table of the segment: each distinct stack stored once, by id. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 #define UNW_LOCAL_ONLY
@@ -62,12 +64,13 @@ static void parse_line(struct hakmem_seg_stacks *st, const char *line)
     st->nmodules++;
 }
 
-void hk_stack_load_modules(struct hakmem_seg_stacks *st)
+/* Calls fn(ctx, line) on each line of /proc/self/maps (NUL-terminated, cut
+ * at 511 bytes); false when the file cannot be opened. */
+static bool each_map_line(void (*fn)(void *ctx, const char *line), void *ctx)
 {
     int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return;
-    st->nmodules = 0;
+        return false;
     char buf[4096], line[512];
     size_t len = 0;
     ssize_t r;
@@ -79,11 +82,25 @@ void hk_stack_load_modules(struct hakmem_seg_stacks *st)
                 continue;
             }
             line[len] = '\0';
-            parse_line(st, line);
+            fn(ctx, line);
             len = 0;
         }
     }
     close(fd);
+    return true;
+}
+
+static void module_line(void *st, const char *line)
+{
+    parse_line(st, line);
+}
+
+void hk_stack_load_modules(struct hakmem_seg_stacks *st)
+{
+    uint32_t n = st->nmodules;
+    st->nmodules = 0;
+    if (!each_map_line(module_line, st))
+        st->nmodules = n;
 }
 
 static bool covered(const struct hakmem_seg_stacks *st, uint64_t ip)
@@ -230,6 +247,123 @@ int hk_stack_capture(void **ip, int max)
         return 0;
     tls_in_capture = 1;
     int n = unw_backtrace(ip, max);
+    tls_in_capture = 0;
+    return n > 0 ? n : 0;
+}
+
+/* ---- frame-pointer walk (the heap profiler's fast capture)
+ *
+ * On x86-64 a function built with frame pointers saves its caller's rbp at
+ * [rbp] and has its return address at [rbp + 8] (AArch64: x29, the same). Code built without them
+ * (glibc, most distribution binaries) leaves anything in rbp, so every step
+ * is checked before it is read: the frame lies in this thread's stack
+ * between the walker's own frame and the stack's top (memory the thread
+ * keeps mapped), is 8-byte aligned and above the frame before it; the walk
+ * stops at the first frame that is not, at a return address below the
+ * first page, or at max. Nothing outside [own frame, top) is ever read. */
+
+#if defined(__x86_64__) || defined(__aarch64__)
+static const bool fp_chain_abi = true; /* [fp] = caller's fp, [fp + 8] = return address */
+#else
+static const bool fp_chain_abi = false; /* no walk: libunwind instead */
+#endif
+
+/* This thread's stack: the mapping holding it, read from /proc/self/maps
+ * once per thread (no malloc, unlike pthread_getattr_np) and again when
+ * the walker runs outside it (a grown main stack, a signal stack). */
+static __thread uintptr_t tls_stack_lo, tls_stack_hi;
+
+struct stack_vma {
+    uintptr_t addr, lo, hi;
+};
+
+static void stack_line(void *ctx, const char *line)
+{
+    struct stack_vma *v = ctx;
+    const char *p = line;
+    uint64_t start = parse_hex(&p);
+    p++;
+    uint64_t end = parse_hex(&p);
+    if (v->addr >= start && v->addr < end)
+        v->lo = start, v->hi = end;
+}
+
+static HK_NOINLINE bool load_stack_bounds(uintptr_t sp)
+{
+    struct stack_vma v = { sp, 0, 0 };
+    if (!each_map_line(stack_line, &v) || !v.hi)
+        return false;
+    /* glibc keeps a thread's descriptor at the top of its stack mapping:
+     * frames lie below it, and the walk need not read beyond. */
+    uintptr_t self = (uintptr_t)pthread_self();
+    if (self > sp && self < v.hi)
+        v.hi = self;
+    tls_stack_lo = v.lo;
+    tls_stack_hi = v.hi;
+    return true;
+}
+
+static inline bool stack_bounds(uintptr_t sp)
+{
+    return (sp >= tls_stack_lo && sp < tls_stack_hi) || load_stack_bounds(sp);
+}
+
+/* The return addresses of the chain from frame fp, innermost first, into
+ * ip[0..max): how many. The frames must lie in [lo, hi). */
+static int walk_fp(uintptr_t fp, uintptr_t lo, uintptr_t hi, void **ip, int max)
+{
+    int n = 0;
+    while (n < max) {
+        if (fp < lo || fp > hi - 2 * sizeof(uintptr_t) || fp % sizeof(uintptr_t))
+            break;
+        const uintptr_t *frame = (const uintptr_t *)fp;
+        uintptr_t ret = frame[1], next = frame[0];
+        if (ret < 4096)
+            break;
+        ip[n++] = (void *)ret;
+        if (next <= fp)
+            break;
+        fp = next;
+    }
+    return n;
+}
+
+/* The chain from frame fp, which must lie above sp, the walker's frame. */
+static inline int capture_fp(uintptr_t sp, uintptr_t fp, void **ip, int max)
+{
+    if (!fp_chain_abi || max <= 0 || !stack_bounds(sp))
+        return 0;
+    return walk_fp(fp, sp, tls_stack_hi, ip, max);
+}
+
+/* __builtin_frame_address gives these functions a frame pointer whatever the
+ * flags, so the walk starts at their caller's return address. */
+HK_NOINLINE int hk_stack_capture_fp(void **ip, int max)
+{
+    uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
+    return capture_fp(fp, fp, ip, max);
+}
+
+/* The calling stack the way HAKMEM_PROFILE_STACKS says, at most
+ * HAKMEM_PROFILE_DEPTH frames into ip[0..HAKMEM_SEG_STACK_DEPTH): how many,
+ * innermost (the caller's return address) first; 0 from inside a capture.
+ * The frame-pointer walk falls back to libunwind when it cannot run. */
+HK_NOINLINE int hk_stack_capture_profile(void **ip)
+{
+    if (tls_in_capture)
+        return 0;
+    int max = (int)hk_opt[HK_OPT_PROFILE_DEPTH], n = 0;
+    tls_in_capture = 1;
+    if (hk_opt[HK_OPT_PROFILE_STACKS] == HK_PROFILE_STACKS_FP) {
+        uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
+        n = capture_fp(fp, fp, ip, max);
+    }
+    if (n <= 0) {
+        void *buf[HAKMEM_SEG_STACK_DEPTH + 1];
+        n = unw_backtrace(buf, max + 1) - 1; /* its first: this function's own */
+        if (n > 0)
+            memcpy(ip, buf + 1, (size_t)n * sizeof *ip);
+    }
     tls_in_capture = 0;
     return n > 0 ? n : 0;
 }

@@ -317,6 +317,46 @@ START_TEST(test_reinit_resets)
 }
 END_TEST
 
+/* The heap profiler's capture: a word option and a depth bounded by the
+ * stack table's frames; bad values named on stderr, the default kept. */
+START_TEST(test_profile_options)
+{
+    char *none[] = { NULL };
+    init_capture(none);
+    ck_assert_msg(hk_opt[HK_OPT_PROFILE_STACKS] == HK_PROFILE_STACKS_UNWIND && hk_opt[HK_OPT_PROFILE_DEPTH] == 32,
+                  "defaults: expected unwind and depth 32, got %ld and %ld", hk_opt[HK_OPT_PROFILE_STACKS],
+                  hk_opt[HK_OPT_PROFILE_DEPTH]);
+    static const struct { const char *a, *b; long stacks, depth; } good[] = {
+        { "HAKMEM_PROFILE_STACKS=fp", "HAKMEM_PROFILE_DEPTH=1", HK_PROFILE_STACKS_FP, 1 },
+        { "HAKMEM_PROFILE_STACKS=unwind", "HAKMEM_PROFILE_DEPTH=32", HK_PROFILE_STACKS_UNWIND, 32 },
+    };
+    for (int k = 0; k < 2; k++) {
+        char *envp[] = { (char *)good[k].a, (char *)good[k].b, NULL };
+        init_capture(envp);
+        ck_assert_msg(hk_opt[HK_OPT_PROFILE_STACKS] == good[k].stacks && hk_opt[HK_OPT_PROFILE_DEPTH] == good[k].depth,
+                      "%s %s: expected %ld and %ld, got %ld and %ld", good[k].a, good[k].b, good[k].stacks,
+                      good[k].depth, hk_opt[HK_OPT_PROFILE_STACKS], hk_opt[HK_OPT_PROFILE_DEPTH]);
+        ck_assert_msg(err[0] == '\0', "%s %s: expected nothing on stderr, got \"%s\"", good[k].a, good[k].b, err);
+    }
+    static const char *const bad_entries[] = { "HAKMEM_PROFILE_STACKS=frame", "HAKMEM_PROFILE_STACKS=1",
+                                               "HAKMEM_PROFILE_STACKS=", "HAKMEM_PROFILE_DEPTH=0",
+                                               "HAKMEM_PROFILE_DEPTH=33", "HAKMEM_PROFILE_DEPTH=deep" };
+    for (size_t k = 0; k < sizeof bad_entries / sizeof bad_entries[0]; k++) {
+        char *envp[] = { (char *)bad_entries[k], NULL };
+        init_capture(envp);
+        ck_assert_msg(hk_opt[HK_OPT_PROFILE_STACKS] == HK_PROFILE_STACKS_UNWIND && hk_opt[HK_OPT_PROFILE_DEPTH] == 32,
+                      "%s: expected the defaults kept, got %ld and %ld", bad_entries[k], hk_opt[HK_OPT_PROFILE_STACKS],
+                      hk_opt[HK_OPT_PROFILE_DEPTH]);
+        ck_assert_msg(lines(err) == 1 && strstr(err, bad_entries[k]), "%s: expected one stderr line naming it, got \"%s\"",
+                      bad_entries[k], err);
+    }
+    char *word[] = { "HAKMEM_PROFILE_STACKS=frame", NULL };
+    init_capture(word);
+    ck_assert_msg(strstr(err, "expected unwind or fp") && strstr(err, "using unwind"),
+                  "HAKMEM_PROFILE_STACKS=frame: expected the words and the default named, got \"%s\"", err);
+}
+END_TEST
+
 static Suite *options_suite(void)
 {
     Suite *s = suite_create("options");
@@ -335,6 +375,7 @@ static Suite *options_suite(void)
     tcase_add_test(tc, test_name_matches_exactly);
     tcase_add_test(tc, test_foreign_variables_ignored);
     tcase_add_test(tc, test_reinit_resets);
+    tcase_add_test(tc, test_profile_options);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "cli.h"
+#include "../unit_main.h" /* unit_main(): runs the suite */
 
 /* A fresh path under /tmp (the file does not exist). */
 static inline void unit_tmp(char *buf, size_t len, const char *suffix)
@@ -87,16 +88,6 @@ static inline int unit_segment(const char *path, int pid, uint64_t start, unsign
     int rc = pwrite(fd, &h, sizeof h, 0) == sizeof h ? 0 : -1;
     close(fd);
     return rc;
-}
-
-/* Runs the suite made by make(); exit status for make check. */
-static inline int unit_main(Suite *(*make)(void))
-{
-    SRunner *sr = srunner_create(make());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 #endif

@@ -375,6 +375,15 @@ uint32_t hk_stack_intern_trace(void *const *ip, int n);
 void hk_stack_atfork_prepare(void);
 void hk_stack_atfork_release(void);
 
+/* ---- sample.c: the heap profiler's sampling arithmetic (not wired in yet):
+ * a PRNG on a state the caller owns, exponential byte countdowns of mean
+ * rate, and a sample's weight 1/(1 − e^(−size/rate)) in HK_WEIGHT_ONE units */
+uint64_t hk_sample_rand(uint64_t *state);
+uint64_t hk_sample_next(uint64_t *state, uint64_t rate);
+uint64_t hk_sample_weight_fx(size_t size, uint64_t rate);
+void hk_sampler_init(struct hk_sampler *s, uint64_t seed, uint64_t rate);
+bool hk_sample_take(struct hk_sampler *s, size_t size);
+
 /* ---- init.c: start-up once, atfork, thread exit */
 extern _Atomic int hk_init_state; /* 0 none, 1 running, 2 done */
 bool hk_init_slow(void);

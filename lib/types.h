@@ -150,6 +150,19 @@ typedef struct hk_pending {
  * reformatted for the class that needs a slab). */
 #define HK_SPARE_SLABS 2
 
+/* The heap profiler's sampler (sample.c), one per thread: sample points fall
+ * on the allocated bytes with mean spacing `rate` (HAKMEM_PROFILE_RATE;
+ * 1: every allocation). Invariant: 1 <= left <= HK_SAMPLE_MAX between calls. */
+#define HK_PROFILE_RATE_DEFAULT 524288
+#define HK_SAMPLE_MAX ((uint64_t)1 << 62) /* the largest countdown */
+#define HK_WEIGHT_SHIFT 16                 /* sample weights are Q.16 */
+#define HK_WEIGHT_ONE ((uint64_t)1 << HK_WEIGHT_SHIFT)
+struct hk_sampler {
+    int64_t left;  /* bytes to the next sample point */
+    uint64_t rng;  /* hk_sample_rand's state */
+    uint64_t rate; /* mean bytes between samples */
+};
+
 /* A thread heap. cur[] is the hot slot (stage 0) of each class; tiny[i] is
  * cur[] of the class of a request of 16i bytes or fewer (malloc's one load). */
 typedef struct hk_heap {

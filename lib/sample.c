@@ -1,0 +1,143 @@
+/* sample.c — the heap profiler's sampling arithmetic: a per-thread PRNG, the
+ * exponential byte countdown between samples and the weight of a sample.
+ *
+ * Sampling by bytes (tcmalloc, jemalloc, heapprofd): sample points fall on
+ * the stream of allocated bytes as a Poisson process of mean spacing `rate`.
+ * Each thread counts down the bytes to its next point; an allocation that
+ * reaches it is sampled and the countdown is drawn afresh (the exponential
+ * is memoryless, so dropping the overshoot keeps the process Poisson). An
+ * allocation of `size` bytes then holds a point with probability
+ * p = 1 − e^(−size/rate), and a sample stands for 1/p allocations of its size.
+ *
+ * Integer and fixed-point arithmetic only: no floating point, no libm, no
+ * locks, no malloc. Called on slow paths (once per sample), so the loops
+ * below (a few dozen 128-bit multiplies) cost nothing that matters. */
+#include "internal.h"
+
+typedef unsigned __int128 u128;
+
+/* splitmix64 (Steele, Lea, Flood): a Weyl sequence through a bijective mixer;
+ * every seed, 0 included, gives a full-period stream of 2^64. */
+uint64_t hk_sample_rand(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* log2(x) for x >= 1 in Q.30: the integer part is the top bit's index; the
+ * fraction comes a bit at a time by squaring the mantissa (Q1.31, kept in
+ * [1, 2)): each squaring doubles the logarithm, and a result >= 2 is a 1 bit.
+ * Truncating x to 32 significant bits and each square to Q1.31 errs by less
+ * than 2^-27 in all. */
+static uint64_t log2_q30(uint64_t x)
+{
+    unsigned n = 63 - (unsigned)__builtin_clzll(x);
+    uint64_t m = n >= 31 ? x >> (n - 31) : x << (31 - n); /* [2^31, 2^32) */
+    uint64_t f = 0;
+    for (int bit = 29; bit >= 0; bit--) {
+        m = (m * m) >> 31;
+        if (m >= (1ull << 32)) {
+            m >>= 1;
+            f |= 1ull << bit;
+        }
+    }
+    return ((uint64_t)n << 30) | f;
+}
+
+#define LN2_Q32 2977044472ull /* ln 2 · 2^32, rounded */
+
+/* The next countdown: ceil(rate · −ln u) for u uniform in (0, 1), u = an odd
+ * 64-bit draw / 2^64. The ceiling makes P(countdown <= s) = 1 − e^(−s/rate)
+ * exactly at every integer s, so a block of s bytes is sampled with the
+ * probability hk_sample_weight_fx inverts; the mean is rate + 1/2. −ln u <=
+ * 64 ln 2 < 45, so the result is in [1, 45·rate], and at most HK_SAMPLE_MAX
+ * (2^62: hk_sampler.left and the size subtracted from it stay in int64_t).
+ * rate 0 and 1 mean every allocation: always 1. */
+uint64_t hk_sample_next(uint64_t *state, uint64_t rate)
+{
+    if (rate <= 1)
+        return 1;
+    uint64_t x = hk_sample_rand(state) | 1;
+    uint64_t nlog2 = (64ull << 30) - log2_q30(x);                  /* −log2 u, Q.30 */
+    uint64_t nln = (uint64_t)(((u128)nlog2 * LN2_Q32) >> 30);       /* −ln u, Q.32 */
+    u128 c = ((u128)nln * rate + 0xffffffffu) >> 32;
+    if (c < 1)
+        c = 1;
+    return c > HK_SAMPLE_MAX ? HK_SAMPLE_MAX : (uint64_t)c;
+}
+
+/* e^(−x) for 0 <= x < 16, x in Q.32, result in Q.62: e^(−x/64) by its Taylor
+ * series (x/64 < 1/4: 16 terms leave less than 2^-60 of it), then squared six
+ * times (which multiplies its relative error, about 2^-58, by 64). The terms
+ * alternate and shrink, so the partial sums stay in (0, 1]. */
+static uint64_t exp_neg_q62(uint64_t x_q32)
+{
+    uint64_t y = x_q32 << 24; /* x/64 in Q.62 */
+    uint64_t t = 1ull << 62, e = 1ull << 62;
+    for (unsigned k = 1; k <= 16 && t; k++) {
+        t = (uint64_t)(((u128)t * y) >> 62) / k;
+        e = (k & 1) ? e - t : e + t;
+    }
+    for (int i = 0; i < 6; i++)
+        e = (uint64_t)(((u128)e * e) >> 62);
+    return e;
+}
+
+/* The weight of a sample of `size` bytes: 1/(1 − e^(−x)), x = size/rate, in
+ * HK_WEIGHT_ONE units (Q.16), rounded to nearest; saturates at UINT64_MAX
+ * (rate/size above 2^48). Exactly HK_WEIGHT_ONE when rate <= 1 (every
+ * allocation sampled) and for size >= 12·rate, where the weight is below
+ * 1 + 2^-17. Size 0 counts as 1 byte, as in hk_sample_take.
+ *   x < 1/4: 1/(1 − e^(−x)) = (1/x)·h(x), h(x) = x/(1 − e^(−x)) =
+ *     1 + x/2 + x²/12 − x⁴/720 + x⁶/30240 − ... (Bernoulli numbers; the next
+ *     term is below 2^-36), in Q.62 — no cancellation as x → 0;
+ *   1/4 <= x < 12: 1 − e^(−x) >= 0.22 from exp_neg_q62.
+ * Relative error below 10^-9 before the rounding to Q.16. */
+uint64_t hk_sample_weight_fx(size_t size, uint64_t rate)
+{
+    if (rate <= 1)
+        return HK_WEIGHT_ONE;
+    if (size == 0)
+        size = 1;
+    if ((u128)size >= (u128)rate * 12)
+        return HK_WEIGHT_ONE;
+    if ((u128)size * 4 < rate) {
+        uint64_t x = (uint64_t)(((u128)size << 62) / rate);    /* Q.62, < 2^60 */
+        uint64_t x2 = (uint64_t)(((u128)x * x) >> 62);
+        uint64_t x4 = (uint64_t)(((u128)x2 * x2) >> 62);
+        uint64_t x6 = (uint64_t)(((u128)x4 * x2) >> 62);
+        uint64_t h = (1ull << 62) + x / 2 + x2 / 12 - x4 / 720 + x6 / 30240;
+        /* w·2^16 = h·2^-62 · rate/size · 2^16 */
+        u128 den = (u128)size << 46;
+        u128 w = ((u128)h * rate + den / 2) / den;
+        return w > UINT64_MAX ? UINT64_MAX : (uint64_t)w;
+    }
+    uint64_t x = (uint64_t)(((u128)size << 32) / rate); /* Q.32, < 12·2^32 */
+    uint64_t d = (1ull << 62) - exp_neg_q62(x);          /* 1 − e^(−x), Q.62 */
+    return (uint64_t)((((u128)1 << 78) + d / 2) / d);
+}
+
+/* A sampler: seed its PRNG and draw the first countdown. */
+void hk_sampler_init(struct hk_sampler *s, uint64_t seed, uint64_t rate)
+{
+    s->rng = seed;
+    s->rate = rate;
+    s->left = (int64_t)hk_sample_next(&s->rng, rate);
+}
+
+/* Count an allocation of `size` bytes (0 counts as 1: it gets a block); true
+ * when it reaches the countdown, which is then drawn afresh. Invariant:
+ * 1 <= left <= HK_SAMPLE_MAX between calls. */
+bool hk_sample_take(struct hk_sampler *s, size_t size)
+{
+    HK_ASSERTF(s->left >= 1 && (uint64_t)s->left <= HK_SAMPLE_MAX, "sampler countdown %lld",
+               (long long)s->left);
+    int64_t n = size == 0 ? 1 : size > HK_SAMPLE_MAX ? (int64_t)HK_SAMPLE_MAX : (int64_t)size;
+    s->left -= n;
+    if (HK_LIKELY(s->left > 0))
+        return false;
+    s->left = (int64_t)hk_sample_next(&s->rng, s->rate);
+    return true;
+}

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include "ring.h"
 #include "hakmem_reader.h"
+#include "unit_main.h"
 
 #define TEST_TYPE 200
 
@@ -205,7 +206,7 @@ START_TEST(test_late_or_dead_reader)
 }
 END_TEST
 
-int main(void)
+static Suite *ring_suite(void)
 {
     Suite *s = suite_create("ring");
     TCase *tc = tcase_create("ring");
@@ -216,9 +217,10 @@ int main(void)
     tcase_add_test(tc, test_overwrite_keeps_newest);
     tcase_add_test(tc, test_late_or_dead_reader);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
+}
+
+int main(void)
+{
+    return unit_main(ring_suite);
 }

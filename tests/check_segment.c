@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "ring.h"
 #include "hakmem_reader.h"
+#include "unit_main.h"
 
 static char path[128];
 
@@ -160,7 +161,7 @@ START_TEST(test_fuzz_header)
 }
 END_TEST
 
-int main(void)
+static Suite *segment_suite(void)
 {
     Suite *s = suite_create("segment");
     TCase *tc = tcase_create("segment");
@@ -169,9 +170,10 @@ int main(void)
     tcase_add_test(tc, test_bad_magic_version_size);
     tcase_add_test(tc, test_fuzz_header);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
+}
+
+int main(void)
+{
+    return unit_main(segment_suite);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "internal.h"
+#include "unit_main.h"
 
 /* Its code is on the next 4 lines (the prologue's line depends on the flags). */
 static const unsigned marker_line = __LINE__ + 1;
@@ -78,7 +79,7 @@ START_TEST(bad_files_give_nothing)
 }
 END_TEST
 
-int main(void)
+static Suite *symtab_suite(void)
 {
     Suite *s = suite_create("symtab");
     TCase *tc = tcase_create("symtab");
@@ -86,9 +87,10 @@ int main(void)
     tcase_add_test(tc, finds_its_line);
     tcase_add_test(tc, bad_files_give_nothing);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return s;
+}
+
+int main(void)
+{
+    return unit_main(symtab_suite);
 }

@@ -22,6 +22,8 @@
 #define HAKMEM_SEG_PATH_MAX 232         /* bytes of a module's path */
 #define HAKMEM_SEG_EXE_MAX 256
 #define HAKMEM_SEG_CMDLINE_MAX 1024
+#define HAKMEM_WEIGHT_ONE 65536         /* alloc's arg1: the weight of one allocation */
+#define HAKMEM_SIZE_SATURATED 0xffffffffu /* alloc's reason when the block is 4 GiB or more */
 
 /* ---- where trace segments are: HAKMEM_SEG_DIR/HAKMEM_SEG_PREFIX<pid> */
 #define HAKMEM_SEG_DIR "/dev/shm"
@@ -48,7 +50,12 @@
     X(13, THREAD_START, thread_start, "arg0 tid")                                                     \
     X(14, THREAD_EXIT, thread_exit, "arg0 tid")                                                       \
     X(15, HEAP_ERROR, heap_error, "cls, ss, slab (none when not in a slab), arg0 the pointer, "       \
-                                  "arg1 the kind (HAKMEM_HEAP_ERROR_LIST), stack")
+                                  "arg1 the kind (HAKMEM_HEAP_ERROR_LIST), stack")                \
+    X(16, ALLOC, alloc, "a sampled allocation (HAKMEM_PROFILE): ss_addr the block, cls (none when " \
+                        "large), ss, slab, arg0 the requested size, arg1 its weight in "            \
+                        "1/65536 allocations, reason the block size, stack")                        \
+    X(17, FREE, free, "a sampled block freed: ss_addr the block, cls, ss, slab, "                   \
+                      "reason 0 free / 1 realloc")
 
 /* ---- acquisition stages: X(index, NAME, label, short meaning (hakmem-top's
  * counters panel), meaning (the schema's stages table)). */
@@ -67,6 +74,8 @@
     X(0, COUNT, "count") X(1, MEMORY, "memory") X(2, TTL, "TTL") X(3, TRIM, "trim")
 /* slab_release: where the slab went */
 #define HAKMEM_RELEASE_REASON_LIST(X) X(0, REGISTRY, "registry") X(1, FREE_SLOT, "free slot")
+/* free: what freed the sampled block */
+#define HAKMEM_FREE_REASON_LIST(X) X(0, FREE, "free") X(1, REALLOC, "realloc")
 
 /* ---- heap-error kinds (heap_error's arg1, events.reason): X(kind, NAME, label),
  * the label as the allocator's report and the heap_error_kinds table say it. */
@@ -145,6 +154,7 @@
 #define HAKMEM_MAP_ENUM_(code, NAME, label) HAKMEM_MAP_##NAME = code,
 #define HAKMEM_EVICT_ENUM_(code, NAME, label) HAKMEM_EVICT_##NAME = code,
 #define HAKMEM_RELEASE_ENUM_(code, NAME, label) HAKMEM_RELEASE_##NAME = code,
+#define HAKMEM_FREE_ENUM_(code, NAME, label) HAKMEM_FREE_##NAME = code,
 #define HAKMEM_ERR_ENUM_(kind, NAME, label) HAKMEM_ERR_##NAME = kind,
 
 /* Event types: the public vocabulary of the trace and of the SQL schema. */
@@ -154,6 +164,7 @@ enum hakmem_stage { HAKMEM_STAGE_LIST(HAKMEM_STAGE_ENUM_) };
 enum hakmem_map_reason { HAKMEM_MAP_REASON_LIST(HAKMEM_MAP_ENUM_) };
 enum hakmem_evict_reason { HAKMEM_EVICT_REASON_LIST(HAKMEM_EVICT_ENUM_) };
 enum hakmem_release_reason { HAKMEM_RELEASE_REASON_LIST(HAKMEM_RELEASE_ENUM_) };
+enum hakmem_free_reason { HAKMEM_FREE_REASON_LIST(HAKMEM_FREE_ENUM_) };
 /* heap_error events: arg0 is the pointer, arg1 one of these kinds. */
 enum hakmem_heap_error_kind { HAKMEM_HEAP_ERROR_LIST(HAKMEM_ERR_ENUM_) };
 
@@ -182,6 +193,7 @@ HAKMEM_LOOKUP_(hakmem_stage_meaning, HAKMEM_STAGE_LIST, HAKMEM_CASE_STAGE_MEANIN
 HAKMEM_LOOKUP_(hakmem_map_reason_name, HAKMEM_MAP_REASON_LIST, HAKMEM_CASE_LABEL_)
 HAKMEM_LOOKUP_(hakmem_evict_reason_name, HAKMEM_EVICT_REASON_LIST, HAKMEM_CASE_LABEL_)
 HAKMEM_LOOKUP_(hakmem_release_reason_name, HAKMEM_RELEASE_REASON_LIST, HAKMEM_CASE_LABEL_)
+HAKMEM_LOOKUP_(hakmem_free_reason_name, HAKMEM_FREE_REASON_LIST, HAKMEM_CASE_LABEL_)
 /* "double free", ... as the allocator reports it */
 HAKMEM_LOOKUP_(hakmem_heap_error_name, HAKMEM_HEAP_ERROR_LIST, HAKMEM_CASE_LABEL_)
 
@@ -197,6 +209,8 @@ static inline const char *hakmem_reason_name(unsigned type, unsigned reason)
         return hakmem_evict_reason_name(reason);
     case HAKMEM_EV_SLAB_RELEASE:
         return hakmem_release_reason_name(reason);
+    case HAKMEM_EV_FREE:
+        return hakmem_free_reason_name(reason);
     default:
         return (const char *)0;
     }

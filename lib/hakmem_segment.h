@@ -166,6 +166,8 @@ struct hakmem_seg_header {
     int32_t recorder_pid;          /* the hakmem-trace record tracing this process tree
                                     * (HAKMEM_TRACE_RECORDER), 0 when none */
     uint32_t flags;                /* HAKMEM_SEG_FORKED */
+    uint64_t profile_rate;         /* HAKMEM_PROFILE: mean bytes between sampled allocations
+                                    * (1: every allocation); 0 when profiling is off */
 };
 /* What header_size says: the header up to ppid (the version-1 size). */
 #define HAKMEM_SEG_HEADER_SIZE offsetof(struct hakmem_seg_header, recorder_pid)

@@ -125,6 +125,8 @@ struct hk_run_info {
     int64_t pid, ppid; /* ppid 0: unknown */
     const char *exe, *argv, *mode, *options, *source, *segment;
     int64_t started_ns, start_mono_ns;
+    int64_t profile_rate;  /* the segment's (runs.profile_rate); 0: no heap profile */
+    int all_blocks;        /* keep a profile_blocks row per sampled block */
     int64_t format_version, ring_capacity;
     uint32_t nclasses;
     const uint32_t *class_size, *class_capacity;
@@ -145,10 +147,11 @@ struct hk_sink {
     sqlite3_stmt *ins, *upd, *occ, *cnt;
     struct hk_batch batch;  /* what hk_batch yields during an insert */
     struct hk_tally *tally;
+    struct hk_heapprof *prof;
     struct hk_sink_queue *q;
     int64_t run_id;
     int64_t start_mono_ns;
-    uint64_t events;        /* events stored in this run */
+    uint64_t events;        /* events stored in this run (alloc and free go to prof) */
     uint64_t dropped, lost; /* as last reported by hk_sink_counts */
     uint64_t in_tx;         /* events in the open transaction */
     uint64_t tx_start_ns;   /* when its first event came; 0 when none */
@@ -221,6 +224,8 @@ int hk_table_live(const void *slot);
 void *hk_table_get(struct hk_table *t, uint64_t hash, int (*same)(const void *, const void *),
                    const void *key, int create, int *created);
 void hk_table_delete(struct hk_table *t, void *slot);
+/* A 64-bit mix of a key (murmur3's finaliser), for the hash of a slot. */
+uint64_t hk_table_mix(uint64_t h);
 
 /* ---- tally.c: the report's aggregates (event_counts, slabs) kept while ingesting */
 struct hk_tally *hk_tally_new(void);
@@ -236,6 +241,39 @@ void hk_tally_occupancy(struct hk_tally *t, int64_t ss, int64_t slab, int64_t us
  * (final: then forgotten, which bounds memory), with 1 every changed one. */
 int hk_tally_flush(struct hk_tally *t, sqlite3 *db, int64_t run_id, int slabs, char *err,
                    size_t errlen);
+
+/* ---- heapprof.c: the heap profile (alloc and free events) aggregated as it
+ * drains, written as profile_stacks, profile_live, profile_blocks and
+ * profile_runs rows with the commits */
+struct hk_heapprof;
+/* One allocation stack's figures (profile_stacks); weights in 1/65536 allocations,
+ * bytes estimated (weight × bytes / 65536, per sample). */
+struct hk_prof_site {
+    uint32_t stack_id;
+    int64_t allocs, alloc_weight, bytes, requested;
+    int64_t frees, free_weight, live, in_use, peak_in_use, peak_live;
+    int64_t temporaries, temp_weight;
+};
+/* The run's totals (profile_runs). */
+struct hk_prof_totals {
+    uint64_t samples, frees, unmatched, live;
+    int64_t in_use, peak, peak_ns; /* peak_ns -1: no peak yet */
+};
+/* rate: the segment's profile_rate (0: not profiled; written only when events
+ * come anyway); all_blocks: keep profile_blocks too. */
+struct hk_heapprof *hk_heapprof_new(int64_t start_mono_ns, int64_t rate, int all_blocks);
+void hk_heapprof_free(struct hk_heapprof *p);
+/* 1 for the event types the profile takes (alloc, free): not stored as events rows. */
+int hk_heapprof_takes(unsigned type);
+/* Applies one alloc or free event; events arrive in ring order. */
+void hk_heapprof_add(struct hk_heapprof *p, const struct hakmem_event *ev);
+void hk_heapprof_totals(const struct hk_heapprof *p, struct hk_prof_totals *out);
+/* The figures of stack_id so far into *out: 1, or 0 when it has no sample. */
+int hk_heapprof_site(struct hk_heapprof *p, uint32_t stack_id, struct hk_prof_site *out);
+/* Writes what changed inside the caller's transaction; live: profile_live too
+ * (a bulk load writes it with its last commit only); last: the run's end. */
+int hk_heapprof_flush(struct hk_heapprof *p, sqlite3 *db, int64_t run, int live, int last,
+                      char *err, size_t errlen);
 
 /* ---- drain.c: one segment drained into a sink */
 struct hakmem_reader;
@@ -345,6 +383,7 @@ struct hk_session {
     struct hk_follow follow;
     pid_t root;                /* the process whose exit status finished() gives */
     int unlink;                /* remove each segment once drained (record) */
+    int all_blocks;            /* record --all-blocks: profile_blocks rows */
     /* 1 once the root process is gone; then exit_status holds its status (-1: unknown) */
     int (*finished)(struct hk_session *s);
     void *ctx;
@@ -387,6 +426,10 @@ struct hk_named {
 int hk_named_find(const char *text, const char *name, struct hk_named *out);
 /* Calls fn for each named query in text, in order; returns how many. */
 int hk_named_each(const char *text, void (*fn)(const struct hk_named *q, void *ctx), void *ctx);
+/* Prepares the compiled-in query `name` (its first statement) with :run bound,
+ * and :top when top > 0 (unbound: no limit); NULL with err. */
+sqlite3_stmt *hk_named_prepare(sqlite3 *db, const char *name, int64_t run, int64_t top,
+                               char *err, size_t errlen);
 
 /* ---- report.c: the numbers of a report, from the database */
 #define HK_STAGES HAKMEM_STAGES
@@ -400,6 +443,7 @@ struct hk_class_report {
     int64_t pinned;                  /* of them, pinned at the end (struct hk_report) */
     int64_t kept;                    /* slabs its thread kept at the end: hot slot or spare */
 };
+#define HK_PIN_SITES 3 /* pinned-by: at most this many sites pin most never-EMPTY slabs */
 struct hk_report {
     int64_t run_id, pid, events, dropped, lost, exit_status;
     int64_t duration_ns;
@@ -427,6 +471,15 @@ struct hk_report {
     char heap_detail[256];           /* "2 double free, 1 invalid free" */
     int nclasses;                    /* classes[0..nclasses) are valid */
     struct hk_class_report cls[HK_MAX_CLASSES];
+    /* The heap profile's pins (record --profile; @pinned-by): the top call sites
+     * by never-EMPTY slabs holding their sampled live blocks; together: the slabs
+     * sites 1..k of them pin between them. */
+    int have_profile;
+    int npin_sites;                  /* pin_site[0..npin_sites) are valid */
+    struct {
+        int64_t stack_id, slabs, together;
+        char site[256];
+    } pin_site[HK_PIN_SITES];
 };
 /* Fills *rep for run (> 0) from db. */
 int hk_report_load(sqlite3 *db, int64_t run, struct hk_report *rep, char *err, size_t errlen);
@@ -437,7 +490,7 @@ void hk_report_print(const struct hk_report *rep, FILE *out);
 
 /* ---- verdict.c: the known pathologies, in plain words */
 #define HK_PINNED_PCT 25 /* a slab under this occupancy at the end is pinned by a few blocks */
-#define HK_VERDICT_MAX 8
+#define HK_VERDICT_MAX 10
 struct hk_verdict {
     const char *rule;   /* short id, e.g. "lru-never-populated" */
     int bad;            /* 1: a pathology, 0: a healthy sign */
@@ -463,5 +516,6 @@ int hk_cmd_query(int argc, char **argv);
 int hk_cmd_report(int argc, char **argv);
 int hk_cmd_diff(int argc, char **argv);
 int hk_cmd_export(int argc, char **argv);
+int hk_cmd_profile(int argc, char **argv);
 
 #endif

@@ -185,12 +185,16 @@ static const char upgrade_1_2[] =
     "ALTER TABLE runs ADD COLUMN end_ns INTEGER;"
     "ALTER TABLE runs ADD COLUMN end_final INTEGER;"
     "ALTER TABLE slabs ADD COLUMN final_flags INTEGER;";
+/* Version 2 to 3: the heap profile's rate (its tables come with schema.sql). */
+static const char upgrade_2_3[] = "ALTER TABLE runs ADD COLUMN profile_rate INTEGER;";
 
 /* Brings an older database up to this version (inside the caller's transaction):
  * the upgrade steps, then schema.sql, whose statements all say IF NOT EXISTS. */
 static int db_upgrade(sqlite3 *db, int64_t version, char *err, size_t errlen)
 {
     if (version == 1 && hk_db_exec(db, upgrade_1_2, err, errlen) != 0)
+        return -1;
+    if (version <= 2 && hk_db_exec(db, upgrade_2_3, err, errlen) != 0)
         return -1;
     return hk_db_exec(db, hk_schema_sql, err, errlen);
 }

@@ -94,6 +94,7 @@ void hk_drain_meta(struct hakmem_reader *r, const char *source, const char *path
     in->start_mono_ns = (int64_t)h->start_mono_ns;
     in->format_version = h->version;
     in->ring_capacity = (int64_t)h->ring_capacity;
+    in->profile_rate = h->profile_rate > INT64_MAX ? INT64_MAX : (int64_t)h->profile_rate;
     in->nclasses = h->nclasses;
     in->class_size = h->class_size;
     in->class_capacity = h->class_capacity;

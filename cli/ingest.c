@@ -7,12 +7,13 @@
 #include "hakmem_reader.h"
 
 static const char usage_text[] =
-    "usage: hakmem-trace ingest SEGMENT [-o FILE.db]\n"
+    "usage: hakmem-trace ingest SEGMENT [-o FILE.db] [--all-blocks]\n"
     "Imports a trace segment kept with HAKMEM_TRACE_KEEP=1 as a new run of FILE.db\n"
     "(default hakmem-<program>-<pid>.db). The segment is read, not changed. A segment\n"
     "FILE.db already holds (same pid and start time) is not added twice: one line says\n"
     "which run it is, and the exit status is 1.\n"
     "  -o, --output FILE.db   the database to add the run to (created when absent)\n"
+    "      --all-blocks       a heap profile's profile_blocks rows too (as record --all-blocks)\n"
     "  -h, --help             this text\n";
 
 static int done_now(void *ctx)
@@ -65,7 +66,7 @@ static int same_run(sqlite3 *db, const struct hk_run_info *in, int64_t *run, cha
     return 0;
 }
 
-static int ingest(const char *seg, const char *out)
+static int ingest(const char *seg, const char *out, int all_blocks)
 {
     char err[HK_ERR_MAX], dbpath[1024];
     struct hakmem_reader *r = hakmem_reader_open(seg, 0, err, sizeof err);
@@ -76,6 +77,7 @@ static int ingest(const char *seg, const char *out)
     }
     static struct hk_seg_meta m;
     hk_drain_meta(r, "ingest", seg, &m);
+    m.info.all_blocks = all_blocks;
     if (!out) {
         snprintf(dbpath, sizeof dbpath, "hakmem-%s-%lld.db",
                  *m.exe ? hk_basename(m.exe) : "unknown", (long long)m.info.pid);
@@ -116,13 +118,25 @@ static int ingest(const char *seg, const char *out)
 
 int hk_cmd_ingest(int argc, char **argv)
 {
+    static const struct option opts[] = {
+        { "output", required_argument, NULL, 'o' },
+        { "all-blocks", no_argument, NULL, 'A' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
     const char *out = NULL;
-    int rc = hk_parse_output_opt(argc, argv, usage_text, &out);
-    if (rc >= 0)
-        return rc;
+    int c, all_blocks = 0;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        if (c == 'o')
+            out = optarg;
+        else if (c == 'A')
+            all_blocks = 1;
+        else
+            return hk_usage(usage_text, c == 'h');
+    }
     if (optind != argc - 1) {
         hk_say("ingest", "expected one SEGMENT (see --help)");
         return 2;
     }
-    return ingest(argv[optind], out);
+    return ingest(argv[optind], out, all_blocks);
 }

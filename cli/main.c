@@ -1,5 +1,5 @@
 /* main.c — hakmem-trace: the command table, top-level help and dispatch to
- * one function per command (record, attach, ingest, ls, query, report, ...). */
+ * one function per command (record, attach, ingest, ls, query, report, profile, ...). */
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
@@ -17,6 +17,7 @@ static const struct command commands[] = {
     { "ls", hk_cmd_ls, "list traced processes (segments in /dev/shm)" },
     { "query", hk_cmd_query, "run SQL or a named query on a trace database (read-only)" },
     { "report", hk_cmd_report, "the seed's evidence and a verdict for one run" },
+    { "profile", hk_cmd_profile, "a run's heap profile: top call sites, leaks, pins" },
     { "diff", hk_cmd_diff, "two runs' report numbers side by side" },
     { "export", hk_cmd_export, "write a run as Chrome trace-event JSON (Perfetto)" },
 };

@@ -86,3 +86,26 @@ int hk_named_find(const char *text, const char *name, struct hk_named *out)
     hk_named_each(text, match, &f);
     return f.found ? 0 : -1;
 }
+
+sqlite3_stmt *hk_named_prepare(sqlite3 *db, const char *name, int64_t run, int64_t top,
+                               char *err, size_t errlen)
+{
+    struct hk_named q;
+    sqlite3_stmt *st = NULL;
+    if (hk_named_find(hk_queries_sql, name, &q) != 0) {
+        hk_fail(err, errlen, "no named query @%s (build error)", name);
+        return NULL;
+    }
+    if (q.sql_len > INT32_MAX ||
+        sqlite3_prepare_v2(db, q.sql, (int)q.sql_len, &st, NULL) != SQLITE_OK) {
+        hk_db_fail(db, "cannot prepare a named query", err, errlen);
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    int i = sqlite3_bind_parameter_index(st, ":run");
+    if (i)
+        sqlite3_bind_int64(st, i, run);
+    if ((i = sqlite3_bind_parameter_index(st, ":top")) && top > 0)
+        sqlite3_bind_int64(st, i, top);
+    return st;
+}

@@ -19,12 +19,13 @@
 #endif
 
 #define RECORD_EVENTS (1u << 20) /* ring capacity when neither --events nor the environment say */
+#define PROFILE_RATE 524288      /* --profile's default HAKMEM_PROFILE_RATE */
 
 extern char **environ;
 
 static const char usage_text[] =
     "usage: hakmem-trace record [-o FILE.db] [--events N] [--mode lossless|overwrite] [--stacks]\n"
-    "                           [--no-follow] -- PROGRAM [ARGS...]\n"
+    "                           [--profile[=RATE]] [--all-blocks] [--no-follow] -- PROGRAM [ARGS...]\n"
     "Runs PROGRAM with libhakmem preloaded and its allocator events recorded into FILE.db\n"
     "(default hakmem-<program>-<pid>.db), drained live; exits with PROGRAM's exit status.\n"
     "Every process PROGRAM starts (fork, exec) is recorded too, each image a run with its pid\n"
@@ -33,6 +34,12 @@ static const char usage_text[] =
     "      --events N         ring capacity in events (HAKMEM_TRACE_EVENTS; default 1048576)\n"
     "      --mode MODE        lossless (a full ring drops and counts) or overwrite\n"
     "      --stacks           record the stacks behind new SuperSlabs (HAKMEM_TRACE_STACKS=1)\n"
+    "      --profile[=RATE]   heap profile: sample allocations every RATE bytes on average\n"
+    "                         (default 524288; 1: every allocation), with their stacks\n"
+    "                         (HAKMEM_PROFILE=1, HAKMEM_PROFILE_RATE, HAKMEM_TRACE_STACKS=1);\n"
+    "                         hakmem-trace profile shows it\n"
+    "      --all-blocks       with --profile (implied): also a row per sampled block\n"
+    "                         (profile_blocks), freed ones with their free time\n"
     "      --no-follow        record PROGRAM's own images only; the processes it starts run\n"
     "                         untraced\n"
     "  -h, --help             this text\n"
@@ -41,7 +48,8 @@ static const char usage_text[] =
 struct record {
     const char *out, *mode;
     uint64_t events;
-    int stacks, no_follow;
+    uint64_t profile;      /* --profile: its rate; 0: off */
+    int stacks, no_follow, all_blocks;
     pid_t recorder;        /* our pid: HAKMEM_TRACE_RECORDER of the tree */
     char **argv;           /* PROGRAM and its arguments */
     char prog[PATH_MAX];   /* PROGRAM as found on PATH */
@@ -52,12 +60,25 @@ struct record {
     int reaped, status;
 };
 
+/* --profile's RATE (none: the default) into *rate; 0, or -1 after saying why. */
+static int parse_rate(const char *arg, uint64_t *rate)
+{
+    *rate = PROFILE_RATE;
+    if (arg && hk_parse_u64(arg, 1, 1ull << 40, rate) != 0) {
+        hk_say("record", "--profile=%s: expected a sampling rate in bytes from 1 to 1099511627776",
+               arg);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse(int argc, char **argv, struct record *rec)
 {
     static const struct option opts[] = {
         { "output", required_argument, NULL, 'o' }, { "events", required_argument, NULL, 'e' },
         { "mode", required_argument, NULL, 'm' },   { "stacks", no_argument, NULL, 's' },
         { "no-follow", no_argument, NULL, 'n' },    { "help", no_argument, NULL, 'h' },
+        { "profile", optional_argument, NULL, 'P' }, { "all-blocks", no_argument, NULL, 'A' },
         { NULL, 0, NULL, 0 },
     };
     int c;
@@ -86,6 +107,13 @@ static int parse(int argc, char **argv, struct record *rec)
         case 'n':
             rec->no_follow = 1;
             break;
+        case 'P':
+            if (parse_rate(optarg, &rec->profile) != 0)
+                return 2;
+            break;
+        case 'A':
+            rec->all_blocks = 1;
+            break;
         default:
             return hk_usage(usage_text, c == 'h');
         }
@@ -94,6 +122,8 @@ static int parse(int argc, char **argv, struct record *rec)
         hk_say("record", "expected a PROGRAM to run (see --help)");
         return 2;
     }
+    if (rec->all_blocks && !rec->profile)
+        rec->profile = PROFILE_RATE;
     rec->argv = argv + optind;
     return -1;
 }
@@ -124,9 +154,13 @@ static int find_program(const char *name, char *out, size_t len)
     return err;
 }
 
-/* 1 for the HAKMEM_* variables record sets itself (and the tools' own). */
-static int record_var(const char *e)
+/* 1 for the HAKMEM_* variables record sets itself (and the tools' own);
+ * the profile's when --profile sets them (runs.profile_rate says the rate). */
+static int record_var(const struct record *rec, const char *e)
 {
+    if (rec->profile && (strncmp(e, "HAKMEM_PROFILE=", 15) == 0 ||
+                         strncmp(e, "HAKMEM_PROFILE_RATE=", 20) == 0))
+        return 1;
     static const char *const ours[] = { "HAKMEM_TRACE=", "HAKMEM_TRACE_KEEP=", "HAKMEM_LIB_PATH=",
                                         "HAKMEM_TRACE_RECORDER=", "HAKMEM_TRACE_ONLY=" };
     for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
@@ -142,7 +176,7 @@ static void describe_options(struct record *rec)
     size_t n = 0;
     rec->options[0] = '\0';
     for (char **e = environ; *e && n < sizeof rec->options - 1; e++)
-        if (strncmp(*e, "HAKMEM_", 7) == 0 && !record_var(*e))
+        if (strncmp(*e, "HAKMEM_", 7) == 0 && !record_var(rec, *e))
             n += (size_t)snprintf(rec->options + n, sizeof rec->options - n, "%s%s", n ? " " : "",
                                   *e);
 }
@@ -173,8 +207,13 @@ static void child_env(const struct record *rec)
         snprintf(n, sizeof n, "%llu", (unsigned long long)rec->events);
         setenv("HAKMEM_TRACE_EVENTS", n, 1);
     }
-    if (rec->stacks)
+    if (rec->stacks || rec->profile)
         setenv("HAKMEM_TRACE_STACKS", "1", 1);
+    if (rec->profile) {
+        snprintf(n, sizeof n, "%llu", (unsigned long long)rec->profile);
+        setenv("HAKMEM_PROFILE", "1", 1);
+        setenv("HAKMEM_PROFILE_RATE", n, 1);
+    }
 }
 
 /* The child: waits for the go (the database is open), then execs PROGRAM;
@@ -318,7 +357,8 @@ static int record(struct record *rec)
     hk_session_signals(rec->child);
     struct hk_session s = { .db = db, .dbpath = rec->dbpath, .source = "record", .verb = "recorded",
                             .options = rec->options, .finished = session_finished, .ctx = rec,
-                            .root = rec->child, .unlink = 1, .exit_status = -1 };
+                            .root = rec->child, .unlink = 1, .exit_status = -1,
+                            .all_blocks = rec->all_blocks };
     hk_follow_init(&s.follow, NULL, rec->child, rec->recorder);
     char err[HK_ERR_MAX];
     int failed = hk_session_run(&s, err, sizeof err) != 0;

@@ -301,6 +301,33 @@ static int load_parts(sqlite3 *db, int64_t run, const struct part *p, size_t n,
 
 #define N(a) (sizeof a / sizeof a[0])
 
+static void row_pin_site(sqlite3_stmt *st, struct hk_report *rep)
+{
+    if (rep->npin_sites >= HK_PIN_SITES)
+        return;
+    int i = rep->npin_sites++;
+    rep->pin_site[i].stack_id = col(st, 1);
+    rep->pin_site[i].slabs = col(st, 2);
+    rep->pin_site[i].together = col(st, 3);
+    col_text(st, 4, rep->pin_site[i].site, sizeof rep->pin_site[i].site);
+}
+
+/* Since version 3, of a run with a heap profile: the sites that pin its slabs. */
+static int load_pins(sqlite3 *db, int64_t run, struct hk_report *rep, char *err, size_t errlen)
+{
+    char sql[96];
+    int64_t n = 0;
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM profile_runs WHERE run_id = %lld",
+             (long long)run);
+    if (hk_db_int(db, sql, 0, &n, err, errlen) != 0)
+        return -1;
+    rep->have_profile = n > 0;
+    if (!rep->have_profile)
+        return 0;
+    return each_row(db, hk_named_prepare(db, "pinned-by", run, 0, err, errlen), row_pin_site,
+                    rep, err, errlen);
+}
+
 int hk_report_load(sqlite3 *db, int64_t run, struct hk_report *rep, char *err, size_t errlen)
 {
     static const struct part parts[] = {
@@ -329,6 +356,8 @@ int hk_report_load(sqlite3 *db, int64_t run, struct hk_report *rep, char *err, s
         load_parts(db, run, parts, N(parts), rep, err, errlen) != 0)
         return -1;
     if (v2 && load_parts(db, run, parts_counters, N(parts_counters), rep, err, errlen) != 0)
+        return -1;
+    if (hk_db_version(db) >= 3 && load_pins(db, run, rep, err, errlen) != 0)
         return -1;
     if (rep->counters) /* evictions for another reason than count, memory and ttl: trims */
         rep->evict_reason[3] = rep->lru_evict - rep->evict_reason[0] - rep->evict_reason[1] -

@@ -153,6 +153,7 @@ static int drain_image(struct image *im, sqlite3 *db, char *err, size_t errlen)
     hk_drain_meta(im->r, s->source, im->path, &im->m);
     image_options(im, hakmem_reader_header(im->r));
     im->m.info.options = im->options;
+    im->m.info.all_blocks = s->all_blocks;
     int opened_rc = hk_sink_open(&im->sink, db, &im->m.info, 0, err, errlen);
     open_done();
     im->turn_done = 1;

@@ -74,7 +74,8 @@ static int insert_run(struct hk_sink *s, const struct hk_run_info *in, char *err
     sqlite3_stmt *st = hk_db_prepare(
         s->db,
         "INSERT INTO runs (pid, exe, argv, started_ns, mode, format_version, options, source,"
-        " segment, ring_capacity, start_mono_ns, ppid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        " segment, ring_capacity, start_mono_ns, ppid, profile_rate)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         err, errlen);
     if (!st)
         return -1;
@@ -90,6 +91,7 @@ static int insert_run(struct hk_sink *s, const struct hk_run_info *in, char *err
     sqlite3_bind_int64(st, 10, in->ring_capacity);
     sqlite3_bind_int64(st, 11, in->start_mono_ns);
     bind_opt(st, 12, in->ppid > 0 ? in->ppid : -1);
+    sqlite3_bind_int64(st, 13, in->profile_rate);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -218,6 +220,8 @@ static int write_commit(struct hk_sink *s, const struct job *j, char *err, size_
     int rc = begin(s, err, errlen);
     if (rc == 0) /* a bulk load rewrites its slabs once, at its end */
         rc = hk_tally_flush(s->tally, s->db, s->run_id, !s->bulk || last, err, errlen);
+    if (rc == 0) /* and its live sampled blocks */
+        rc = hk_heapprof_flush(s->prof, s->db, s->run_id, !s->bulk || last, last, err, errlen);
     if (rc == 0)
         rc = update_run(s, j, err, errlen);
     if (rc == 0)
@@ -353,8 +357,13 @@ int hk_sink_open(struct hk_sink *s, sqlite3 *db, const struct hk_run_info *info,
     s->db = db;
     s->start_mono_ns = info->start_mono_ns;
     s->end_ns = -1;
-    if (!(s->tally = hk_tally_new()))
+    s->tally = hk_tally_new();
+    s->prof = hk_heapprof_new(info->start_mono_ns, info->profile_rate, info->all_blocks);
+    if (!s->tally || !s->prof) {
+        hk_tally_free(s->tally);
+        hk_heapprof_free(s->prof);
         return hk_fail(err, errlen, "out of memory");
+    }
     int rc = hk_db_exec(db, "BEGIN IMMEDIATE", err, errlen);
     if (rc == 0 && (insert_run(s, info, err, errlen) != 0 || insert_classes(s, info, err, errlen) != 0))
         rc = -1;
@@ -374,9 +383,30 @@ int hk_sink_open(struct hk_sink *s, sqlite3 *db, const struct hk_run_info *info,
     if (rc != 0) {
         free_statements(s);
         hk_tally_free(s->tally);
+        hk_heapprof_free(s->prof);
         memset(s, 0, sizeof *s);
     }
     return rc;
+}
+
+/* The events ev[0..k) as the job's rows, counted by the tally, but alloc and
+ * free to the heap profile; how many rows. */
+static size_t queue_rows(struct hk_sink *s, const struct hakmem_event *ev, size_t k, struct job *j)
+{
+    struct hk_row r;
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (hk_heapprof_takes(ev[i].type)) {
+            hk_heapprof_add(s->prof, &ev[i]);
+            continue;
+        }
+        hk_row_of(&ev[i], &r);
+        hk_batch_event(&ev[i], s->run_id, s->start_mono_ns, &r, &j->v[m * HK_SINK_COLS],
+                       &j->nulls[m]);
+        hk_tally_add(s->tally, &ev[i], &r);
+        m++;
+    }
+    return m;
 }
 
 int hk_sink_add(struct hk_sink *s, const struct hakmem_event *ev, size_t n, char *err,
@@ -388,19 +418,12 @@ int hk_sink_add(struct hk_sink *s, const struct hakmem_event *ev, size_t n, char
         size_t k = n < HK_SINK_BATCH ? n : HK_SINK_BATCH;
         struct job *j = job_get(s->q);
         j->kind = JOB_EVENTS;
-        j->n = k;
-        struct hk_row r;
-        for (size_t i = 0; i < k; i++) {
-            hk_row_of(&ev[i], &r);
-            hk_batch_event(&ev[i], s->run_id, s->start_mono_ns, &r, &j->v[i * HK_SINK_COLS],
-                           &j->nulls[i]);
-            hk_tally_add(s->tally, &ev[i], &r);
-        }
+        j->n = queue_rows(s, ev, k, j);
         if (!s->tx_start_ns)
             s->tx_start_ns = hk_mono_ns();
-        s->events += k;
+        s->events += j->n;
         s->in_tx += k;
-        if (job_put(s, 0, err, errlen) != 0)
+        if (j->n && job_put(s, 0, err, errlen) != 0) /* else the slot is taken again next */
             return -1;
         ev += k;
         n -= k;
@@ -491,6 +514,8 @@ int hk_sink_close(struct hk_sink *s, int64_t ended_ns, int exit_status, char *er
     s->q = NULL;
     free_statements(s);
     hk_tally_free(s->tally);
+    hk_heapprof_free(s->prof);
     s->tally = NULL;
+    s->prof = NULL;
     return rc;
 }

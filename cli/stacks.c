@@ -76,6 +76,20 @@ static int store_all(const struct hakmem_seg_stacks *st, sqlite3_stmt *ins, stru
     return 0;
 }
 
+/* How many stacks the table could not hold, into the run's heap profile (when it has one). */
+static int store_dropped(sqlite3 *db, const struct hakmem_seg_stacks *st, int64_t run)
+{
+    sqlite3_stmt *upd = hk_db_prepare(db, "UPDATE profile_runs SET stacks_dropped = ?"
+                                          " WHERE run_id = ?", NULL, 0);
+    if (!upd)
+        return -1;
+    sqlite3_bind_int64(upd, 1, st->dropped);
+    sqlite3_bind_int64(upd, 2, run);
+    int rc = sqlite3_step(upd);
+    sqlite3_finalize(upd);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int hk_stacks_store(struct hakmem_reader *r, sqlite3 *db, int64_t run, char *err, size_t errlen)
 {
     const struct hakmem_seg_stacks *st = hakmem_reader_stacks(r);
@@ -87,7 +101,7 @@ int hk_stacks_store(struct hakmem_reader *r, sqlite3 *db, int64_t run, char *err
                                           " VALUES (?,?,?,?,?,?,?,?,?)",
                                       err, errlen);
     int rc = ins && syms ? hk_db_exec(db, "BEGIN", err, errlen) : -1;
-    if (rc == 0 && store_all(st, ins, syms, run) != 0)
+    if (rc == 0 && (store_all(st, ins, syms, run) != 0 || store_dropped(db, st, run) != 0))
         rc = hk_fail(err, errlen, "cannot store stacks: %s", sqlite3_errmsg(db));
     if (rc == 0)
         rc = hk_db_exec(db, "COMMIT", err, errlen);

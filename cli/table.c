@@ -101,3 +101,12 @@ void hk_table_delete(struct hk_table *t, void *slot)
     s->state = DELETED;
     t->live--;
 }
+
+uint64_t hk_table_mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
+}

@@ -59,15 +59,6 @@ struct hk_tally {
     struct slab **batch_of;  /* the slab of each row */
 };
 
-static uint64_t mix(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    return h ^ (h >> 33);
-}
-
 struct hk_tally *hk_tally_new(void)
 {
     struct hk_tally *t = calloc(1, sizeof *t);
@@ -113,15 +104,15 @@ static int slab_same(const void *slot, const void *key)
 
 static uint64_t slab_hash(uint32_t ss, uint32_t slab)
 {
-    return mix((uint64_t)ss << 32 ^ slab);
+    return hk_table_mix((uint64_t)ss << 32 ^ slab);
 }
 
 /* The count of this key, created when new; NULL only when memory ran out. */
 static struct count *count_get(struct hk_table *t, int64_t type, const struct hk_row *r)
 {
     struct count key = { .type = type, .cls = r->cls, .stage = r->stage, .reason = r->reason };
-    uint64_t hash = mix((uint64_t)type * 0x9e3779b97f4a7c15ull ^
-                        mix((uint64_t)r->cls << 32 ^ (uint64_t)r->stage) ^
+    uint64_t hash = hk_table_mix((uint64_t)type * 0x9e3779b97f4a7c15ull ^
+                        hk_table_mix((uint64_t)r->cls << 32 ^ (uint64_t)r->stage) ^
                         (uint64_t)r->reason * 0xbf58476d1ce4e5b9ull);
     int created = 0;
     struct count *c = hk_table_get(t, hash, count_same, &key, 1, &created);

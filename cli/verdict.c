@@ -13,6 +13,7 @@
 #define SLAB_BYTES 65536
 #define MIN_REQUESTS 16   /* stage3-dominates: pool requests that make it matter */
 #define MIN_CHURN 4       /* superslab-churn: unmaps and evictions */
+#define MIN_PIN_SLABS 4   /* pinned-by: never-EMPTY slabs (256 KiB) that make it matter */
 
 /* Sums and products of a report's numbers, saturating: a crafted database
  * can hold any int64. */
@@ -139,6 +140,24 @@ static void rule_pinned(const struct hk_report *r, struct out *o)
             hk_bytes((uint64_t)(r->ss_map_bytes - r->ss_unmap_bytes), b2, sizeof b2));
 }
 
+/* The heap profile names who pins: the fewest top sites (at most
+ * HK_PIN_SITES) whose sampled live blocks lie in half the never-EMPTY slabs. */
+static void rule_pinned_by(const struct hk_report *r, struct out *o)
+{
+    if (!r->have_profile || r->never_empty < MIN_PIN_SLABS)
+        return;
+    for (int k = 0; k < r->npin_sites && k < HK_PIN_SITES; k++) {
+        if (sat_mul(r->pin_site[k].together, 2) < r->never_empty)
+            continue;
+        SAY(o, "pinned-by", 1,
+            "%d call site%s pin%s %lld of the %lld slabs that never reached EMPTY with "
+            "sampled live blocks; the top one, %s, %lld (hakmem-trace profile lists them)",
+            k + 1, k ? "s" : "", k ? "" : "s", (long long)r->pin_site[k].together,
+            (long long)r->never_empty, r->pin_site[0].site, (long long)r->pin_site[0].slabs);
+        return;
+    }
+}
+
 static void rule_stage3(const struct hk_report *r, struct out *o)
 {
     int64_t requests = r->miss[0], s3 = r->hit[HAKMEM_STAGE_3];
@@ -172,7 +191,7 @@ int hk_verdicts(const struct hk_report *rep, struct hk_verdict *v, int max)
 {
     static void (*const rules[])(const struct hk_report *, struct out *) = {
         rule_dropped, rule_heap_errors, rule_lru_never_populated, rule_empty_reuse, rule_pinned,
-        rule_stage3,  rule_churn,               rule_lru_reused,
+        rule_pinned_by, rule_stage3, rule_churn, rule_lru_reused,
     };
     struct out o = { v, 0, max };
     for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)

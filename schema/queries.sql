@@ -83,3 +83,74 @@ FROM (SELECT class, slabs AS k, 0 AS m, never_empty AS kn, 0 AS mn FROM slab_cla
       WHERE run_id = :run
       UNION ALL SELECT class, 0, 1, 0, empties = 0 FROM slabs WHERE run_id = :run)
 GROUP BY class HAVING sum(k) != sum(m) OR sum(kn) != sum(mn);
+
+-- ---- the heap profile (record --profile). Estimates are scaled by each sample's
+-- weight; samples is how many sampled allocations stand behind a figure. :top
+-- (hakmem-trace profile --top) bounds the site lists; unset here: every site.
+
+-- @name profile: the run's heap profile totals: rate, samples, frees, unmatched frees, bytes in use at the peak and at the end
+SELECT r.rate, r.samples, r.frees, r.unmatched_frees, r.live, r.in_use, r.peak, r.peak_ns,
+       r.stacks_dropped,
+       (SELECT round(sum(alloc_weight) / 65536.0) FROM profile_stacks s
+        WHERE s.run_id = r.run_id) AS allocations,
+       (SELECT sum(bytes) FROM profile_stacks s WHERE s.run_id = r.run_id) AS bytes
+FROM profile_runs r WHERE r.run_id = :run;
+
+-- @name profile-allocated: call sites by estimated bytes allocated
+SELECT s.bytes AS est_bytes, round(s.alloc_weight / 65536.0) AS est_allocs,
+       s.allocs AS samples, p.site, p.callers, s.stack_id
+FROM profile_stacks s JOIN profile_sites p ON p.run_id = s.run_id AND p.stack_id = s.stack_id
+WHERE s.run_id = :run AND s.allocs > 0
+ORDER BY s.bytes DESC, s.stack_id LIMIT coalesce(:top, -1);
+
+-- @name profile-peak: call sites by estimated bytes in use at the run's peak
+SELECT s.peak_in_use AS est_bytes, round(s.alloc_weight / 65536.0) AS est_allocs,
+       s.peak_live AS samples, p.site, p.callers, s.stack_id
+FROM profile_stacks s JOIN profile_sites p ON p.run_id = s.run_id AND p.stack_id = s.stack_id
+WHERE s.run_id = :run AND s.peak_in_use > 0
+ORDER BY s.peak_in_use DESC, s.stack_id LIMIT coalesce(:top, -1);
+
+-- @name profile-leaks: call sites by estimated bytes still in use at the end (leaked, or freed at exit by no one)
+SELECT s.in_use AS est_bytes, round(s.alloc_weight / 65536.0) AS est_allocs,
+       s.live AS samples, p.site, p.callers, s.stack_id
+FROM profile_stacks s JOIN profile_sites p ON p.run_id = s.run_id AND p.stack_id = s.stack_id
+WHERE s.run_id = :run AND s.live > 0
+ORDER BY s.in_use DESC, s.stack_id LIMIT coalesce(:top, -1);
+
+-- @name profile-temporary: call sites by estimated temporary allocations (freed by their thread before its next sampled allocation)
+SELECT round(s.temp_weight / 65536.0) AS est_temporaries, round(s.alloc_weight / 65536.0)
+       AS est_allocs, s.temporaries AS samples, p.site, p.callers, s.stack_id
+FROM profile_stacks s JOIN profile_sites p ON p.run_id = s.run_id AND p.stack_id = s.stack_id
+WHERE s.run_id = :run AND s.temporaries > 0
+ORDER BY s.temp_weight DESC, s.stack_id LIMIT coalesce(:top, -1);
+
+-- @name profile-pins: call sites whose sampled live blocks keep slabs from EMPTY (never EMPTY, or live at the end), by slabs
+SELECT x.slabs, x.never_empty_slabs, x.live_slabs, x.slab_bytes, x.blocks AS samples,
+       x.bytes AS est_bytes, p.site, p.callers, x.stack_id
+FROM profile_pin_sites x JOIN profile_sites p ON p.run_id = x.run_id AND p.stack_id = x.stack_id
+WHERE x.run_id = :run
+ORDER BY x.slabs DESC, x.slab_bytes DESC, x.stack_id LIMIT coalesce(:top, -1);
+
+-- @name profile-pin-totals: slabs never EMPTY, live at the end, and of those kept from EMPTY how many hold a sampled live block
+SELECT (SELECT count(*) FROM slabs WHERE run_id = :run AND empties = 0) AS never_empty,
+       (SELECT count(*) FROM slabs WHERE run_id = :run AND owned = 1) AS live_at_end,
+       (SELECT count(*) FROM slabs WHERE run_id = :run AND (empties = 0 OR owned = 1))
+           AS kept_from_empty,
+       (SELECT count(*) FROM (SELECT DISTINCT ss, slab FROM profile_pins WHERE run_id = :run))
+           AS with_samples,
+       (SELECT count(*) FROM (SELECT DISTINCT ss, slab FROM profile_pins
+                              WHERE run_id = :run AND never_empty)) AS never_empty_with_samples;
+
+-- @name pinned-by: the top three call sites by never-EMPTY slabs their sampled live blocks pin, each with the slabs the top k pin together (report's pinned-by rule)
+WITH pins AS (SELECT DISTINCT stack_id, ss, slab FROM profile_pins
+              WHERE run_id = :run AND never_empty),
+     top AS (SELECT stack_id, count(*) AS slabs,
+                    row_number() OVER (ORDER BY count(*) DESC, stack_id) AS k
+             FROM pins GROUP BY stack_id ORDER BY slabs DESC, stack_id LIMIT 3)
+SELECT t.k, t.stack_id, t.slabs,
+       (SELECT count(*) FROM (SELECT DISTINCT ss, slab FROM pins
+                              WHERE stack_id IN (SELECT stack_id FROM top u WHERE u.k <= t.k)))
+           AS together,
+       p.site
+FROM top t LEFT JOIN profile_sites p ON p.run_id = :run AND p.stack_id = t.stack_id
+ORDER BY t.k;

@@ -5,7 +5,10 @@
 -- Version 2 added runs.ppid, updated_ns, end_ns, end_final, slabs.final_flags and the
 -- run_counters and run_evidence tables; a version-1 file is read as it is and upgraded
 -- (columns and tables added) when a run is added to it (cli/db.c).
-PRAGMA user_version = 2;
+-- Version 3 added runs.profile_rate and the heap profile: the profile_runs,
+-- profile_stacks, profile_live and profile_blocks tables and the profile_* views; a
+-- version-2 (or 1) file is read as it is (it has no profile) and upgraded the same way.
+PRAGMA user_version = 3;
 
 -- One traced process image: a `record`, `attach` or `ingest`. Times in nanoseconds:
 -- started_ns and ended_ns are CLOCK_REALTIME (ns since 1970), every ts_ns below
@@ -32,9 +35,12 @@ CREATE TABLE IF NOT EXISTS runs (
     updated_ns INTEGER,              -- CLOCK_REALTIME of the last commit (a recording killed
                                      -- before its end still says how far it got)
     end_ns INTEGER,                  -- ns since the start of the end-of-run occupancy snapshot
-    end_final INTEGER                -- 1: that snapshot was written by the process as it
+    end_final INTEGER,               -- 1: that snapshot was written by the process as it
                                      -- exited (exact); 0: the last periodic sample (the
                                      -- process _exited or was killed); NULL: none
+    profile_rate INTEGER             -- HAKMEM_PROFILE_RATE of a heap-profiled image (record
+                                     -- --profile): mean bytes between sampled allocations,
+                                     -- 1 every allocation; 0 or NULL: no heap profile
 );
 
 -- The traced process's own counters at the end of the run (the same as its
@@ -316,3 +322,135 @@ SELECT s.run_id, s.stack_id, s.n AS acquisitions,
               ORDER BY depth) f) AS stack
 FROM (SELECT run_id, stack_id, count(*) AS n FROM events
       WHERE type = 9 AND stage = 4 AND stack_id IS NOT NULL GROUP BY run_id, stack_id) s;
+
+-- ---- the heap profile (record --profile, version 3). The allocator samples
+-- allocations by bytes (mean runs.profile_rate bytes apart) and writes an alloc
+-- event for each sampled block and a free event when it is freed; hakmem-trace
+-- does not store those as events rows but aggregates them as it drains, into
+-- these tables, written with the same commits as event_counts. A sample's weight
+-- is how many allocations it stands for, in 1/65536 (1/(1 - e^(-size/rate)):
+-- exactly 65536 at rate 1). Estimated bytes are weight × bytes / 65536, rounded
+-- per sample, so at rate 1 every figure is exact.
+
+-- One row per profiled run: its totals.
+CREATE TABLE IF NOT EXISTS profile_runs (
+    run_id INTEGER PRIMARY KEY,
+    rate INTEGER NOT NULL,           -- runs.profile_rate
+    samples INTEGER NOT NULL,        -- alloc events (sampled allocations)
+    frees INTEGER NOT NULL,          -- free events of sampled blocks of this run
+    unmatched_frees INTEGER NOT NULL,  -- free events with no live sampled block at that
+                                     -- address (e.g. allocated before a fork, in the parent)
+    live INTEGER NOT NULL,           -- sampled blocks still live (profile_live rows)
+    in_use INTEGER NOT NULL,         -- estimated bytes in use (block sizes) at the end
+    peak INTEGER NOT NULL,           -- estimated bytes in use at the run's highest point
+    peak_ns INTEGER,                 -- when that was (ns since the start); NULL: no sample
+    stacks_dropped INTEGER           -- stacks the segment's stack table could not hold
+                                     -- (their samples count under stack_id 0); NULL: unknown
+);
+
+-- Per allocation stack (frames.stack_id; 0: no stack): the sampled allocations and
+-- what they stand for. A temporary is an allocation freed by the thread that made
+-- it before that thread's next sampled allocation (heaptrack's definition, over
+-- the samples). peak_in_use: the stack's bytes in use at the moment the run's
+-- total was highest (profile_runs.peak).
+CREATE TABLE IF NOT EXISTS profile_stacks (
+    run_id INTEGER NOT NULL,
+    stack_id INTEGER NOT NULL,
+    allocs INTEGER NOT NULL,         -- sampled allocations
+    alloc_weight INTEGER NOT NULL,   -- estimated allocations × 65536 (sum of weights)
+    bytes INTEGER NOT NULL,          -- estimated bytes allocated (block sizes)
+    requested INTEGER NOT NULL,      -- estimated bytes requested (malloc's argument)
+    frees INTEGER NOT NULL,          -- sampled blocks freed
+    free_weight INTEGER NOT NULL,    -- estimated frees × 65536
+    live INTEGER NOT NULL,           -- sampled blocks live at the end
+    in_use INTEGER NOT NULL,         -- estimated bytes in use at the end
+    peak_in_use INTEGER NOT NULL,    -- estimated bytes in use at the run's peak
+    peak_live INTEGER NOT NULL,      -- sampled blocks live at the run's peak
+    temporaries INTEGER NOT NULL,    -- sampled temporary allocations
+    temp_weight INTEGER NOT NULL,    -- estimated temporary allocations × 65536
+    PRIMARY KEY (run_id, stack_id)
+) WITHOUT ROWID;
+
+-- One row per sampled block still live at the end of the run (kept up to date at
+-- each commit): leaks, and the blocks that keep slabs from reaching EMPTY. ss and
+-- slab are 0 for a large block (class NULL).
+CREATE TABLE IF NOT EXISTS profile_live (
+    run_id INTEGER NOT NULL,
+    addr INTEGER NOT NULL,           -- the block (the pointer malloc returned)
+    size INTEGER NOT NULL,           -- requested bytes
+    block_size INTEGER NOT NULL,     -- bytes of its block (size class, or large mapping)
+    class INTEGER,
+    ss INTEGER NOT NULL,             -- SuperSlab id (slabs.ss)
+    slab INTEGER NOT NULL,
+    stack_id INTEGER NOT NULL,       -- its allocation stack (profile_stacks, frames)
+    tid INTEGER NOT NULL,            -- the allocating thread
+    weight INTEGER NOT NULL,         -- allocations it stands for × 65536
+    ts_ns INTEGER NOT NULL           -- when it was allocated (ns since the start)
+);
+CREATE INDEX IF NOT EXISTS profile_live_slab ON profile_live (run_id, ss, slab);
+
+-- With record --all-blocks: one row per sampled block, freed ones with when and
+-- by whom (free_reason 0 free, 1 realloc), those live at the end with NULLs there.
+CREATE TABLE IF NOT EXISTS profile_blocks (
+    run_id INTEGER NOT NULL,
+    addr INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    block_size INTEGER NOT NULL,
+    class INTEGER,
+    ss INTEGER NOT NULL,
+    slab INTEGER NOT NULL,
+    stack_id INTEGER NOT NULL,
+    tid INTEGER NOT NULL,
+    weight INTEGER NOT NULL,
+    ts_ns INTEGER NOT NULL,
+    free_ns INTEGER,                 -- when it was freed (ns since the start); NULL: live
+    free_tid INTEGER,
+    free_reason INTEGER
+);
+
+-- Each profiled stack as a call site: its innermost frame outside libhakmem (the
+-- program's call into the allocator) as "function file:line (module+0xoffset)"
+-- with what is known, and up to four callers beneath it, innermost first.
+CREATE VIEW IF NOT EXISTS profile_sites AS
+SELECT p.run_id, p.stack_id,
+       coalesce((SELECT coalesce(f.function, '?')
+                        || coalesce(' ' || substr(f.file, length(rtrim(f.file,
+                                        replace(f.file, '/', ''))) + 1) || ':' || f.line, '')
+                        || coalesce(' (' || substr(f.module, length(rtrim(f.module,
+                                        replace(f.module, '/', ''))) + 1)
+                                    || printf('+0x%x', f.offset) || ')',
+                                    printf(' (0x%x)', f.ip))
+                 FROM frames f WHERE f.run_id = p.run_id AND f.stack_id = p.stack_id
+                   AND coalesce(f.module, '') NOT LIKE '%/libhakmem%'
+                 ORDER BY f.depth LIMIT 1),
+                CASE WHEN p.stack_id = 0 THEN '(no stack)'
+                     ELSE '(stack ' || p.stack_id || ': no frames)' END) AS site,
+       (SELECT group_concat(c.name, ' < ')
+        FROM (SELECT coalesce(f.function, '?')
+                     || coalesce(' ' || substr(f.file, length(rtrim(f.file,
+                                     replace(f.file, '/', ''))) + 1) || ':' || f.line, '')
+                     AS name
+              FROM frames f WHERE f.run_id = p.run_id AND f.stack_id = p.stack_id
+                AND f.depth > (SELECT min(g.depth) FROM frames g
+                               WHERE g.run_id = p.run_id AND g.stack_id = p.stack_id
+                                 AND coalesce(g.module, '') NOT LIKE '%/libhakmem%')
+              ORDER BY f.depth LIMIT 4) c) AS callers
+FROM profile_stacks p;
+
+-- The slabs kept from EMPTY (never EMPTY, or live at the end: slabs) and the sampled
+-- blocks live in them (profile_live), per slab and allocation stack.
+CREATE VIEW IF NOT EXISTS profile_pins AS
+SELECT l.run_id, l.stack_id, l.ss, l.slab, s.class, s.empties = 0 AS never_empty,
+       s.owned AS live_at_end, count(*) AS blocks,
+       sum((l.weight * l.block_size + 32768) / 65536) AS bytes
+FROM profile_live l JOIN slabs s ON s.run_id = l.run_id AND s.ss = l.ss AND s.slab = l.slab
+WHERE l.ss > 0 AND (s.empties = 0 OR s.owned = 1)
+GROUP BY l.run_id, l.stack_id, l.ss, l.slab;
+
+-- profile_pins per call site: how many slabs its sampled live blocks keep from
+-- EMPTY (each 64 KiB of slab memory), of them never EMPTY, and the blocks.
+CREATE VIEW IF NOT EXISTS profile_pin_sites AS
+SELECT run_id, stack_id, count(*) AS slabs, sum(never_empty) AS never_empty_slabs,
+       sum(live_at_end) AS live_slabs, count(*) * 65536 AS slab_bytes, sum(blocks) AS blocks,
+       sum(bytes) AS bytes
+FROM profile_pins GROUP BY run_id, stack_id;

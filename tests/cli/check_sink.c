@@ -25,12 +25,13 @@ static int64_t one(const char *sql)
     return v;
 }
 
-/* n events cycling through every type, slabs (ss 1..3, slab 1..4). */
+/* n events cycling through every type stored as events rows (the heap
+ * profile's alloc and free are not), slabs (ss 1..3, slab 1..4). */
 static struct hakmem_event *events(size_t n, uint64_t first)
 {
     struct hakmem_event *ev = calloc(n, sizeof *ev);
     for (size_t i = 0; i < n; i++) {
-        unsigned type = 1 + (unsigned)(i % (HAKMEM_EV_COUNT - 1));
+        unsigned type = 1 + (unsigned)(i % (HAKMEM_EV_ALLOC - 1));
         ev[i] = unit_ev(first + i, type, type == 13 ? 255 : (unsigned)(i % 4),
                         type == 9 || type == 10 ? (unsigned)(i % 5) : 255, (uint32_t)(1 + i % 3),
                         (uint32_t)(1 + i % 4), i, type == 8 ? 2 : 0);
@@ -182,6 +183,36 @@ START_TEST(runs_stay_apart)
 }
 END_TEST
 
+/* alloc and free events go to the heap profile: no events rows, runs.events
+ * without them, the profile's rows with the commit; the other events between
+ * them are stored as ever. */
+START_TEST(profile_events_are_aggregated)
+{
+    char err[HK_ERR_MAX];
+    struct hk_sink s;
+    struct hk_run_info info = unit_info();
+    info.profile_rate = 1;
+    ck_assert_msg(hk_sink_open(&s, db, &info, 0, err, sizeof err) == 0, "open: %s", err);
+    struct hakmem_event ev[3] = {
+        unit_ev(1, HAKMEM_EV_ALLOC, 0, 255, 1, 1, 24, 32),
+        unit_ev(2, HAKMEM_EV_THREAD_START, 255, 255, 0, 0, 7, 0),
+        unit_ev(3, HAKMEM_EV_FREE, 0, 255, 1, 1, 0, 0),
+    };
+    ev[0].ss_addr = ev[2].ss_addr = 0x5000;
+    ev[0].arg1 = HAKMEM_WEIGHT_ONE;
+    ck_assert_msg(hk_sink_add(&s, ev, 3, err, sizeof err) == 0, "add: %s", err);
+    ck_assert_msg(hk_sink_close(&s, 1, 0, err, sizeof err) == 0, "close: %s", err);
+    ck_assert_msg(one("SELECT count(*) FROM events") == 1, "only the thread_start is an events row");
+    ck_assert_msg(one("SELECT events FROM runs") == 1, "runs.events counts the stored rows: 1");
+    ck_assert_msg(one("SELECT sum(n) FROM event_counts") == 1, "event_counts: as events");
+    ck_assert_msg(one("SELECT profile_rate FROM runs") == 1, "runs.profile_rate: 1");
+    ck_assert_msg(one("SELECT samples * 10 + frees FROM profile_runs") == 11,
+                  "profile_runs: 1 sample, 1 free");
+    ck_assert_msg(one("SELECT bytes FROM profile_stacks WHERE stack_id = 0") == 32,
+                  "profile_stacks: 32 bytes under stack 0 (none)");
+}
+END_TEST
+
 START_TEST(occupancy_rows_are_stored)
 {
     char err[HK_ERR_MAX];
@@ -247,6 +278,7 @@ static Suite *make(void)
     tcase_add_test(t, slabs_follow_their_events);
     tcase_add_test(t, unmapped_superslabs_are_forgotten);
     tcase_add_test(t, runs_stay_apart);
+    tcase_add_test(t, profile_events_are_aggregated);
     tcase_add_test(t, occupancy_rows_are_stored);
     tcase_add_test(t, commit_due_waits_for_its_time);
     tcase_add_test(t, a_failed_write_is_reported);

@@ -8,14 +8,14 @@ CLI_UNIT = tests/cli/check_util tests/cli/check_db tests/cli/check_format \
 	tests/cli/check_named tests/cli/check_sink tests/cli/check_report \
 	tests/cli/check_verdict tests/cli/check_symbols tests/cli/check_follow \
 	tests/cli/check_table tests/cli/check_drain tests/cli/check_reader \
-	tests/cli/check_bounds
+	tests/cli/check_bounds tests/cli/check_heapprof
 CLI_UNIT_ASAN = $(CLI_UNIT:=_asan)
 CLI_CHECKS_SH = tests/cli/errors.sh tests/cli/roundtrip.sh tests/cli/policies.sh \
 	tests/cli/seed_lru.sh tests/cli/fuzz.sh tests/cli/kill.sh tests/cli/readonly.sh \
 	tests/cli/live.sh tests/cli/verdicts.sh tests/cli/endstate.sh \
 	tests/cli/crafted.sh tests/cli/frames.sh tests/cli/export.sh tests/cli/ingest_twice.sh \
 	tests/cli/stage_names.sh tests/cli/readme_queries.sh \
-	tests/cli/follow.sh tests/cli/replay_live.sh
+	tests/cli/follow.sh tests/cli/replay_live.sh tests/cli/profile.sh
 
 # mkseg writes synthetic segments for the scripts and for make bench-cli (cli/local.mk).
 noinst_PROGRAMS += tests/cli/mkseg
@@ -160,5 +160,12 @@ tests_cli_check_bounds_asan_SOURCES = $(tests_cli_check_bounds_SOURCES)
 tests_cli_check_bounds_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
 tests_cli_check_bounds_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
 tests_cli_check_bounds_asan_LDADD = $(CLI_ASAN_LIBS)
+tests_cli_check_heapprof_SOURCES = tests/cli/check_heapprof.c tests/cli/unit.h
+tests_cli_check_heapprof_CFLAGS = $(CLI_UNIT_FLAGS)
+tests_cli_check_heapprof_LDADD = $(CLI_UNIT_LIBS)
+tests_cli_check_heapprof_asan_SOURCES = $(tests_cli_check_heapprof_SOURCES)
+tests_cli_check_heapprof_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_check_heapprof_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_check_heapprof_asan_LDADD = $(CLI_ASAN_LIBS)
 
 EXTRA_DIST += tests/cli/bench.sh

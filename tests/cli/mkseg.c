@@ -1,7 +1,9 @@
 /* mkseg.c — test tool: writes a kept trace segment of N synthetic events (a
  * deterministic allocator-like stream) and prints how many of each type;
- * flips random bits of a file (--flip); plays a hostile live segment that
- * it rewrites and truncates while readers watch (--live). */
+ * writes a heap profile's segment from a script (--profile), also played live
+ * (--profile-live); flips random bits
+ * of a file (--flip); plays a hostile live segment that it rewrites and
+ * truncates while readers watch (--live). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -349,8 +351,273 @@ static int live(const char *where, double seconds, uint64_t seed, int truncate_e
     return 0;
 }
 
+/* ---- --profile PATH SCRIPT: a heap-profiled segment, event by event from a
+ * script (one line each, '#' comments):
+ *   rate R                      the header's profile_rate
+ *   dropped N                   the stack table's dropped count
+ *   stack ID FRAME...           an interned stack, innermost first; a FRAME is one
+ *                               of mkseg's own functions below (named from its
+ *                               symbols and DWARF) or "hakmem" (a frame in a
+ *                               module /fake/libhakmem.so)
+ *   alloc TID ADDR SIZE BLOCK WEIGHT STACK [CLS SS SLAB]
+ *   free TID ADDR [REASON]
+ *   acquire CLS SS SLAB | empty CLS SS SLAB     slab events
+ *   bulk N TID STACK SIZE       N allocations of SIZE bytes at weight 1, each freed
+ *                               at once (a speed test) */
+
+#define FAKE_LIB 0x10000ull
+#define PROF_STACKS 64
+
+/* Frames for the scripts' stacks: distinct functions of this file. */
+__attribute__((noinline)) void mkseg_parse_config(void) { __asm__ volatile(""); }
+__attribute__((noinline)) void mkseg_load_table(void) { __asm__ volatile(""); }
+__attribute__((noinline)) void mkseg_cache_page(void) { __asm__ volatile(""); }
+
+static const struct { const char *name; void (*fn)(void); } prof_frames[] = {
+    { "mkseg_parse_config", mkseg_parse_config },
+    { "mkseg_load_table", mkseg_load_table },
+    { "mkseg_cache_page", mkseg_cache_page },
+};
+
+/* The executable mappings of this process, as the allocator lists them. */
+static void prof_modules(struct hakmem_seg_stacks *st)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512], path[HAKMEM_SEG_PATH_MAX];
+    unsigned long long a, b, off;
+    char perm[8];
+    st->module[0] = (struct hakmem_seg_module){ .start = FAKE_LIB, .end = FAKE_LIB + 0x10000 };
+    strcpy(st->module[0].path, "/fake/libhakmem.so");
+    st->nmodules = 1;
+    while (f && fgets(line, sizeof line, f) && st->nmodules < HAKMEM_SEG_MODULES) {
+        path[0] = '\0';
+        if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %231s", &a, &b, perm, &off, path) < 4 ||
+            perm[2] != 'x' || path[0] != '/')
+            continue;
+        struct hakmem_seg_module *m = &st->module[st->nmodules++];
+        *m = (struct hakmem_seg_module){ .start = a, .end = b, .offset = off };
+        snprintf(m->path, sizeof m->path, "%s", path);
+    }
+    if (f)
+        fclose(f);
+}
+
+static uint64_t prof_ip(const char *name)
+{
+    if (strcmp(name, "hakmem") == 0)
+        return FAKE_LIB + 0x40;
+    for (size_t i = 0; i < sizeof prof_frames / sizeof prof_frames[0]; i++)
+        if (strcmp(name, prof_frames[i].name) == 0)
+            return (uint64_t)(uintptr_t)prof_frames[i].fn + 1; /* a return address inside it */
+    fprintf(stderr, "mkseg: unknown frame %s\n", name);
+    exit(2);
+}
+
+/* "stack ID FRAME..." into the table. */
+static void prof_stack(struct hakmem_seg_stacks *st, char *args)
+{
+    char *tok = strtok(args, " \t\n");
+    uint32_t id = tok ? (uint32_t)strtoul(tok, NULL, 0) : 0;
+    if (!id || id > PROF_STACKS) {
+        fprintf(stderr, "mkseg: stack ids are 1..%d\n", PROF_STACKS);
+        exit(2);
+    }
+    struct hakmem_seg_stack *k = &st->stack[id - 1];
+    while ((tok = strtok(NULL, " \t\n")) && k->depth < HAKMEM_SEG_STACK_DEPTH)
+        k->ip[k->depth++] = prof_ip(tok);
+    k->hash = id;
+    k->id = id;
+    st->count++;
+}
+
+static void prof_emit(struct gen *g, const struct hakmem_event *e)
+{
+    if (g->n >= g->cap) {
+        fprintf(stderr, "mkseg: more than %llu events\n", (unsigned long long)g->cap);
+        exit(2);
+    }
+    struct hakmem_event *slot = &g->ring[g->n];
+    *slot = *e;
+    slot->seq = g->n + 1;
+    slot->ts_ns = (g->ts += 100);
+    g->n++;
+    g->count[e->type]++;
+}
+
+static void prof_alloc(struct gen *g, unsigned tid, unsigned long long addr, unsigned long long size,
+                       unsigned block, unsigned long long weight, unsigned stack, unsigned cls,
+                       unsigned ss, unsigned slab)
+{
+    prof_emit(g, &(struct hakmem_event){ .type = HAKMEM_EV_ALLOC, .tid = tid, .ss_addr = addr,
+                                         .arg0 = size, .arg1 = weight, .reason = block,
+                                         .stack_id = stack, .cls = (uint8_t)cls, .ss_id = ss,
+                                         .slab = slab, .stage = 255 });
+}
+
+static void prof_free(struct gen *g, unsigned tid, unsigned long long addr, unsigned reason)
+{
+    prof_emit(g, &(struct hakmem_event){ .type = HAKMEM_EV_FREE, .tid = tid, .ss_addr = addr,
+                                         .reason = reason, .cls = 255, .stage = 255 });
+}
+
+/* One script line. */
+static void prof_line(struct gen *g, struct hakmem_seg_header *h, struct hakmem_seg_stacks *st,
+                      char *line)
+{
+    char word[16];
+    unsigned a = 0, c = 255, ss = 0, slab = 0, stack = 0, block = 0;
+    unsigned long long x = 0, y = 0, w = 0;
+    int n = 0;
+    if (sscanf(line, "%15s %n", word, &n) != 1 || word[0] == '#')
+        return;
+    char *args = line + n;
+    if (strcmp(word, "rate") == 0)
+        h->profile_rate = strtoull(args, NULL, 0);
+    else if (strcmp(word, "dropped") == 0)
+        st->dropped = (uint32_t)strtoul(args, NULL, 0);
+    else if (strcmp(word, "stack") == 0)
+        prof_stack(st, args);
+    else if (strcmp(word, "alloc") == 0 &&
+             sscanf(args, "%u %lli %lli %u %lli %u %u %u %u", &a, &x, &y, &block, &w, &stack, &c,
+                    &ss, &slab) >= 6)
+        prof_alloc(g, a, x, y, block, w, stack, c, ss, slab);
+    else if (strcmp(word, "free") == 0 && sscanf(args, "%u %lli %u", &a, &x, &c) >= 2)
+        prof_free(g, a, x, c == 255 ? 0 : c);
+    else if ((strcmp(word, "acquire") == 0 || strcmp(word, "empty") == 0) &&
+             sscanf(args, "%u %u %u", &c, &ss, &slab) == 3)
+        prof_emit(g, &(struct hakmem_event){ .type = word[0] == 'a' ? HAKMEM_EV_SLAB_ACQUIRE
+                                                                    : HAKMEM_EV_SLAB_EMPTY,
+                                             .tid = 1, .cls = (uint8_t)c, .stage = 255,
+                                             .ss_id = ss, .slab = slab });
+    else if (strcmp(word, "bulk") == 0 && sscanf(args, "%llu %u %u %llu", &x, &a, &stack, &y) == 4)
+        for (unsigned long long i = 0; i < x; i++) {
+            prof_alloc(g, a, 0x100000000ull + i * 16, y, (unsigned)y, 65536, stack, 0, 1, 1);
+            prof_free(g, a, 0x100000000ull + i * 16, 0);
+        }
+    else {
+        fprintf(stderr, "mkseg: bad script line: %s", line);
+        exit(2);
+    }
+}
+
+/* Writes the segment of script at path: mapped (size bytes) and returned, its
+ * events counted in g; NULL on failure. */
+static char *prof_build(const char *path, const char *script, struct gen *g, size_t *sizep)
+{
+    FILE *in = strcmp(script, "-") == 0 ? stdin : fopen(script, "r");
+    if (!in) {
+        perror(script);
+        return NULL;
+    }
+    g->cap = 1u << 20;
+    struct hakmem_seg_header lay = { 0 };
+    size_t size = layout(&lay, g->cap, 64);
+    size_t st_size = page_up(sizeof(struct hakmem_seg_stacks) +
+                             PROF_STACKS * sizeof(struct hakmem_seg_stack));
+    lay.stacks_offset = lay.ring_offset; /* the stacks before the ring */
+    lay.stacks_size = st_size;
+    lay.ring_offset += st_size;
+    size += st_size;
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    char *p = fd >= 0 && ftruncate(fd, (off_t)size) == 0
+                  ? mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
+    if (fd >= 0)
+        close(fd);
+    if (p == MAP_FAILED) {
+        perror(path);
+        return NULL;
+    }
+    struct hakmem_seg_header *h = (struct hakmem_seg_header *)p;
+    struct hakmem_seg_stacks *st = (struct hakmem_seg_stacks *)(p + lay.stacks_offset);
+    st->capacity = PROF_STACKS;
+    prof_modules(st);
+    g->ring = (struct hakmem_event *)(p + lay.ring_offset);
+    char line[1024];
+    while (fgets(line, sizeof line, in))
+        prof_line(g, h, st, line);
+    uint64_t rate = h->profile_rate;
+    fill_header(h, g->cap, g->n, size, HAKMEM_TRACE_LOSSLESS);
+    memcpy(&h->ring_offset, &lay.ring_offset, 6 * sizeof(uint64_t)); /* ring .. stacks_size */
+    h->profile_rate = rate;
+    h->pid = getpid();
+    ((struct hakmem_seg_occupancy *)(p + h->occupancy_offset))->max = 64;
+    *sizep = size;
+    return p;
+}
+
+static int profile(const char *path, const char *script)
+{
+    static struct gen g;
+    size_t size;
+    char *p = prof_build(path, script, &g, &size);
+    if (!p)
+        return 1;
+    munmap(p, size);
+    printf("events %llu alloc %llu free %llu\n", (unsigned long long)g.n,
+           (unsigned long long)g.count[HAKMEM_EV_ALLOC], (unsigned long long)g.count[HAKMEM_EV_FREE]);
+    return 0;
+}
+
+/* Waits up to 10 s for *v to reach want (a reader's doing). */
+static void await_u64(volatile uint64_t *v, uint64_t want)
+{
+    for (int i = 0; i < 10000 && *v < want; i++)
+        usleep(1000);
+}
+
+/* --profile-live SCRIPT COPY: the script's segment written complete at COPY
+ * (for ingest), then played as a live process: /dev/shm/hakmem.<pid>, its
+ * events published one by one over about a second once a reader drains it,
+ * then marked exited; removed once drained. */
+static int profile_live(const char *script, const char *copy)
+{
+    static struct gen g;
+    size_t size;
+    char *done = prof_build(copy, script, &g, &size);
+    char path[256], tmp[300];
+    hakmem_reader_path_of(getpid(), path, sizeof path);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = done ? open(tmp, O_RDWR | O_CREAT | O_TRUNC, 0600) : -1;
+    char *p = fd >= 0 && ftruncate(fd, (off_t)size) == 0
+                  ? mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : MAP_FAILED;
+    if (p == MAP_FAILED) {
+        perror(tmp);
+        return 1;
+    }
+    struct hakmem_seg_header *h = (struct hakmem_seg_header *)p;
+    memcpy(p, done, ((struct hakmem_seg_header *)done)->ring_offset); /* all but the ring */
+    h->exited = 0;
+    h->head = 0;
+    struct hakmem_event *ring = (struct hakmem_event *)(p + h->ring_offset);
+    const struct hakmem_event *src = (const struct hakmem_event *)(done + h->ring_offset);
+    if (rename(tmp, path) != 0) {
+        perror(path);
+        return 1;
+    }
+    for (int i = 0; i < 10000 && !h->reader_pid; i++)
+        usleep(1000);
+    for (uint64_t i = 0; i < g.n; i++) {
+        ring[i] = src[i];
+        ring[i].seq = 0;
+        __atomic_store_n(&ring[i].seq, src[i].seq, __ATOMIC_RELEASE);
+        h->head = i + 1;
+        if (i % 8 == 7)
+            usleep(1000);
+    }
+    h->exit_mono_ns = g.ts;
+    h->exited = 1;
+    await_u64(&h->tail, g.n);
+    usleep(200000);
+    unlink(path);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--profile") == 0)
+        return profile(argv[2], argv[3]);
+    if (argc == 4 && strcmp(argv[1], "--profile-live") == 0)
+        return profile_live(argv[2], argv[3]);
     if (argc == 6 && strcmp(argv[1], "--flip") == 0)
         return flip(argv[2], strtoul(argv[3], NULL, 10), strtoull(argv[4], NULL, 10),
                     strtoull(argv[5], NULL, 10));
@@ -359,6 +626,8 @@ int main(int argc, char **argv)
                     strcmp(argv[5], "truncate") == 0);
     if (argc < 3 || argc > 4) {
         fprintf(stderr, "usage: mkseg PATH NEVENTS [CAPACITY]\n"
+                        "       mkseg --profile PATH SCRIPT\n"
+                        "       mkseg --profile-live SCRIPT COPY\n"
                         "       mkseg --flip FILE COUNT LIMIT SEED\n"
                         "       mkseg --live PATH|shm SECONDS SEED truncate|exit\n");
         return 2;

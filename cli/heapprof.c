@@ -1,0 +1,477 @@
+/* heapprof.c — the heap profile: alloc and free events aggregated as they drain
+ * (per stack, the live sampled blocks, run totals), written with the commits. */
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+/* One sampled block, live. Its estimated bytes are computed once, at its
+ * alloc, so its free takes back exactly what its alloc added. */
+struct block {
+    struct hk_slot h;    /* h.rowid: its profile_live row, 0 until written */
+    uint64_t addr, serial;
+    int64_t size, block_size, weight, est, est_req, ts_ns;
+    uint32_t stack, tid, ss, slab;
+    uint8_t cls;
+};
+
+/* A block freed, for profile_blocks (record --all-blocks). */
+struct freed {
+    struct block b;
+    int64_t free_ns;
+    uint32_t free_tid, reason;
+};
+
+/* A thread's last sampled allocation: a block it frees is a temporary when it
+ * is that one. */
+struct thread {
+    struct hk_slot h;
+    uint32_t tid;
+    uint64_t last_serial;
+};
+
+struct site_slot {
+    struct hk_slot h;
+    struct hk_prof_site s;
+    uint64_t seen_gen; /* the peak generation s.peak_in_use stands for */
+};
+
+struct hk_heapprof {
+    struct hk_table sites, blocks, threads;
+    struct hk_prof_totals tot;
+    int64_t start_mono_ns, rate;
+    int all_blocks;
+    uint64_t gen, flushed_gen, serial; /* gen: bumped at each new peak of tot.in_use */
+    int dirty;
+    int64_t *gone;      /* profile_live rows of blocks freed since the last flush */
+    size_t ngone, gone_cap;
+    struct freed *done; /* blocks freed since the last flush (all_blocks) */
+    size_t ndone, done_cap;
+    sqlite3 *db;
+    sqlite3_stmt *site_up, *run_up, *live_ins, *live_del, *blk_ins;
+};
+
+int hk_heapprof_takes(unsigned type)
+{
+    return type == HAKMEM_EV_ALLOC || type == HAKMEM_EV_FREE;
+}
+
+struct hk_heapprof *hk_heapprof_new(int64_t start_mono_ns, int64_t rate, int all_blocks)
+{
+    struct hk_heapprof *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->start_mono_ns = start_mono_ns;
+    p->rate = rate;
+    p->all_blocks = all_blocks;
+    p->tot.peak_ns = -1;
+    if (hk_table_init(&p->sites, sizeof(struct site_slot)) != 0 ||
+        hk_table_init(&p->blocks, sizeof(struct block)) != 0 ||
+        hk_table_init(&p->threads, sizeof(struct thread)) != 0) {
+        hk_heapprof_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void hk_heapprof_free(struct hk_heapprof *p)
+{
+    if (!p)
+        return;
+    sqlite3_stmt *st[] = { p->site_up, p->run_up, p->live_ins, p->live_del, p->blk_ins };
+    for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
+        sqlite3_finalize(st[i]);
+    hk_table_free(&p->sites);
+    hk_table_free(&p->blocks);
+    hk_table_free(&p->threads);
+    free(p->gone);
+    free(p->done);
+    free(p);
+}
+
+/* ---- keys */
+
+static int site_same(const void *slot, const void *key)
+{
+    return ((const struct site_slot *)slot)->s.stack_id == *(const uint32_t *)key;
+}
+
+static int block_same(const void *slot, const void *key)
+{
+    return ((const struct block *)slot)->addr == *(const uint64_t *)key;
+}
+
+static int thread_same(const void *slot, const void *key)
+{
+    return ((const struct thread *)slot)->tid == *(const uint32_t *)key;
+}
+
+static struct site_slot *site_get(struct hk_table *t, uint32_t stack, int create)
+{
+    int created = 0;
+    struct site_slot *s = hk_table_get(t, hk_table_mix(stack), site_same, &stack, create, &created);
+    if (s && created)
+        s->s.stack_id = stack;
+    return s;
+}
+
+static struct thread *thread_get(struct hk_table *t, uint32_t tid)
+{
+    int created = 0;
+    struct thread *th = hk_table_get(t, hk_table_mix(tid), thread_same, &tid, 1, &created);
+    if (th && created)
+        th->tid = tid;
+    return th;
+}
+
+/* ---- the peak, lazily: a site that has not changed since the last new peak
+ * held then what it holds now */
+
+static void site_sync(const struct hk_heapprof *p, struct site_slot *s)
+{
+    if (s->seen_gen != p->gen) {
+        s->s.peak_in_use = s->s.in_use;
+        s->s.peak_live = s->s.live;
+        s->seen_gen = p->gen;
+    }
+}
+
+/* After tot.in_use grew by the alloc of site s: a new peak snapshots s now;
+ * every other site catches up at its next change (site_sync). */
+static void peak_check(struct hk_heapprof *p, struct site_slot *s, const struct hakmem_event *ev)
+{
+    if (p->tot.in_use <= p->tot.peak)
+        return;
+    p->tot.peak = p->tot.in_use;
+    p->tot.peak_ns = (int64_t)ev->ts_ns > p->start_mono_ns ? (int64_t)ev->ts_ns - p->start_mono_ns
+                                                             : 0;
+    p->gen++;
+    site_sync(p, s);
+}
+
+/* ---- events */
+
+/* weight × bytes / 65536, rounded: exact at weight 65536. */
+static int64_t estimate(int64_t weight, int64_t bytes)
+{
+    unsigned __int128 v = (unsigned __int128)(uint64_t)weight * (uint64_t)bytes + 32768;
+    v >>= 16;
+    return v > INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+static int64_t block_bytes(const struct hakmem_event *ev)
+{
+    if (ev->reason != HAKMEM_SIZE_SATURATED)
+        return ev->reason;
+    return (int64_t)((ev->arg0 + 4095) & ~(uint64_t)4095);
+}
+
+/* Takes block b out of its site's in-use figures. */
+static struct site_slot *unuse(struct hk_heapprof *p, const struct block *b)
+{
+    struct site_slot *s = site_get(&p->sites, b->stack, 1);
+    if (!s)
+        return NULL;
+    site_sync(p, s);
+    s->s.in_use -= b->est;
+    s->s.live--;
+    s->h.dirty = 1;
+    p->tot.in_use -= b->est;
+    p->tot.live--;
+    return s;
+}
+
+/* Forgets block b; its profile_live row goes at the next flush. */
+static void forget(struct hk_heapprof *p, struct block *b)
+{
+    if (b->h.rowid) {
+        if (p->ngone == p->gone_cap) {
+            size_t cap = p->gone_cap ? 2 * p->gone_cap : 1024;
+            int64_t *g = realloc(p->gone, cap * sizeof *g);
+            if (!g)
+                return; /* out of memory: its row stays */
+            p->gone = g;
+            p->gone_cap = cap;
+        }
+        p->gone[p->ngone++] = b->h.rowid;
+    }
+    hk_table_delete(&p->blocks, b);
+}
+
+static void fill_block(struct hk_heapprof *p, struct block *b, const struct hakmem_event *ev)
+{
+    b->serial = ++p->serial;
+    b->size = (int64_t)ev->arg0;
+    b->block_size = block_bytes(ev);
+    b->weight = (int64_t)ev->arg1;
+    b->est = estimate(b->weight, b->block_size);
+    b->est_req = estimate(b->weight, b->size);
+    b->ts_ns = (int64_t)ev->ts_ns > p->start_mono_ns ? (int64_t)ev->ts_ns - p->start_mono_ns : 0;
+    b->stack = ev->stack_id;
+    b->tid = ev->tid;
+    b->ss = ev->ss_id;
+    b->slab = ev->slab;
+    b->cls = ev->cls;
+}
+
+static void site_alloc(struct hk_heapprof *p, const struct block *b, const struct hakmem_event *ev)
+{
+    struct site_slot *s = site_get(&p->sites, b->stack, 1);
+    if (!s)
+        return;
+    site_sync(p, s);
+    s->s.allocs++;
+    s->s.alloc_weight += b->weight;
+    s->s.bytes += b->est;
+    s->s.requested += b->est_req;
+    s->s.live++;
+    s->s.in_use += b->est;
+    s->h.dirty = 1;
+    p->tot.in_use += b->est;
+    p->tot.live++;
+    peak_check(p, s, ev);
+}
+
+static void on_alloc(struct hk_heapprof *p, const struct hakmem_event *ev)
+{
+    uint64_t addr = ev->ss_addr;
+    int created = 0;
+    struct block *b = hk_table_get(&p->blocks, hk_table_mix(addr), block_same, &addr, 0, &created);
+    if (b) { /* its free was lost: the old block is gone */
+        unuse(p, b);
+        forget(p, b);
+    }
+    b = hk_table_get(&p->blocks, hk_table_mix(addr), block_same, &addr, 1, &created);
+    if (!b)
+        return;
+    b->addr = addr;
+    fill_block(p, b, ev);
+    p->tot.samples++;
+    struct thread *th = thread_get(&p->threads, ev->tid);
+    if (th)
+        th->last_serial = b->serial;
+    site_alloc(p, b, ev);
+}
+
+/* Keeps a freed block for profile_blocks. */
+static void keep_freed(struct hk_heapprof *p, const struct block *b, const struct hakmem_event *ev)
+{
+    if (p->ndone == p->done_cap) {
+        size_t cap = p->done_cap ? 2 * p->done_cap : 1024;
+        struct freed *d = realloc(p->done, cap * sizeof *d);
+        if (!d)
+            return;
+        p->done = d;
+        p->done_cap = cap;
+    }
+    struct freed *f = &p->done[p->ndone++];
+    f->b = *b;
+    f->free_ns = (int64_t)ev->ts_ns > p->start_mono_ns ? (int64_t)ev->ts_ns - p->start_mono_ns : 0;
+    f->free_tid = ev->tid;
+    f->reason = ev->reason;
+}
+
+static void on_free(struct hk_heapprof *p, const struct hakmem_event *ev)
+{
+    uint64_t addr = ev->ss_addr;
+    int created = 0;
+    struct block *b = hk_table_get(&p->blocks, hk_table_mix(addr), block_same, &addr, 0, &created);
+    if (!b) {
+        p->tot.unmatched++;
+        return;
+    }
+    struct site_slot *s = unuse(p, b);
+    struct thread *th = thread_get(&p->threads, ev->tid);
+    int temporary = b->tid == ev->tid && th && th->last_serial == b->serial;
+    if (s) {
+        s->s.frees++;
+        s->s.free_weight += b->weight;
+        s->s.temporaries += temporary;
+        s->s.temp_weight += temporary ? b->weight : 0;
+    }
+    p->tot.frees++;
+    if (p->all_blocks)
+        keep_freed(p, b, ev);
+    forget(p, b);
+}
+
+void hk_heapprof_add(struct hk_heapprof *p, const struct hakmem_event *ev)
+{
+    p->dirty = 1;
+    if (ev->type == HAKMEM_EV_ALLOC)
+        on_alloc(p, ev);
+    else if (ev->type == HAKMEM_EV_FREE)
+        on_free(p, ev);
+}
+
+void hk_heapprof_totals(const struct hk_heapprof *p, struct hk_prof_totals *out)
+{
+    *out = p->tot;
+}
+
+int hk_heapprof_site(struct hk_heapprof *p, uint32_t stack_id, struct hk_prof_site *out)
+{
+    struct site_slot *s = site_get(&p->sites, stack_id, 0);
+    if (!s)
+        return 0;
+    site_sync(p, s);
+    *out = s->s;
+    return 1;
+}
+
+/* ---- writing */
+
+static int prepare_all(struct hk_heapprof *p, sqlite3 *db, char *err, size_t errlen)
+{
+    if (p->db == db && p->blk_ins)
+        return 0;
+    if (p->db)
+        return hk_fail(err, errlen, "the heap profile belongs to another database");
+    p->db = db;
+    return (p->site_up = hk_db_prepare(db,
+                "INSERT OR REPLACE INTO profile_stacks (run_id, stack_id, allocs, alloc_weight,"
+                " bytes, requested, frees, free_weight, live, in_use, peak_in_use, peak_live,"
+                " temporaries, temp_weight) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", err, errlen)) &&
+           (p->run_up = hk_db_prepare(db,
+                "INSERT INTO profile_runs (run_id, rate, samples, frees, unmatched_frees, live,"
+                " in_use, peak, peak_ns) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (run_id) DO UPDATE"
+                " SET samples = excluded.samples, frees = excluded.frees,"
+                " unmatched_frees = excluded.unmatched_frees, live = excluded.live,"
+                " in_use = excluded.in_use, peak = excluded.peak, peak_ns = excluded.peak_ns",
+                err, errlen)) &&
+           (p->live_ins = hk_db_prepare(db,
+                "INSERT INTO profile_live (run_id, addr, size, block_size, class, ss, slab,"
+                " stack_id, tid, weight, ts_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?)", err, errlen)) &&
+           (p->live_del = hk_db_prepare(db, "DELETE FROM profile_live WHERE rowid = ?", err,
+                                        errlen)) &&
+           (p->blk_ins = hk_db_prepare(db,
+                "INSERT INTO profile_blocks (run_id, addr, size, block_size, class, ss, slab,"
+                " stack_id, tid, weight, ts_ns, free_ns, free_tid, free_reason)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", err, errlen))
+               ? 0 : -1;
+}
+
+/* Binds v[0..n) to parameters 1..n, a negative value as NULL. */
+static void bind_all(sqlite3_stmt *st, const int64_t *v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (v[i] < 0)
+            sqlite3_bind_null(st, i + 1);
+        else
+            sqlite3_bind_int64(st, i + 1, v[i]);
+    }
+}
+
+static int step(struct hk_heapprof *p, sqlite3_stmt *st, char *err, size_t errlen)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return hk_fail(err, errlen, "cannot store the heap profile: %s", sqlite3_errmsg(p->db));
+    return 0;
+}
+
+/* A new peak changes what every site held at it: then all are written. */
+static int flush_sites(struct hk_heapprof *p, int64_t run, char *err, size_t errlen)
+{
+    int all = p->gen != p->flushed_gen;
+    for (size_t i = 0; i < p->sites.cap; i++) {
+        struct site_slot *s = hk_table_slot(&p->sites, i);
+        if (!hk_table_live(s) || (!all && !s->h.dirty))
+            continue;
+        site_sync(p, s);
+        const struct hk_prof_site *k = &s->s;
+        const int64_t v[] = { run, k->stack_id, k->allocs, k->alloc_weight, k->bytes,
+                              k->requested, k->frees, k->free_weight, k->live, k->in_use,
+                              k->peak_in_use, k->peak_live, k->temporaries, k->temp_weight };
+        bind_all(p->site_up, v, 14);
+        if (step(p, p->site_up, err, errlen) != 0)
+            return -1;
+        s->h.dirty = 0;
+    }
+    p->flushed_gen = p->gen;
+    return 0;
+}
+
+/* The 11 columns a block has in profile_live and profile_blocks. */
+static void block_values(const struct block *b, int64_t run, int64_t *v)
+{
+    const int64_t row[] = { run, (int64_t)b->addr, b->size, b->block_size,
+                            b->cls == HAKMEM_NONE ? -1 : b->cls, b->ss, b->slab, b->stack, b->tid,
+                            b->weight, b->ts_ns };
+    memcpy(v, row, sizeof row);
+}
+
+/* profile_live: the rows of freed blocks deleted, those of new ones inserted. */
+static int flush_live(struct hk_heapprof *p, int64_t run, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < p->ngone; i++) {
+        sqlite3_bind_int64(p->live_del, 1, p->gone[i]);
+        if (step(p, p->live_del, err, errlen) != 0)
+            return -1;
+    }
+    p->ngone = 0;
+    for (size_t i = 0; i < p->blocks.cap; i++) {
+        struct block *b = hk_table_slot(&p->blocks, i);
+        if (!hk_table_live(b) || b->h.rowid)
+            continue;
+        int64_t v[11];
+        block_values(b, run, v);
+        bind_all(p->live_ins, v, 11);
+        if (step(p, p->live_ins, err, errlen) != 0)
+            return -1;
+        b->h.rowid = sqlite3_last_insert_rowid(p->db);
+    }
+    return 0;
+}
+
+static int insert_block(struct hk_heapprof *p, const struct block *b, int64_t run,
+                        const struct freed *f, char *err, size_t errlen)
+{
+    int64_t v[14];
+    block_values(b, run, v);
+    v[11] = f ? f->free_ns : -1;
+    v[12] = f ? (int64_t)f->free_tid : -1;
+    v[13] = f ? (int64_t)f->reason : -1;
+    bind_all(p->blk_ins, v, 14);
+    return step(p, p->blk_ins, err, errlen);
+}
+
+/* profile_blocks: the blocks freed since the last flush; at the last, the live ones. */
+static int flush_blocks(struct hk_heapprof *p, int64_t run, int last, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < p->ndone; i++)
+        if (insert_block(p, &p->done[i].b, run, &p->done[i], err, errlen) != 0)
+            return -1;
+    p->ndone = 0;
+    for (size_t i = 0; last && i < p->blocks.cap; i++) {
+        struct block *b = hk_table_slot(&p->blocks, i);
+        if (hk_table_live(b) && insert_block(p, b, run, NULL, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int flush_run(struct hk_heapprof *p, int64_t run, char *err, size_t errlen)
+{
+    const struct hk_prof_totals *t = &p->tot;
+    const int64_t v[] = { run, p->rate, (int64_t)t->samples, (int64_t)t->frees,
+                          (int64_t)t->unmatched, (int64_t)t->live, t->in_use, t->peak, t->peak_ns };
+    bind_all(p->run_up, v, 9);
+    return step(p, p->run_up, err, errlen);
+}
+
+int hk_heapprof_flush(struct hk_heapprof *p, sqlite3 *db, int64_t run, int live, int last,
+                      char *err, size_t errlen)
+{
+    if (!p->rate && !p->tot.samples && !p->tot.unmatched)
+        return 0; /* not profiled */
+    if (!p->dirty && !last)
+        return 0;
+    if (prepare_all(p, db, err, errlen) != 0 || flush_sites(p, run, err, errlen) != 0 ||
+        (live && flush_live(p, run, err, errlen) != 0) ||
+        (p->all_blocks && flush_blocks(p, run, last, err, errlen) != 0) ||
+        flush_run(p, run, err, errlen) != 0)
+        return -1;
+    p->dirty = 0;
+    return 0;
+}

@@ -4,12 +4,12 @@
 #include <string.h>
 #include "cli.h"
 
-/* One sampled block, live. Its estimated bytes are computed once, at its
- * alloc, so its free takes back exactly what its alloc added. */
+/* One sampled block, live. Its estimated bytes (estimate()) depend on its
+ * weight and size alone, so its free takes back exactly what its alloc added. */
 struct block {
     struct hk_slot h;    /* h.rowid: its profile_live row, 0 until written */
     uint64_t addr, serial;
-    int64_t size, block_size, weight, est, est_req, ts_ns;
+    int64_t size, block_size, weight, ts_ns;
     uint32_t stack, tid, ss, slab;
     uint8_t cls;
 };
@@ -35,6 +35,8 @@ struct site_slot {
     uint64_t seen_gen; /* the peak generation s.peak_in_use stands for */
 };
 
+#define FRESH_MAX (1u << 20) /* new blocks listed between flushes; beyond, a scan of all */
+
 struct hk_heapprof {
     struct hk_table sites, blocks, threads;
     struct hk_prof_totals tot;
@@ -44,6 +46,9 @@ struct hk_heapprof {
     int dirty;
     int64_t *gone;      /* profile_live rows of blocks freed since the last flush */
     size_t ngone, gone_cap;
+    uint64_t *fresh;    /* addresses of the blocks allocated since the last flush */
+    size_t nfresh, fresh_cap;
+    int fresh_over;     /* more than FRESH_MAX came: the next flush looks at every block */
     struct freed *done; /* blocks freed since the last flush (all_blocks) */
     size_t ndone, done_cap;
     sqlite3 *db;
@@ -84,6 +89,7 @@ void hk_heapprof_free(struct hk_heapprof *p)
     hk_table_free(&p->blocks);
     hk_table_free(&p->threads);
     free(p->gone);
+    free(p->fresh);
     free(p->done);
     free(p);
 }
@@ -172,29 +178,49 @@ static struct site_slot *unuse(struct hk_heapprof *p, const struct block *b)
     if (!s)
         return NULL;
     site_sync(p, s);
-    s->s.in_use -= b->est;
+    int64_t est = estimate(b->weight, b->block_size);
+    s->s.in_use -= est;
     s->s.live--;
     s->h.dirty = 1;
-    p->tot.in_use -= b->est;
+    p->tot.in_use -= est;
     p->tot.live--;
     return s;
+}
+
+/* Room for one more element of size bytes in the array *v of *n (capacity
+ * *cap): 0, or -1 when memory ran out. */
+static int grow(void **v, size_t *n, size_t *cap, size_t size)
+{
+    if (*n < *cap)
+        return 0;
+    size_t c = *cap ? 2 * *cap : 1024;
+    void *nv = realloc(*v, c * size);
+    if (!nv)
+        return -1;
+    *v = nv;
+    *cap = c;
+    return 0;
 }
 
 /* Forgets block b; its profile_live row goes at the next flush. */
 static void forget(struct hk_heapprof *p, struct block *b)
 {
-    if (b->h.rowid) {
-        if (p->ngone == p->gone_cap) {
-            size_t cap = p->gone_cap ? 2 * p->gone_cap : 1024;
-            int64_t *g = realloc(p->gone, cap * sizeof *g);
-            if (!g)
-                return; /* out of memory: its row stays */
-            p->gone = g;
-            p->gone_cap = cap;
-        }
-        p->gone[p->ngone++] = b->h.rowid;
-    }
+    if (b->h.rowid && grow((void **)&p->gone, &p->ngone, &p->gone_cap, sizeof *p->gone) == 0)
+        p->gone[p->ngone++] = b->h.rowid; /* (out of memory: its row stays) */
     hk_table_delete(&p->blocks, b);
+}
+
+/* Lists a new block for the next flush of profile_live. */
+static void note_fresh(struct hk_heapprof *p, uint64_t addr)
+{
+    if (p->fresh_over)
+        return;
+    if (p->nfresh >= FRESH_MAX ||
+        grow((void **)&p->fresh, &p->nfresh, &p->fresh_cap, sizeof *p->fresh) != 0) {
+        p->fresh_over = 1;
+        return;
+    }
+    p->fresh[p->nfresh++] = addr;
 }
 
 static void fill_block(struct hk_heapprof *p, struct block *b, const struct hakmem_event *ev)
@@ -203,8 +229,6 @@ static void fill_block(struct hk_heapprof *p, struct block *b, const struct hakm
     b->size = (int64_t)ev->arg0;
     b->block_size = block_bytes(ev);
     b->weight = (int64_t)ev->arg1;
-    b->est = estimate(b->weight, b->block_size);
-    b->est_req = estimate(b->weight, b->size);
     b->ts_ns = (int64_t)ev->ts_ns > p->start_mono_ns ? (int64_t)ev->ts_ns - p->start_mono_ns : 0;
     b->stack = ev->stack_id;
     b->tid = ev->tid;
@@ -219,14 +243,15 @@ static void site_alloc(struct hk_heapprof *p, const struct block *b, const struc
     if (!s)
         return;
     site_sync(p, s);
+    int64_t est = estimate(b->weight, b->block_size);
     s->s.allocs++;
     s->s.alloc_weight += b->weight;
-    s->s.bytes += b->est;
-    s->s.requested += b->est_req;
+    s->s.bytes += est;
+    s->s.requested += estimate(b->weight, b->size);
     s->s.live++;
-    s->s.in_use += b->est;
+    s->s.in_use += est;
     s->h.dirty = 1;
-    p->tot.in_use += b->est;
+    p->tot.in_use += est;
     p->tot.live++;
     peak_check(p, s, ev);
 }
@@ -245,6 +270,7 @@ static void on_alloc(struct hk_heapprof *p, const struct hakmem_event *ev)
         return;
     b->addr = addr;
     fill_block(p, b, ev);
+    note_fresh(p, addr);
     p->tot.samples++;
     struct thread *th = thread_get(&p->threads, ev->tid);
     if (th)
@@ -255,14 +281,8 @@ static void on_alloc(struct hk_heapprof *p, const struct hakmem_event *ev)
 /* Keeps a freed block for profile_blocks. */
 static void keep_freed(struct hk_heapprof *p, const struct block *b, const struct hakmem_event *ev)
 {
-    if (p->ndone == p->done_cap) {
-        size_t cap = p->done_cap ? 2 * p->done_cap : 1024;
-        struct freed *d = realloc(p->done, cap * sizeof *d);
-        if (!d)
-            return;
-        p->done = d;
-        p->done_cap = cap;
-    }
+    if (grow((void **)&p->done, &p->ndone, &p->done_cap, sizeof *p->done) != 0)
+        return;
     struct freed *f = &p->done[p->ndone++];
     f->b = *b;
     f->free_ns = (int64_t)ev->ts_ns > p->start_mono_ns ? (int64_t)ev->ts_ns - p->start_mono_ns : 0;
@@ -401,7 +421,23 @@ static void block_values(const struct block *b, int64_t run, int64_t *v)
     memcpy(v, row, sizeof row);
 }
 
-/* profile_live: the rows of freed blocks deleted, those of new ones inserted. */
+/* Inserts the profile_live row of b unless it has one. */
+static int insert_live(struct hk_heapprof *p, struct block *b, int64_t run, char *err,
+                       size_t errlen)
+{
+    if (!b || !hk_table_live(b) || b->h.rowid)
+        return 0;
+    int64_t v[11];
+    block_values(b, run, v);
+    bind_all(p->live_ins, v, 11);
+    if (step(p, p->live_ins, err, errlen) != 0)
+        return -1;
+    b->h.rowid = sqlite3_last_insert_rowid(p->db);
+    return 0;
+}
+
+/* profile_live: the rows of freed blocks deleted, those of new ones inserted
+ * (the new ones listed, or after too many, found by a look at every block). */
 static int flush_live(struct hk_heapprof *p, int64_t run, char *err, size_t errlen)
 {
     for (size_t i = 0; i < p->ngone; i++) {
@@ -410,17 +446,16 @@ static int flush_live(struct hk_heapprof *p, int64_t run, char *err, size_t errl
             return -1;
     }
     p->ngone = 0;
-    for (size_t i = 0; i < p->blocks.cap; i++) {
-        struct block *b = hk_table_slot(&p->blocks, i);
-        if (!hk_table_live(b) || b->h.rowid)
-            continue;
-        int64_t v[11];
-        block_values(b, run, v);
-        bind_all(p->live_ins, v, 11);
-        if (step(p, p->live_ins, err, errlen) != 0)
+    int created = 0;
+    for (size_t i = 0; !p->fresh_over && i < p->nfresh; i++)
+        if (insert_live(p, hk_table_get(&p->blocks, hk_table_mix(p->fresh[i]), block_same,
+                                        &p->fresh[i], 0, &created), run, err, errlen) != 0)
             return -1;
-        b->h.rowid = sqlite3_last_insert_rowid(p->db);
-    }
+    for (size_t i = 0; p->fresh_over && i < p->blocks.cap; i++)
+        if (insert_live(p, hk_table_slot(&p->blocks, i), run, err, errlen) != 0)
+            return -1;
+    p->nfresh = 0;
+    p->fresh_over = 0;
     return 0;
 }
 

@@ -137,6 +137,53 @@ START_TEST(pinned_slabs_at_maps_or_at_the_exact_end)
 }
 END_TEST
 
+/* Two sites pin 40 of 60 never-EMPTY slabs together (25 + 20, 5 shared). */
+static void pins(void)
+{
+    r.have_profile = 1;
+    r.never_empty = 60;
+    r.npin_sites = 3;
+    const int64_t slabs[] = { 25, 20, 3 }, together[] = { 25, 40, 42 };
+    for (int i = 0; i < 3; i++) {
+        r.pin_site[i].stack_id = i + 1;
+        r.pin_site[i].slabs = slabs[i];
+        r.pin_site[i].together = together[i];
+        snprintf(r.pin_site[i].site, sizeof r.pin_site[i].site, "site%d prog.c:%d", i + 1, 10 + i);
+    }
+}
+
+START_TEST(pinned_by_names_the_top_site)
+{
+    pins();
+    const struct hk_verdict *x = find("pinned-by");
+    ck_assert_msg(x && x->bad, "2 sites pin 40 of 60 never-EMPTY slabs: expected pinned-by");
+    const char *want = "2 call sites pin 40 of the 60 slabs that never reached EMPTY with sampled "
+                       "live blocks; the top one, site1 prog.c:10, 25 (hakmem-trace profile lists "
+                       "them)";
+    ck_assert_msg(strcmp(x->text, want) == 0, "expected '%s', got '%s'", want, x->text);
+    r.pin_site[0].together = 30;
+    x = find("pinned-by");
+    ck_assert_msg(x && strncmp(x->text, "1 call site pins 30 of the 60", 29) == 0,
+                  "the top site alone pins half: expected '1 call site pins 30 ...', got '%s'",
+                  x ? x->text : "nothing");
+}
+END_TEST
+
+START_TEST(pinned_by_stays_quiet_without_evidence)
+{
+    pins();
+    r.pin_site[1].together = r.pin_site[2].together = 29;
+    ck_assert_msg(!find("pinned-by"), "three sites pin under half (29 of 60): quiet");
+    pins();
+    r.have_profile = 0;
+    ck_assert_msg(!find("pinned-by"), "no heap profile: quiet");
+    pins();
+    r.never_empty = 3;
+    r.pin_site[0].together = 3;
+    ck_assert_msg(!find("pinned-by"), "3 never-EMPTY slabs: below the threshold of 4");
+}
+END_TEST
+
 START_TEST(stage3_and_churn)
 {
     r.miss[0] = 100;
@@ -181,6 +228,8 @@ static Suite *make(void)
     tcase_add_test(t, lru_needs_unused_memory_at_maps);
     tcase_add_test(t, empty_not_reused_needs_unused_memory);
     tcase_add_test(t, pinned_slabs_at_maps_or_at_the_exact_end);
+    tcase_add_test(t, pinned_by_names_the_top_site);
+    tcase_add_test(t, pinned_by_stays_quiet_without_evidence);
     tcase_add_test(t, stage3_and_churn);
     tcase_add_test(t, dropped_comes_first_and_healthy_says_nothing);
     suite_add_tcase(s, t);

@@ -123,6 +123,29 @@ grep -q 'one sample per 524288 bytes' "$tmp/out" && ok "profile: the rate is sai
 check_eq "weight 50 allocations: bytes estimated" 800 \
     "$(q "$tmp/o.db" "SELECT bytes FROM profile_stacks")"
 
+# A version-2 file (before the heap profile): read as it is, upgraded when a run is added.
+if command -v sqlite3 >/dev/null; then
+    cp "$tmp/plain.db" "$tmp/v2.db"
+    sqlite3 "$tmp/v2.db" "DROP VIEW profile_sites; DROP VIEW profile_pins; DROP VIEW profile_pin_sites;
+        DROP TABLE profile_runs; DROP TABLE profile_stacks; DROP TABLE profile_live;
+        DROP TABLE profile_blocks; ALTER TABLE runs DROP COLUMN profile_rate;
+        PRAGMA user_version = 2;"
+    "$HK_CLI" profile "$tmp/v2.db" >/dev/null 2>"$tmp/err"
+    check_eq "version 2: profile says there is none (exit 1)" "1 1" "$? $(wc -l <"$tmp/err")"
+    "$HK_CLI" report "$tmp/v2.db" >/dev/null 2>&1
+    check_eq "version 2: report reads it" 0 $?
+    hkt ingest "$tmp/a.seg" -o "$tmp/v2.db" 2>/dev/null
+    check_eq "version 2: a profiled run added (upgraded)" 0 $?
+    check_eq "upgraded to version 3, runs.profile_rate NULL for the old run" "3 |1" \
+        "$(sqlite3 "$tmp/v2.db" "PRAGMA user_version") $(qs "$tmp/v2.db" "SELECT group_concat(coalesce(profile_rate, ''), '|') FROM runs")"
+    "$HK_CLI" profile "$tmp/v2.db" --run 2 >/dev/null 2>&1
+    check_eq "upgraded: profile --run 2" 0 $?
+    "$HK_CLI" profile "$tmp/v2.db" --run 1 2>&1 >/dev/null | grep -q 'run 1 has no heap profile' &&
+        ok "upgraded: run 1 still has none" || bad "upgraded: expected run 1 to have no profile"
+else
+    echo "no sqlite3 command: the version-2 upgrade is not checked"
+fi
+
 # The same tables from a live drain (attach: committing every 100 ms, profile_live
 # updated row by row) as from ingest of the same segment kept complete.
 awk 'BEGIN {

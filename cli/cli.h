@@ -368,6 +368,7 @@ struct hk_symbol {
     const char *function; /* from .symtab, else .dynsym, else debug info; NULL when unknown */
     const char *file;     /* its source file, from DWARF (libdw); NULL when unknown */
     int line;             /* its line in file; 0 when unknown */
+    int64_t offset;       /* the address's distance from function's start; -1 when unknown */
 };
 /* Looks up file offset off of the executable file module into *out: 1 when
  * its function or its source line is known, else 0 (*out all NULL). */

@@ -185,8 +185,10 @@ static const char upgrade_1_2[] =
     "ALTER TABLE runs ADD COLUMN end_ns INTEGER;"
     "ALTER TABLE runs ADD COLUMN end_final INTEGER;"
     "ALTER TABLE slabs ADD COLUMN final_flags INTEGER;";
-/* Version 2 to 3: the heap profile's rate (its tables come with schema.sql). */
-static const char upgrade_2_3[] = "ALTER TABLE runs ADD COLUMN profile_rate INTEGER;";
+/* Version 2 to 3: the heap profile's rate, frames' function offsets (the
+ * profile's tables come with schema.sql). */
+static const char upgrade_2_3[] = "ALTER TABLE runs ADD COLUMN profile_rate INTEGER;"
+                                  "ALTER TABLE frames ADD COLUMN fn_offset INTEGER;";
 
 /* Brings an older database up to this version (inside the caller's transaction):
  * the upgrade steps, then schema.sql, whose statements all say IF NOT EXISTS. */

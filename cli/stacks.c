@@ -30,7 +30,7 @@ static int store_frame(sqlite3_stmt *ins, struct hk_symbols *syms, const struct 
     const struct hakmem_seg_module *m = module_of(st, ip);
     char path[HAKMEM_SEG_PATH_MAX + 1] = "";
     uint64_t off = 0;
-    struct hk_symbol y = { 0 };
+    struct hk_symbol y = { .offset = -1 };
     if (m) {
         memcpy(path, m->path, HAKMEM_SEG_PATH_MAX);
         path[strnlen(m->path, HAKMEM_SEG_PATH_MAX)] = '\0';
@@ -55,6 +55,10 @@ static int store_frame(sqlite3_stmt *ins, struct hk_symbols *syms, const struct 
         sqlite3_bind_int(ins, 9, y.line);
     else
         sqlite3_bind_null(ins, 9);
+    if (y.offset >= 0) /* of the return address, as heap-error reports print it */
+        sqlite3_bind_int64(ins, 10, y.offset + (off ? 1 : 0));
+    else
+        sqlite3_bind_null(ins, 10);
     int rc = sqlite3_step(ins);
     sqlite3_reset(ins);
     return rc == SQLITE_DONE ? 0 : -1;
@@ -97,8 +101,8 @@ int hk_stacks_store(struct hakmem_reader *r, sqlite3 *db, int64_t run, char *err
         return 0;
     struct hk_symbols *syms = hk_symbols_new();
     sqlite3_stmt *ins = hk_db_prepare(db, "INSERT OR REPLACE INTO frames (run_id, stack_id, depth,"
-                                          " ip, function, module, offset, file, line)"
-                                          " VALUES (?,?,?,?,?,?,?,?,?)",
+                                          " ip, function, module, offset, file, line, fn_offset)"
+                                          " VALUES (?,?,?,?,?,?,?,?,?,?)",
                                       err, errlen);
     int rc = ins && syms ? hk_db_exec(db, "BEGIN", err, errlen) : -1;
     if (rc == 0 && (store_all(st, ins, syms, run) != 0 || store_dropped(db, st, run) != 0))

@@ -90,8 +90,10 @@ static void debuginfo_lookup(struct debuginfo *d, uint64_t vaddr, struct hk_symb
         GElf_Off off;
         GElf_Sym sym;
         const char *fn = dwfl_module_addrinfo(d->mod, addr, &off, &sym, NULL, NULL, NULL);
-        if (fn && GELF_ST_TYPE(sym.st_info) == STT_FUNC)
+        if (fn && GELF_ST_TYPE(sym.st_info) == STT_FUNC) {
             out->function = fn;
+            out->offset = (int64_t)off;
+        }
     }
 }
 #else
@@ -265,7 +267,7 @@ static uint64_t vaddr_of(const struct module *m, uint64_t off)
 }
 
 /* The function symbol of m containing addr, NULL when none. */
-static const char *function_at(const struct module *m, uint64_t addr)
+static const struct sym *function_at(const struct module *m, uint64_t addr)
 {
     size_t lo = 0, hi = m->n; /* the last symbol starting at or before addr */
     while (lo < hi) {
@@ -278,17 +280,21 @@ static const char *function_at(const struct module *m, uint64_t addr)
     if (lo == 0)
         return NULL;
     const struct sym *y = &m->syms[lo - 1];
-    return addr - y->start < (y->size ? y->size : 1) ? y->name : NULL;
+    return addr - y->start < (y->size ? y->size : 1) ? y : NULL;
 }
 
 int hk_symbols_lookup(struct hk_symbols *s, const char *module, uint64_t off, struct hk_symbol *out)
 {
-    *out = (struct hk_symbol){ 0 };
+    *out = (struct hk_symbol){ .offset = -1 };
     struct module *m = s ? module_of(s, module) : NULL;
     if (!m)
         return 0;
     uint64_t addr = vaddr_of(m, off);
-    out->function = m->n ? function_at(m, addr) : NULL;
+    const struct sym *y = m->n ? function_at(m, addr) : NULL;
+    if (y) {
+        out->function = y->name;
+        out->offset = (int64_t)(addr - y->start);
+    }
     debuginfo_lookup(m->dw, addr, out);
     return out->function || out->file;
 }

@@ -5,7 +5,7 @@
 -- Version 2 added runs.ppid, updated_ns, end_ns, end_final, slabs.final_flags and the
 -- run_counters and run_evidence tables; a version-1 file is read as it is and upgraded
 -- (columns and tables added) when a run is added to it (cli/db.c).
--- Version 3 added runs.profile_rate and the heap profile: the profile_runs,
+-- Version 3 added runs.profile_rate, frames.fn_offset and the heap profile: the profile_runs,
 -- profile_stacks, profile_live and profile_blocks tables and the profile_* views; a
 -- version-2 (or 1) file is read as it is (it has no profile) and upgraded the same way.
 PRAGMA user_version = 3;
@@ -139,6 +139,8 @@ CREATE TABLE IF NOT EXISTS frames (
     offset INTEGER,
     file TEXT,
     line INTEGER,
+    fn_offset INTEGER,               -- ip's distance from its function's start (function+0x..);
+                                     -- NULL when unknown (and in files older than version 3)
     PRIMARY KEY (run_id, stack_id, depth)
 ) WITHOUT ROWID;
 
@@ -409,11 +411,11 @@ CREATE TABLE IF NOT EXISTS profile_blocks (
 );
 
 -- Each profiled stack as a call site: its innermost frame outside libhakmem (the
--- program's call into the allocator) as "function file:line (module+0xoffset)"
+-- program's call into the allocator) as "function+0xN file:line (module+0xoffset)"
 -- with what is known, and up to four callers beneath it, innermost first.
 CREATE VIEW IF NOT EXISTS profile_sites AS
 SELECT p.run_id, p.stack_id,
-       coalesce((SELECT coalesce(f.function, '?')
+       coalesce((SELECT coalesce(f.function || coalesce(printf('+0x%x', f.fn_offset), ''), '?')
                         || coalesce(' ' || substr(f.file, length(rtrim(f.file,
                                         replace(f.file, '/', ''))) + 1) || ':' || f.line, '')
                         || coalesce(' (' || substr(f.module, length(rtrim(f.module,

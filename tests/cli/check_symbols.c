@@ -77,6 +77,8 @@ START_TEST(finds_static_function_and_line)
                   (unsigned long long)off);
     ck_assert_msg(y.function && strcmp(y.function, "unit_static_marker") == 0,
                   "static function: expected unit_static_marker, got %s", y.function ? y.function : "NULL");
+    ck_assert_msg(y.offset == 4, "offset in the function: expected 4, got %lld",
+                  (long long)y.offset);
     if (HK_CONFIG_LIBDW) {
         const char *base = y.file ? strrchr(y.file, '/') : NULL;
         ck_assert_msg(base && strcmp(base, "/check_symbols.c") == 0,

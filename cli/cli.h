@@ -399,8 +399,9 @@ struct hk_session {
 void hk_session_signals(pid_t target);
 /* The last signal received (0: none); how many in *count. */
 int hk_session_signal(int *count);
-/* 1 for the HAKMEM_TRACE_MODE, _EVENTS and _STACKS entries of an environment:
- * runs.options takes those from the segment (what the image ran with). */
+/* 1 for the HAKMEM_TRACE_MODE, _EVENTS, _STACKS, HAKMEM_PROFILE and _RATE
+ * entries of an environment: runs.options takes those from the segment (what
+ * the image ran with). */
 int hk_trace_setting(const char *var);
 /* Drains every image s->follow finds into runs of s->dbpath, several at once,
  * until the root is gone and no segment is left (or a stop); 0, or -1 with err. */

@@ -154,13 +154,9 @@ static int find_program(const char *name, char *out, size_t len)
     return err;
 }
 
-/* 1 for the HAKMEM_* variables record sets itself (and the tools' own);
- * the profile's when --profile sets them (runs.profile_rate says the rate). */
-static int record_var(const struct record *rec, const char *e)
+/* 1 for the HAKMEM_* variables record sets itself (and the tools' own). */
+static int record_var(const char *e)
 {
-    if (rec->profile && (strncmp(e, "HAKMEM_PROFILE=", 15) == 0 ||
-                         strncmp(e, "HAKMEM_PROFILE_RATE=", 20) == 0))
-        return 1;
     static const char *const ours[] = { "HAKMEM_TRACE=", "HAKMEM_TRACE_KEEP=", "HAKMEM_LIB_PATH=",
                                         "HAKMEM_TRACE_RECORDER=", "HAKMEM_TRACE_ONLY=" };
     for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
@@ -176,7 +172,7 @@ static void describe_options(struct record *rec)
     size_t n = 0;
     rec->options[0] = '\0';
     for (char **e = environ; *e && n < sizeof rec->options - 1; e++)
-        if (strncmp(*e, "HAKMEM_", 7) == 0 && !record_var(rec, *e))
+        if (strncmp(*e, "HAKMEM_", 7) == 0 && !record_var(*e))
             n += (size_t)snprintf(rec->options + n, sizeof rec->options - n, "%s%s", n ? " " : "",
                                   *e);
 }

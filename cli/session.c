@@ -133,18 +133,25 @@ int hk_trace_setting(const char *var)
 {
     return strncmp(var, "HAKMEM_TRACE_MODE=", 18) == 0 ||
            strncmp(var, "HAKMEM_TRACE_EVENTS=", 20) == 0 ||
-           strncmp(var, "HAKMEM_TRACE_STACKS=", 20) == 0;
+           strncmp(var, "HAKMEM_TRACE_STACKS=", 20) == 0 ||
+           strncmp(var, "HAKMEM_PROFILE=", 15) == 0 ||
+           strncmp(var, "HAKMEM_PROFILE_RATE=", 20) == 0;
 }
 
 /* runs.options: the session's settings, then the trace settings the image
- * ran with, from its header. */
+ * ran with, from its header (the heap profile's when it had one). */
 static void image_options(struct image *im, const struct hakmem_seg_header *h)
 {
     const char *base = im->s->options ? im->s->options : "";
-    snprintf(im->options, sizeof im->options,
-             "%s%sHAKMEM_TRACE_MODE=%s HAKMEM_TRACE_EVENTS=%llu HAKMEM_TRACE_STACKS=%d", base,
-             *base ? " " : "", h->mode == HAKMEM_TRACE_OVERWRITE ? "overwrite" : "lossless",
-             (unsigned long long)h->ring_capacity, h->stacks_offset ? 1 : 0);
+    int n = snprintf(im->options, sizeof im->options,
+                     "%s%sHAKMEM_TRACE_MODE=%s HAKMEM_TRACE_EVENTS=%llu HAKMEM_TRACE_STACKS=%d",
+                     base, *base ? " " : "",
+                     h->mode == HAKMEM_TRACE_OVERWRITE ? "overwrite" : "lossless",
+                     (unsigned long long)h->ring_capacity, h->stacks_offset ? 1 : 0);
+    if (h->profile_rate && n > 0 && (size_t)n < sizeof im->options)
+        snprintf(im->options + n, sizeof im->options - (size_t)n,
+                 " HAKMEM_PROFILE=1 HAKMEM_PROFILE_RATE=%llu",
+                 (unsigned long long)h->profile_rate);
 }
 
 static int drain_image(struct image *im, sqlite3 *db, char *err, size_t errlen)

@@ -166,6 +166,8 @@ for _ in $(seq 100); do [ -e "/dev/shm/hakmem.$mk" ] && break; sleep 0.05; done
 "$HK_CLI" attach "$mk" -o "$tmp/attach.db" >/dev/null 2>"$tmp/attach.err"
 check_eq "attach to a live profiled segment: exit status" 0 $?
 wait "$mk"
+check_eq "runs.options of the drained image: its heap profile's settings" 1 \
+    "$(q "$tmp/attach.db" "SELECT options LIKE '%HAKMEM_PROFILE=1 HAKMEM_PROFILE_RATE=1' FROM runs")"
 hkt ingest "$tmp/live.seg" -o "$tmp/ingest.db" 2>/dev/null
 check_eq "ingest of its kept copy: exit status" 0 $?
 for t in "profile_stacks ORDER BY stack_id" "profile_live ORDER BY addr" \

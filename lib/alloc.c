@@ -26,12 +26,47 @@ static HK_NOINLINE void *heap_slow(size_t n)
     return hk_heap_malloc_slow(hk_tls_heap, hk_size_class(n));
 }
 
-/* The exported malloc's: at level 2 the request goes to redzone.c. */
-static HK_NOINLINE void *exported_slow(size_t n)
+/* ---- the heap profiler's countdown (profile.c) */
+
+/* The sampled allocation of n bytes (a block for size, aligned to align),
+ * when the countdown says this one is sampled; else NULL (also when the
+ * sampled heap is out of memory: the caller allocates as usual). fp: the
+ * exported function's frame, where the program's stack starts. */
+static inline __attribute__((always_inline)) void *sample(size_t n, size_t size, size_t align, bool zero,
+                                                          void *fp)
+{
+    if (HK_LIKELY((hk_tls.left -= (int64_t)n) >= 0) || !hk_profile_due(n))
+        return NULL;
+    return hk_profile_malloc(n, size, align, zero, fp);
+}
+
+/* The exported malloc's for a hot slab without a free block: at level 2
+ * the request goes to redzone.c. */
+static void *plain_slow(size_t n)
 {
     if (HK_UNLIKELY(hk_debug))
         return hk_rz_malloc(n, 0, false);
     return heap_slow(n);
+}
+
+/* The exported malloc's for a countdown below 0. Reached by jumps only
+ * (malloc → exported_slow → here), so this frame's return address is the
+ * program's, where the sampled stack starts. */
+static HK_NOINLINE void *countdown_slow(size_t n)
+{
+    if (hk_profile_due(n)) {
+        void *p = hk_profile_malloc(n, n, 0, false, __builtin_frame_address(0));
+        if (p)
+            return p;
+    }
+    return plain_slow(n);
+}
+
+static HK_NOINLINE void *exported_slow(size_t n)
+{
+    if (HK_UNLIKELY(hk_tls.left < 0))
+        return countdown_slow(n);
+    return plain_slow(n);
 }
 
 /* Pops a block of n bytes from hot slab s; slow(n) when it has none. */
@@ -103,10 +138,19 @@ static HK_NOINLINE void free_local_checked(hk_heap *h, hk_slab *s, void *p, bool
         push_local(h, s, p);
 }
 
+/* A slab a sampled heap owns (profile.c): its blocks are sampled ones. */
+static bool sampled_slab(const hk_slab *s)
+{
+    hk_heap *o = atomic_load_explicit(&s->owner, memory_order_relaxed);
+    return o && o->sampled;
+}
+
 static HK_NOINLINE void free_not_mine(hk_heap *h, hk_slab *s, void *p, bool rz)
 {
     if (rz && hk_debug)
         hk_rz_free(p);
+    else if (HK_UNLIKELY(hk_profile_on) && sampled_slab(s))
+        hk_heap_free_sampled(h, s, p);
     else
         hk_free_remote(h, s, p);
 }
@@ -128,7 +172,7 @@ static inline __attribute__((always_inline)) void hk_free(void *p, bool rz)
     __asm__("" : "+r"(c));
     hk_slab *s = hk_slab_in((hk_superslab *)(c << HK_SS_SHIFT), a);
     __asm__("" : "+r"(s));
-    hk_heap *h = rz ? hk_tls_fast : hk_tls_heap;
+    hk_heap *h = rz ? hk_tls.fast : hk_tls_heap;
     if (HK_UNLIKELY(atomic_load_explicit(&s->owner, memory_order_relaxed) != h))
         free_not_mine(h, s, p, rz);
     else if (HK_UNLIKELY(!hk_check_local_free(h->key, s, p)))
@@ -158,19 +202,35 @@ static bool pow2(size_t x)
 
 /* Power-of-two classes are naturally aligned inside a 64 KiB slab, so an
  * alignment up to 64 KiB is a class of max(n, align) rounded up to a power
- * of two; beyond that the large tier aligns the mapping. */
-static void *aligned(size_t align, size_t n)
+ * of two; beyond that the large tier aligns the mapping. fp: the exported
+ * function's frame (the heap profiler's stack starts there). */
+static void *aligned(size_t align, size_t n, void *fp)
 {
     if (HK_UNLIKELY(hk_debug))
         return hk_rz_malloc(n, align, false);
-    if (align <= HK_ALIGN_MIN)
-        return hk_malloc(n < align ? align : n);
-    size_t m = n < align ? align : n;
-    if (m <= HK_MID_MAX) {
-        size_t p2 = (size_t)1 << (64 - __builtin_clzll((unsigned long long)m - 1));
-        return hk_malloc(p2);
-    }
+    size_t m = n < align ? align : n, size = m;
+    if (align > HK_ALIGN_MIN && m <= HK_MID_MAX)
+        size = (size_t)1 << (64 - __builtin_clzll((unsigned long long)m - 1));
+    void *p = sample(n, size, align > HK_ALIGN_MIN ? align : 0, false, fp);
+    if (p)
+        return p;
+    if (align <= HK_ALIGN_MIN || m <= HK_MID_MAX)
+        return hk_malloc(size);
     return large_malloc(n, align, false);
+}
+
+/* malloc(n) with the countdown, for calloc's and realloc's new blocks. */
+static void *counted(size_t n, bool zero, void *fp)
+{
+    void *p = sample(n, n, 0, zero, fp);
+    if (p)
+        return p;
+    if (zero && n > HK_MID_MAX)
+        return large_malloc(n, 0, true);
+    p = hk_malloc(n);
+    if (p && zero)
+        memset(p, 0, n);
+    return p;
 }
 
 /* ---- the allocator without level-2 wrapping, for redzone.c */
@@ -199,9 +259,13 @@ bool hk_plain_is_block(const void *p)
 
 /* ---- the exported API (HAKMEM_CHECK=2 goes through redzone.c) */
 
+/* The countdown first: one subtraction and one branch (profile.c). */
 HK_EXPORT void *malloc(size_t n)
 {
-    return malloc_in(hk_tls_fast, n, exported_slow);
+    struct hk_tls *t = &hk_tls;
+    if (HK_UNLIKELY((t->left -= (int64_t)n) < 0))
+        return exported_slow(n);
+    return malloc_in(t->fast, n, exported_slow);
 }
 
 HK_EXPORT void free(void *p)
@@ -218,20 +282,16 @@ HK_EXPORT void *calloc(size_t count, size_t size)
     }
     if (HK_UNLIKELY(hk_debug))
         return hk_rz_malloc(n, 0, true);
-    if (n > HK_MID_MAX)
-        return large_malloc(n, 0, true);
-    void *p = hk_malloc(n);
-    if (p)
-        memset(p, 0, n);
-    return p;
+    return counted(n, true, __builtin_frame_address(0));
 }
 
 HK_EXPORT void *realloc(void *p, size_t n)
 {
     if (HK_UNLIKELY(hk_debug))
         return hk_rz_realloc(p, n);
+    void *fp = __builtin_frame_address(0);
     if (!p)
-        return hk_malloc(n);
+        return counted(n, false, fp);
     if (n == 0) {
         hk_free(p, false);
         return NULL;
@@ -244,17 +304,21 @@ HK_EXPORT void *realloc(void *p, size_t n)
         return NULL;
     }
     size_t old = b.usable;
-    if (old > HK_MID_MAX) {
+    /* a sampled block moves: its free event, then the new block's countdown */
+    bool sampled = HK_UNLIKELY(hk_profile_on) && hk_profile_is_sampled(p);
+    if (!sampled && old > HK_MID_MAX) {
         void *q = hk_large_realloc(p, n);
         if (q)
             return q;
-    } else if (n <= old && (n > old / 2 || old <= 16)) {
+    } else if (!sampled && n <= old && (n > old / 2 || old <= 16)) {
         return p;
     }
-    void *q = hk_malloc(n);
+    void *q = counted(n, false, fp);
     if (!q)
         return NULL;
     memcpy(q, p, old < n ? old : n);
+    if (sampled)
+        hk_profile_realloc_next();
     hk_free(p, false);
     return q;
 }
@@ -274,7 +338,7 @@ HK_EXPORT int posix_memalign(void **out, size_t align, size_t n)
     if (!pow2(align) || align % sizeof(void *))
         return EINVAL;
     int saved = errno;
-    void *p = aligned(align, n);
+    void *p = aligned(align, n, __builtin_frame_address(0));
     if (!p)
         return ENOMEM;
     errno = saved;
@@ -294,7 +358,7 @@ static HK_NOINLINE void *memalign_lenient(size_t align, size_t n)
     }
     if (align > HK_ALIGN_MIN && !pow2(align))
         align = (size_t)1 << (64 - __builtin_clzll((unsigned long long)align));
-    return aligned(align, n);
+    return aligned(align, n, __builtin_frame_address(0));
 }
 
 HK_EXPORT void *aligned_alloc(size_t align, size_t n)
@@ -309,7 +373,7 @@ HK_EXPORT void *memalign(size_t align, size_t n)
 
 HK_EXPORT void *valloc(size_t n)
 {
-    return aligned(hk_page_size, n);
+    return aligned(hk_page_size, n, __builtin_frame_address(0));
 }
 
 HK_EXPORT void *pvalloc(size_t n)
@@ -319,7 +383,7 @@ HK_EXPORT void *pvalloc(size_t n)
         errno = ENOMEM;
         return NULL;
     }
-    return aligned(hk_page_size, r ? r : hk_page_size);
+    return aligned(hk_page_size, r ? r : hk_page_size, __builtin_frame_address(0));
 }
 
 HK_EXPORT size_t malloc_usable_size(void *p)

@@ -148,3 +148,23 @@ void hk_event_heap_error(unsigned kind, hk_slab *s, const void *p, uint32_t stac
              .stack_id = stack_id);
     HK_STAT_INC(heap_errors);
 }
+
+/* The heap profiler's sampled allocation of n bytes at p: a block of
+ * `block` bytes in slab s (NULL: a large block), standing for weight
+ * allocations in HAKMEM_WEIGHT_ONE units, made at stack stack_id. */
+void hk_event_alloc(const void *p, size_t n, size_t block, hk_slab *s, uint64_t weight, uint32_t stack_id)
+{
+    HK_TRACE(.type = HAKMEM_EV_ALLOC, .cls = s ? s->cls : NO_CLASS, .stage = NO_STAGE,
+             .ss_id = s ? hk_ss_of_slab(s)->id : 0, .slab = s ? s->idx : 0, .ss_addr = (uintptr_t)p,
+             .arg0 = n, .arg1 = weight,
+             .reason = block >= HAKMEM_SIZE_SATURATED ? HAKMEM_SIZE_SATURATED : (uint32_t)block,
+             .stack_id = stack_id);
+}
+
+/* A sampled block freed (reason: enum hakmem_free_reason). */
+void hk_event_free(const void *p, hk_slab *s, unsigned reason)
+{
+    HK_TRACE(.type = HAKMEM_EV_FREE, .cls = s ? s->cls : NO_CLASS, .stage = NO_STAGE,
+             .ss_id = s ? hk_ss_of_slab(s)->id : 0, .slab = s ? s->idx : 0, .ss_addr = (uintptr_t)p,
+             .reason = reason);
+}

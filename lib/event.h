@@ -28,5 +28,7 @@ void hk_event_slab_empty(hk_slab *s);
 void hk_event_slab_release(hk_slab *s, enum hk_release_to where);
 void hk_event_thread(bool start, uint32_t tid);
 void hk_event_heap_error(unsigned kind, hk_slab *s, const void *p, uint32_t stack_id);
+void hk_event_alloc(const void *p, size_t n, size_t block, hk_slab *s, uint64_t weight, uint32_t stack_id);
+void hk_event_free(const void *p, hk_slab *s, unsigned reason);
 
 #endif

@@ -14,11 +14,12 @@ hk_slab hk_slab_dummy; /* free == NULL: the fast path always misses on it */
 hk_heap hk_heap_empty = { .tiny = { [0 ... HK_TINY_MAX / 16] = &hk_slab_dummy },
                           .cur = { [0 ... HK_CLASSES - 1] = &hk_slab_dummy } };
 __thread hk_heap *hk_tls_heap __attribute__((tls_model("initial-exec"))) = &hk_heap_empty;
-__thread hk_heap *hk_tls_fast __attribute__((tls_model("initial-exec"))) = &hk_heap_empty;
+__thread struct hk_tls hk_tls __attribute__((tls_model("initial-exec"))) = { .fast = &hk_heap_empty };
 
 static pthread_key_t heap_key;
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static hk_heap *free_heaps;
+static hk_heap *free_sampled; /* sampled heaps of exited threads, with their slabs */
 static hk_heap *all_heaps; /* under heaps_lock; heaps are never unmapped */
 
 /* The hot slab of class cls becomes s, in cur[] and in the tiny[] entries of
@@ -217,13 +218,59 @@ static hk_heap *heap_new(void)
     h->tid = hk_gettid();
     h->in_use = 1;
     h->nspare = 0;
-    h->key = hk_check_level ? hk_free_key : 0;
+    h->key = hk_free_key; /* at level 0 too (heapcheck.h, hk_check_local_free) */
+    h->sampled = false;
+    h->sampled_heap = NULL;
     return h;
+}
+
+/* ---- sampled heaps (profile.c): a thread's sampled allocations come from
+ * their own slabs. Invariant: every live block of a slab a sampled heap owns
+ * is a sampled allocation, so a free into such a slab is a sampled block's.
+ * Their slabs are never abandoned (an adopter's frees would not tell them),
+ * so an exited thread's sampled heap keeps its slabs and waits on
+ * free_sampled for the next thread that samples; nor do they adopt the
+ * abandoned slabs of others (pool.c). */
+
+hk_heap *hk_heap_sampled(hk_heap *h)
+{
+    if (h->sampled_heap)
+        return h->sampled_heap;
+    pthread_mutex_lock(&heaps_lock);
+    hk_heap *sh = free_sampled;
+    if (sh)
+        free_sampled = sh->next_free;
+    pthread_mutex_unlock(&heaps_lock);
+    if (!sh && (sh = heap_new()))
+        sh->sampled = true;
+    if (!sh)
+        return NULL;
+    sh->tid = h->tid;
+    sh->in_use = 1;
+    h->sampled_heap = sh;
+    return sh;
+}
+
+/* The sampled heap of an exiting thread: its blocks wait where they are. */
+static void sampled_exit(hk_heap *sh)
+{
+    if (hk_config_debug)
+        hk_heap_validate(sh);
+    hk_heap_flush_stage0(sh);
+    drain_remote(sh, NULL);
+    hk_heap_release_spares(sh);
+    sh->in_use = 0;
+    pthread_mutex_lock(&heaps_lock);
+    sh->next_free = free_sampled;
+    free_sampled = sh;
+    pthread_mutex_unlock(&heaps_lock);
 }
 
 /* The calling thread's heap, created on its first allocation. */
 static hk_heap *heap_for_thread(void)
 {
+    if (hk_tls_heap != &hk_heap_empty)
+        return hk_tls_heap;
     if (!hk_ensure_init())
         return NULL;
     hk_heap *h = heap_new();
@@ -231,10 +278,15 @@ static hk_heap *heap_for_thread(void)
         return NULL;
     hk_tls_heap = h;
     if (!hk_debug) /* level 2: the exported malloc and free always take their slow paths */
-        hk_tls_fast = h;
+        hk_tls.fast = h;
     pthread_setspecific(heap_key, h);
     hk_event_thread(true, h->tid);
     return h;
+}
+
+hk_heap *hk_heap_of_thread(void)
+{
+    return heap_for_thread();
 }
 
 static hk_block *pop(hk_slab *s)
@@ -433,6 +485,29 @@ HK_NOINLINE void hk_free_remote(hk_heap *h, hk_slab *s, void *p)
         gather(h, s, p);
 }
 
+bool hk_heap_free_sampled(hk_heap *h, hk_slab *s, void *p)
+{
+    hk_heap *o = atomic_load_explicit(&s->owner, memory_order_relaxed);
+    /* the event before the push: once pushed, the block may be handed out
+     * again and its next alloc event written */
+    if (h == &hk_heap_empty || h->sampled_heap != o) {
+        if (!hk_check_remote_free(s, p))
+            return false;
+        hk_profile_freed(p, s);
+        push_remote(s, p, p, 1);
+        return true;
+    }
+    if (!hk_check_local_free(o->key, s, p) && !hk_check_free_slow(s, p))
+        return false;
+    hk_profile_freed(p, s);
+    hk_block *b = p;
+    b->next = s->free;
+    s->free = b;
+    if (--s->used == 0)
+        hk_heap_free_slow(o, s);
+    return true;
+}
+
 /* ---- stage-0 counts: per thread, no locked instruction per slab switch */
 
 void hk_heap_count_stage0(unsigned miss)
@@ -514,7 +589,10 @@ void hk_heap_exit(void *arg)
         return;
     if (hk_config_debug)
         hk_heap_validate(h);
-    hk_tls_heap = hk_tls_fast = &hk_heap_empty;
+    hk_tls_heap = hk_tls.fast = &hk_heap_empty;
+    if (h->sampled_heap)
+        sampled_exit(h->sampled_heap);
+    h->sampled_heap = NULL;
     hk_heap_flush_pending(h);
     hk_heap_flush_stage0(h);
     drain_remote(h, NULL);

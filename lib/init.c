@@ -53,7 +53,10 @@ bool hk_init_slow(void)
         hk_options_init(environ);
         hk_check_init();
         hk_lru_init_log();
+        hk_profile_init();
         hk_segment_init();
+        if (!hk_trace.seg)
+            hk_profile_on = false; /* nowhere to record */
         if (hk_check_level >= 2)
             hk_stack_blocks_init();
         hk_heap_global_init();

@@ -136,6 +136,9 @@ enum hk_opt {
     HK_OPT_CHECK,
     HK_OPT_ON_ERROR,
     HK_OPT_LOG,
+    HK_OPT_PROFILE,
+    HK_OPT_PROFILE_RATE,
+    HK_OPT_PROFILE_SEED,
     HK_OPT_PROFILE_STACKS,
     HK_OPT_PROFILE_DEPTH,
     HK_OPT_COUNT
@@ -270,10 +273,10 @@ void hk_purge_atfork_child(void);
 
 /* ---- heap.c: thread heaps, their slow paths and remote frees */
 extern __thread hk_heap *hk_tls_heap;
-/* The heap of the exported malloc and free: the thread's heap, except at
- * HAKMEM_CHECK=2 where it stays the empty one, so that their fast paths
- * always miss and their slow paths hand over to the redzone allocator. */
-extern __thread hk_heap *hk_tls_fast;
+/* hk_tls.fast, the heap of the exported malloc and free: the thread's heap,
+ * except at HAKMEM_CHECK=2 where it stays the empty one, so that their fast
+ * paths always miss and their slow paths hand over to the redzone allocator. */
+extern __thread struct hk_tls hk_tls;
 extern hk_heap hk_heap_empty;
 extern hk_slab hk_slab_dummy;
 void *hk_heap_malloc_slow(hk_heap *h, unsigned cls);
@@ -297,6 +300,16 @@ void hk_heap_count_stage0(unsigned miss);
 void hk_heap_stage0_unflushed(uint64_t *hit, uint64_t *miss);
 void hk_heap_flush_stage0(hk_heap *h);
 void hk_heap_exit(void *heap);
+/* The calling thread's heap, created if it has none (NULL: out of memory). */
+hk_heap *hk_heap_of_thread(void);
+/* h's sampled heap, made (or taken over from an exited thread) at its first
+ * sample; NULL when out of memory. */
+hk_heap *hk_heap_sampled(hk_heap *h);
+/* A free of p, a block of s whose owner is a sampled heap, by the thread of
+ * heap h: checked, its free event recorded, then pushed on the owner's free
+ * list or the slab's remote list; false (after the report) when p was no
+ * live block. */
+bool hk_heap_free_sampled(hk_heap *h, hk_slab *s, void *p);
 void hk_heap_global_init(void);
 void hk_heap_atfork_prepare(void);
 void hk_heap_atfork_parent(void);
@@ -313,6 +326,9 @@ void *hk_large_malloc(size_t n, size_t align, size_t off, bool zero);
 void hk_large_free(void *p);
 void *hk_large_realloc(void *p, size_t n);
 size_t hk_large_usable(const void *p);
+/* Marks live large block p as sampled (the heap profiler), or tells. */
+void hk_large_set_sampled(void *p);
+bool hk_large_sampled(const void *p);
 bool hk_large_owns(const void *p);
 size_t hk_large_trim(void);
 /* The purger's visit (no lock held): purges and expires what is due; the
@@ -371,11 +387,17 @@ int hk_stack_capture(void **ip, int max);
 int hk_stack_capture_fp(void **ip, int max);
 /* HAKMEM_PROFILE_DEPTH frames by HAKMEM_PROFILE_STACKS into ip[0..HAKMEM_SEG_STACK_DEPTH). */
 int hk_stack_capture_profile(void **ip);
+/* The same with HK_STACK_SLACK frames more (room for the profiler's own,
+ * which it strips); the frame-pointer walk starts at frame `from`. */
+#define HK_STACK_SLACK 8
+int hk_stack_capture_profile_at(void **ip, void *from);
+/* libhakmem's executable mapping [lo, hi); false when not found. */
+bool hk_stack_own_text(uintptr_t *lo, uintptr_t *hi);
 uint32_t hk_stack_intern_trace(void *const *ip, int n);
 void hk_stack_atfork_prepare(void);
 void hk_stack_atfork_release(void);
 
-/* ---- sample.c: the heap profiler's sampling arithmetic (not wired in yet):
+/* ---- sample.c: the heap profiler's sampling arithmetic (profile.c uses it):
  * a PRNG on a state the caller owns, exponential byte countdowns of mean
  * rate, and a sample's weight 1/(1 − e^(−size/rate)) in HK_WEIGHT_ONE units */
 uint64_t hk_sample_rand(uint64_t *state);
@@ -383,6 +405,27 @@ uint64_t hk_sample_next(uint64_t *state, uint64_t rate);
 uint64_t hk_sample_weight_fx(size_t size, uint64_t rate);
 void hk_sampler_init(struct hk_sampler *s, uint64_t seed, uint64_t rate);
 bool hk_sample_take(struct hk_sampler *s, size_t size);
+
+/* ---- profile.c: the heap profiler (HAKMEM_PROFILE) */
+extern bool hk_profile_on;
+extern uint64_t hk_profile_rate;
+void hk_profile_init(void);
+/* The countdown of the calling thread went below 0 after an allocation of
+ * n bytes: true when that allocation is to be sampled (the countdown is
+ * drawn afresh); false when profiling is off or the thread is inside the
+ * profiler (the countdown is parked near HK_SAMPLE_MAX). */
+bool hk_profile_due(size_t n);
+/* Allocates the sampled allocation of n bytes (the block for `size` bytes,
+ * n or more, aligned to align when align > 16; zeroed when zero) from the
+ * thread's sampled heap or the large tier, and records its alloc event with
+ * the stack from frame fp (an exported function's, or 0: libunwind). */
+void *hk_profile_malloc(size_t n, size_t size, size_t align, bool zero, void *fp);
+/* The free event of sampled block p (s its slab, NULL when large). */
+void hk_profile_freed(const void *p, hk_slab *s);
+/* p, a block hakmem owns, is a sampled one. */
+bool hk_profile_is_sampled(const void *p);
+/* The calling thread's next free of a sampled block is realloc's. */
+void hk_profile_realloc_next(void);
 
 /* ---- init.c: start-up once, atfork, thread exit */
 extern _Atomic int hk_init_state; /* 0 none, 1 running, 2 done */

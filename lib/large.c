@@ -19,7 +19,10 @@ typedef struct hk_large {
     char *user;
     size_t usable;     /* bytes from user to the end of the mapping */
     struct hk_large *prev, *next; /* cache list, most recent first */
-    uint64_t cached_ns;
+    union {
+        uint64_t cached_ns;   /* cached: when it was freed */
+        uint64_t sampled;     /* live: 1 when the heap profiler sampled it */
+    };
 } hk_large;
 
 _Static_assert(sizeof(hk_large) <= HK_LARGE_HDR, "large header fits");
@@ -229,9 +232,21 @@ void *hk_large_malloc(size_t n, size_t align, size_t off, bool zero)
     cache.live++;
     cache.live_bytes += l->map_size;
     pthread_mutex_unlock(&hk_large_lock);
+    l->sampled = 0;
     if (zero && !fresh)
         memset(l->user, 0, n);
     return l->user;
+}
+
+void hk_large_set_sampled(void *p)
+{
+    large_of(p)->sampled = 1;
+}
+
+bool hk_large_sampled(const void *p)
+{
+    hk_large *l = header_of(p);
+    return l && l->sampled;
 }
 
 /* The live large block at p, else NULL after op's report. */
@@ -250,6 +265,8 @@ void hk_large_free(void *p)
     hk_large *l = live_or_report("free", p);
     if (!l)
         return;
+    if (HK_UNLIKELY(l->sampled))
+        hk_profile_freed(p, NULL);
     pthread_mutex_lock(&hk_large_lock);
     uint64_t now = hk_now_ns(); /* under the lock: cache times never go backwards */
     cache.live--;

@@ -59,6 +59,14 @@ static const struct hk_option_def defs[HK_OPT_COUNT] = {
         "set by hakmem-trace record: its pid, written into every segment of the process tree" },
     [HK_OPT_TRACE_ONLY] = { "HAKMEM_TRACE_ONLY", 0, 0, 0x7fffffff,
         "PID: only process PID (each image it execs) traces; the processes it starts do not" },
+    [HK_OPT_PROFILE] = { "HAKMEM_PROFILE", 0, 0, 1,
+        "1: sample allocations by bytes (heap profile): each sampled one records its stack and an "
+        "alloc event, its free a free event (needs HAKMEM_TRACE; hakmem-trace record --profile)" },
+    [HK_OPT_PROFILE_RATE] = { "HAKMEM_PROFILE_RATE", HK_PROFILE_RATE_DEFAULT, 1, 1L << 40,
+        "mean bytes allocated between two sampled allocations (1: every allocation)" },
+    [HK_OPT_PROFILE_SEED] = { "HAKMEM_PROFILE_SEED", 0, 0, 1L << 40,
+        "N: seed the sampling countdowns with N (the n-th thread to sample with N + n), so a "
+        "run samples the same allocations each time; 0: from the clock" },
     [HK_OPT_PROFILE_STACKS] = { "HAKMEM_PROFILE_STACKS", HK_PROFILE_STACKS_UNWIND, 0, 1,
         "how the heap profiler captures a stack: unwind (libunwind, DWARF: through any code) or fp "
         "(the frame-pointer chain, cheaper; ends early past code built without frame pointers)",

@@ -244,7 +244,8 @@ static hk_slab *acquire_locked(hk_heap *h, unsigned cls, bool last)
     if ((s = stage_registry(cls, last)))
         return own(s, h, HAKMEM_STAGE_0_5);
     hk_event_stage_miss(cls, HAKMEM_STAGE_0_5);
-    if ((s = list_pop(&pool.orphans[cls])))
+    /* a sampled heap adopts no slab: the blocks in it were not sampled */
+    if (!h->sampled && (s = list_pop(&pool.orphans[cls])))
         return own(s, h, HAKMEM_STAGE_1);
     hk_event_stage_miss(cls, HAKMEM_STAGE_1);
     if ((s = stage_free_slot(NULL, cls)))

@@ -83,6 +83,19 @@ static void fill_identity(struct hakmem_seg_header *h, bool forked)
     h->ppid = getppid();
     h->recorder_pid = (int32_t)hk_opt[HK_OPT_TRACE_RECORDER];
     h->flags = forked ? HAKMEM_SEG_FORKED : 0;
+    h->profile_rate = hk_profile_on ? hk_profile_rate : 0;
+}
+
+/* Slots of the stack table: a heap profile interns a stack per sampled site. */
+static uint32_t stacks_max(void)
+{
+    return hk_profile_on ? HK_STACKS_MAX_PROFILE : HK_STACKS_MAX;
+}
+
+/* The segment has a stack table: stacks traced, or a heap profile. */
+static bool want_stacks(void)
+{
+    return hk_opt[HK_OPT_TRACE_STACKS] || hk_profile_on;
 }
 
 static uint64_t page_up(uint64_t n)
@@ -111,7 +124,7 @@ static void fill_layout(struct hakmem_seg_header *h, uint64_t cap, unsigned mode
                                 HK_OCCUPANCY_MAX * sizeof(struct hakmem_seg_ss));
     h->stacks_offset = stacks ? h->occupancy_offset + h->occupancy_size : 0;
     h->stacks_size = stacks ? page_up(sizeof(struct hakmem_seg_stacks) +
-                                      HK_STACKS_MAX * sizeof(struct hakmem_seg_stack)) : 0;
+                                      stacks_max() * sizeof(struct hakmem_seg_stack)) : 0;
     h->ring_offset = h->occupancy_offset + h->occupancy_size + h->stacks_size;
     h->seg_size = h->ring_offset + cap * sizeof(struct hakmem_event);
 }
@@ -211,7 +224,7 @@ static int create(struct hk_trace *t, const char *path, uint64_t cap, unsigned m
     t->stacks = NULL;
     if (stacks) {
         t->stacks = (struct hakmem_seg_stacks *)((char *)p + h->stacks_offset);
-        t->stacks->capacity = HK_STACKS_MAX;
+        t->stacks->capacity = stacks_max();
         hk_stack_load_modules(t->stacks);
     }
     t->mask = cap - 1;
@@ -301,7 +314,7 @@ void hk_segment_init(void)
     while (cap < (uint64_t)hk_opt[HK_OPT_TRACE_EVENTS])
         cap <<= 1;
     int e = open_image(path, sizeof path, cap, (unsigned)hk_opt[HK_OPT_TRACE_MODE],
-                       hk_opt[HK_OPT_TRACE_STACKS], false);
+                       want_stacks(), false);
     if (e)
         hk_log("hakmem: cannot create trace segment %s: %s; this process runs untraced\n", path,
                e == EEXIST ? "it exists (another process traces into it, or a symlink)" : strerror(e));

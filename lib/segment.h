@@ -29,6 +29,7 @@ extern struct hk_trace hk_trace;
 
 #define HK_OCCUPANCY_MAX 4096 /* SuperSlabs in the occupancy table (8 GiB) */
 #define HK_STACKS_MAX 4096    /* distinct stacks in the stack table */
+#define HK_STACKS_MAX_PROFILE 65536 /* the same with a heap profile (HAKMEM_PROFILE) */
 
 int hk_segment_create(struct hk_trace *t, const char *path, uint64_t cap, unsigned mode, bool stacks);
 void hk_segment_close(struct hk_trace *t, bool keep);

@@ -273,6 +273,7 @@ static const bool fp_chain_abi = false; /* no walk: libunwind instead */
  * the walker runs outside it (a grown main stack, a signal stack). */
 static __thread uintptr_t tls_stack_lo, tls_stack_hi;
 
+/* The mapping of /proc/self/maps that holds addr: [lo, hi). */
 struct stack_vma {
     uintptr_t addr, lo, hi;
 };
@@ -344,28 +345,54 @@ HK_NOINLINE int hk_stack_capture_fp(void **ip, int max)
     return capture_fp(fp, fp, ip, max);
 }
 
-/* The calling stack the way HAKMEM_PROFILE_STACKS says, at most
- * HAKMEM_PROFILE_DEPTH frames into ip[0..HAKMEM_SEG_STACK_DEPTH): how many,
- * innermost (the caller's return address) first; 0 from inside a capture.
- * The frame-pointer walk falls back to libunwind when it cannot run. */
-HK_NOINLINE int hk_stack_capture_profile(void **ip)
+/* At most max frames (<= HAKMEM_SEG_STACK_DEPTH + HK_STACK_SLACK) the way
+ * HAKMEM_PROFILE_STACKS says into ip, innermost first, for the function it
+ * is inlined in: the frame-pointer walk starts at frame `from` (NULL: that
+ * function's own, so at its caller's return address), libunwind's past that
+ * function's frame; 0 from inside a capture. The frame-pointer walk falls
+ * back to libunwind when it cannot run. */
+static inline __attribute__((always_inline)) int capture_profile(void **ip, void *from, int max)
 {
     if (tls_in_capture)
         return 0;
-    int max = (int)hk_opt[HK_OPT_PROFILE_DEPTH], n = 0;
+    int n = 0;
     tls_in_capture = 1;
     if (hk_opt[HK_OPT_PROFILE_STACKS] == HK_PROFILE_STACKS_FP) {
         uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
-        n = capture_fp(fp, fp, ip, max);
+        n = capture_fp(fp, from ? (uintptr_t)from : fp, ip, max);
     }
     if (n <= 0) {
-        void *buf[HAKMEM_SEG_STACK_DEPTH + 1];
-        n = unw_backtrace(buf, max + 1) - 1; /* its first: this function's own */
+        void *buf[HAKMEM_SEG_STACK_DEPTH + HK_STACK_SLACK + 1];
+        n = unw_backtrace(buf, max + 1) - 1; /* its first: the function's own */
         if (n > 0)
             memcpy(ip, buf + 1, (size_t)n * sizeof *ip);
     }
     tls_in_capture = 0;
     return n > 0 ? n : 0;
+}
+
+/* The calling stack, at most HAKMEM_PROFILE_DEPTH frames into
+ * ip[0..HAKMEM_SEG_STACK_DEPTH): how many, the caller's return address first. */
+HK_NOINLINE int hk_stack_capture_profile(void **ip)
+{
+    return capture_profile(ip, NULL, (int)hk_opt[HK_OPT_PROFILE_DEPTH]);
+}
+
+HK_NOINLINE int hk_stack_capture_profile_at(void **ip, void *from)
+{
+    return capture_profile(ip, from, (int)hk_opt[HK_OPT_PROFILE_DEPTH] + HK_STACK_SLACK);
+}
+
+/* The executable mapping holding this code (libhakmem's text, or the
+ * program's when linked in): [lo, hi), read from /proc/self/maps. */
+bool hk_stack_own_text(uintptr_t *lo, uintptr_t *hi)
+{
+    struct stack_vma t = { (uintptr_t)&hk_stack_own_text, 0, 0 };
+    if (!each_map_line(stack_line, &t) || !t.hi)
+        return false;
+    *lo = t.lo;
+    *hi = t.hi;
+    return true;
 }
 
 /* Frames ip[0..n) interned in the trace segment's stack table (its first

@@ -166,7 +166,7 @@ struct hk_sampler {
 /* A thread heap. cur[] is the hot slot (stage 0) of each class; tiny[i] is
  * cur[] of the class of a request of 16i bytes or fewer (malloc's one load). */
 typedef struct hk_heap {
-    uint64_t key;                 /* the free key (heapcheck.h); 0 at level 0 and in the empty heap */
+    uint64_t key;                 /* the free key (heapcheck.h); 0 in the empty heap */
     hk_slab *tiny[HK_TINY_MAX / 16 + 1];
     hk_slab *cur[HK_CLASSES];
     hk_slab *avail[HK_CLASSES];   /* other slabs with free blocks, oldest first */
@@ -187,6 +187,23 @@ typedef struct hk_heap {
     hk_slab foreign[HK_FOREIGN_CLASSES];
     hk_slab *spare[HK_SPARE_SLABS]; /* oldest first */
     uint32_t nspare;
+    /* The heap profiler (profile.c): a thread's sampled allocations come
+     * from the slabs of its sampled heap, which is never a thread's hk_tls
+     * heap, so every free of a sampled block misses the free fast path's
+     * owner test and reaches free_not_mine, which tells by `sampled`. */
+    bool sampled;                 /* this is a sampled heap (it stays one for good) */
+    struct hk_heap *sampled_heap; /* a thread heap's sampled heap, NULL until its first sample */
 } hk_heap;
+
+/* What the exported malloc reads per call, in one thread-local block (one
+ * GOT load for both): the heap of its fast path, and the heap profiler's
+ * byte countdown, which the fast path decrements by the requested size and
+ * whose sign sends it to the slow path (profile.c); left stays near
+ * HK_SAMPLE_MAX while profiling is off. */
+struct hk_tls {
+    struct hk_heap *fast; /* the heap of the exported malloc and free */
+    int64_t left;         /* bytes before the next sampled allocation, minus 1 */
+    uint64_t rng;         /* the countdown's PRNG; 0 until the thread's first draw */
+};
 
 #endif

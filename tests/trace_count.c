@@ -1,5 +1,7 @@
 /* trace_count.c — test tool: drains a trace segment and prints the ring
- * counts and events per type; with --occupancy prints per-class occupancy. */
+ * counts, events per type and the heap profiler's blocks matched by address;
+ * with --occupancy prints per-class occupancy. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,45 @@ static void print_stacks(const struct hakmem_seg_stacks *st)
     }
     printf("stacks %llu\nmodules %u\nframes %llu\nframes_in_modules %llu\n", stacks, st->nmodules,
            frames, inside);
+}
+
+/* The heap profiler's events matched by block address: a set of the sampled
+ * blocks alive (open addressing, linear probing, deleted slots as 1). */
+#define LIVE_SLOTS (1u << 22)
+static uint64_t live[LIVE_SLOTS];
+static unsigned long long nlive, unmatched_frees, realloc_frees, realive;
+
+static uint64_t *live_slot(uint64_t a, bool insert)
+{
+    uint64_t *tomb = NULL;
+    for (uint64_t i = (a * 0x9e3779b97f4a7c15ull) >> 42;; i = (i + 1) & (LIVE_SLOTS - 1)) {
+        if (live[i] == a)
+            return &live[i];
+        if (live[i] == 1 && !tomb)
+            tomb = &live[i];
+        if (live[i] == 0)
+            return insert ? (tomb ? tomb : &live[i]) : NULL;
+    }
+}
+
+/* An alloc of a block still alive means its free event was lost. */
+static void profile_event(const struct hakmem_event *e)
+{
+    uint64_t a = e->ss_addr | 2; /* blocks are 16-aligned: never 0 or 1 */
+    if (e->type == HAKMEM_EV_ALLOC) {
+        uint64_t *s = live_slot(a, true);
+        if (*s == a)
+            realive++;
+        else if (nlive + 1 < LIVE_SLOTS / 2)
+            *s = a, nlive++;
+    } else if (e->type == HAKMEM_EV_FREE) {
+        uint64_t *s = live_slot(a, false);
+        realloc_frees += e->reason == HAKMEM_FREE_REALLOC;
+        if (!s)
+            unmatched_frees++;
+        else
+            *s = 1, nlive--;
+    }
 }
 
 /* Sums the occupancy table per class: "class C slabs S used U capacity K". */
@@ -92,6 +133,7 @@ int main(int argc, char **argv)
     while ((n = hakmem_reader_drain(r, ev, 4096, (uint64_t *)&lost)) > 0)
         for (size_t i = 0; i < n; i++, total++)
             if (ev[i].type < HAKMEM_EV_COUNT) {
+                profile_event(&ev[i]);
                 count[ev[i].type]++;
                 with_stack[ev[i].type] += ev[i].stack_id != 0;
             }
@@ -104,6 +146,10 @@ int main(int argc, char **argv)
     for (unsigned t = 1; t < HAKMEM_EV_COUNT; t++)
         if (with_stack[t])
             printf("%s_with_stack %llu\n", hakmem_event_type_name(t), with_stack[t]);
+    printf("profile_rate %llu\nprofile_live %llu\nprofile_unmatched_frees %llu\n"
+           "profile_realloc_frees %llu\nprofile_lost_frees %llu\n",
+           (unsigned long long)hakmem_reader_header(r)->profile_rate, nlive, unmatched_frees,
+           realloc_frees, realive);
     print_stacks(hakmem_reader_stacks(r));
     hakmem_reader_close(r);
     return 0;

@@ -31,6 +31,15 @@ struct module {
     struct { uint64_t off, size, vaddr; } load[MAX_LOADS];
     int nload;
     struct debuginfo *dw; /* libdw's view of the file, NULL without */
+    struct hk_table memo; /* offsets looked up already (struct memo): a stack
+                           * table repeats its frames many times over */
+};
+
+/* One lookup of a module, kept. */
+struct memo {
+    struct hk_slot h;
+    uint64_t off;
+    struct hk_symbol y;
 };
 
 /* ---- DWARF through libdw (offline: the file on disk, not a process) */
@@ -140,6 +149,7 @@ void hk_symbols_free(struct hk_symbols *s)
         free(s->mod[i].syms);
         free(s->mod[i].path);
         debuginfo_close(s->mod[i].dw);
+        hk_table_free(&s->mod[i].memo);
     }
     free(s->mod);
     free(s);
@@ -254,6 +264,8 @@ static struct module *module_of(struct hk_symbols *s, const char *path)
     s->n++;
     load(m);
     m->dw = debuginfo_open(path);
+    if (hk_table_init(&m->memo, sizeof(struct memo)) != 0)
+        m->memo.cap = 0; /* no memo: every lookup made afresh */
     return m;
 }
 
@@ -283,12 +295,21 @@ static const struct sym *function_at(const struct module *m, uint64_t addr)
     return addr - y->start < (y->size ? y->size : 1) ? y : NULL;
 }
 
-int hk_symbols_lookup(struct hk_symbols *s, const char *module, uint64_t off, struct hk_symbol *out)
+static int memo_same(const void *slot, const void *key)
 {
-    *out = (struct hk_symbol){ .offset = -1 };
-    struct module *m = s ? module_of(s, module) : NULL;
-    if (!m)
-        return 0;
+    return ((const struct memo *)slot)->off == *(const uint64_t *)key;
+}
+
+/* What offset off of m is, looked up (or remembered). */
+static void lookup(struct module *m, uint64_t off, struct hk_symbol *out)
+{
+    int created = 0;
+    struct memo *k = m->memo.cap ? hk_table_get(&m->memo, hk_table_mix(off), memo_same, &off, 1,
+                                                &created) : NULL;
+    if (k && !created) {
+        *out = k->y;
+        return;
+    }
     uint64_t addr = vaddr_of(m, off);
     const struct sym *y = m->n ? function_at(m, addr) : NULL;
     if (y) {
@@ -296,6 +317,19 @@ int hk_symbols_lookup(struct hk_symbols *s, const char *module, uint64_t off, st
         out->offset = (int64_t)(addr - y->start);
     }
     debuginfo_lookup(m->dw, addr, out);
+    if (k) {
+        k->off = off;
+        k->y = *out;
+    }
+}
+
+int hk_symbols_lookup(struct hk_symbols *s, const char *module, uint64_t off, struct hk_symbol *out)
+{
+    *out = (struct hk_symbol){ .offset = -1 };
+    struct module *m = s ? module_of(s, module) : NULL;
+    if (!m)
+        return 0;
+    lookup(m, off, out);
     return out->function || out->file;
 }
 

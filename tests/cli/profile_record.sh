@@ -1,0 +1,57 @@
+#!/bin/bash
+# profile_record.sh — record --profile on a real program (tests/profile_sites,
+# whose three call sites allocate known totals): at rate 1 the per-stack
+# figures are exact, profile names the sites by file:line, --all-blocks keeps
+# a row per block, and ingest of the same program's kept segment gives the
+# same per-stack figures as the live recording.
+set -u
+. "$(dirname "$0")/common.sh"
+need_lib
+prog=$HK_TESTS/profile_sites
+[ -x "$prog" ] || skip "$prog not built"
+
+qs() { "$HK_CLI" query "$1" "$2" --format csv | sed 1d | tr -d '\r'; }
+# site DB SIZE: allocs, requested, frees, live, temporaries of the stack whose blocks are SIZE bytes
+site() {
+    qs "$1" "SELECT allocs, requested, frees, live, temporaries FROM profile_stacks
+             WHERE requested = allocs * $2 ORDER BY allocs DESC LIMIT 1"
+}
+
+db=$tmp/rec.db
+hkt record --profile=1 --all-blocks -o "$db" -- "$prog" 20 >"$tmp/out" 2>"$tmp/err"
+check_eq "record --profile=1: exit status" 0 $?
+check_eq "runs.profile_rate" 1 "$(q "$db" "SELECT profile_rate FROM runs")"
+check_eq "site_hold: 20000 allocations of 4096 B, all freed, none temporary" "20000,81920000,20000,0,0" \
+    "$(site "$db" 4096)"
+check_eq "site_leak: 20000 of 200 B, 2500 leaked, the freed ones temporaries" \
+    "20000,4000000,17500,2500,17500" "$(site "$db" 200)"
+check_eq "site_temp: 80000 of 48 B, all temporaries" "80000,3840000,80000,0,80000" "$(site "$db" 48)"
+check_eq "site_hold at the peak: its 64 held blocks" 64 \
+    "$(q "$db" "SELECT peak_live FROM profile_stacks WHERE requested = allocs * 4096")"
+check_eq "profile_live: the 2500 leaked 200-byte blocks" 2500 \
+    "$(q "$db" "SELECT count(*) FROM profile_live WHERE size = 200")"
+check_eq "--all-blocks: a row per sample" "$(q "$db" "SELECT samples FROM profile_runs")" \
+    "$(q "$db" "SELECT count(*) FROM profile_blocks")"
+check_eq "--all-blocks: freed ones with a free time" "$(q "$db" "SELECT frees FROM profile_runs")" \
+    "$(q "$db" "SELECT count(*) FROM profile_blocks WHERE free_ns IS NOT NULL")"
+"$HK_CLI" profile "$db" >"$tmp/profile" 2>&1
+check_eq "profile: exit status" 0 $?
+sed -n '/^Top call sites by bytes leaked/{n;n;p}' "$tmp/profile" | grep -q ' 2500   .*profile_sites\.c:[0-9]* (profile_sites+0x' &&
+    ok "profile: the leaking site by file:line, 2500 samples" ||
+    bad "profile: expected the leak at profile_sites.c, got: $(cat "$tmp/profile")"
+sed -n '/^Pins/,$p' "$tmp/profile" | sed -n 4p | grep -q 'profile_sites\.c:' &&
+    ok "profile: the top pin is a site of the program" || bad "profile: pins: $(sed -n '/^Pins/,$p' "$tmp/profile")"
+
+# The same program's kept segment, ingested: the same per-stack figures.
+env LD_PRELOAD="$HK_LIB" HAKMEM_TRACE="$tmp/k.seg" HAKMEM_TRACE_KEEP=1 HAKMEM_PROFILE=1 \
+    HAKMEM_PROFILE_RATE=1 HAKMEM_TRACE_STACKS=1 HAKMEM_TRACE_EVENTS=1048576 "$prog" 20 >"$tmp/out2"
+hkt ingest "$tmp/k.seg" -o "$tmp/ing.db" 2>/dev/null
+check_eq "ingest of the kept segment: exit status" 0 $?
+figures="SELECT allocs, alloc_weight, bytes, requested, frees, live, in_use, peak_in_use, peak_live,
+                temporaries FROM profile_stacks ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10"
+check_eq "record == ingest: per-stack figures" "$(qs "$tmp/ing.db" "$figures" | md5sum)" \
+    "$(qs "$db" "$figures" | md5sum)"
+check_eq "record == ingest: totals" \
+    "$(qs "$tmp/ing.db" "SELECT rate, samples, frees, unmatched_frees, live, in_use, peak FROM profile_runs")" \
+    "$(qs "$db" "SELECT rate, samples, frees, unmatched_frees, live, in_use, peak FROM profile_runs")"
+exit $fail

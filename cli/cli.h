@@ -257,6 +257,7 @@ struct hk_prof_site {
 /* The run's totals (profile_runs). */
 struct hk_prof_totals {
     uint64_t samples, frees, unmatched, live;
+    uint64_t lost_frees; /* allocs at the address of a live sampled block: its free was lost */
     int64_t in_use, peak, peak_ns; /* peak_ns -1: no peak yet */
 };
 /* rate: the segment's profile_rate (0: not profiled; written only when events

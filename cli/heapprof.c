@@ -264,6 +264,7 @@ static void on_alloc(struct hk_heapprof *p, const struct hakmem_event *ev)
     if (b) { /* its free was lost: the old block is gone */
         unuse(p, b);
         forget(p, b);
+        p->tot.lost_frees++;
     }
     b = hk_table_get(&p->blocks, hk_table_mix(addr), block_same, &addr, 1, &created);
     if (!b)
@@ -352,11 +353,12 @@ static int prepare_all(struct hk_heapprof *p, sqlite3 *db, char *err, size_t err
                 " bytes, requested, frees, free_weight, live, in_use, peak_in_use, peak_live,"
                 " temporaries, temp_weight) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", err, errlen)) &&
            (p->run_up = hk_db_prepare(db,
-                "INSERT INTO profile_runs (run_id, rate, samples, frees, unmatched_frees, live,"
-                " in_use, peak, peak_ns) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (run_id) DO UPDATE"
-                " SET samples = excluded.samples, frees = excluded.frees,"
-                " unmatched_frees = excluded.unmatched_frees, live = excluded.live,"
-                " in_use = excluded.in_use, peak = excluded.peak, peak_ns = excluded.peak_ns",
+                "INSERT INTO profile_runs (run_id, rate, samples, frees, unmatched_frees, lost_frees,"
+                " live, in_use, peak, peak_ns) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (run_id)"
+                " DO UPDATE SET samples = excluded.samples, frees = excluded.frees,"
+                " unmatched_frees = excluded.unmatched_frees, lost_frees = excluded.lost_frees,"
+                " live = excluded.live, in_use = excluded.in_use, peak = excluded.peak,"
+                " peak_ns = excluded.peak_ns",
                 err, errlen)) &&
            (p->live_ins = hk_db_prepare(db,
                 "INSERT INTO profile_live (run_id, addr, size, block_size, class, ss, slab,"
@@ -490,8 +492,9 @@ static int flush_run(struct hk_heapprof *p, int64_t run, char *err, size_t errle
 {
     const struct hk_prof_totals *t = &p->tot;
     const int64_t v[] = { run, p->rate, (int64_t)t->samples, (int64_t)t->frees,
-                          (int64_t)t->unmatched, (int64_t)t->live, t->in_use, t->peak, t->peak_ns };
-    bind_all(p->run_up, v, 9);
+                          (int64_t)t->unmatched, (int64_t)t->lost_frees, (int64_t)t->live, t->in_use,
+                          t->peak, t->peak_ns };
+    bind_all(p->run_up, v, 10);
     return step(p, p->run_up, err, errlen);
 }
 

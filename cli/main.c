@@ -39,7 +39,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (hk_is_help(argv[1])) {
+    if (hk_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
         usage(stdout);
         return 0;
     }

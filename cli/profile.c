@@ -39,7 +39,8 @@ static int has_profile(sqlite3 *db, int64_t run, char *err, size_t errlen)
     return hk_db_int(db, sql, 0, &n, err, errlen) != 0 ? -1 : n > 0;
 }
 
-/* The totals, from @profile (columns as it lists them). */
+/* The totals, from @profile (rate, samples, frees, unmatched_frees, live,
+ * in_use, peak, peak_ns, stacks_dropped, lost_frees, allocations, bytes). */
 static void print_totals_row(sqlite3_stmt *st, FILE *out)
 {
     char b1[32], b2[32], b3[32];
@@ -50,8 +51,8 @@ static void print_totals_row(sqlite3_stmt *st, FILE *out)
         fprintf(out, "  sampling: one sample per %lld bytes allocated on average: the figures are "
                      "estimates, each with the samples behind it\n", (long long)rate);
     fprintf(out, "  %lld sampled allocations (estimated %lld allocations, %s), %lld sampled frees",
-            (long long)sqlite3_column_int64(st, 1), (long long)sqlite3_column_int64(st, 9),
-            hk_bytes((uint64_t)sqlite3_column_int64(st, 10), b1, sizeof b1),
+            (long long)sqlite3_column_int64(st, 1), (long long)sqlite3_column_int64(st, 10),
+            hk_bytes((uint64_t)sqlite3_column_int64(st, 11), b1, sizeof b1),
             (long long)sqlite3_column_int64(st, 2));
     fprintf(out, ", %lld unmatched frees (blocks this run did not sample, e.g. allocated before "
                  "a fork)\n", (long long)sqlite3_column_int64(st, 3));
@@ -60,6 +61,10 @@ static void print_totals_row(sqlite3_stmt *st, FILE *out)
             (double)sqlite3_column_int64(st, 7) / 1e9,
             hk_bytes((uint64_t)sqlite3_column_int64(st, 5), b3, sizeof b3),
             (long long)sqlite3_column_int64(st, 4));
+    if (sqlite3_column_int64(st, 9) > 0)
+        fprintf(out, "  ! %lld sampled blocks were allocated again before their free event came "
+                     "(events lost): counted as freed then\n",
+                (long long)sqlite3_column_int64(st, 9));
     if (sqlite3_column_int64(st, 8) > 0)
         fprintf(out, "  ! the stack table overflowed: %lld stacks were not recorded; their "
                      "allocations count under \"(no stack)\"\n",

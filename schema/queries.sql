@@ -90,7 +90,7 @@ GROUP BY class HAVING sum(k) != sum(m) OR sum(kn) != sum(mn);
 
 -- @name profile: the run's heap profile totals: rate, samples, frees, unmatched frees, bytes in use at the peak and at the end
 SELECT r.rate, r.samples, r.frees, r.unmatched_frees, r.live, r.in_use, r.peak, r.peak_ns,
-       r.stacks_dropped,
+       r.stacks_dropped, r.lost_frees,
        (SELECT round(sum(alloc_weight) / 65536.0) FROM profile_stacks s
         WHERE s.run_id = r.run_id) AS allocations,
        (SELECT sum(bytes) FROM profile_stacks s WHERE s.run_id = r.run_id) AS bytes

@@ -342,6 +342,8 @@ CREATE TABLE IF NOT EXISTS profile_runs (
     frees INTEGER NOT NULL,          -- free events of sampled blocks of this run
     unmatched_frees INTEGER NOT NULL,  -- free events with no live sampled block at that
                                      -- address (e.g. allocated before a fork, in the parent)
+    lost_frees INTEGER NOT NULL,     -- alloc events at the address of a live sampled block: its
+                                     -- free event was lost (dropped), the old block counts freed
     live INTEGER NOT NULL,           -- sampled blocks still live (profile_live rows)
     in_use INTEGER NOT NULL,         -- estimated bytes in use (block sizes) at the end
     peak INTEGER NOT NULL,           -- estimated bytes in use at the run's highest point

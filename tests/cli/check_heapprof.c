@@ -153,6 +153,24 @@ START_TEST(unmatched_frees_are_counted_and_ignored)
 }
 END_TEST
 
+START_TEST(an_alloc_over_a_live_block_means_its_free_was_lost)
+{
+    struct hk_heapprof *p = hk_heapprof_new(0, 1, 0);
+    add(p, alloc_ev(1, 0x1, 16, 16, 65536, 1));
+    add(p, alloc_ev(1, 0x1, 32, 32, 65536, 2)); /* the free of the first never came */
+    struct hk_prof_totals t;
+    hk_heapprof_totals(p, &t);
+    ck_assert_msg(t.lost_frees == 1 && t.live == 1 && t.in_use == 32,
+                  "expected 1 lost free, 1 live block of 32 bytes; got %llu, %llu, %lld",
+                  (unsigned long long)t.lost_frees, (unsigned long long)t.live, (long long)t.in_use);
+    struct hk_prof_site s = site(p, 1);
+    ck_assert_msg(s.live == 0 && s.in_use == 0 && s.frees == 0,
+                  "stack 1: its block gone, not counted as a free (live %lld, frees %lld)",
+                  (long long)s.live, (long long)s.frees);
+    hk_heapprof_free(p);
+}
+END_TEST
+
 START_TEST(saturated_block_size_rounds_the_request)
 {
     struct hk_heapprof *p = hk_heapprof_new(0, 1, 0);
@@ -233,6 +251,7 @@ static Suite *make(void)
     tcase_add_test(t, peak_is_a_lazy_snapshot);
     tcase_add_test(t, temporaries_follow_heaptrack);
     tcase_add_test(t, unmatched_frees_are_counted_and_ignored);
+    tcase_add_test(t, an_alloc_over_a_live_block_means_its_free_was_lost);
     tcase_add_test(t, saturated_block_size_rounds_the_request);
     tcase_add_test(t, rows_follow_the_live_blocks);
     tcase_add_test(t, unprofiled_runs_write_nothing);

@@ -35,9 +35,18 @@ static HK_NOINLINE void *heap_slow(size_t n)
 static inline __attribute__((always_inline)) void *sample(size_t n, size_t size, size_t align, bool zero,
                                                           void *fp)
 {
-    if (HK_LIKELY((hk_tls.left -= (int64_t)n) >= 0) || !hk_profile_due(n))
+    int64_t *left = HK_UNLIKELY(hk_sites_on) ? &hk_tls.site_left : &hk_tls.left;
+    if (HK_LIKELY((*left -= (int64_t)n) >= 0) || !hk_profile_due(left, n))
         return NULL;
     return hk_profile_malloc(n, size, align, zero, fp);
+}
+
+/* With site tags, block p of the exported function whose frame is fp gets
+ * the tag of that function's caller. */
+static inline void tag(void *p, void *fp)
+{
+    if (HK_UNLIKELY(hk_sites_on) && p)
+        hk_site_tag(p, ((void **)fp)[1]);
 }
 
 /* The exported malloc's for a hot slab without a free block: at level 2
@@ -54,7 +63,7 @@ static void *plain_slow(size_t n)
  * program's, where the sampled stack starts. */
 static HK_NOINLINE void *countdown_slow(size_t n)
 {
-    if (hk_profile_due(n)) {
+    if (hk_profile_due(&hk_tls.left, n)) {
         void *p = hk_profile_malloc(n, n, 0, false, __builtin_frame_address(0));
         if (p)
             return p;
@@ -62,12 +71,7 @@ static HK_NOINLINE void *countdown_slow(size_t n)
     return plain_slow(n);
 }
 
-static HK_NOINLINE void *exported_slow(size_t n)
-{
-    if (HK_UNLIKELY(hk_tls.left < 0))
-        return countdown_slow(n);
-    return plain_slow(n);
-}
+
 
 /* Pops a block of n bytes from hot slab s; slow(n) when it has none. */
 static inline __attribute__((always_inline)) void *pop_or(hk_slab *s, size_t n, void *(*slow)(size_t))
@@ -97,6 +101,47 @@ static inline __attribute__((always_inline)) void *malloc_in(hk_heap *h, size_t 
 static inline void *hk_malloc(size_t n)
 {
     return malloc_in(hk_tls_heap, n, heap_slow);
+}
+
+/* With site tags (sites.c) every exported malloc comes here: the countdown
+ * stays below 0, and the sampling countdown is site_left. Reached by jumps
+ * only, as countdown_slow. */
+static HK_NOINLINE void *sites_sampled(size_t n)
+{
+    void *fp = __builtin_frame_address(0);
+    void *p = hk_profile_due(&hk_tls.site_left, n) ? hk_profile_malloc(n, n, 0, false, fp) : NULL;
+    if (!p)
+        p = hk_malloc(n);
+    tag(p, fp);
+    return p;
+}
+
+static HK_NOINLINE void *sites_slow(size_t n)
+{
+    struct hk_tls *t = &hk_tls;
+    if (HK_UNLIKELY((t->site_left -= (int64_t)n) < 0))
+        return sites_sampled(n);
+    void *p = malloc_in(t->fast, n, plain_slow);
+    if (p)
+        hk_site_tag_inline(p, __builtin_return_address(0));
+    return p;
+}
+
+static HK_NOINLINE void *exported_slow(size_t n)
+{
+    if (HK_UNLIKELY(hk_tls.left < 0))
+        return HK_UNLIKELY(hk_sites_on) ? sites_slow(n) : countdown_slow(n);
+    return plain_slow(n);
+}
+
+void *hk_sites_malloc_at(size_t n, void *ra)
+{
+    void *p = sample(n, n, 0, false, NULL);
+    if (!p)
+        p = hk_malloc(n);
+    if (p)
+        hk_site_tag(p, ra);
+    return p;
 }
 
 /* The slow paths of free(): rz says the pointer came through the exported
@@ -212,24 +257,21 @@ static void *aligned(size_t align, size_t n, void *fp)
     if (align > HK_ALIGN_MIN && m <= HK_MID_MAX)
         size = (size_t)1 << (64 - __builtin_clzll((unsigned long long)m - 1));
     void *p = sample(n, size, align > HK_ALIGN_MIN ? align : 0, false, fp);
-    if (p)
-        return p;
-    if (align <= HK_ALIGN_MIN || m <= HK_MID_MAX)
-        return hk_malloc(size);
-    return large_malloc(n, align, false);
+    if (!p)
+        p = align <= HK_ALIGN_MIN || m <= HK_MID_MAX ? hk_malloc(size) : large_malloc(n, align, false);
+    tag(p, fp);
+    return p;
 }
 
 /* malloc(n) with the countdown, for calloc's and realloc's new blocks. */
 static void *counted(size_t n, bool zero, void *fp)
 {
     void *p = sample(n, n, 0, zero, fp);
-    if (p)
-        return p;
-    if (zero && n > HK_MID_MAX)
-        return large_malloc(n, 0, true);
-    p = hk_malloc(n);
-    if (p && zero)
+    if (!p && zero && n > HK_MID_MAX)
+        p = large_malloc(n, 0, true);
+    else if (!p && (p = hk_malloc(n)) && zero)
         memset(p, 0, n);
+    tag(p, fp);
     return p;
 }
 

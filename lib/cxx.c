@@ -26,9 +26,10 @@ static void *tagged(void *p, unsigned api)
     return p;
 }
 
-static void *new_plain(size_t n, unsigned api)
+/* ra: the program's call of the operator, its site for site tags. */
+static inline __attribute__((always_inline)) void *new_plain(size_t n, unsigned api, void *ra)
 {
-    return tagged(malloc(n), api);
+    return tagged(HK_UNLIKELY(hk_sites_on) ? hk_sites_malloc_at(n, ra) : malloc(n), api);
 }
 
 static void *new_aligned(size_t n, size_t align, unsigned api)
@@ -50,26 +51,26 @@ static void del(void *p, unsigned api, const char *op)
 /* operator new(size_t) and new[](size_t) */
 HK_EXPORT void *_Znwm(size_t n)
 {
-    void *p = new_plain(n, HK_API_NEW);
+    void *p = new_plain(n, HK_API_NEW, __builtin_return_address(0));
     return p ? p : ((void *(*)(size_t))next_sym("_Znwm"))(n);
 }
 
 HK_EXPORT void *_Znam(size_t n)
 {
-    void *p = new_plain(n, HK_API_NEW_ARRAY);
+    void *p = new_plain(n, HK_API_NEW_ARRAY, __builtin_return_address(0));
     return p ? p : ((void *(*)(size_t))next_sym("_Znam"))(n);
 }
 
 /* nothrow */
 HK_EXPORT void *_ZnwmRKSt9nothrow_t(size_t n, const void *nt)
 {
-    void *p = new_plain(n, HK_API_NEW);
+    void *p = new_plain(n, HK_API_NEW, __builtin_return_address(0));
     return p ? p : ((void *(*)(size_t, const void *))next_sym("_ZnwmRKSt9nothrow_t"))(n, nt);
 }
 
 HK_EXPORT void *_ZnamRKSt9nothrow_t(size_t n, const void *nt)
 {
-    void *p = new_plain(n, HK_API_NEW_ARRAY);
+    void *p = new_plain(n, HK_API_NEW_ARRAY, __builtin_return_address(0));
     return p ? p : ((void *(*)(size_t, const void *))next_sym("_ZnamRKSt9nothrow_t"))(n, nt);
 }
 

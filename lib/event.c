@@ -168,3 +168,12 @@ void hk_event_free(const void *p, hk_slab *s, unsigned reason)
              .ss_id = s ? hk_ss_of_slab(s)->id : 0, .slab = s ? s->idx : 0, .ss_addr = (uintptr_t)p,
              .reason = reason);
 }
+
+/* `blocks` of slab s's `live` blocks were allocated at site (a stack id),
+ * counted when (enum hakmem_pin_reason). */
+void hk_event_slab_pin(hk_superslab *ss, hk_slab *s, uint32_t site, uint32_t blocks, uint32_t live,
+                       unsigned when)
+{
+    HK_TRACE(.type = HAKMEM_EV_SLAB_PIN, .cls = s->cls, .stage = NO_STAGE, SS_FIELDS(ss), .slab = s->idx,
+             .arg0 = blocks, .arg1 = live, .stack_id = site, .reason = when);
+}

@@ -30,5 +30,7 @@ void hk_event_thread(bool start, uint32_t tid);
 void hk_event_heap_error(unsigned kind, hk_slab *s, const void *p, uint32_t stack_id);
 void hk_event_alloc(const void *p, size_t n, size_t block, hk_slab *s, uint64_t weight, uint32_t stack_id);
 void hk_event_free(const void *p, hk_slab *s, unsigned reason);
+void hk_event_slab_pin(hk_superslab *ss, hk_slab *s, uint32_t site, uint32_t blocks, uint32_t live,
+                       unsigned when);
 
 #endif

@@ -55,7 +55,11 @@
                         "large), ss, slab, arg0 the requested size, arg1 its weight in "            \
                         "1/65536 allocations, reason the block size, stack")                        \
     X(17, FREE, free, "a sampled block freed: ss_addr the block, cls, ss, slab, "                   \
-                      "reason 0 free / 1 realloc")
+                      "reason 0 free / 1 realloc")                                                 \
+    X(18, SLAB_PIN, slab_pin, "with HAKMEM_PROFILE_SITES, per slab with live blocks and site: cls, "   \
+                              "ss, slab, stack the site, arg0 its live blocks in the slab, arg1 the "  \
+                              "slab's; reason 0 at a map, in a mostly-free SuperSlab (once per slab "  \
+                              "until it empties) / 1 at exit")
 
 /* ---- acquisition stages: X(index, NAME, label, short meaning (hakmem-top's
  * counters panel), meaning (the schema's stages table)). */
@@ -74,6 +78,8 @@
     X(0, COUNT, "count") X(1, MEMORY, "memory") X(2, TTL, "TTL") X(3, TRIM, "trim")
 /* slab_release: where the slab went */
 #define HAKMEM_RELEASE_REASON_LIST(X) X(0, REGISTRY, "registry") X(1, FREE_SLOT, "free slot")
+/* slab_pin: when the slab's live blocks were counted */
+#define HAKMEM_PIN_REASON_LIST(X) X(0, AT_MAP, "at map") X(1, AT_EXIT, "at exit")
 /* free: what freed the sampled block */
 #define HAKMEM_FREE_REASON_LIST(X) X(0, FREE, "free") X(1, REALLOC, "realloc")
 
@@ -155,6 +161,7 @@
 #define HAKMEM_EVICT_ENUM_(code, NAME, label) HAKMEM_EVICT_##NAME = code,
 #define HAKMEM_RELEASE_ENUM_(code, NAME, label) HAKMEM_RELEASE_##NAME = code,
 #define HAKMEM_FREE_ENUM_(code, NAME, label) HAKMEM_FREE_##NAME = code,
+#define HAKMEM_PIN_ENUM_(code, NAME, label) HAKMEM_PIN_##NAME = code,
 #define HAKMEM_ERR_ENUM_(kind, NAME, label) HAKMEM_ERR_##NAME = kind,
 
 /* Event types: the public vocabulary of the trace and of the SQL schema. */
@@ -165,6 +172,7 @@ enum hakmem_map_reason { HAKMEM_MAP_REASON_LIST(HAKMEM_MAP_ENUM_) };
 enum hakmem_evict_reason { HAKMEM_EVICT_REASON_LIST(HAKMEM_EVICT_ENUM_) };
 enum hakmem_release_reason { HAKMEM_RELEASE_REASON_LIST(HAKMEM_RELEASE_ENUM_) };
 enum hakmem_free_reason { HAKMEM_FREE_REASON_LIST(HAKMEM_FREE_ENUM_) };
+enum hakmem_pin_reason { HAKMEM_PIN_REASON_LIST(HAKMEM_PIN_ENUM_) };
 /* heap_error events: arg0 is the pointer, arg1 one of these kinds. */
 enum hakmem_heap_error_kind { HAKMEM_HEAP_ERROR_LIST(HAKMEM_ERR_ENUM_) };
 
@@ -194,6 +202,7 @@ HAKMEM_LOOKUP_(hakmem_map_reason_name, HAKMEM_MAP_REASON_LIST, HAKMEM_CASE_LABEL
 HAKMEM_LOOKUP_(hakmem_evict_reason_name, HAKMEM_EVICT_REASON_LIST, HAKMEM_CASE_LABEL_)
 HAKMEM_LOOKUP_(hakmem_release_reason_name, HAKMEM_RELEASE_REASON_LIST, HAKMEM_CASE_LABEL_)
 HAKMEM_LOOKUP_(hakmem_free_reason_name, HAKMEM_FREE_REASON_LIST, HAKMEM_CASE_LABEL_)
+HAKMEM_LOOKUP_(hakmem_pin_reason_name, HAKMEM_PIN_REASON_LIST, HAKMEM_CASE_LABEL_)
 /* "double free", ... as the allocator reports it */
 HAKMEM_LOOKUP_(hakmem_heap_error_name, HAKMEM_HEAP_ERROR_LIST, HAKMEM_CASE_LABEL_)
 
@@ -211,6 +220,8 @@ static inline const char *hakmem_reason_name(unsigned type, unsigned reason)
         return hakmem_release_reason_name(reason);
     case HAKMEM_EV_FREE:
         return hakmem_free_reason_name(reason);
+    case HAKMEM_EV_SLAB_PIN:
+        return hakmem_pin_reason_name(reason);
     default:
         return (const char *)0;
     }

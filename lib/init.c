@@ -57,6 +57,7 @@ bool hk_init_slow(void)
         hk_segment_init();
         if (!hk_trace.seg)
             hk_profile_on = false; /* nowhere to record */
+        hk_sites_init();
         if (hk_check_level >= 2)
             hk_stack_blocks_init();
         hk_heap_global_init();
@@ -77,6 +78,9 @@ bool hk_init_slow(void)
  * and the final occupancy snapshot. */
 static void end_of_run(void)
 {
+    static atomic_flag pins_done = ATOMIC_FLAG_INIT;
+    if (!atomic_flag_test_and_set(&pins_done))
+        hk_sites_at_exit();
     hk_heap_flush_stage0(hk_tls_heap);
     hk_occupancy_final();
 }

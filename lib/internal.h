@@ -139,6 +139,7 @@ enum hk_opt {
     HK_OPT_PROFILE,
     HK_OPT_PROFILE_RATE,
     HK_OPT_PROFILE_SEED,
+    HK_OPT_PROFILE_SITES,
     HK_OPT_PROFILE_STACKS,
     HK_OPT_PROFILE_DEPTH,
     HK_OPT_COUNT
@@ -410,11 +411,12 @@ bool hk_sample_take(struct hk_sampler *s, size_t size);
 extern bool hk_profile_on;
 extern uint64_t hk_profile_rate;
 void hk_profile_init(void);
-/* The countdown of the calling thread went below 0 after an allocation of
- * n bytes: true when that allocation is to be sampled (the countdown is
- * drawn afresh); false when profiling is off or the thread is inside the
- * profiler (the countdown is parked near HK_SAMPLE_MAX). */
-bool hk_profile_due(size_t n);
+/* The calling thread's countdown *left (hk_tls.left, or site_left with
+ * site tags) went below 0 after an allocation of n bytes: true when that
+ * allocation is to be sampled (the countdown is drawn afresh); false inside
+ * the profiler, and when profiling is off (the countdown is parked near
+ * HK_SAMPLE_MAX). */
+bool hk_profile_due(int64_t *left, size_t n);
 /* Allocates the sampled allocation of n bytes (the block for `size` bytes,
  * n or more, aligned to align when align > 16; zeroed when zero) from the
  * thread's sampled heap or the large tier, and records its alloc event with
@@ -426,6 +428,43 @@ void hk_profile_freed(const void *p, hk_slab *s);
 bool hk_profile_is_sampled(const void *p);
 /* The calling thread's next free of a sampled block is realloc's. */
 void hk_profile_realloc_next(void);
+
+/* ---- sites.c: the heap profiler's site tags (HAKMEM_PROFILE_SITES) */
+extern bool hk_sites_on;
+void hk_sites_init(void);
+void hk_sites_map(hk_superslab *ss);   /* a new SuperSlab's side table */
+void hk_sites_unmap(hk_superslab *ss);
+/* Block p, just allocated by the program's call returning to ra, gets its
+ * site tag: inline for the malloc path, the function elsewhere. */
+void hk_site_tag(void *p, void *ra);
+struct hk_site {
+    uintptr_t ra;
+    uint32_t id;
+};
+#define HK_SITE_CACHE 64 /* each thread's last sites, direct-mapped by return address */
+extern __thread struct hk_site hk_site_cache[HK_SITE_CACHE];
+uint32_t hk_site_slow(uintptr_t ra);
+static inline void hk_site_tag_inline(void *p, void *ra)
+{
+    uintptr_t a = (uintptr_t)p, r = (uintptr_t)ra;
+    if (hk_chunk_kind(a) != HK_CHUNK_SS)
+        return; /* a large block: its own mapping pins nothing */
+    uint32_t *t = *hk_ss_sites((hk_superslab *)(a & ~HK_SS_MASK));
+    if (!t)
+        return; /* a SuperSlab mapped before sites were on */
+    struct hk_site *c = &hk_site_cache[(r >> 4) & (HK_SITE_CACHE - 1)];
+    uint32_t id = HK_LIKELY(c->ra == r) ? c->id : hk_site_slow(r);
+    hk_slab *s = hk_slab_of(p);
+    t[(size_t)s->idx * HK_SITES_STRIDE + (((uint64_t)(a & (HK_SLAB_SIZE - 1)) * s->magic) >> 32)] = id;
+}
+/* n bytes for the program's call returning to ra, counted, sampled and tagged (operator new). */
+void *hk_sites_malloc_at(size_t n, void *ra);
+/* slab_pin events: the live blocks of each slab by site (once, at exit). */
+void hk_sites_at_exit(void);
+/* The same for slot `slot` of ss, mostly free at a map (pool lock held),
+ * once until the slab empties (hk_sites_slab_empty). */
+void hk_sites_pins_at_map(hk_superslab *ss, unsigned slot);
+void hk_sites_slab_empty(hk_slab *s);
 
 /* ---- init.c: start-up once, atfork, thread exit */
 extern _Atomic int hk_init_state; /* 0 none, 1 running, 2 done */

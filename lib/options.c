@@ -67,6 +67,9 @@ static const struct hk_option_def defs[HK_OPT_COUNT] = {
     [HK_OPT_PROFILE_SEED] = { "HAKMEM_PROFILE_SEED", 0, 0, 1L << 40,
         "N: seed the sampling countdowns with N (the n-th thread to sample with N + n), so a "
         "run samples the same allocations each time; 0: from the clock" },
+    [HK_OPT_PROFILE_SITES] = { "HAKMEM_PROFILE_SITES", 0, 0, 1,
+        "1 (with HAKMEM_PROFILE): every block's allocation site kept in its slab, and at exit each "
+        "slab's live blocks counted by site: who pins the slabs, at any rate" },
     [HK_OPT_PROFILE_STACKS] = { "HAKMEM_PROFILE_STACKS", HK_PROFILE_STACKS_UNWIND, 0, 1,
         "how the heap profiler captures a stack: unwind (libunwind, DWARF: through any code) or fp "
         "(the frame-pointer chain, cheaper; ends early past code built without frame pointers)",

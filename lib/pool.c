@@ -318,6 +318,8 @@ void hk_pool_release(hk_slab *s)
     pthread_mutex_lock(&hk_pool_lock);
     hk_event_slab_empty(s);
     hk_superslab *ss = hk_ss_of_slab(s);
+    if (hk_sites_on)
+        hk_sites_slab_empty(s);
     if (s->state == HK_SLAB_ABANDONED)
         list_remove(&pool.orphans[s->cls], s);
     s->state = HK_SLAB_EMPTY;
@@ -394,6 +396,9 @@ uint64_t hk_pool_mostly_free(void)
         }
         if (2 * used >= room)
             continue;
+        if (hk_sites_on)
+            for (unsigned i = HK_FIRST_SLAB; i < HK_SLABS_PER_SS; i++)
+                hk_sites_pins_at_map(ss, i);
         nss++;
         holding += live;
         unused += room - used;

@@ -62,20 +62,24 @@ static int64_t next_left(struct hk_tls *t)
     return (int64_t)hk_sample_next(&t->rng, hk_profile_rate) - 1;
 }
 
-bool hk_profile_due(size_t n)
+bool hk_profile_due(int64_t *left, size_t n)
 {
     struct hk_tls *t = &hk_tls;
-    if (!hk_profile_on || in_profiler) {
-        t->left = (int64_t)HK_SAMPLE_MAX;
+    if (in_profiler)
+        return false; /* left stays: the profiler drew it before it began */
+    if (!hk_profile_on) {
+        *left = (int64_t)HK_SAMPLE_MAX;
         return false;
     }
     if (HK_UNLIKELY(!t->rng)) { /* the thread's first draw: n is its first allocation */
         t->rng = seed();
-        t->left = next_left(t) - (int64_t)(n > HK_SAMPLE_MAX ? HK_SAMPLE_MAX : n);
-        if (t->left >= 0)
+        if (hk_sites_on) /* every exported malloc to sites_slow, for good */
+            t->left = -(int64_t)HK_SAMPLE_MAX;
+        *left = next_left(t) - (int64_t)(n > HK_SAMPLE_MAX ? HK_SAMPLE_MAX : n);
+        if (*left >= 0)
             return false;
     }
-    t->left = next_left(t);
+    *left = next_left(t);
     return true;
 }
 

@@ -44,6 +44,7 @@ hk_superslab *hk_ss_map(void)
     ss->magic = HK_SS_MAGIC;
     ss->id = atomic_fetch_add_explicit(&ss_seq, 1, memory_order_relaxed) + 1;
     hk_ss_reset(ss);
+    hk_sites_map(ss);
     /* the header is slot 0's owner line; its shared line a FREE slot's */
     HK_ASSERT(ss->slabs[0].state == HK_SLAB_FREE && ss->slabs[0].idx == 0 && !ss->slabs[0].cls &&
               !atomic_load_explicit(&ss->slabs[0].owner, memory_order_relaxed) && ss->magic == HK_SS_MAGIC);
@@ -68,5 +69,6 @@ void hk_ss_unmap(hk_superslab *ss, int why)
     hk_event_ss_unmap(ss, (enum hk_evict_reason)why);
     hk_chunkmap_set((uintptr_t)ss, HK_SS_SIZE, HK_CHUNK_NONE, HK_CHUNK_NONE);
     ss->magic = 0;
+    hk_sites_unmap(ss);
     hk_os_unmap(ss, HK_SS_SIZE);
 }

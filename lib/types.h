@@ -127,6 +127,16 @@ typedef struct hk_superslab {
 _Static_assert(offsetof(hk_superslab, fnext) + sizeof(void *) <= offsetof(hk_slab, cls),
                "the header fits in slot 0's owner line");
 
+/* Site tags (sites.c): a SuperSlab's side table holds HK_SITES_STRIDE tags
+ * per slot (the most blocks a 64 KiB slab holds: 16-byte blocks), its
+ * address kept in slot 0 just past the slab metadata. */
+#define HK_SITES_STRIDE (HK_SLAB_SIZE / 16)
+#define HK_SITES_BYTES ((size_t)HK_SLABS_PER_SS * HK_SITES_STRIDE * sizeof(uint32_t))
+static inline uint32_t **hk_ss_sites(hk_superslab *ss)
+{
+    return (uint32_t **)((char *)ss + sizeof(hk_slab) * HK_SLABS_PER_SS);
+}
+
 /* Blocks a thread freed into slabs of other threads, gathered per slab so
  * that one CAS hands a whole chain over (heap.c). */
 #define HK_PENDING_SLOTS 128        /* direct-mapped by slab address */
@@ -202,7 +212,9 @@ typedef struct hk_heap {
  * HK_SAMPLE_MAX while profiling is off. */
 struct hk_tls {
     struct hk_heap *fast; /* the heap of the exported malloc and free */
-    int64_t left;         /* bytes before the next sampled allocation, minus 1 */
+    int64_t left;         /* bytes before the next sampled allocation, minus 1; kept below 0
+                           * with site tags on, whose countdown is then site_left */
+    int64_t site_left;
     uint64_t rng;         /* the countdown's PRNG; 0 until the thread's first draw */
 };
 

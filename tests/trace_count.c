@@ -50,6 +50,10 @@ static uint64_t *live_slot(uint64_t a, bool insert)
     }
 }
 
+/* slab_pin events at maps: slabs pinned per site (stack id, small ids only). */
+#define PIN_STACKS 4096
+static unsigned long long pin_slabs[PIN_STACKS], pin_total;
+
 /* An alloc of a block still alive means its free event was lost. */
 static void profile_event(const struct hakmem_event *e)
 {
@@ -60,6 +64,9 @@ static void profile_event(const struct hakmem_event *e)
             realive++;
         else if (nlive + 1 < LIVE_SLOTS / 2)
             *s = a, nlive++;
+    } else if (e->type == HAKMEM_EV_SLAB_PIN && e->reason == HAKMEM_PIN_AT_MAP) {
+        pin_total++;
+        pin_slabs[e->stack_id < PIN_STACKS ? e->stack_id : 0]++;
     } else if (e->type == HAKMEM_EV_FREE) {
         uint64_t *s = live_slot(a, false);
         realloc_frees += e->reason == HAKMEM_FREE_REALLOC;
@@ -150,6 +157,10 @@ int main(int argc, char **argv)
            "profile_realloc_frees %llu\nprofile_lost_frees %llu\n",
            (unsigned long long)hakmem_reader_header(r)->profile_rate, nlive, unmatched_frees,
            realloc_frees, realive);
+    unsigned top = 0;
+    for (unsigned k = 1; k < PIN_STACKS; k++)
+        top = pin_slabs[k] > pin_slabs[top] ? k : top;
+    printf("pin_slabs_at_maps %llu\npin_top_site_slabs %llu\n", pin_total, pin_slabs[top]);
     print_stacks(hakmem_reader_stacks(r));
     hakmem_reader_close(r);
     return 0;

@@ -87,6 +87,24 @@ profiled rate2 HAKMEM_PROFILE_SEED=7 "$prog" 200
 expect "a fixed seed samples the same number of allocations ($allocs, $(stat_of "$tmp/rate2.count" alloc))" \
     "$([ "$(stat_of "$tmp/rate2.count" alloc)" = "$allocs" ]; echo $?)"
 
+# ---- site tags: examples/pinned's pins all belong to its one long-lived block's site
+if [ -x "${HK_EXAMPLES:-}/pinned" ]; then
+    profiled pinned HAKMEM_PROFILE_SITES=1 HAKMEM_SS_EMPTY_REUSE=0 "$HK_EXAMPLES/pinned" 16
+    c=$tmp/pinned.count
+    expect "sites: pinned ran (status $rc)" "$rc"
+    expect "sites: 16 slabs found pinned at the maps ($(stat_of "$c" pin_slabs_at_maps))" \
+        "$([ "$(stat_of "$c" pin_slabs_at_maps)" -ge 16 ]; echo $?)"
+    # the one other pin is libc's TLS block of hakmem's sampler thread (pthread_create)
+    expect "sites: one site pins the 16 SuperSlabs' slabs ($(stat_of "$c" pin_top_site_slabs) of $(stat_of "$c" pin_slabs_at_maps))" \
+        "$([ "$(stat_of "$c" pin_top_site_slabs)" -ge 16 ] &&
+            [ $(($(stat_of "$c" pin_slabs_at_maps) - $(stat_of "$c" pin_top_site_slabs))) -le 2 ]; echo $?)"
+    expect "sites: slab_pin events at exit too ($(stat_of "$c" slab_pin))" \
+        "$([ "$(stat_of "$c" slab_pin)" -gt "$(stat_of "$c" pin_slabs_at_maps)" ]; echo $?)"
+    run_env LD_PRELOAD="$HK_LIB" HAKMEM_TRACE="$tmp/s0.seg" HAKMEM_PROFILE=1 HAKMEM_PROFILE_SITES=1 HAKMEM_CHECK=0 "$prog" 1
+    expect "sites at HAKMEM_CHECK=0: one line says they are off ($(cat "$tmp/err"))" \
+        "$([ "$rc" = 0 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q 'site tags are off' "$tmp/err"; echo $?)"
+fi
+
 # ---- off: no event, no rate
 run_env LD_PRELOAD="$HK_LIB" HAKMEM_TRACE="$tmp/off.seg" HAKMEM_TRACE_KEEP=1 "$prog" 2
 "$count" "$tmp/off.seg" >"$tmp/off.count" 2>&1

@@ -35,13 +35,15 @@ struct hk_sink_queue {
 static int has_slab(unsigned type)
 {
     return type == HAKMEM_EV_SLAB_ACQUIRE || type == HAKMEM_EV_SLAB_EMPTY ||
-           type == HAKMEM_EV_SLAB_RELEASE || type == HAKMEM_EV_HEAP_ERROR;
+           type == HAKMEM_EV_SLAB_RELEASE || type == HAKMEM_EV_HEAP_ERROR ||
+           type == HAKMEM_EV_SLAB_PIN;
 }
 
 static int has_reason(unsigned type)
 {
     return type == HAKMEM_EV_SS_MAP || type == HAKMEM_EV_SS_UNMAP ||
-           type == HAKMEM_EV_LRU_EVICT || type == HAKMEM_EV_SLAB_RELEASE;
+           type == HAKMEM_EV_LRU_EVICT || type == HAKMEM_EV_SLAB_RELEASE ||
+           type == HAKMEM_EV_SLAB_PIN;
 }
 
 void hk_row_of(const struct hakmem_event *ev, struct hk_row *r)

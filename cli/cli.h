@@ -268,6 +268,9 @@ void hk_heapprof_free(struct hk_heapprof *p);
 int hk_heapprof_takes(unsigned type);
 /* Applies one alloc or free event; events arrive in ring order. */
 void hk_heapprof_add(struct hk_heapprof *p, const struct hakmem_event *ev);
+/* Keeps one slab_pin event (HAKMEM_PROFILE_SITES; it is an events row too) in
+ * profile_pin_tags. */
+void hk_heapprof_pin(struct hk_heapprof *p, const struct hakmem_event *ev);
 void hk_heapprof_totals(const struct hk_heapprof *p, struct hk_prof_totals *out);
 /* The figures of stack_id so far into *out: 1, or 0 when it has no sample. */
 int hk_heapprof_site(struct hk_heapprof *p, uint32_t stack_id, struct hk_prof_site *out);

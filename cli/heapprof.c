@@ -29,6 +29,14 @@ struct thread {
     uint64_t last_serial;
 };
 
+/* A site's live blocks in one slab, from slab_pin events (HAKMEM_PROFILE_SITES:
+ * every block, not only sampled ones). */
+struct pin {
+    struct hk_slot h;
+    uint32_t stack, ss, slab;
+    int64_t at_map, at_exit, slab_live; /* -1: no such event */
+};
+
 struct site_slot {
     struct hk_slot h;
     struct hk_prof_site s;
@@ -38,7 +46,7 @@ struct site_slot {
 #define FRESH_MAX (1u << 20) /* new blocks listed between flushes; beyond, a scan of all */
 
 struct hk_heapprof {
-    struct hk_table sites, blocks, threads;
+    struct hk_table sites, blocks, threads, pins;
     struct hk_prof_totals tot;
     int64_t start_mono_ns, rate;
     int all_blocks;
@@ -52,12 +60,18 @@ struct hk_heapprof {
     struct freed *done; /* blocks freed since the last flush (all_blocks) */
     size_t ndone, done_cap;
     sqlite3 *db;
-    sqlite3_stmt *site_up, *run_up, *live_ins, *live_del, *blk_ins;
+    sqlite3_stmt *site_up, *run_up, *live_ins, *live_del, *blk_ins, *pin_up;
 };
 
 int hk_heapprof_takes(unsigned type)
 {
     return type == HAKMEM_EV_ALLOC || type == HAKMEM_EV_FREE;
+}
+
+static int pin_same(const void *slot, const void *key)
+{
+    const struct pin *a = slot, *b = key;
+    return a->stack == b->stack && a->ss == b->ss && a->slab == b->slab;
 }
 
 struct hk_heapprof *hk_heapprof_new(int64_t start_mono_ns, int64_t rate, int all_blocks)
@@ -71,7 +85,8 @@ struct hk_heapprof *hk_heapprof_new(int64_t start_mono_ns, int64_t rate, int all
     p->tot.peak_ns = -1;
     if (hk_table_init(&p->sites, sizeof(struct site_slot)) != 0 ||
         hk_table_init(&p->blocks, sizeof(struct block)) != 0 ||
-        hk_table_init(&p->threads, sizeof(struct thread)) != 0) {
+        hk_table_init(&p->threads, sizeof(struct thread)) != 0 ||
+        hk_table_init(&p->pins, sizeof(struct pin)) != 0) {
         hk_heapprof_free(p);
         return NULL;
     }
@@ -82,12 +97,14 @@ void hk_heapprof_free(struct hk_heapprof *p)
 {
     if (!p)
         return;
-    sqlite3_stmt *st[] = { p->site_up, p->run_up, p->live_ins, p->live_del, p->blk_ins };
+    sqlite3_stmt *st[] = { p->site_up, p->run_up, p->live_ins, p->live_del, p->blk_ins,
+                           p->pin_up };
     for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
         sqlite3_finalize(st[i]);
     hk_table_free(&p->sites);
     hk_table_free(&p->blocks);
     hk_table_free(&p->threads);
+    hk_table_free(&p->pins);
     free(p->gone);
     free(p->fresh);
     free(p->done);
@@ -324,6 +341,30 @@ void hk_heapprof_add(struct hk_heapprof *p, const struct hakmem_event *ev)
         on_free(p, ev);
 }
 
+void hk_heapprof_pin(struct hk_heapprof *p, const struct hakmem_event *ev)
+{
+    struct pin key = { .stack = ev->stack_id, .ss = ev->ss_id, .slab = ev->slab };
+    int created = 0;
+    struct pin *k = hk_table_get(&p->pins, hk_table_mix((uint64_t)ev->ss_id << 32 ^ ev->slab) ^
+                                 ev->stack_id, pin_same, &key, 1, &created);
+    struct site_slot *s = site_get(&p->sites, ev->stack_id, 1); /* a profile_stacks row */
+    if (!k || !s)
+        return;
+    if (created) {
+        *k = (struct pin){ .h = k->h, .stack = key.stack, .ss = key.ss, .slab = key.slab,
+                           .at_map = -1, .at_exit = -1, .slab_live = -1 };
+        s->h.dirty = 1;
+    }
+    if (ev->reason == 0 && (int64_t)ev->arg0 > k->at_map)
+        k->at_map = (int64_t)ev->arg0;
+    if (ev->reason == 1) {
+        k->at_exit = (int64_t)ev->arg0;
+        k->slab_live = (int64_t)ev->arg1;
+    }
+    k->h.dirty = 1;
+    p->dirty = 1;
+}
+
 void hk_heapprof_totals(const struct hk_heapprof *p, struct hk_prof_totals *out)
 {
     *out = p->tot;
@@ -368,7 +409,10 @@ static int prepare_all(struct hk_heapprof *p, sqlite3 *db, char *err, size_t err
            (p->blk_ins = hk_db_prepare(db,
                 "INSERT INTO profile_blocks (run_id, addr, size, block_size, class, ss, slab,"
                 " stack_id, tid, weight, ts_ns, free_ns, free_tid, free_reason)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", err, errlen))
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", err, errlen)) &&
+           (p->pin_up = hk_db_prepare(db,
+                "INSERT OR REPLACE INTO profile_pin_tags (run_id, stack_id, ss, slab, at_map,"
+                " at_exit, slab_live) VALUES (?,?,?,?,?,?,?)", err, errlen))
                ? 0 : -1;
 }
 
@@ -488,6 +532,21 @@ static int flush_blocks(struct hk_heapprof *p, int64_t run, int last, char *err,
     return 0;
 }
 
+static int flush_pins(struct hk_heapprof *p, int64_t run, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < p->pins.cap; i++) {
+        struct pin *k = hk_table_slot(&p->pins, i);
+        if (!hk_table_live(k) || !k->h.dirty)
+            continue;
+        const int64_t v[] = { run, k->stack, k->ss, k->slab, k->at_map, k->at_exit, k->slab_live };
+        bind_all(p->pin_up, v, 7);
+        if (step(p, p->pin_up, err, errlen) != 0)
+            return -1;
+        k->h.dirty = 0;
+    }
+    return 0;
+}
+
 static int flush_run(struct hk_heapprof *p, int64_t run, char *err, size_t errlen)
 {
     const struct hk_prof_totals *t = &p->tot;
@@ -501,13 +560,14 @@ static int flush_run(struct hk_heapprof *p, int64_t run, char *err, size_t errle
 int hk_heapprof_flush(struct hk_heapprof *p, sqlite3 *db, int64_t run, int live, int last,
                       char *err, size_t errlen)
 {
-    if (!p->rate && !p->tot.samples && !p->tot.unmatched)
+    if (!p->rate && !p->tot.samples && !p->tot.unmatched && !p->pins.live)
         return 0; /* not profiled */
     if (!p->dirty && !last)
         return 0;
     if (prepare_all(p, db, err, errlen) != 0 || flush_sites(p, run, err, errlen) != 0 ||
         (live && flush_live(p, run, err, errlen) != 0) ||
         (p->all_blocks && flush_blocks(p, run, last, err, errlen) != 0) ||
+        flush_pins(p, run, err, errlen) != 0 ||
         flush_run(p, run, err, errlen) != 0)
         return -1;
     p->dirty = 0;

@@ -141,9 +141,10 @@ static int print_pin_totals(sqlite3 *db, int64_t run, FILE *out, char *err, size
         return -1;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        fprintf(out, "\nPins: slabs kept from EMPTY by sampled live blocks\n"
+        fprintf(out, "\nPins: slabs kept from EMPTY by live blocks (sampled ones; with "
+                     "HAKMEM_PROFILE_SITES every block, by its site)\n"
                      "  slabs never EMPTY %lld, live at the end %lld; of the %lld kept from EMPTY, "
-                     "%lld hold a sampled live block (%lld of the never-EMPTY ones)\n",
+                     "%lld hold a live block of a known site (%lld of the never-EMPTY ones)\n",
                 (long long)sqlite3_column_int64(st, 0), (long long)sqlite3_column_int64(st, 1),
                 (long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3),
                 (long long)sqlite3_column_int64(st, 4));
@@ -174,7 +175,7 @@ static int print_pins(sqlite3 *db, int64_t run, int64_t top, FILE *out, char *er
         return -1;
     fprintf(out, "  %6s %11s %10s %10s %8s    %s\n", "slabs", "never EMPTY", "slab bytes",
             "est. bytes", "samples", "site");
-    return print_rows(db, st, pin_row, 0, "(no sampled live block lies in a slab kept from EMPTY)",
+    return print_rows(db, st, pin_row, 0, "(no live block of a known site lies in a slab kept from EMPTY)",
                       out, err, errlen);
 }
 

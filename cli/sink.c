@@ -406,6 +406,8 @@ static size_t queue_rows(struct hk_sink *s, const struct hakmem_event *ev, size_
         hk_batch_event(&ev[i], s->run_id, s->start_mono_ns, &r, &j->v[m * HK_SINK_COLS],
                        &j->nulls[m]);
         hk_tally_add(s->tally, &ev[i], &r);
+        if (ev[i].type == HAKMEM_EV_SLAB_PIN)
+            hk_heapprof_pin(s->prof, &ev[i]);
         m++;
     }
     return m;

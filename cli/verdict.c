@@ -151,7 +151,7 @@ static void rule_pinned_by(const struct hk_report *r, struct out *o)
             continue;
         SAY(o, "pinned-by", 1,
             "%d call site%s pin%s %lld of the %lld slabs that never reached EMPTY with "
-            "sampled live blocks; the top one, %s, %lld (hakmem-trace profile lists them)",
+            "their live blocks; the top one, %s, %lld (hakmem-trace profile lists them)",
             k + 1, k ? "s" : "", k ? "" : "s", (long long)r->pin_site[k].together,
             (long long)r->never_empty, r->pin_site[0].site, (long long)r->pin_site[0].slabs);
         return;

@@ -412,6 +412,21 @@ CREATE TABLE IF NOT EXISTS profile_blocks (
     free_reason INTEGER
 );
 
+-- With HAKMEM_PROFILE_SITES (every block tagged with its allocation site): from the
+-- slab_pin events, per site (a one-frame stack, with a profile_stacks row) and slab,
+-- its live blocks (all of them, not samples) at the worst map over mostly-free
+-- SuperSlabs and at the exit, and the slab's live blocks at the exit.
+CREATE TABLE IF NOT EXISTS profile_pin_tags (
+    run_id INTEGER NOT NULL,
+    stack_id INTEGER NOT NULL,
+    ss INTEGER NOT NULL,
+    slab INTEGER NOT NULL,
+    at_map INTEGER,                  -- the most of the site's live blocks at a map; NULL: none
+    at_exit INTEGER,                 -- its live blocks at the exit; NULL: none then
+    slab_live INTEGER,               -- the slab's live blocks at the exit
+    PRIMARY KEY (run_id, stack_id, ss, slab)
+) WITHOUT ROWID;
+
 -- Each profiled stack as a call site: its innermost frame outside libhakmem (the
 -- program's call into the allocator) as "function+0xN file:line (module+0xoffset)"
 -- with what is known, and up to four callers beneath it, innermost first.
@@ -442,17 +457,28 @@ SELECT p.run_id, p.stack_id,
 FROM profile_stacks p;
 
 -- The slabs kept from EMPTY (never EMPTY, or live at the end: slabs) and the sampled
--- blocks live in them (profile_live), per slab and allocation stack.
+-- blocks live in them (profile_live), per slab and allocation stack; with site tags
+-- also each site's tagged blocks live in them at the exit, else at the worst map
+-- (profile_pin_tags; bytes NULL: not estimated).
+-- (With sampling below rate 1 the allocator keeps sampled blocks in slabs of their own:
+-- then the tags say which sites pin the other slabs.)
 CREATE VIEW IF NOT EXISTS profile_pins AS
 SELECT l.run_id, l.stack_id, l.ss, l.slab, s.class, s.empties = 0 AS never_empty,
        s.owned AS live_at_end, count(*) AS blocks,
        sum((l.weight * l.block_size + 32768) / 65536) AS bytes
 FROM profile_live l JOIN slabs s ON s.run_id = l.run_id AND s.ss = l.ss AND s.slab = l.slab
 WHERE l.ss > 0 AND (s.empties = 0 OR s.owned = 1)
-GROUP BY l.run_id, l.stack_id, l.ss, l.slab;
+GROUP BY l.run_id, l.stack_id, l.ss, l.slab
+UNION ALL
+SELECT t.run_id, t.stack_id, t.ss, t.slab, s.class, s.empties = 0, s.owned,
+       coalesce(t.at_exit, t.at_map), NULL
+FROM profile_pin_tags t JOIN slabs s ON s.run_id = t.run_id AND s.ss = t.ss AND s.slab = t.slab
+WHERE coalesce(t.at_exit, t.at_map) > 0 AND (s.empties = 0 OR s.owned = 1)
+  AND NOT EXISTS (SELECT 1 FROM profile_live l WHERE l.run_id = t.run_id
+                  AND l.stack_id = t.stack_id AND l.ss = t.ss AND l.slab = t.slab);
 
--- profile_pins per call site: how many slabs its sampled live blocks keep from
--- EMPTY (each 64 KiB of slab memory), of them never EMPTY, and the blocks.
+-- profile_pins per call site: how many slabs its live blocks keep from EMPTY (each
+-- 64 KiB of slab memory), of them never EMPTY, and the blocks.
 CREATE VIEW IF NOT EXISTS profile_pin_sites AS
 SELECT run_id, stack_id, count(*) AS slabs, sum(never_empty) AS never_empty_slabs,
        sum(live_at_end) AS live_slabs, count(*) * 65536 AS slab_bytes, sum(blocks) AS blocks,

@@ -362,6 +362,7 @@ static int live(const char *where, double seconds, uint64_t seed, int truncate_e
  *   alloc TID ADDR SIZE BLOCK WEIGHT STACK [CLS SS SLAB]
  *   free TID ADDR [REASON]
  *   acquire CLS SS SLAB | empty CLS SS SLAB     slab events
+ *   pin CLS SS SLAB STACK BLOCKS SLAB_LIVE REASON   a slab_pin event (site tags)
  *   bulk N TID STACK SIZE       N allocations of SIZE bytes at weight 1, each freed
  *                               at once (a speed test) */
 
@@ -489,6 +490,11 @@ static void prof_line(struct gen *g, struct hakmem_seg_header *h, struct hakmem_
                                                                     : HAKMEM_EV_SLAB_EMPTY,
                                              .tid = 1, .cls = (uint8_t)c, .stage = 255,
                                              .ss_id = ss, .slab = slab });
+    else if (strcmp(word, "pin") == 0 &&
+             sscanf(args, "%u %u %u %u %llu %llu %u", &c, &ss, &slab, &stack, &x, &y, &a) == 7)
+        prof_emit(g, &(struct hakmem_event){ .type = HAKMEM_EV_SLAB_PIN, .tid = 1, .cls = (uint8_t)c,
+                                             .stage = 255, .ss_id = ss, .slab = slab,
+                                             .stack_id = stack, .arg0 = x, .arg1 = y, .reason = a });
     else if (strcmp(word, "bulk") == 0 && sscanf(args, "%llu %u %u %llu", &x, &a, &stack, &y) == 4)
         for (unsigned long long i = 0; i < x; i++) {
             prof_alloc(g, a, 0x100000000ull + i * 16, y, (unsigned)y, 65536, stack, 0, 1, 1);

@@ -85,7 +85,7 @@ sed -n 4p "$tmp/alloc.txt" | grep -q '^  *from mkseg_load_table mkseg\.c:[0-9]*$
 sed -n '/^Top call sites by temporary/,/^$/p' "$tmp/a.out" | grep -q ' 1  *2  *1   mkseg_load_table' &&
     ok "profile: the temporary of stack 3" || bad "profile: temporaries: $(cat "$tmp/a.out")"
 sed -n '/^Pins/,$p' "$tmp/a.out" >"$tmp/pins.txt"
-grep -q 'slabs never EMPTY 5, live at the end 6; of the 6 kept from EMPTY, 5 hold a sampled live block (4 of the never-EMPTY ones)' "$tmp/pins.txt" &&
+grep -q 'slabs never EMPTY 5, live at the end 6; of the 6 kept from EMPTY, 5 hold a live block of a known site (4 of the never-EMPTY ones)' "$tmp/pins.txt" &&
     ok "profile: the pins' totals" || bad "profile: pins totals: $(cat "$tmp/pins.txt")"
 sed -n 4p "$tmp/pins.txt" | grep -q '^ *3  *3  *192 KiB .* mkseg_parse_config' &&
     ok "profile: mkseg_parse_config pins 3 slabs (192 KiB)" || bad "profile: pins: $(cat "$tmp/pins.txt")"
@@ -97,7 +97,7 @@ check_eq "profile --top 1: one site per list (title, header, site, callers, blan
 
 # report: pinned-by names the site that pins most never-EMPTY slabs
 "$HK_CLI" report "$tmp/a.db" >"$tmp/report" 2>&1
-grep -q '! 1 call site pins 3 of the 5 slabs that never reached EMPTY with sampled live blocks; the top one, mkseg_parse_config.*, 3 .*\[pinned-by\]$' "$tmp/report" &&
+grep -q '! 1 call site pins 3 of the 5 slabs that never reached EMPTY with their live blocks; the top one, mkseg_parse_config.*, 3 .*\[pinned-by\]$' "$tmp/report" &&
     ok "report: the pinned-by verdict" || bad "report: expected pinned-by, got: $(sed -n '/^Verdict/,$p' "$tmp/report")"
 
 # Bad input: one line, exit 1.
@@ -123,12 +123,35 @@ grep -q 'one sample per 524288 bytes' "$tmp/out" && ok "profile: the rate is sai
 check_eq "weight 50 allocations: bytes estimated" 800 \
     "$(q "$tmp/o.db" "SELECT bytes FROM profile_stacks")"
 
+# Site tags (slab_pin events: every block, not samples): profile_pin_tags, the pins, pinned-by.
+cat >"$tmp/t.txt" <<'EOF'
+rate 524288
+stack 1 mkseg_cache_page
+acquire 0 1 1
+acquire 0 1 2
+acquire 0 1 3
+acquire 0 1 4
+pin 0 1 1 1 10 12 0
+pin 0 1 1 1 7 12 0
+pin 0 1 2 1 5 5 1
+pin 0 1 3 1 3 3 1
+EOF
+"$HK_MKSEG" --profile "$tmp/t.seg" "$tmp/t.txt" >/dev/null && hkt ingest "$tmp/t.seg" -o "$tmp/t.db" 2>/dev/null
+check_eq "slab_pin: events rows with their slab" 4 "$(q "$tmp/t.db" "SELECT count(slab) FROM events WHERE type = 18")"
+check_eq "profile_pin_tags: the worst at a map, the exit" "1,1,10,,|1,2,,5,5|1,3,,3,3" \
+    "$(qs "$tmp/t.db" "SELECT stack_id, slab, at_map, at_exit, slab_live FROM profile_pin_tags ORDER BY slab" |
+       tr '\n' '|' | sed 's/|$//')"
+"$HK_CLI" profile "$tmp/t.db" | sed -n '/^Pins/,$p' | sed -n 4p | grep -q '^ *3  *3  *192 KiB .* mkseg_cache_page' &&
+    ok "profile: the tagged site pins 3 slabs" || bad "profile: tags: $("$HK_CLI" profile "$tmp/t.db")"
+"$HK_CLI" report "$tmp/t.db" | grep -q 'pins 3 of the 4 slabs .*mkseg_cache_page.*\[pinned-by\]' &&
+    ok "report: pinned-by from the tags" || bad "report: tags: $("$HK_CLI" report "$tmp/t.db" | sed -n '/^Verdict/,$p')"
+
 # A version-2 file (before the heap profile): read as it is, upgraded when a run is added.
 if command -v sqlite3 >/dev/null; then
     cp "$tmp/plain.db" "$tmp/v2.db"
     sqlite3 "$tmp/v2.db" "DROP VIEW profile_sites; DROP VIEW profile_pins; DROP VIEW profile_pin_sites;
         DROP TABLE profile_runs; DROP TABLE profile_stacks; DROP TABLE profile_live;
-        DROP TABLE profile_blocks; ALTER TABLE runs DROP COLUMN profile_rate;
+        DROP TABLE profile_blocks; DROP TABLE profile_pin_tags; ALTER TABLE runs DROP COLUMN profile_rate;
         ALTER TABLE frames DROP COLUMN fn_offset;
         PRAGMA user_version = 2;"
     "$HK_CLI" profile "$tmp/v2.db" >/dev/null 2>"$tmp/err"

@@ -124,11 +124,31 @@ static uint32_t intern(struct hakmem_seg_stacks *st, void *const *ip, int n)
     return id;
 }
 
+/* A frame outside every module of the map: the map is read again (a library
+ * was loaded since), at most once per HK_MODULES_RELOAD_NS, so that frames
+ * no module holds (JIT code, a broken chain) cost no read each. */
+#define HK_MODULES_RELOAD_NS (50ull * 1000000)
+static void modules_cover(struct hakmem_seg_stacks *st, uintptr_t first, uintptr_t last)
+{
+    static uint64_t last_load;
+    if (covered(st, last) && covered(st, first))
+        return;
+    uint64_t now = hk_now_ns();
+    if (now - last_load < HK_MODULES_RELOAD_NS)
+        return;
+    last_load = now;
+    hk_stack_load_modules(st);
+}
+
+/* The probes an interning makes at most: a full table drops the stack (and
+ * counts it) instead of scanning all of it. */
+#define HK_INTERN_PROBES 64
+
 static uint32_t intern_locked(struct hakmem_seg_stacks *st, void *const *ip, int n)
 {
     uint64_t h = hash_ips(ip, n);
     uint32_t mask = st->capacity - 1;
-    for (uint32_t k = 0; k <= mask; k++) {
+    for (uint32_t k = 0; k <= mask && k < HK_INTERN_PROBES; k++) {
         struct hakmem_seg_stack *s = &st->stack[(h + k) & mask];
         if (s->id == 0) {
             s->hash = h;
@@ -137,8 +157,7 @@ static uint32_t intern_locked(struct hakmem_seg_stacks *st, void *const *ip, int
                 s->ip[i] = (uintptr_t)ip[i];
             uint32_t id = ++st->count;
             atomic_store_explicit((_Atomic uint32_t *)&s->id, id, memory_order_release);
-            if (!covered(st, s->ip[n - 1]) || !covered(st, s->ip[0]))
-                hk_stack_load_modules(st); /* a library was loaded since */
+            modules_cover(st, s->ip[0], s->ip[n - 1]);
             return id;
         }
         if (s->hash == h && s->depth == (uint32_t)n &&

@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS runs (
     started      TEXT NOT NULL,        -- UTC, 'YYYY-MM-DD HH:MM:SS'
     finished     TEXT,                 -- UTC; NULL: the run was interrupted
     seconds      INTEGER,              -- wall time of all the measurements
-    mode         TEXT NOT NULL CHECK (mode IN ('full', 'quick', 'instr')),
+    mode         TEXT NOT NULL CHECK (mode IN ('full', 'quick', 'instr', 'profiler')),
     command      TEXT NOT NULL,        -- as typed, e.g. 'scripts/bench --quick 3'
     reps         INTEGER NOT NULL,     -- repetitions (the two-thread workloads run 3×)
     git_commit   TEXT,                 -- git rev-parse HEAD
@@ -33,13 +33,14 @@ CREATE TABLE IF NOT EXISTS runs (
 -- One row per program run. suite: 'allocators' (the workloads under each allocator),
 -- 'hooks' (hakmem's trace-hook variants), 'checks' (HAKMEM_CHECK levels and Electric
 -- Fence), 'strace' (one untimed run counting mmap/munmap/mremap; hakmem's own
--- SuperSlab and large-tier counts from HAKMEM_STATS=1), 'callgrind' (instructions).
+-- SuperSlab and large-tier counts from HAKMEM_STATS=1), 'callgrind' (instructions),
+-- 'profiler' (the heap profiler at rate 1 next to heaptrack; unit 'wall': seconds).
 CREATE TABLE IF NOT EXISTS results (
     id                INTEGER PRIMARY KEY,
     run_id            INTEGER NOT NULL REFERENCES runs (run_id),
     ts                TEXT NOT NULL,   -- UTC, when the program ended
     suite             TEXT NOT NULL
-                      CHECK (suite IN ('allocators', 'hooks', 'checks', 'strace', 'callgrind')),
+                      CHECK (suite IN ('allocators', 'hooks', 'checks', 'strace', 'callgrind', 'profiler')),
     workload          TEXT NOT NULL,   -- 'random_mixed ws=256', 'start-up', 'heap checks', …
     variant           TEXT NOT NULL,   -- allocator (hakmem, mimalloc, …) or variant (tracing-on, …)
     program           TEXT NOT NULL,   -- 'examples/bench_random_mixed'
@@ -49,7 +50,7 @@ CREATE TABLE IF NOT EXISTS results (
     status            TEXT NOT NULL CHECK (status IN ('ok', 'fail')),
     seconds           REAL,            -- elapsed wall time of the program (GNU time %e)
     value             REAL,            -- the figure the program printed (NULL when failed)
-    unit              TEXT,            -- ops/s, reallocs/s, threads/s (higher is better); s (lower)
+    unit              TEXT,            -- ops/s, reallocs/s, threads/s (higher is better); s, wall (lower)
     peak_rss_kb       INTEGER,         -- ru_maxrss (GNU time %M)
     freed_rss_kb      INTEGER,         -- phases: RSS after its last round freed every block
     mmap              INTEGER,         -- suite strace: calls of the whole process

@@ -95,7 +95,7 @@ hk_setup() {
 # (the plot), Electric Fence (the heap-check comparison); sqlite3 keeps its rows and
 # python3 (with its sqlite3 module) renders them (scripts/bench-report).
 HK_BENCH_PACKAGES=(libmimalloc2.0 libjemalloc2 libgoogle-perftools4 valgrind strace time gnuplot-nox
-                   electric-fence sqlite3 python3)
+                   electric-fence sqlite3 python3 heaptrack)
 
 # Installs the missing HK_BENCH_PACKAGES as root or through sudo. Never fails: the bench
 # leaves out what it cannot run (an allocator, the plot, callgrind).

@@ -75,6 +75,24 @@ allocs=$(stat_of "$c" alloc)
 expect "threads: 12 producers' 24000 allocations and their reallocs sampled (got $allocs)" \
     "$([ "$allocs" -ge 24000 ]; echo $?)"
 
+# ---- fork: the child samples into its own segment; the parent goes on
+fork=$HK_TESTS/profile_fork
+if [ -x "$fork" ]; then
+    run_env LD_PRELOAD="$HK_LIB" HAKMEM_TRACE=1 HAKMEM_TRACE_KEEP=1 HAKMEM_PROFILE=1 HAKMEM_PROFILE_RATE=1 "$fork"
+    read -r _ parent _ child <"$tmp/out"
+    expect "fork: profile_fork ran (status $rc, $(cat "$tmp/out"))" "$rc"
+    "$count" "/dev/shm/hakmem.$child" >"$tmp/child.count" 2>&1
+    "$count" "/dev/shm/hakmem.$parent" >"$tmp/parent.count" 2>&1
+    rm -f "/dev/shm/hakmem.$child" "/dev/shm/hakmem.$parent"
+    expect "fork: the child's 1000 allocations sampled in its segment ($(stat_of "$tmp/child.count" alloc))" \
+        "$([ "$(stat_of "$tmp/child.count" alloc)" = 1000 ]; echo $?)"
+    expect "fork: the child's 1001 frees, one of its parent's block ($(stat_of "$tmp/child.count" free), unmatched $(stat_of "$tmp/child.count" profile_unmatched_frees))" \
+        "$([ "$(stat_of "$tmp/child.count" free)" = 1001 ] && [ "$(stat_of "$tmp/child.count" profile_unmatched_frees)" = 1 ]; echo $?)"
+    expect "fork: the parent's samples before and after the fork, none lost ($(stat_of "$tmp/parent.count" alloc) allocs, lost $(stat_of "$tmp/parent.count" profile_lost_frees), unmatched $(stat_of "$tmp/parent.count" profile_unmatched_frees))" \
+        "$([ "$(stat_of "$tmp/parent.count" alloc)" -ge 2 ] && [ "$(stat_of "$tmp/parent.count" profile_unmatched_frees)" = 0 ] &&
+            [ "$(stat_of "$tmp/parent.count" profile_lost_frees)" = 0 ]; echo $?)"
+fi
+
 # ---- the default rate: rare samples
 profiled rate HAKMEM_PROFILE_SEED=7 "$prog" 200
 c=$tmp/rate.count

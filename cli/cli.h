@@ -482,6 +482,7 @@ struct hk_report {
      * sites 1..k of them pin between them. */
     int have_profile;
     int npin_sites;                  /* pin_site[0..npin_sites) are valid */
+    int64_t pin_kept;                /* slabs with pins: never EMPTY, or pinned at a map (site tags) */
     struct {
         int64_t stack_id, slabs, together;
         char site[256];

@@ -144,10 +144,12 @@ static int print_pin_totals(sqlite3 *db, int64_t run, FILE *out, char *err, size
         fprintf(out, "\nPins: slabs kept from EMPTY by live blocks (sampled ones; with "
                      "HAKMEM_PROFILE_SITES every block, by its site)\n"
                      "  slabs never EMPTY %lld, live at the end %lld; of the %lld kept from EMPTY, "
-                     "%lld hold a live block of a known site (%lld of the never-EMPTY ones)\n",
+                     "%lld hold a live block of a known site (%lld of the never-EMPTY ones)\n"
+                     "  site tags: %lld slabs held live blocks in a mostly-free SuperSlab while another "
+                     "was mapped (counted below, whether or not they emptied later)\n",
                 (long long)sqlite3_column_int64(st, 0), (long long)sqlite3_column_int64(st, 1),
                 (long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3),
-                (long long)sqlite3_column_int64(st, 4));
+                (long long)sqlite3_column_int64(st, 4), (long long)sqlite3_column_int64(st, 5));
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 0 : hk_db_fail(db, "cannot read the slabs", err, errlen);
 }

@@ -310,6 +310,7 @@ static void row_pin_site(sqlite3_stmt *st, struct hk_report *rep)
     rep->pin_site[i].slabs = col(st, 2);
     rep->pin_site[i].together = col(st, 3);
     col_text(st, 4, rep->pin_site[i].site, sizeof rep->pin_site[i].site);
+    rep->pin_kept = col(st, 5);
 }
 
 /* Since version 3, of a run with a heap profile: the sites that pin its slabs. */

@@ -141,18 +141,21 @@ static void rule_pinned(const struct hk_report *r, struct out *o)
 }
 
 /* The heap profile names who pins: the fewest top sites (at most
- * HK_PIN_SITES) whose sampled live blocks lie in half the never-EMPTY slabs. */
+ * HK_PIN_SITES) whose live blocks lie in half the slabs kept from EMPTY —
+ * never EMPTY, or (site tags) holding live blocks while a SuperSlab was
+ * mapped beside their mostly-free one. */
 static void rule_pinned_by(const struct hk_report *r, struct out *o)
 {
-    if (!r->have_profile || r->never_empty < MIN_PIN_SLABS)
+    int64_t kept = r->pin_kept > r->never_empty ? r->pin_kept : r->never_empty;
+    if (!r->have_profile || kept < MIN_PIN_SLABS)
         return;
     for (int k = 0; k < r->npin_sites && k < HK_PIN_SITES; k++) {
-        if (sat_mul(r->pin_site[k].together, 2) < r->never_empty)
+        if (sat_mul(r->pin_site[k].together, 2) < kept)
             continue;
         SAY(o, "pinned-by", 1,
-            "%d call site%s pin%s %lld of the %lld slabs that never reached EMPTY with "
-            "their live blocks; the top one, %s, %lld (hakmem-trace profile lists them)",
-            k + 1, k ? "s" : "", k ? "" : "s", (long long)r->pin_site[k].together,
+            "%d call site%s pin%s %lld of the %lld slabs kept from EMPTY (%lld never reached EMPTY) "
+            "with their live blocks; the top one, %s, %lld (hakmem-trace profile lists them)",
+            k + 1, k ? "s" : "", k ? "" : "s", (long long)r->pin_site[k].together, (long long)kept,
             (long long)r->never_empty, r->pin_site[0].site, (long long)r->pin_site[0].slabs);
         return;
     }

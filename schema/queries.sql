@@ -134,16 +134,19 @@ ORDER BY x.slabs DESC, x.slab_bytes DESC, x.stack_id LIMIT coalesce(:top, -1);
 -- @name profile-pin-totals: slabs never EMPTY, live at the end, and of those kept from EMPTY how many hold a sampled live block
 SELECT (SELECT count(*) FROM slabs WHERE run_id = :run AND empties = 0) AS never_empty,
        (SELECT count(*) FROM slabs WHERE run_id = :run AND owned = 1) AS live_at_end,
-       (SELECT count(*) FROM slabs WHERE run_id = :run AND (empties = 0 OR owned = 1))
-           AS kept_from_empty,
+       (SELECT count(*) FROM slabs s WHERE run_id = :run AND (empties = 0 OR owned = 1 OR EXISTS
+           (SELECT 1 FROM profile_pin_tags t WHERE t.run_id = s.run_id AND t.ss = s.ss AND t.slab = s.slab
+            AND t.at_map > 0))) AS kept_from_empty,
        (SELECT count(*) FROM (SELECT DISTINCT ss, slab FROM profile_pins WHERE run_id = :run))
            AS with_samples,
        (SELECT count(*) FROM (SELECT DISTINCT ss, slab FROM profile_pins
-                              WHERE run_id = :run AND never_empty)) AS never_empty_with_samples;
+                              WHERE run_id = :run AND never_empty)) AS never_empty_with_samples,
+       (SELECT count(*) FROM (SELECT DISTINCT ss, slab FROM profile_pins
+                              WHERE run_id = :run AND at_map)) AS pinned_at_maps;
 
--- @name pinned-by: the top three call sites by never-EMPTY slabs their sampled live blocks pin, each with the slabs the top k pin together (report's pinned-by rule)
+-- @name pinned-by: the top three call sites by the slabs their live blocks pin (never EMPTY, or with site tags pinned while a SuperSlab was mapped), each with the slabs the top k pin together and all pinned slabs (report's pinned-by rule)
 WITH pins AS (SELECT DISTINCT stack_id, ss, slab FROM profile_pins
-              WHERE run_id = :run AND never_empty),
+              WHERE run_id = :run AND (never_empty OR at_map)),
      top AS (SELECT stack_id, count(*) AS slabs,
                     row_number() OVER (ORDER BY count(*) DESC, stack_id) AS k
              FROM pins GROUP BY stack_id ORDER BY slabs DESC, stack_id LIMIT 3)
@@ -151,6 +154,7 @@ SELECT t.k, t.stack_id, t.slabs,
        (SELECT count(*) FROM (SELECT DISTINCT ss, slab FROM pins
                               WHERE stack_id IN (SELECT stack_id FROM top u WHERE u.k <= t.k)))
            AS together,
-       p.site
+       p.site,
+       (SELECT count(*) FROM (SELECT DISTINCT ss, slab FROM pins)) AS kept
 FROM top t LEFT JOIN profile_sites p ON p.run_id = :run AND p.stack_id = t.stack_id
 ORDER BY t.k;

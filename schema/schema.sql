@@ -464,16 +464,16 @@ FROM profile_stacks p;
 -- then the tags say which sites pin the other slabs.)
 CREATE VIEW IF NOT EXISTS profile_pins AS
 SELECT l.run_id, l.stack_id, l.ss, l.slab, s.class, s.empties = 0 AS never_empty,
-       s.owned AS live_at_end, count(*) AS blocks,
+       s.owned AS live_at_end, 0 AS at_map, count(*) AS blocks,
        sum((l.weight * l.block_size + 32768) / 65536) AS bytes
 FROM profile_live l JOIN slabs s ON s.run_id = l.run_id AND s.ss = l.ss AND s.slab = l.slab
 WHERE l.ss > 0 AND (s.empties = 0 OR s.owned = 1)
 GROUP BY l.run_id, l.stack_id, l.ss, l.slab
 UNION ALL
 SELECT t.run_id, t.stack_id, t.ss, t.slab, s.class, s.empties = 0, s.owned,
-       coalesce(t.at_exit, t.at_map), NULL
+       coalesce(t.at_map, 0) > 0, coalesce(t.at_exit, t.at_map), NULL
 FROM profile_pin_tags t JOIN slabs s ON s.run_id = t.run_id AND s.ss = t.ss AND s.slab = t.slab
-WHERE coalesce(t.at_exit, t.at_map) > 0 AND (s.empties = 0 OR s.owned = 1)
+WHERE coalesce(t.at_exit, t.at_map) > 0 AND (s.empties = 0 OR s.owned = 1 OR t.at_map > 0)
   AND NOT EXISTS (SELECT 1 FROM profile_live l WHERE l.run_id = t.run_id
                   AND l.stack_id = t.stack_id AND l.ss = t.ss AND l.slab = t.slab);
 
@@ -481,6 +481,7 @@ WHERE coalesce(t.at_exit, t.at_map) > 0 AND (s.empties = 0 OR s.owned = 1)
 -- 64 KiB of slab memory), of them never EMPTY, and the blocks.
 CREATE VIEW IF NOT EXISTS profile_pin_sites AS
 SELECT run_id, stack_id, count(*) AS slabs, sum(never_empty) AS never_empty_slabs,
-       sum(live_at_end) AS live_slabs, count(*) * 65536 AS slab_bytes, sum(blocks) AS blocks,
+       sum(live_at_end) AS live_slabs, sum(at_map) AS at_map_slabs, count(*) * 65536 AS slab_bytes,
+       sum(blocks) AS blocks,
        sum(bytes) AS bytes
 FROM profile_pins GROUP BY run_id, stack_id;

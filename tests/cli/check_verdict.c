@@ -157,8 +157,8 @@ START_TEST(pinned_by_names_the_top_site)
     pins();
     const struct hk_verdict *x = find("pinned-by");
     ck_assert_msg(x && x->bad, "2 sites pin 40 of 60 never-EMPTY slabs: expected pinned-by");
-    const char *want = "2 call sites pin 40 of the 60 slabs that never reached EMPTY with their "
-                       "live blocks; the top one, site1 prog.c:10, 25 (hakmem-trace profile lists "
+    const char *want = "2 call sites pin 40 of the 60 slabs kept from EMPTY (60 never reached EMPTY) "
+                       "with their live blocks; the top one, site1 prog.c:10, 25 (hakmem-trace profile lists "
                        "them)";
     ck_assert_msg(strcmp(x->text, want) == 0, "expected '%s', got '%s'", want, x->text);
     r.pin_site[0].together = 30;

@@ -39,7 +39,7 @@ check_eq "profile: exit status" 0 $?
 sed -n '/^Top call sites by bytes leaked/{n;n;p}' "$tmp/profile" | grep -q ' 2500   .*profile_sites\.c:[0-9]* (profile_sites+0x' &&
     ok "profile: the leaking site by file:line, 2500 samples" ||
     bad "profile: expected the leak at profile_sites.c, got: $(cat "$tmp/profile")"
-sed -n '/^Pins/,$p' "$tmp/profile" | sed -n 4p | grep -q 'profile_sites\.c:' &&
+sed -n '/^Pins/,$p' "$tmp/profile" | sed -n 5p | grep -q 'profile_sites\.c:' &&
     ok "profile: the top pin is a site of the program" || bad "profile: pins: $(sed -n '/^Pins/,$p' "$tmp/profile")"
 
 # At a sampling rate of 64 KiB (seeded: the same samples each run) the estimates

@@ -7,26 +7,14 @@ set -eu
 need_lib
 need_command python3
 
-cat >"$tmp/work.py" <<'PY'
-import hashlib, json
-d = {}
-for i in range(200000):
-    d["k%06d" % ((i * 7919) % 200000)] = {"i": i, "s": "v" * (i % 37), "l": [i % 11, i % 7]}
-s = json.dumps(d)
-e = json.loads(s)
-assert e == d, "json round trip changed the dict"
-keys = sorted(e, key=lambda k: (e[k]["i"] % 1000, k))
-h = hashlib.sha256(s.encode())
-for k in keys:
-    h.update(k.encode())
-print(len(d), len(s), keys[0], keys[-1], h.hexdigest())
-PY
+work=${HK_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}/examples/dictjson.py
+[ -f "$work" ] || fail "$work: expected the workload script, got no such file"
 
 # run TAG [VAR=VALUE...]: python3 under env VAR=VALUE..., output in $tmp/TAG.{out,err}.
 run() {
     local tag=$1 rc=0
     shift
-    PYTHONHASHSEED=0 timeout 300 env "$@" python3 "$tmp/work.py" \
+    PYTHONHASHSEED=0 timeout 300 env "$@" python3 "$work" \
         >"$tmp/$tag.out" 2>"$tmp/$tag.err" || rc=$?
     if [ "$rc" -ne 0 ]; then
         echo "stderr ($tag):"; tail -n 20 "$tmp/$tag.err"

@@ -73,8 +73,12 @@ static HK_NOINLINE void *countdown_slow(size_t n)
 
 
 
-/* Pops a block of n bytes from hot slab s; slow(n) when it has none. */
-static inline __attribute__((always_inline)) void *pop_or(hk_slab *s, size_t n, void *(*slow)(size_t))
+/* Pops a block of n bytes from hot slab s; slow(n) when it has none (a
+ * tail call: this frame's return address is the caller's). tagged (a
+ * constant): the block gets the site tag of the program's call returning
+ * to ra; the slow function tags its own. */
+static inline __attribute__((always_inline)) void *pop_or(hk_slab *s, size_t n, void *(*slow)(size_t),
+                                                          bool tagged, void *ra)
 {
     hk_block *b = s->free;
     if (HK_LIKELY(b != NULL)) {
@@ -82,6 +86,8 @@ static inline __attribute__((always_inline)) void *pop_or(hk_slab *s, size_t n, 
         __builtin_prefetch(next, 1); /* the next malloc's block, whose link it reads */
         s->free = next;
         s->used++;
+        if (tagged)
+            hk_site_tag_slab(s, b, ra);
         return hk_hand_out(b);
     }
     return slow(n);
@@ -89,18 +95,19 @@ static inline __attribute__((always_inline)) void *pop_or(hk_slab *s, size_t n, 
 
 /* n bytes from heap h: the hot slab by table (a tiny request: one load),
  * else slow(n). */
-static inline __attribute__((always_inline)) void *malloc_in(hk_heap *h, size_t n, void *(*slow)(size_t))
+static inline __attribute__((always_inline)) void *malloc_in(hk_heap *h, size_t n, void *(*slow)(size_t),
+                                                             bool tagged, void *ra)
 {
     if (HK_LIKELY(n <= HK_TINY_MAX))
-        return pop_or(h->tiny[(n + 15) >> 4], n, slow);
+        return pop_or(h->tiny[(n + 15) >> 4], n, slow, tagged, ra);
     if (HK_LIKELY(n <= HK_MID_MAX))
-        return pop_or(h->cur[hk_class_of256[(n + 255) >> 8]], n, slow);
+        return pop_or(h->cur[hk_class_of256[(n + 255) >> 8]], n, slow, tagged, ra);
     return slow(n);
 }
 
 static inline void *hk_malloc(size_t n)
 {
-    return malloc_in(hk_tls_heap, n, heap_slow);
+    return malloc_in(hk_tls_heap, n, heap_slow, false, NULL);
 }
 
 /* With site tags (sites.c) every exported malloc comes here: the countdown
@@ -116,15 +123,21 @@ static HK_NOINLINE void *sites_sampled(size_t n)
     return p;
 }
 
+/* plain_slow for sites_slow, tagged. Reached by jumps only, as sites_slow. */
+static HK_NOINLINE void *sites_refill(size_t n)
+{
+    void *p = plain_slow(n);
+    if (p)
+        hk_site_tag(p, __builtin_return_address(0));
+    return p;
+}
+
 static HK_NOINLINE void *sites_slow(size_t n)
 {
     struct hk_tls *t = &hk_tls;
     if (HK_UNLIKELY((t->site_left -= (int64_t)n) < 0))
         return sites_sampled(n);
-    void *p = malloc_in(t->fast, n, plain_slow);
-    if (p)
-        hk_site_tag_inline(p, __builtin_return_address(0));
-    return p;
+    return malloc_in(t->fast, n, sites_refill, true, __builtin_return_address(0));
 }
 
 static HK_NOINLINE void *exported_slow(size_t n)
@@ -307,7 +320,7 @@ HK_EXPORT void *malloc(size_t n)
     struct hk_tls *t = &hk_tls;
     if (HK_UNLIKELY((t->left -= (int64_t)n) < 0))
         return exported_slow(n);
-    return malloc_in(t->fast, n, exported_slow);
+    return malloc_in(t->fast, n, exported_slow, false, NULL);
 }
 
 HK_EXPORT void free(void *p)

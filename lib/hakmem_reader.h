@@ -70,8 +70,9 @@ long hakmem_reader_snapshot(const struct hakmem_reader *r, struct hakmem_seg_ss 
                             struct hakmem_snapshot_info *info);
 /* A copy of the stack table (count, nmodules and depths bounded, paths
  * ended), valid until the next call or hakmem_reader_close; NULL when the
- * process records no stacks (or the table is damaged). Slots with id == 0
- * are empty. */
+ * process records no stacks (or the table is damaged). Its capacity is the
+ * number of slots copied (of a dense table, only the used ones); slots with
+ * id == 0 are empty. */
 const struct hakmem_seg_stacks *hakmem_reader_stacks(const struct hakmem_reader *r);
 /* Name of an event type ("ss_map", ...), "unknown" otherwise. */
 const char *hakmem_event_type_name(unsigned type);

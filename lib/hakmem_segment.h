@@ -103,7 +103,10 @@ struct hakmem_seg_occupancy {
 /* Stacks (HAKMEM_TRACE_STACKS=1): interned once, referred to by id from
  * events; `id` is written last, so a slot with id != 0 is complete. The
  * module map holds the executable mappings (as in /proc/PID/maps) so a
- * reader can symbolise after the process is gone. */
+ * reader can symbolise after the process is gone. In a segment flagged
+ * HAKMEM_SEG_STACKS_DENSE, stack id i is in stack[i - 1] (so the first
+ * `count` slots hold them all), and the writer's hash index, uint32_t ids
+ * in 2 * capacity slots, follows stack[capacity]. */
 struct hakmem_seg_stack {
     volatile uint32_t id;  /* 1.., 0 while empty or being written */
     uint32_t depth;        /* frames in ip[], innermost first */
@@ -123,6 +126,10 @@ struct hakmem_seg_stacks {
     struct hakmem_seg_module module[HAKMEM_SEG_MODULES];
     struct hakmem_seg_stack stack[];
 };
+/* Bytes of a dense stack table of cap slots, its index included. */
+#define HAKMEM_SEG_STACKS_BYTES(cap)                                                    \
+    (sizeof(struct hakmem_seg_stacks) + (size_t)(cap) * sizeof(struct hakmem_seg_stack) + \
+     2 * (size_t)(cap) * sizeof(uint32_t))
 
 /* The segment starts with this header; ring at ring_offset. All offsets in
  * bytes from the start of the segment. Fields marked live change while the
@@ -174,5 +181,7 @@ struct hakmem_seg_header {
 /* flags: the image is a fork()ed copy of its parent's (no exec yet); its
  * counters started as the parent's at the fork. */
 #define HAKMEM_SEG_FORKED 1u
+/* flags: the stack table is dense (stack id i in slot i - 1). */
+#define HAKMEM_SEG_STACKS_DENSE 2u
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <sys/auxv.h>
 #include "heapcheck.h"
+#include "ring.h"
 #include "segment.h"
 
 extern char **environ;
@@ -36,6 +37,7 @@ static void atfork_child(void)
     pthread_mutex_unlock(&hk_large_lock);
     hk_heap_atfork_child();
     hk_rz_atfork_release();
+    hk_ring_atfork_child();
     hk_segment_atfork_child();
     hk_purge_atfork_child();
 }

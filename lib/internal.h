@@ -434,29 +434,16 @@ extern bool hk_sites_on;
 void hk_sites_init(void);
 void hk_sites_map(hk_superslab *ss);   /* a new SuperSlab's side table */
 void hk_sites_unmap(hk_superslab *ss);
-/* Block p, just allocated by the program's call returning to ra, gets its
- * site tag: inline for the malloc path, the function elsewhere. */
-void hk_site_tag(void *p, void *ra);
-struct hk_site {
-    uintptr_t ra;
-    uint32_t id;
-};
-#define HK_SITE_CACHE 64 /* each thread's last sites, direct-mapped by return address */
-extern __thread struct hk_site hk_site_cache[HK_SITE_CACHE];
-uint32_t hk_site_slow(uintptr_t ra);
-static inline void hk_site_tag_inline(void *p, void *ra)
+/* The tag row of a slab just formatted: its SuperSlab's, or the scratch row. */
+uint64_t *hk_sites_row(hk_slab *s);
+/* Block p of hot slab s, just allocated by the program's call returning to
+ * ra, gets its site tag: one store (the row is never NULL). */
+static inline void hk_site_tag_slab(hk_slab *s, void *p, void *ra)
 {
-    uintptr_t a = (uintptr_t)p, r = (uintptr_t)ra;
-    if (hk_chunk_kind(a) != HK_CHUNK_SS)
-        return; /* a large block: its own mapping pins nothing */
-    uint32_t *t = *hk_ss_sites((hk_superslab *)(a & ~HK_SS_MASK));
-    if (!t)
-        return; /* a SuperSlab mapped before sites were on */
-    struct hk_site *c = &hk_site_cache[(r >> 4) & (HK_SITE_CACHE - 1)];
-    uint32_t id = HK_LIKELY(c->ra == r) ? c->id : hk_site_slow(r);
-    hk_slab *s = hk_slab_of(p);
-    t[(size_t)s->idx * HK_SITES_STRIDE + (((uint64_t)(a & (HK_SLAB_SIZE - 1)) * s->magic) >> 32)] = id;
+    s->sites[((uint64_t)((uintptr_t)p & (HK_SLAB_SIZE - 1)) * s->magic) >> 32] = (uintptr_t)ra;
 }
+/* The same for any block p hakmem handed out (a large one has no tag). */
+void hk_site_tag(void *p, void *ra);
 /* n bytes for the program's call returning to ra, counted, sampled and tagged (operator new). */
 void *hk_sites_malloc_at(size_t n, void *ra);
 /* slab_pin events: the live blocks of each slab by site (once, at exit). */

@@ -559,6 +559,9 @@ long hakmem_reader_occupancy(const struct hakmem_reader *r, struct hakmem_seg_ss
 
 /* Copies the stack table into r->stacks: its counts bounded by its
  * capacity, its capacity (a power of two) by the section's size. */
+/* Copies the table's header and its stacks: in a dense table the first
+ * `count` slots, else every slot. In the copy, capacity is the number of
+ * slots copied. */
 static void copy_stacks(struct hakmem_reader *r, void *arg)
 {
     int *ok = arg;
@@ -567,20 +570,23 @@ static void copy_stacks(struct hakmem_reader *r, void *arg)
     *ok = 0;
     if (!cap || (cap & (cap - 1)) || cap > r->stacks_room || cap > STACKS_MAX)
         return;
-    size_t bytes = sizeof *live + (size_t)cap * sizeof live->stack[0];
-    struct hakmem_seg_stacks *st = realloc(r->stacks, bytes);
+    uint32_t slots = cap;
+    if (r->hdr.flags & HAKMEM_SEG_STACKS_DENSE)
+        slots = live->count < cap ? live->count : cap;
+    size_t bytes = sizeof *live + (size_t)slots * sizeof live->stack[0];
+    struct hakmem_seg_stacks *st = realloc(r->stacks, bytes > sizeof *live ? bytes : sizeof *live + 1);
     if (!st)
         return;
     r->stacks = st;
     memcpy(st, live, bytes);
-    st->capacity = cap;
-    if (st->count > cap)
-        st->count = cap;
+    st->capacity = slots;
+    if (st->count > slots)
+        st->count = slots;
     if (st->nmodules > HAKMEM_SEG_MODULES)
         st->nmodules = HAKMEM_SEG_MODULES;
     for (unsigned i = 0; i < HAKMEM_SEG_MODULES; i++)
         st->module[i].path[HAKMEM_SEG_PATH_MAX - 1] = '\0';
-    for (uint32_t i = 0; i < cap; i++)
+    for (uint32_t i = 0; i < slots; i++)
         if (st->stack[i].depth > HAKMEM_SEG_STACK_DEPTH)
             st->stack[i].depth = HAKMEM_SEG_STACK_DEPTH;
     *ok = 1;

@@ -6,16 +6,21 @@
 
 static __thread uint32_t tls_tid;
 static __thread int tls_in_emit; /* nesting guard */
+static __thread uint64_t tls_tail; /* the reader's tail as this thread last read it */
 
 /* Lossless: take ticket `head` only while head - tail < capacity, so an
  * unread event is never overwritten; otherwise count a drop. Invariant:
- * produced = head + dropped, and head = delivered + (events in the ring). */
+ * produced = head + dropped, and head = delivered + (events in the ring).
+ * The tail only grows, so a thread's last reading of it is a safe bound and
+ * the reader's line is read again only when that bound says full (a stale
+ * reading from another segment, after fork, says full too). */
 static bool take_lossless(struct hakmem_seg_header *h, uint64_t cap, uint64_t *ticket)
 {
     uint64_t t = atomic_load_explicit(A64(&h->head), memory_order_relaxed);
     for (;;) {
-        uint64_t tail = atomic_load_explicit(A64(&h->tail), memory_order_acquire);
-        if (t - tail >= cap) {
+        if (t - tls_tail >= cap)
+            tls_tail = atomic_load_explicit(A64(&h->tail), memory_order_acquire);
+        if (t - tls_tail >= cap) {
             atomic_fetch_add_explicit(A64(&h->dropped), 1, memory_order_relaxed);
             return false;
         }
@@ -25,6 +30,11 @@ static bool take_lossless(struct hakmem_seg_header *h, uint64_t cap, uint64_t *t
             return true;
         }
     }
+}
+
+void hk_ring_atfork_child(void)
+{
+    tls_tail = 0;
 }
 
 /* Writes one event (its seq, ts_ns and tid are filled in here) into t. */

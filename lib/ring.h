@@ -8,6 +8,8 @@
 /* ---- ring.c */
 void hk_ring_write(struct hk_trace *t, const struct hakmem_event *ev);
 #define hk_ring_emit(ev) hk_ring_write(&hk_trace, (ev))
+/* In a fork()ed child, whose segment is new: forget the parent's tail. */
+void hk_ring_atfork_child(void);
 
 /* A hook: one load and one predictable branch when tracing is off; compiled
  * out by --disable-trace. Arguments are evaluated only when on. */

@@ -82,7 +82,7 @@ static void fill_identity(struct hakmem_seg_header *h, bool forked)
     h->pid = getpid();
     h->ppid = getppid();
     h->recorder_pid = (int32_t)hk_opt[HK_OPT_TRACE_RECORDER];
-    h->flags = forked ? HAKMEM_SEG_FORKED : 0;
+    h->flags = (forked ? HAKMEM_SEG_FORKED : 0) | HAKMEM_SEG_STACKS_DENSE;
     h->profile_rate = hk_profile_on ? hk_profile_rate : 0;
 }
 
@@ -123,8 +123,7 @@ static void fill_layout(struct hakmem_seg_header *h, uint64_t cap, unsigned mode
     h->occupancy_size = page_up(sizeof(struct hakmem_seg_occupancy) +
                                 HK_OCCUPANCY_MAX * sizeof(struct hakmem_seg_ss));
     h->stacks_offset = stacks ? h->occupancy_offset + h->occupancy_size : 0;
-    h->stacks_size = stacks ? page_up(sizeof(struct hakmem_seg_stacks) +
-                                      stacks_max() * sizeof(struct hakmem_seg_stack)) : 0;
+    h->stacks_size = stacks ? page_up(HAKMEM_SEG_STACKS_BYTES(stacks_max())) : 0;
     h->ring_offset = h->occupancy_offset + h->occupancy_size + h->stacks_size;
     h->seg_size = h->ring_offset + cap * sizeof(struct hakmem_event);
 }

@@ -19,6 +19,7 @@ void hk_slab_format(hk_slab *s, unsigned cls)
     s->used = 0;
     s->free = NULL;
     s->list = HK_LIST_NONE;
+    s->sites = hk_sites_row(s);
     atomic_store_explicit(&s->remote, 0, memory_order_relaxed);
 }
 

@@ -113,13 +113,80 @@ static bool covered(const struct hakmem_seg_stacks *st, uint64_t ip)
 
 /* ---- interning */
 
-static uint32_t intern_locked(struct hakmem_seg_stacks *st, void *const *ip, int n);
+/* The table is dense (stack id i in stack[i - 1]) with a hash index of ids
+ * past stack[capacity]; the index has twice the slots, so probes stay short.
+ * Lookups take no lock: an index slot is written (release) only after its
+ * stack is complete. Writers are serialised by intern_busy. */
+static _Atomic uint32_t *index_of(struct hakmem_seg_stacks *st)
+{
+    return (_Atomic uint32_t *)&st->stack[st->capacity];
+}
+
+static bool same_stack(const struct hakmem_seg_stack *s, uint64_t h, void *const *ip, int n)
+{
+    return s->hash == h && s->depth == (uint32_t)n &&
+           memcmp(s->ip, ip, (size_t)n * sizeof s->ip[0]) == 0;
+}
+
+/* The probes an interning makes at most: a full table drops the stack (and
+ * counts it) instead of scanning all of it. */
+#define HK_INTERN_PROBES 64
+
+/* The id of the stack, or 0 with *slot the first empty index slot (or
+ * UINT32_MAX when the probes ran out). */
+static uint32_t lookup(struct hakmem_seg_stacks *st, uint64_t h, void *const *ip, int n,
+                       uint32_t *slot)
+{
+    _Atomic uint32_t *index = index_of(st);
+    uint32_t mask = 2 * st->capacity - 1;
+    *slot = UINT32_MAX;
+    for (uint32_t k = 0; k < HK_INTERN_PROBES; k++) {
+        uint32_t at = (uint32_t)(h + k) & mask;
+        uint32_t id = atomic_load_explicit(&index[at], memory_order_acquire);
+        if (!id) {
+            *slot = at;
+            return 0;
+        }
+        if (same_stack(&st->stack[id - 1], h, ip, n))
+            return id;
+    }
+    return 0;
+}
+
+static void modules_cover(struct hakmem_seg_stacks *st, uintptr_t first, uintptr_t last);
+
+/* Under intern_busy: a new stack in the next dense slot, then its index slot. */
+static uint32_t insert_locked(struct hakmem_seg_stacks *st, uint64_t h, void *const *ip, int n)
+{
+    uint32_t slot, id = lookup(st, h, ip, n, &slot);
+    if (id)
+        return id; /* another thread interned it meanwhile */
+    if (slot == UINT32_MAX || st->count >= st->capacity) {
+        st->dropped++;
+        return 0;
+    }
+    id = st->count + 1;
+    struct hakmem_seg_stack *s = &st->stack[id - 1];
+    s->hash = h;
+    s->depth = (uint32_t)n;
+    for (int i = 0; i < n; i++)
+        s->ip[i] = (uintptr_t)ip[i];
+    atomic_store_explicit((_Atomic uint32_t *)&s->id, id, memory_order_release);
+    st->count = id;
+    atomic_store_explicit(&index_of(st)[slot], id, memory_order_release);
+    modules_cover(st, s->ip[0], s->ip[n - 1]);
+    return id;
+}
 
 static uint32_t intern(struct hakmem_seg_stacks *st, void *const *ip, int n)
 {
+    uint64_t h = hash_ips(ip, n);
+    uint32_t slot, id = lookup(st, h, ip, n, &slot);
+    if (id)
+        return id;
     while (atomic_flag_test_and_set_explicit(&intern_busy, memory_order_acquire))
         ;
-    uint32_t id = intern_locked(st, ip, n);
+    id = insert_locked(st, h, ip, n);
     atomic_flag_clear_explicit(&intern_busy, memory_order_release);
     return id;
 }
@@ -138,34 +205,6 @@ static void modules_cover(struct hakmem_seg_stacks *st, uintptr_t first, uintptr
         return;
     last_load = now;
     hk_stack_load_modules(st);
-}
-
-/* The probes an interning makes at most: a full table drops the stack (and
- * counts it) instead of scanning all of it. */
-#define HK_INTERN_PROBES 64
-
-static uint32_t intern_locked(struct hakmem_seg_stacks *st, void *const *ip, int n)
-{
-    uint64_t h = hash_ips(ip, n);
-    uint32_t mask = st->capacity - 1;
-    for (uint32_t k = 0; k <= mask && k < HK_INTERN_PROBES; k++) {
-        struct hakmem_seg_stack *s = &st->stack[(h + k) & mask];
-        if (s->id == 0) {
-            s->hash = h;
-            s->depth = (uint32_t)n;
-            for (int i = 0; i < n; i++)
-                s->ip[i] = (uintptr_t)ip[i];
-            uint32_t id = ++st->count;
-            atomic_store_explicit((_Atomic uint32_t *)&s->id, id, memory_order_release);
-            modules_cover(st, s->ip[0], s->ip[n - 1]);
-            return id;
-        }
-        if (s->hash == h && s->depth == (uint32_t)n &&
-            memcmp(s->ip, ip, (size_t)n * sizeof s->ip[0]) == 0)
-            return s->id;
-    }
-    st->dropped++;
-    return 0;
 }
 
 /* The stack of a pool acquisition that may map a SuperSlab is unwound
@@ -221,7 +260,7 @@ void hk_stack_blocks_init(void)
         return;
     block_table = hk_trace.stacks;
     if (!block_table) {
-        size_t size = sizeof(struct hakmem_seg_stacks) + HK_STACKS_MAX * sizeof(struct hakmem_seg_stack);
+        size_t size = HAKMEM_SEG_STACKS_BYTES(HK_STACKS_MAX);
         block_table = hk_os_map((size + hk_page_size - 1) & ~(hk_page_size - 1));
         if (block_table)
             block_table->capacity = HK_STACKS_MAX;
@@ -243,17 +282,14 @@ uint32_t hk_stack_here(void)
 /* The frames of stack id, innermost first; 0 when unknown. */
 int hk_stack_frames(uint32_t id, uint64_t *ip, int max)
 {
-    if (!block_table || !id)
+    if (!block_table || !id || id > block_table->capacity)
         return 0;
-    for (uint32_t k = 0; k < block_table->capacity; k++) {
-        const struct hakmem_seg_stack *s = &block_table->stack[k];
-        if (atomic_load_explicit((_Atomic uint32_t *)&s->id, memory_order_acquire) != id)
-            continue;
-        int n = (int)s->depth < max ? (int)s->depth : max;
-        memcpy(ip, s->ip, (size_t)n * sizeof *ip);
-        return n;
-    }
-    return 0;
+    const struct hakmem_seg_stack *s = &block_table->stack[id - 1];
+    if (atomic_load_explicit((_Atomic uint32_t *)&s->id, memory_order_acquire) != id)
+        return 0;
+    int n = (int)s->depth < max ? (int)s->depth : max;
+    memcpy(ip, s->ip, (size_t)n * sizeof *ip);
+    return n;
 }
 
 /* ---- the stack of a heap error */

@@ -83,6 +83,8 @@ typedef struct hk_slab {
     uint32_t full_used;        /* owner only: used, while on the FULL list */
     uint8_t list;              /* enum hk_slab_list, owner only */
     struct hk_slab *prev, *next;  /* heap list (owner), or pool list (pool lock) */
+    uint64_t *sites;           /* its site tags (sites.c), one per block; a scratch row
+                                * when site tags are off */
     /* ---- the shared line */
     _Alignas(64) uint8_t cls;
     uint8_t idx;               /* slot in the SuperSlab */
@@ -128,13 +130,14 @@ _Static_assert(offsetof(hk_superslab, fnext) + sizeof(void *) <= offsetof(hk_sla
                "the header fits in slot 0's owner line");
 
 /* Site tags (sites.c): a SuperSlab's side table holds HK_SITES_STRIDE tags
- * per slot (the most blocks a 64 KiB slab holds: 16-byte blocks), its
- * address kept in slot 0 just past the slab metadata. */
+ * per slot (the most blocks a 64 KiB slab holds: 16-byte blocks), each the
+ * return address of the call that allocated the block; its address is kept
+ * in slot 0 just past the slab metadata, each slab's row in hk_slab.sites. */
 #define HK_SITES_STRIDE (HK_SLAB_SIZE / 16)
-#define HK_SITES_BYTES ((size_t)HK_SLABS_PER_SS * HK_SITES_STRIDE * sizeof(uint32_t))
-static inline uint32_t **hk_ss_sites(hk_superslab *ss)
+#define HK_SITES_BYTES ((size_t)HK_SLABS_PER_SS * HK_SITES_STRIDE * sizeof(uint64_t))
+static inline uint64_t **hk_ss_sites(hk_superslab *ss)
 {
-    return (uint32_t **)((char *)ss + sizeof(hk_slab) * HK_SLABS_PER_SS);
+    return (uint64_t **)((char *)ss + sizeof(hk_slab) * HK_SLABS_PER_SS);
 }
 
 /* Blocks a thread freed into slabs of other threads, gathered per slab so

@@ -36,8 +36,10 @@ static const char usage_text[] =
     "      --stacks           record the stacks behind new SuperSlabs (HAKMEM_TRACE_STACKS=1)\n"
     "      --profile[=RATE]   heap profile: sample allocations every RATE bytes on average\n"
     "                         (default 524288; 1: every allocation), with their stacks\n"
-    "                         (HAKMEM_PROFILE=1, HAKMEM_PROFILE_RATE, HAKMEM_TRACE_STACKS=1);\n"
-    "                         hakmem-trace profile shows it\n"
+    "                         (HAKMEM_PROFILE=1, HAKMEM_PROFILE_RATE, HAKMEM_TRACE_STACKS=1),\n"
+    "                         and every block's site for pins (HAKMEM_PROFILE_SITES=1 unless\n"
+    "                         set to 0), preloading libhakmem-profile.so when it is beside\n"
+    "                         libhakmem.so; hakmem-trace profile shows it\n"
     "      --all-blocks       with --profile (implied): also a row per sampled block\n"
     "                         (profile_blocks), freed ones with their free time\n"
     "      --no-follow        record PROGRAM's own images only; the processes it starts run\n"
@@ -209,6 +211,7 @@ static void child_env(const struct record *rec)
         snprintf(n, sizeof n, "%llu", (unsigned long long)rec->profile);
         setenv("HAKMEM_PROFILE", "1", 1);
         setenv("HAKMEM_PROFILE_RATE", n, 1);
+        setenv("HAKMEM_PROFILE_SITES", "1", 0); /* site tags, unless the caller said 0 */
     }
 }
 
@@ -324,10 +327,24 @@ static sqlite3 *start(struct record *rec, int *created, int *rc)
     return db;
 }
 
+/* A heap profile preloads the profiling twin beside lib (libhakmem-profile.so,
+ * whose malloc stores site tags on its fast path) when there is one. */
+static void profile_twin(char *lib, size_t size)
+{
+    char twin[PATH_MAX];
+    const char *slash = strrchr(lib, '/');
+    int dir = slash ? (int)(slash - lib) + 1 : 0;
+    if (snprintf(twin, sizeof twin, "%.*slibhakmem-profile.so", dir, lib) < (int)sizeof twin &&
+        access(twin, R_OK) == 0)
+        snprintf(lib, size, "%s", twin);
+}
+
 static int record(struct record *rec)
 {
     const char *lib = getenv("HAKMEM_LIB_PATH");
     snprintf(rec->lib, sizeof rec->lib, "%s", lib && *lib ? lib : HK_LIBDIR "/libhakmem.so");
+    if (rec->profile)
+        profile_twin(rec->lib, sizeof rec->lib);
     if (access(rec->lib, R_OK) != 0) {
         hk_say("record", "cannot read libhakmem at %s: %s (set HAKMEM_LIB_PATH)", rec->lib,
                strerror(errno));

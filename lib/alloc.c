@@ -35,7 +35,7 @@ static HK_NOINLINE void *heap_slow(size_t n)
 static inline __attribute__((always_inline)) void *sample(size_t n, size_t size, size_t align, bool zero,
                                                           void *fp)
 {
-    int64_t *left = HK_UNLIKELY(hk_sites_on) ? &hk_tls.site_left : &hk_tls.left;
+    int64_t *left = HK_UNLIKELY(hk_sites_slow()) ? &hk_tls.site_left : &hk_tls.left;
     if (HK_LIKELY((*left -= (int64_t)n) >= 0) || !hk_profile_due(left, n))
         return NULL;
     return hk_profile_malloc(n, size, align, zero, fp);
@@ -63,12 +63,14 @@ static void *plain_slow(size_t n)
  * program's, where the sampled stack starts. */
 static HK_NOINLINE void *countdown_slow(size_t n)
 {
-    if (hk_profile_due(&hk_tls.left, n)) {
-        void *p = hk_profile_malloc(n, n, 0, false, __builtin_frame_address(0));
-        if (p)
-            return p;
-    }
-    return plain_slow(n);
+    void *p = NULL;
+    if (hk_profile_due(&hk_tls.left, n))
+        p = hk_profile_malloc(n, n, 0, false, __builtin_frame_address(0));
+    if (!p)
+        p = plain_slow(n);
+    if (hk_config_sites && p)
+        hk_site_tag(p, __builtin_return_address(0));
+    return p;
 }
 
 
@@ -110,9 +112,9 @@ static inline void *hk_malloc(size_t n)
     return malloc_in(hk_tls_heap, n, heap_slow, false, NULL);
 }
 
-/* With site tags (sites.c) every exported malloc comes here: the countdown
- * stays below 0, and the sampling countdown is site_left. Reached by jumps
- * only, as countdown_slow. */
+/* With site tags (sites.c) in libhakmem.so every exported malloc comes here:
+ * the countdown stays below 0, and the sampling countdown is site_left.
+ * Reached by jumps only, as countdown_slow. */
 static HK_NOINLINE void *sites_sampled(size_t n)
 {
     void *fp = __builtin_frame_address(0);
@@ -123,7 +125,8 @@ static HK_NOINLINE void *sites_sampled(size_t n)
     return p;
 }
 
-/* plain_slow for sites_slow, tagged. Reached by jumps only, as sites_slow. */
+/* plain_slow, tagged (sites_slow's, and the twin's malloc's). Reached by
+ * jumps only, as sites_slow. */
 static HK_NOINLINE void *sites_refill(size_t n)
 {
     void *p = plain_slow(n);
@@ -143,8 +146,8 @@ static HK_NOINLINE void *sites_slow(size_t n)
 static HK_NOINLINE void *exported_slow(size_t n)
 {
     if (HK_UNLIKELY(hk_tls.left < 0))
-        return HK_UNLIKELY(hk_sites_on) ? sites_slow(n) : countdown_slow(n);
-    return plain_slow(n);
+        return HK_UNLIKELY(hk_sites_slow()) ? sites_slow(n) : countdown_slow(n);
+    return hk_config_sites ? sites_refill(n) : plain_slow(n);
 }
 
 void *hk_sites_malloc_at(size_t n, void *ra)
@@ -314,13 +317,14 @@ bool hk_plain_is_block(const void *p)
 
 /* ---- the exported API (HAKMEM_CHECK=2 goes through redzone.c) */
 
-/* The countdown first: one subtraction and one branch (profile.c). */
+/* The countdown first: one subtraction and one branch (profile.c); in the
+ * profiling twin, the site tag (one store) too. */
 HK_EXPORT void *malloc(size_t n)
 {
     struct hk_tls *t = &hk_tls;
     if (HK_UNLIKELY((t->left -= (int64_t)n) < 0))
         return exported_slow(n);
-    return malloc_in(t->fast, n, exported_slow, false, NULL);
+    return malloc_in(t->fast, n, exported_slow, hk_config_sites, __builtin_return_address(0));
 }
 
 HK_EXPORT void free(void *p)

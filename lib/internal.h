@@ -431,6 +431,11 @@ void hk_profile_realloc_next(void);
 
 /* ---- sites.c: the heap profiler's site tags (HAKMEM_PROFILE_SITES) */
 extern bool hk_sites_on;
+/* Sites on, tagged on the slow path: in libhakmem.so (not the twin). */
+static inline bool hk_sites_slow(void)
+{
+    return hk_sites_on && !hk_config_sites;
+}
 void hk_sites_init(void);
 void hk_sites_map(hk_superslab *ss);   /* a new SuperSlab's side table */
 void hk_sites_unmap(hk_superslab *ss);

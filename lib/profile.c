@@ -73,7 +73,7 @@ bool hk_profile_due(int64_t *left, size_t n)
     }
     if (HK_UNLIKELY(!t->rng)) { /* the thread's first draw: n is its first allocation */
         t->rng = seed();
-        if (hk_sites_on) /* every exported malloc to sites_slow, for good */
+        if (hk_sites_slow()) /* every exported malloc to sites_slow, for good */
             t->left = -(int64_t)HK_SAMPLE_MAX;
         *left = next_left(t) - (int64_t)(n > HK_SAMPLE_MAX ? HK_SAMPLE_MAX : n);
         if (*left >= 0)

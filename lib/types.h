@@ -17,6 +17,14 @@ static const bool hk_config_trace = false;
 static const bool hk_config_trace = HK_CONFIG_TRACE;
 #endif
 static const bool hk_config_debug = HK_CONFIG_DEBUG;
+/* The heap-profiling twin, libhakmem-profile.so (hakmem-trace record
+ * --profile preloads it): its malloc fast path stores the site tag itself
+ * (sites.c), where libhakmem.so takes a slow path for each tag. */
+#ifdef HK_SITES_BUILD
+static const bool hk_config_sites = true;
+#else
+static const bool hk_config_sites = false;
+#endif
 
 #define HK_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HK_UNLIKELY(x) __builtin_expect(!!(x), 0)

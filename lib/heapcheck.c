@@ -154,6 +154,17 @@ static void print_frames(void *const *ip, int n)
         print_frame(depth, ip[i]);
 }
 
+void hk_print_stack(uint32_t id, int max)
+{
+    uint64_t raw[HAKMEM_SEG_STACK_DEPTH];
+    void *ip[HAKMEM_SEG_STACK_DEPTH];
+    int n = hk_stack_frames(id, raw, HAKMEM_SEG_STACK_DEPTH);
+    for (int i = 0; i < n; i++)
+        ip[i] = (void *)(uintptr_t)raw[i];
+    for (int i = first_outside(ip, n), depth = 0; i < n && depth < max; i++, depth++)
+        print_frame(depth, ip[i]);
+}
+
 /* A stack the block remembered (level 2, HAKMEM_TRACE_STACKS=1). */
 static void print_block_stack(const char *what, uint32_t id)
 {

@@ -60,6 +60,7 @@ bool hk_init_slow(void)
         if (!hk_trace.seg)
             hk_profile_on = false; /* nowhere to record */
         hk_sites_init();
+        hk_profsum_init(hk_trace.stacks ? hk_trace.stacks->capacity : 0);
         if (hk_check_level >= 2)
             hk_stack_blocks_init();
         hk_heap_global_init();
@@ -103,7 +104,9 @@ __attribute__((destructor)) static void hk_destructor(void)
     if (atomic_load(&hk_init_state) != 2)
         return;
     end_of_run();
-    if (hk_opt[HK_OPT_STATS])
+    if (hk_opt[HK_OPT_STATS]) {
         hk_stats_at_exit();
+        hk_profsum_at_exit();
+    }
     hk_segment_exit();
 }

@@ -381,6 +381,8 @@ void hk_stack_end(void);
 void hk_stack_blocks_init(void);
 uint32_t hk_stack_here(void);
 int hk_stack_frames(uint32_t id, uint64_t *ip, int max);
+/* Stack id's frames from the first outside hakmem, at most max, on the log. */
+void hk_print_stack(uint32_t id, int max);
 int hk_stack_capture(void **ip, int max);
 /* The frame-pointer chain from the caller's frame: return addresses,
  * innermost first, into ip[0..max); how many. Safe on any code: it stops at
@@ -428,6 +430,13 @@ void hk_profile_freed(const void *p, hk_slab *s);
 bool hk_profile_is_sampled(const void *p);
 /* The calling thread's next free of a sampled block is realloc's. */
 void hk_profile_realloc_next(void);
+
+/* ---- profsum.c: the heap profile's exit summary (HAKMEM_STATS=1) */
+void hk_profsum_init(uint32_t stack_capacity);
+/* Sampled block p of n bytes requested, its weight (Q.16) and stack. */
+void hk_profsum_alloc(const void *p, size_t n, uint64_t weight_fx, uint32_t stack);
+void hk_profsum_free(const void *p);   /* p, a sampled block, is freed */
+void hk_profsum_at_exit(void);
 
 /* ---- sites.c: the heap profiler's site tags (HAKMEM_PROFILE_SITES) */
 extern bool hk_sites_on;

@@ -117,7 +117,10 @@ void *hk_profile_malloc(size_t n, size_t size, size_t align, bool zero, void *fp
     }
     if (p) {
         size_t block = s ? hk_class_size[s->cls] : hk_large_usable(p);
-        hk_event_alloc(p, n, block, s, hk_sample_weight_fx(n, hk_profile_rate), stack_of(fp));
+        uint64_t weight = hk_sample_weight_fx(n, hk_profile_rate);
+        uint32_t stack = stack_of(fp);
+        hk_event_alloc(p, n, block, s, weight, stack);
+        hk_profsum_alloc(p, n, weight, stack);
     }
     in_profiler = false;
     return p;
@@ -126,6 +129,7 @@ void *hk_profile_malloc(size_t n, size_t size, size_t align, bool zero, void *fp
 void hk_profile_freed(const void *p, hk_slab *s)
 {
     hk_event_free(p, s, next_free_reason);
+    hk_profsum_free(p);
     next_free_reason = HAKMEM_FREE_FREE;
 }
 

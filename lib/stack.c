@@ -282,9 +282,10 @@ uint32_t hk_stack_here(void)
 /* The frames of stack id, innermost first; 0 when unknown. */
 int hk_stack_frames(uint32_t id, uint64_t *ip, int max)
 {
-    if (!block_table || !id || id > block_table->capacity)
+    const struct hakmem_seg_stacks *st = block_table ? block_table : hk_trace.stacks;
+    if (!st || !id || id > st->capacity)
         return 0;
-    const struct hakmem_seg_stack *s = &block_table->stack[id - 1];
+    const struct hakmem_seg_stack *s = &st->stack[id - 1];
     if (atomic_load_explicit((_Atomic uint32_t *)&s->id, memory_order_acquire) != id)
         return 0;
     int n = (int)s->depth < max ? (int)s->depth : max;

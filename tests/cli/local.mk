@@ -47,7 +47,7 @@ EXTRA_DIST += $(CLI_CHECKS_SH) tests/cli/common.sh
 # The cli/ code once more, sanitized, for the _asan unit tests.
 CLI_ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 cli_libhktrace_asan_la_SOURCES = $(CLI_SRC)
-nodist_cli_libhktrace_asan_la_SOURCES = cli/sql.c
+nodist_cli_libhktrace_asan_la_SOURCES = $(CLI_GENERATED)
 cli_libhktrace_asan_la_CPPFLAGS = $(cli_libhktrace_la_CPPFLAGS)
 cli_libhktrace_asan_la_CFLAGS = $(cli_libhktrace_la_CFLAGS) $(CLI_ASAN_FLAGS)
 cli_libhktrace_asan_la_LIBADD = $(cli_libhktrace_la_LIBADD)

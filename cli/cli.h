@@ -418,7 +418,8 @@ int64_t hk_prof_count(int64_t weight);
 /* A frame's name: its function, else module+0xOFFSET, else 0xIP. */
 const char *hk_prof_frame_name(const struct hk_prof_frame *f, char *buf, size_t len);
 /* What matches a stack across runs (stack ids differ): its frames' names with
- * their modules' file names, "name (module);..." innermost first. */
+ * their modules' file names, innermost first, the innermost with its source
+ * file's name and line: "name file.c:12 (module);name (module);...". */
 const char *hk_prof_stack_key(const struct hk_prof_stack *s, char *buf, size_t len);
 
 /* ---- intern.c: strings numbered densely in order of first sight (pprof's
@@ -467,6 +468,12 @@ extern const char *const hk_prof_value_names[HK_PV_COUNT];
 extern const char *const hk_prof_value_units[HK_PV_COUNT];
 /* The value v of stack s. */
 int64_t hk_prof_value(const struct hk_prof_stack *s, enum hk_prof_value v);
+
+/* ---- sitediff.c: diff's call-site section */
+/* The call sites of run ra of file pa against those of rb of pb (both profiled),
+ * by change in bytes allocated and in use at the end, top of each list. */
+int hk_sitediff_print(const char *pa, int64_t ra, const char *pb, int64_t rb, size_t top, FILE *out,
+                      char *err, size_t errlen);
 
 /* ---- collapsed.c, speedscope.c, pprof.c: heap profile exports (export.c) */
 /* Folded stacks "root;...;leaf VALUE" of run, stacks whose value is 0 left out. */

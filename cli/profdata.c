@@ -174,10 +174,12 @@ const char *hk_prof_stack_key(const struct hk_prof_stack *s, char *buf, size_t l
     if (s->nframes == 0)
         snprintf(buf, len, s->stack_id == 0 ? "(no stack)" : "(no frames)");
     for (size_t i = 0; i < s->nframes && at < len; i++) {
-        char name[512];
+        char name[512], line[600] = "";
         const struct hk_prof_frame *f = &s->frame[i];
-        int n = snprintf(buf + at, len - at, "%s%s (%s)", i ? ";" : "",
-                         hk_prof_frame_name(f, name, sizeof name),
+        if (i == 0 && f->file) /* the call into the allocator: which of the function's calls */
+            snprintf(line, sizeof line, " %s:%d", hk_basename(f->file), f->line);
+        int n = snprintf(buf + at, len - at, "%s%s%s (%s)", i ? ";" : "",
+                         hk_prof_frame_name(f, name, sizeof name), line,
                          f->module ? hk_basename(f->module) : "?");
         at += n > 0 ? (size_t)n : 0;
     }

@@ -475,13 +475,15 @@ int64_t hk_prof_value(const struct hk_prof_stack *s, enum hk_prof_value v);
 int hk_sitediff_print(const char *pa, int64_t ra, const char *pb, int64_t rb, size_t top, FILE *out,
                       char *err, size_t errlen);
 
-/* ---- collapsed.c, speedscope.c, pprof.c: heap profile exports (export.c) */
+/* ---- chrome.c, collapsed.c, speedscope.c, pprof.c: the exports (export.c) */
 /* Folded stacks "root;...;leaf VALUE" of run, stacks whose value is 0 left out. */
 int hk_export_collapsed(sqlite3 *db, int64_t run, enum hk_prof_value v, FILE *out, char *err,
                         size_t errlen);
 /* speedscope's file format: one sampled profile per value type. */
 int hk_export_speedscope(sqlite3 *db, int64_t run, const char *name, FILE *out, char *err,
                          size_t errlen);
+/* Chrome trace-event JSON of the run (chrome.c), with its heap profile's when it has one. */
+int hk_export_chrome(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen);
 /* pprof's profile.proto, gzip-compressed. */
 int hk_export_pprof(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen);
 

@@ -1,7 +1,6 @@
 /* export.c — `hakmem-trace export FILE.db --format F`: one run as Chrome
- * trace-event JSON (Perfetto, chrome://tracing: counters for occupancy, LRU size
- * and SuperSlabs, instants for LRU, EMPTY and map events), or its heap profile
- * as pprof, collapsed stacks or speedscope (pprof.c, collapsed.c, speedscope.c). */
+ * trace-event JSON (chrome.c), or its heap profile as pprof, collapsed stacks or
+ * speedscope (pprof.c, collapsed.c, speedscope.c), into a file written whole. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,112 +27,6 @@ static const char usage_text[] =
     "  -o, --output FILE     write there instead of stdout (- is stdout); written whole or\n"
     "                        not at all\n"
     "  -h, --help            this text\n";
-
-struct exporter {
-    FILE *out;
-    int64_t run, pid;
-    int first;
-    int64_t live_ss; /* SuperSlabs mapped and not unmapped */
-};
-
-/* Starts one trace event object (with its comma). */
-static void begin(struct exporter *x, const char *ph, const char *name, int64_t ts_ns, int64_t tid)
-{
-    fputs(x->first ? "\n" : ",\n", x->out);
-    x->first = 0;
-    fprintf(x->out, "{\"ph\":\"%s\",\"name\":", ph);
-    hk_json_string(x->out, name);
-    fprintf(x->out, ",\"pid\":%lld,\"tid\":%lld,\"ts\":%.3f", (long long)x->pid, (long long)tid,
-            (double)ts_ns / 1000.0);
-}
-
-static void metadata(struct exporter *x, const char *exe)
-{
-    fputs(x->first ? "\n" : ",\n", x->out);
-    x->first = 0;
-    fprintf(x->out, "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%lld,\"tid\":0,"
-                    "\"args\":{\"name\":", (long long)x->pid);
-    hk_json_string(x->out, *exe ? hk_basename(exe) : "traced process");
-    fputs("}}", x->out);
-}
-
-/* One event row: name, ts_ns, tid, type, class, ss, slab, reason, arg0, arg1. */
-static void event(struct exporter *x, sqlite3_stmt *st)
-{
-    const char *name = (const char *)sqlite3_column_text(st, 0);
-    int64_t ts = sqlite3_column_int64(st, 1), tid = sqlite3_column_int64(st, 2);
-    int type = sqlite3_column_int(st, 3);
-    begin(x, "i", name ? name : "?", ts, tid);
-    fprintf(x->out, ",\"s\":\"t\",\"args\":{\"class\":%s,\"ss\":%s,\"slab\":%s,\"arg0\":%lld}}",
-            sqlite3_column_type(st, 4) == SQLITE_NULL ? "null" : (const char *)sqlite3_column_text(st, 4),
-            sqlite3_column_type(st, 5) == SQLITE_NULL ? "null" : (const char *)sqlite3_column_text(st, 5),
-            sqlite3_column_type(st, 6) == SQLITE_NULL ? "null" : (const char *)sqlite3_column_text(st, 6),
-            (long long)sqlite3_column_int64(st, 8));
-    if (type >= HAKMEM_EV_LRU_PUSH && type <= HAKMEM_EV_LRU_EVICT) {
-        begin(x, "C", "LRU cache", ts, 0);
-        fprintf(x->out, ",\"args\":{\"size\":%lld}}", (long long)sqlite3_column_int64(st, 8));
-    } else if (type == HAKMEM_EV_SS_MAP || type == HAKMEM_EV_SS_UNMAP) {
-        x->live_ss += type == HAKMEM_EV_SS_MAP ? 1 : -1;
-        begin(x, "C", "SuperSlabs", ts, 0);
-        fprintf(x->out, ",\"args\":{\"mapped\":%lld}}", (long long)x->live_ss);
-    }
-}
-
-static int events(struct exporter *x, sqlite3 *db, char *err, size_t errlen)
-{
-    sqlite3_stmt *st = hk_db_prepare(db,
-        "SELECT t.name, e.ts_ns, e.tid, e.type, e.class, e.ss, e.slab, e.reason, e.arg0, e.arg1"
-        " FROM events e JOIN event_types t ON t.type = e.type"
-        " WHERE e.run_id = ?1 AND e.type IN (1, 2, 5, 6, 7, 8, 11) ORDER BY e.seq", err, errlen);
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, x->run);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        event(x, st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : hk_fail(err, errlen, "%s", sqlite3_errmsg(db));
-}
-
-static int occupancy(struct exporter *x, sqlite3 *db, char *err, size_t errlen)
-{
-    sqlite3_stmt *st = hk_db_prepare(db,
-        "SELECT o.ts_ns, o.class, c.block_size, o.slabs, o.used, o.capacity FROM occupancy o"
-        " LEFT JOIN classes c ON c.run_id = o.run_id AND c.class = o.class"
-        " WHERE o.run_id = ?1 ORDER BY o.ts_ns, o.class", err, errlen);
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, x->run);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        char name[64];
-        snprintf(name, sizeof name, "occupancy class %d (%lld B)", sqlite3_column_int(st, 1),
-                 (long long)sqlite3_column_int64(st, 2));
-        begin(x, "C", name, sqlite3_column_int64(st, 0), 0);
-        fprintf(x->out, ",\"args\":{\"used\":%lld,\"capacity\":%lld}}",
-                (long long)sqlite3_column_int64(st, 4), (long long)sqlite3_column_int64(st, 5));
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : hk_fail(err, errlen, "%s", sqlite3_errmsg(db));
-}
-
-static int export_run(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen)
-{
-    static struct hk_report rep;
-    if (hk_report_load(db, run, &rep, err, errlen) != 0)
-        return -1;
-    struct exporter x = { .out = out, .run = run, .pid = rep.pid, .first = 1 };
-    fputs("{\"displayTimeUnit\":\"ms\",\"otherData\":{\"run\":", out);
-    fprintf(out, "%lld,\"command\":", (long long)run);
-    hk_json_string(out, rep.argv);
-    fputs("},\"traceEvents\":[", out);
-    metadata(&x, rep.exe);
-    int rc = events(&x, db, err, errlen);
-    if (rc == 0)
-        rc = occupancy(&x, db, err, errlen);
-    fputs("\n]}\n", out);
-    return rc;
-}
 
 enum format { CHROME, PPROF, COLLAPSED, SPEEDSCOPE };
 static const char *const format_names[] = { "chrome", "pprof", "collapsed", "speedscope" };
@@ -232,7 +125,7 @@ static int write_format(sqlite3 *db, int64_t run, const struct export_opts *o, F
         return hk_export_speedscope(db, run, name, out, err, errlen);
     }
     default:
-        return export_run(db, run, out, err, errlen);
+        return hk_export_chrome(db, run, out, err, errlen);
     }
 }
 

@@ -9,7 +9,7 @@ CLI_SRC = cli/cli.h cli/util.c cli/db.c cli/batch.c cli/sink.c cli/table.c cli/t
 	cli/follow.c cli/occupancy.c cli/symbols.c cli/stacks.c cli/session.c cli/record.c \
 	cli/attach.c cli/ls.c cli/format.c cli/named.c cli/query.c cli/report.c cli/profile.c cli/verdict.c cli/diff.c \
 	cli/export.c cli/counters.c cli/profdata.c cli/intern.c cli/outfile.c cli/buildid.c \
-	cli/collapsed.c cli/speedscope.c cli/pprof.c cli/sitediff.c \
+	cli/chrome.c cli/collapsed.c cli/speedscope.c cli/pprof.c cli/sitediff.c \
 	cli/ingest.c cli/store.h cli/store.c
 cli_libhktrace_la_SOURCES = $(CLI_SRC)
 nodist_cli_libhktrace_la_SOURCES = $(CLI_GENERATED)

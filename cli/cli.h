@@ -397,7 +397,8 @@ struct hk_prof_stack {
     int64_t temporaries, temp_weight;
     size_t nframes;
     struct hk_prof_frame frame[HK_PROF_FRAMES];
-    char strings[HK_PROF_FRAMES * 384]; /* the frames' strings (a longer one is cut to NULL) */
+    char strings[HK_PROF_FRAMES * 384]; /* the frames' strings point in here (a copy of the
+                                         * struct does not own them); one too long is NULL */
 };
 struct hk_prof_reader;
 /* 1 when run has a heap profile (a profile_runs row), 0 when not, -1 with err. */

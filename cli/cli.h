@@ -380,6 +380,114 @@ int hk_symbols_lookup(struct hk_symbols *s, const char *module, uint64_t off, st
 /* The function of file offset off of module, NULL when unknown. */
 const char *hk_symbols_find(struct hk_symbols *s, const char *module, uint64_t off);
 
+/* ---- profdata.c: a run's heap profile read back stack by stack (export, diff) */
+#define HK_PROF_FRAMES HAKMEM_SEG_STACK_DEPTH
+/* One frame of a stored stack (frames): strings NULL when unknown. */
+struct hk_prof_frame {
+    const char *function, *module, *file;
+    int line;
+    uint64_t ip, offset; /* offset: in the module's file */
+};
+/* One profile_stacks row (figures as there; live_weight: the sum of its
+ * profile_live weights) and its frames innermost first, those inside
+ * libhakmem at the inner end left out (the site first, as profile_sites). */
+struct hk_prof_stack {
+    int64_t stack_id;
+    int64_t allocs, alloc_weight, bytes, live, live_weight, in_use, peak_in_use;
+    int64_t temporaries, temp_weight;
+    size_t nframes;
+    struct hk_prof_frame frame[HK_PROF_FRAMES];
+    char strings[HK_PROF_FRAMES * 384]; /* the frames' strings point in here (a copy of the
+                                         * struct does not own them); one too long is NULL */
+};
+struct hk_prof_reader;
+/* 1 when run has a heap profile (a profile_runs row), 0 when not, -1 with err. */
+int hk_prof_exists(sqlite3 *db, int64_t run, char *err, size_t errlen);
+/* profile_runs.rate of run into *rate (0 when none); 0 or -1 with err. */
+int hk_prof_rate(sqlite3 *db, int64_t run, int64_t *rate, char *err, size_t errlen);
+/* The stacks of run by stack_id; NULL with err. */
+struct hk_prof_reader *hk_prof_open(sqlite3 *db, int64_t run, char *err, size_t errlen);
+/* The next stack into *s: 1, 0 at the end, -1 with err. */
+int hk_prof_next(struct hk_prof_reader *r, struct hk_prof_stack *s, char *err, size_t errlen);
+void hk_prof_close(struct hk_prof_reader *r);
+/* Calls fn for each stack of run (0, or nonzero: out of memory, which stops);
+ * 0, or -1 with err. */
+int hk_prof_each(sqlite3 *db, int64_t run, int (*fn)(void *ctx, const struct hk_prof_stack *s),
+                 void *ctx, char *err, size_t errlen);
+/* An estimated count from a weight (× 65536), rounded as the named queries round. */
+int64_t hk_prof_count(int64_t weight);
+/* A frame's name: its function, else module+0xOFFSET, else 0xIP. */
+const char *hk_prof_frame_name(const struct hk_prof_frame *f, char *buf, size_t len);
+/* What matches a stack across runs (stack ids differ): its frames' names with
+ * their modules' file names, innermost first, the innermost with its source
+ * file's name and line: "name file.c:12 (module);name (module);...". */
+const char *hk_prof_stack_key(const struct hk_prof_stack *s, char *buf, size_t len);
+
+/* ---- intern.c: strings numbered densely in order of first sight (pprof's
+ * string table, speedscope's frames, diff's stacks) */
+struct hk_intern;
+struct hk_intern *hk_intern_new(void);
+void hk_intern_free(struct hk_intern *in);
+/* The number of s (a new one, 0, 1, ..., when unseen); -1 when out of memory. */
+int64_t hk_intern(struct hk_intern *in, const char *s);
+/* The number of s, -1 when unseen. */
+int64_t hk_intern_find(struct hk_intern *in, const char *s);
+const char *hk_intern_str(const struct hk_intern *in, int64_t id);
+size_t hk_intern_count(const struct hk_intern *in);
+
+/* ---- outfile.c: an output file written whole or not at all */
+struct hk_outfile {
+    FILE *f;           /* what to write to: stdout when no path */
+    const char *path;  /* NULL: stdout */
+    char tmp[4096];    /* the temporary beside path, renamed over it at the end; "" when
+                        * path is written directly (it is no regular file: /dev/null) */
+};
+/* Opens path (NULL or "-": stdout); 0, or -1 with one sentence in err. */
+int hk_outfile_open(struct hk_outfile *o, const char *path, char *err, size_t errlen);
+/* ok: closes and puts the file in place (0, or -1 with err when it cannot be
+ * written); !ok: closes and removes what was written. */
+int hk_outfile_close(struct hk_outfile *o, int ok, char *err, size_t errlen);
+
+/* ---- buildid.c */
+/* The GNU build id of the ELF file at path, in hex, into buf; NULL when none. */
+const char *hk_build_id(const char *path, char *buf, size_t len);
+
+/* The value types of collapsed stacks and speedscope profiles (profdata.c). */
+#define HK_PROF_VALUES(X) \
+    X(ALLOC_BYTES, "alloc-bytes", "bytes", "estimated bytes allocated") \
+    X(INUSE_BYTES, "inuse-bytes", "bytes", "estimated bytes in use at the run's peak") \
+    X(LEAKED_BYTES, "leaked-bytes", "bytes", "estimated bytes still in use at the end") \
+    X(ALLOCS, "allocs", "none", "estimated allocations") \
+    X(TEMPORARY, "temporary", "none", "estimated temporary allocations")
+enum hk_prof_value {
+#define HK_PV_ENUM(id, name, unit, what) HK_PV_##id,
+    HK_PROF_VALUES(HK_PV_ENUM)
+#undef HK_PV_ENUM
+    HK_PV_COUNT
+};
+extern const char *const hk_prof_value_names[HK_PV_COUNT];
+extern const char *const hk_prof_value_units[HK_PV_COUNT];
+/* The value v of stack s. */
+int64_t hk_prof_value(const struct hk_prof_stack *s, enum hk_prof_value v);
+
+/* ---- sitediff.c: diff's call-site section */
+/* The call sites of run ra of file pa against those of rb of pb (both profiled),
+ * by change in bytes allocated and in use at the end, top of each list. */
+int hk_sitediff_print(const char *pa, int64_t ra, const char *pb, int64_t rb, size_t top, FILE *out,
+                      char *err, size_t errlen);
+
+/* ---- chrome.c, collapsed.c, speedscope.c, pprof.c: the exports (export.c) */
+/* Folded stacks "root;...;leaf VALUE" of run, stacks whose value is 0 left out. */
+int hk_export_collapsed(sqlite3 *db, int64_t run, enum hk_prof_value v, FILE *out, char *err,
+                        size_t errlen);
+/* speedscope's file format: one sampled profile per value type. */
+int hk_export_speedscope(sqlite3 *db, int64_t run, const char *name, FILE *out, char *err,
+                         size_t errlen);
+/* Chrome trace-event JSON of the run (chrome.c), with its heap profile's when it has one. */
+int hk_export_chrome(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen);
+/* pprof's profile.proto, gzip-compressed. */
+int hk_export_pprof(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen);
+
 /* ---- session.c: recording live processes, image after image (record, attach) */
 struct hk_session {
     sqlite3 *db;               /* the main connection: each image is drained through its own */

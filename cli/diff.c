@@ -1,5 +1,6 @@
 /* diff.c — `hakmem-trace diff A.db B.db`: two runs' report numbers side by
- * side with the change, and the verdicts that differ. */
+ * side with the change, the verdicts that differ, and of two heap-profiled runs
+ * the call sites that grew or shrank (sitediff.c). */
 #include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -7,12 +8,16 @@
 #include "cli.h"
 
 static const char usage_text[] =
-    "usage: hakmem-trace diff A.db B.db [SELECT [SELECT]]\n"
-    "       hakmem-trace diff FILE.db SELECT SELECT\n"
+    "usage: hakmem-trace diff A.db B.db [SELECT [SELECT]] [--top K]\n"
+    "       hakmem-trace diff FILE.db SELECT SELECT [--top K]\n"
     "The report's numbers of two runs side by side with the change (B - A), then each\n"
     "run's verdict. A SELECT is --run N, --pid PID or --exe NAME (as for report); the first\n"
     "picks A's run, the second B's. A file without one gives the run that mapped the most\n"
-    "memory (SuperSlab + large map bytes).\n"
+    "memory (SuperSlab + large map bytes). When both runs have a heap profile (record\n"
+    "--profile), the call sites follow: those whose bytes allocated, then bytes in use at\n"
+    "the end, changed most, each marked grew, shrank, new or gone, matched between the\n"
+    "runs by their stacks' function names and modules and the allocating call's file:line.\n"
+    "      --top K  call sites per list (default 10)\n"
     "  -h, --help   this text\n";
 
 struct metric {
@@ -95,11 +100,36 @@ static int load(const char *path, const struct hk_run_filter *f, struct hk_repor
     return rc;
 }
 
+/* The call sites of two profiled runs; a line when only one has a profile. */
+static int print_sites(const char *pa, const struct hk_report *a, const char *pb,
+                       const struct hk_report *b, size_t top, char *err, size_t errlen)
+{
+    if (a->have_profile && b->have_profile)
+        return hk_sitediff_print(pa, a->run_id, pb, b->run_id, top, stdout, err, errlen);
+    if (a->have_profile || b->have_profile)
+        printf("\ncall sites: only %s has a heap profile (record both with --profile to compare "
+               "them)\n", a->have_profile ? "A" : "B");
+    return 0;
+}
+
 int hk_cmd_diff(int argc, char **argv)
 {
+    static const struct option opts[] = {
+        { "run", required_argument, NULL, 'r' }, { "pid", required_argument, NULL, 'p' },
+        { "exe", required_argument, NULL, 'e' }, { "top", required_argument, NULL, 't' },
+        { "help", no_argument, NULL, 'h' },      { NULL, 0, NULL, 0 },
+    };
     struct hk_run_filter runs[2] = { { 0 }, { 0 } };
     int nruns = 0, c;
-    while ((c = getopt_long(argc, argv, "h", hk_run_options, NULL)) != -1) {
+    uint64_t top = 10;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 't') {
+            if (hk_parse_u64(optarg, 1, 1000000, &top) != 0) {
+                hk_say("diff", "--top %s: expected a number of sites from 1 to 1000000", optarg);
+                return 2;
+            }
+            continue;
+        }
         if (c != 'r' && c != 'p' && c != 'e')
             return hk_usage(usage_text, c == 'h');
         if (nruns == 2) {
@@ -124,5 +154,9 @@ int hk_cmd_diff(int argc, char **argv)
         return 1;
     }
     print_diff(&a, &b, stdout);
+    if (print_sites(pa, &a, pb, &b, (size_t)top, err, sizeof err) != 0) {
+        hk_say("diff", "%s", err);
+        return 1;
+    }
     return 0;
 }

@@ -18,8 +18,8 @@ static const struct command commands[] = {
     { "query", hk_cmd_query, "run SQL or a named query on a trace database (read-only)" },
     { "report", hk_cmd_report, "the seed's evidence and a verdict for one run" },
     { "profile", hk_cmd_profile, "a run's heap profile: top call sites, leaks, pins" },
-    { "diff", hk_cmd_diff, "two runs' report numbers side by side" },
-    { "export", hk_cmd_export, "write a run as Chrome trace-event JSON (Perfetto)" },
+    { "diff", hk_cmd_diff, "two runs' report numbers side by side (and call sites, if profiled)" },
+    { "export", hk_cmd_export, "a run as Chrome JSON; its heap profile as pprof, folded stacks, speedscope" },
 };
 
 static void usage(FILE *out)

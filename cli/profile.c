@@ -27,18 +27,6 @@ static const char *text(sqlite3_stmt *st, int i, char *buf, size_t len)
     return hk_printable((const char *)sqlite3_column_text(st, i), buf, len);
 }
 
-/* 1 when run has a heap profile (a profile_runs row), 0 when not, -1 on error. */
-static int has_profile(sqlite3 *db, int64_t run, char *err, size_t errlen)
-{
-    if (hk_db_version(db) < 3)
-        return 0;
-    char sql[96];
-    int64_t n = 0;
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM profile_runs WHERE run_id = %lld",
-             (long long)run);
-    return hk_db_int(db, sql, 0, &n, err, errlen) != 0 ? -1 : n > 0;
-}
-
 /* The totals, from @profile (rate, samples, frees, unmatched_frees, live,
  * in_use, peak, peak_ns, stacks_dropped, lost_frees, allocations, bytes). */
 static void print_totals_row(sqlite3_stmt *st, FILE *out)
@@ -242,7 +230,7 @@ int hk_cmd_profile(int argc, char **argv)
     char err[HK_ERR_MAX];
     sqlite3 *db = hk_db_open_read(argv[optind], err, sizeof err);
     rc = db ? hk_db_pick(db, &f, &run, &matched, err, sizeof err) : -1;
-    int has = rc == 0 ? has_profile(db, run, err, sizeof err) : -1;
+    int has = rc == 0 ? hk_prof_exists(db, run, err, sizeof err) : -1;
     if (has == 0) {
         hk_say("profile", "run %lld has no heap profile; record it with hakmem-trace record "
                           "--profile -- PROGRAM", (long long)run);

@@ -316,13 +316,10 @@ static void row_pin_site(sqlite3_stmt *st, struct hk_report *rep)
 /* Since version 3, of a run with a heap profile: the sites that pin its slabs. */
 static int load_pins(sqlite3 *db, int64_t run, struct hk_report *rep, char *err, size_t errlen)
 {
-    char sql[96];
-    int64_t n = 0;
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM profile_runs WHERE run_id = %lld",
-             (long long)run);
-    if (hk_db_int(db, sql, 0, &n, err, errlen) != 0)
+    int has = hk_prof_exists(db, run, err, errlen);
+    if (has < 0)
         return -1;
-    rep->have_profile = n > 0;
+    rep->have_profile = has;
     if (!rep->have_profile)
         return 0;
     return each_row(db, hk_named_prepare(db, "pinned-by", run, 0, err, errlen), row_pin_site,

@@ -8,7 +8,8 @@ CLI_UNIT = tests/cli/check_util tests/cli/check_db tests/cli/check_format \
 	tests/cli/check_named tests/cli/check_sink tests/cli/check_report \
 	tests/cli/check_verdict tests/cli/check_symbols tests/cli/check_follow \
 	tests/cli/check_table tests/cli/check_drain tests/cli/check_reader \
-	tests/cli/check_bounds tests/cli/check_heapprof
+	tests/cli/check_bounds tests/cli/check_heapprof tests/cli/check_intern \
+	tests/cli/check_outfile tests/cli/check_buildid tests/cli/check_profdata
 CLI_UNIT_ASAN = $(CLI_UNIT:=_asan)
 CLI_CHECKS_SH = tests/cli/errors.sh tests/cli/roundtrip.sh tests/cli/policies.sh \
 	tests/cli/seed_lru.sh tests/cli/fuzz.sh tests/cli/kill.sh tests/cli/readonly.sh \
@@ -16,7 +17,7 @@ CLI_CHECKS_SH = tests/cli/errors.sh tests/cli/roundtrip.sh tests/cli/policies.sh
 	tests/cli/crafted.sh tests/cli/frames.sh tests/cli/export.sh tests/cli/ingest_twice.sh \
 	tests/cli/stage_names.sh tests/cli/readme_queries.sh \
 	tests/cli/follow.sh tests/cli/replay_live.sh tests/cli/profile.sh \
-	tests/cli/profile_record.sh
+	tests/cli/profile_record.sh tests/cli/export_profile.sh tests/cli/diff_profile.sh
 
 # mkseg writes synthetic segments for the scripts and for make bench-cli (cli/local.mk).
 noinst_PROGRAMS += tests/cli/mkseg
@@ -30,7 +31,7 @@ tests_cli_replay_counters_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) -I$(top_srcdir)
 tests_cli_replay_counters_LDADD = cli/libhktrace.la lib/libhakmem-reader.la $(SQLITE_LIBS) -lpthread
 $(CLI_CHECKS_SH:.sh=.sh.log): tests/cli/mkseg$(EXEEXT) tests/cli/replay_counters$(EXEEXT) \
 	cli/hakmem-trace$(EXEEXT) tui/hakmem-top$(EXEEXT)
-CLI_PROFILE_LOG = tests/cli/profile_record.sh.log # through a variable: automake keeps its own rule
+CLI_PROFILE_LOG = tests/cli/profile_record.sh.log tests/cli/export_profile.sh.log tests/cli/diff_profile.sh.log # through a variable: automake keeps its own rule
 $(CLI_PROFILE_LOG): tests/profile_sites$(EXEEXT)
 if HAVE_CHECK
 check_PROGRAMS += $(CLI_UNIT) $(CLI_UNIT_ASAN)
@@ -47,7 +48,7 @@ EXTRA_DIST += $(CLI_CHECKS_SH) tests/cli/common.sh
 # The cli/ code once more, sanitized, for the _asan unit tests.
 CLI_ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 cli_libhktrace_asan_la_SOURCES = $(CLI_SRC)
-nodist_cli_libhktrace_asan_la_SOURCES = cli/sql.c
+nodist_cli_libhktrace_asan_la_SOURCES = $(CLI_GENERATED)
 cli_libhktrace_asan_la_CPPFLAGS = $(cli_libhktrace_la_CPPFLAGS)
 cli_libhktrace_asan_la_CFLAGS = $(cli_libhktrace_la_CFLAGS) $(CLI_ASAN_FLAGS)
 cli_libhktrace_asan_la_LIBADD = $(cli_libhktrace_la_LIBADD)
@@ -170,5 +171,33 @@ tests_cli_check_heapprof_asan_SOURCES = $(tests_cli_check_heapprof_SOURCES)
 tests_cli_check_heapprof_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
 tests_cli_check_heapprof_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
 tests_cli_check_heapprof_asan_LDADD = $(CLI_ASAN_LIBS)
+tests_cli_check_intern_SOURCES = tests/cli/check_intern.c tests/cli/unit.h
+tests_cli_check_intern_CFLAGS = $(CLI_UNIT_FLAGS)
+tests_cli_check_intern_LDADD = $(CLI_UNIT_LIBS)
+tests_cli_check_intern_asan_SOURCES = $(tests_cli_check_intern_SOURCES)
+tests_cli_check_intern_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_check_intern_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_check_intern_asan_LDADD = $(CLI_ASAN_LIBS)
+tests_cli_check_outfile_SOURCES = tests/cli/check_outfile.c tests/cli/unit.h
+tests_cli_check_outfile_CFLAGS = $(CLI_UNIT_FLAGS)
+tests_cli_check_outfile_LDADD = $(CLI_UNIT_LIBS)
+tests_cli_check_outfile_asan_SOURCES = $(tests_cli_check_outfile_SOURCES)
+tests_cli_check_outfile_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_check_outfile_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_check_outfile_asan_LDADD = $(CLI_ASAN_LIBS)
+tests_cli_check_buildid_SOURCES = tests/cli/check_buildid.c tests/cli/unit.h
+tests_cli_check_buildid_CFLAGS = $(CLI_UNIT_FLAGS)
+tests_cli_check_buildid_LDADD = $(CLI_UNIT_LIBS)
+tests_cli_check_buildid_asan_SOURCES = $(tests_cli_check_buildid_SOURCES)
+tests_cli_check_buildid_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_check_buildid_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_check_buildid_asan_LDADD = $(CLI_ASAN_LIBS)
+tests_cli_check_profdata_SOURCES = tests/cli/check_profdata.c tests/cli/unit.h
+tests_cli_check_profdata_CFLAGS = $(CLI_UNIT_FLAGS)
+tests_cli_check_profdata_LDADD = $(CLI_UNIT_LIBS)
+tests_cli_check_profdata_asan_SOURCES = $(tests_cli_check_profdata_SOURCES)
+tests_cli_check_profdata_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_check_profdata_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_check_profdata_asan_LDADD = $(CLI_ASAN_LIBS)
 
-EXTRA_DIST += tests/cli/bench.sh
+EXTRA_DIST += tests/cli/bench.sh tests/cli/bench_profile.sql

@@ -182,14 +182,28 @@ static void describe_foreign(const void *p, char *buf, size_t cap)
         hk_fmt(buf, cap, "not allocated by hakmem");
 }
 
+/* "an" before a number said with a vowel first (8, 11, 18, 80..89, 800..899,
+ * 8000.., 11000..: its leading group of three digits), else "a". */
+static const char *a_or_an(size_t n)
+{
+    while (n >= 1000)
+        n /= 1000;
+    bool eight = n == 8 || (n >= 80 && n < 90) || (n >= 800 && n < 900);
+    return eight || n == 11 || n == 18 ? "an" : "a";
+}
+
 static void describe(const struct hk_heap_error *e, char *buf, size_t cap)
 {
     if (e->rz && e->kind == HK_ERR_MISMATCH) {
         hk_fmt(buf, cap, "%zu-byte block from %s", e->large_size, hk_api_name(e->api));
     } else if (e->rz && e->kind == HK_ERR_OVERFLOW) {
-        hk_fmt(buf, cap, "byte %zu past the end of a %zu-byte block", e->detail_off, e->large_size);
-    } else if (e->rz && e->kind == HK_ERR_USE_AFTER_FREE) {
+        hk_fmt(buf, cap, "byte %zu past the end of %s %zu-byte block", e->detail_off, a_or_an(e->large_size),
+               e->large_size);
+    } else if (e->rz && (e->kind == HK_ERR_USE_AFTER_FREE || e->kind == HK_ERR_ACCESS_AFTER_FREE)) {
         hk_fmt(buf, cap, "byte %zu of a freed %zu-byte block", e->detail_off, e->large_size);
+    } else if (e->rz && e->kind == HK_ERR_UNDERFLOW && e->large_size) {
+        hk_fmt(buf, cap, "byte %zu before the start of %s %zu-byte block", e->detail_off, a_or_an(e->large_size),
+               e->large_size);
     } else if (e->rz && e->kind == HK_ERR_UNDERFLOW) {
         hk_fmt(buf, cap, "the header before the block was overwritten");
     } else if (e->rz) {
@@ -254,6 +268,27 @@ void hk_report(enum hk_error_kind kind, const char *op, const void *p, hk_slab *
 {
     struct hk_heap_error e = { .kind = kind, .op = op, .ptr = p, .slab = s, .offset = offset,
                                .large_size = large_size };
+    hk_heap_error(&e);
+}
+
+void hk_report_access(const char *op, const void *p, const struct hk_span *sp)
+{
+    uintptr_t a = (uintptr_t)p, end = sp->start + sp->size;
+    struct hk_heap_error e = { .op = op, .large_size = sp->size, .rz = true,
+                               .alloc_stack = sp->alloc_stack, .free_stack = sp->free_stack };
+    if (sp->freed) {
+        e.kind = HK_ERR_ACCESS_AFTER_FREE;
+        a = a < sp->start ? sp->start : a;
+        e.detail_off = a - sp->start;
+    } else if (a < sp->start) {
+        e.kind = HK_ERR_UNDERFLOW;
+        e.detail_off = sp->start - a;
+    } else {
+        e.kind = HK_ERR_OVERFLOW;
+        a = a < end ? end : a;
+        e.detail_off = a - end;
+    }
+    e.ptr = (const void *)a;
     hk_heap_error(&e);
 }
 

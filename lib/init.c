@@ -50,6 +50,7 @@ bool hk_init_slow(void)
         unsigned long ps = getauxval(AT_PAGESZ);
         if (ps)
             hk_page_size = ps;
+        hk_copycheck_init();
         hk_options_init(environ);
         hk_check_init();
         hk_lru_init_log();

@@ -25,6 +25,21 @@ HK_LIST_DEFINE(hk_slab_list, hk_slab, prev, next);
 HK_LIST_DEFINE(hk_ss_list, hk_superslab, prev, next);
 HK_LIST_DEFINE(hk_ss_flist, hk_superslab, fprev, fnext);
 
+/* ---- copycheck.c: the checked memcpy family. Inside the allocator memcpy,
+ * memmove and memset (its only ones, gcc's own calls for struct copies
+ * too) are libc's through hk_libc_*, never the exported checked ones. */
+#ifndef HK_COPYCHECK_DEFINES
+#include <string.h>
+void *memcpy(void *d, const void *s, size_t n) __asm__("hk_libc_memcpy");
+void *memmove(void *d, const void *s, size_t n) __asm__("hk_libc_memmove");
+void *memset(void *d, int c, size_t n) __asm__("hk_libc_memset");
+#endif
+void *hk_libc_memcpy(void *d, const void *s, size_t n);
+void *hk_libc_memmove(void *d, const void *s, size_t n);
+void *hk_libc_memset(void *d, int c, size_t n);
+/* Resolves libc's implementations (dlsym), as the first checked call would. */
+void hk_copycheck_init(void);
+
 /* ---- log.c: invariants checked under --enable-debug. HK_ASSERT compiles
  * and is type-checked in every build; without --enable-debug the optimiser
  * removes it and its condition is never evaluated (no #ifdef). hk_panic
@@ -331,6 +346,7 @@ size_t hk_large_usable(const void *p);
 void hk_large_set_sampled(void *p);
 bool hk_large_sampled(const void *p);
 bool hk_large_owns(const void *p);
+bool hk_large_block_of(const void *p, char **user, size_t *usable);
 size_t hk_large_trim(void);
 /* The purger's visit (no lock held): purges and expires what is due; the
  * time of the next deadline, 0 when nothing is cached. */

@@ -72,7 +72,7 @@ static bool in_bounds(const char *op, uintptr_t a, size_t n)
         return true;
     if (!sp.freed && a >= sp.start && n <= sp.size && a - sp.start <= sp.size - n)
         return true;
-    hk_report_access(op, (const void *)a, &sp);
+    hk_report_access(op, (const void *)a, &sp, false);
     return false;
 }
 

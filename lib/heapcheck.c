@@ -147,10 +147,10 @@ static void print_frame(int depth, void *ip)
         hk_log("    #%d %p%s (%s+0x%zx)\n", depth, ip, src, di.dli_fname, addr);
 }
 
-/* Frames ip[0..n), innermost first, from the first outside hakmem. */
-static void print_frames(void *const *ip, int n)
+/* Frames ip[0..n), innermost first, from the first outside hakmem and skip more. */
+static void print_frames(void *const *ip, int n, int skip)
 {
-    for (int i = first_outside(ip, n), depth = 0; i < n && depth < 24; i++, depth++)
+    for (int i = first_outside(ip, n) + skip, depth = 0; i < n && depth < 24; i++, depth++)
         print_frame(depth, ip[i]);
 }
 
@@ -165,7 +165,7 @@ static void print_block_stack(const char *what, uint32_t id)
     for (int i = 0; i < n; i++)
         ip[i] = (void *)(uintptr_t)raw[i];
     hk_log("  %s at:\n", what);
-    print_frames(ip, n);
+    print_frames(ip, n, 0);
 }
 
 /* Where a pointer hakmem does not own points: a stack, a module, or elsewhere. */
@@ -244,11 +244,12 @@ HK_NOINLINE void hk_heap_error(const struct hk_heap_error *e)
 {
     char what[256];
     describe(e, what, sizeof what);
-    hk_log("hakmem: ERROR: %s %s %p (%s) in %s()\n", hakmem_heap_error_name(e->kind),
-           e->kind >= HK_ERR_OVERFLOW ? "on" : "of", e->ptr, what, e->op);
+    hk_log("hakmem: ERROR: %s %s %p (%s) in %s%s\n", hakmem_heap_error_name(e->kind),
+           e->kind >= HK_ERR_OVERFLOW ? "on" : "of", e->ptr, what, e->op, e->trap ? "" : "()");
     void *ip[HAKMEM_SEG_STACK_DEPTH + 16]; /* hakmem's own frames, then the program's */
     int n = hk_stack_capture(ip, HAKMEM_SEG_STACK_DEPTH + 16);
-    print_frames(ip, n);
+    int skip = e->trap ? 1 : 0; /* a fault: the kernel's signal frame (libc's restorer) */
+    print_frames(ip, n, skip);
     print_block_stack("allocated", e->alloc_stack);
     print_block_stack("first freed", e->free_stack);
     /* with HAKMEM_TRACE_STACKS=1 the event carries the stack, from the
@@ -256,7 +257,7 @@ HK_NOINLINE void hk_heap_error(const struct hk_heap_error *e)
      * of the trace database */
     uint32_t stack_id = 0;
     if (hk_trace.stacks && n) {
-        int k = first_outside(ip, n);
+        int k = first_outside(ip, n) + skip;
         stack_id = hk_stack_intern_trace(ip + k, n - k);
     }
     hk_event_heap_error(e->kind, e->slab, e->ptr, stack_id);
@@ -271,10 +272,10 @@ void hk_report(enum hk_error_kind kind, const char *op, const void *p, hk_slab *
     hk_heap_error(&e);
 }
 
-void hk_report_access(const char *op, const void *p, const struct hk_span *sp)
+void hk_report_access(const char *op, const void *p, const struct hk_span *sp, bool trap)
 {
     uintptr_t a = (uintptr_t)p, end = sp->start + sp->size;
-    struct hk_heap_error e = { .op = op, .large_size = sp->size, .rz = true,
+    struct hk_heap_error e = { .op = op, .large_size = sp->size, .rz = true, .trap = trap,
                                .alloc_stack = sp->alloc_stack, .free_stack = sp->free_stack };
     if (sp->freed) {
         e.kind = HK_ERR_ACCESS_AFTER_FREE;

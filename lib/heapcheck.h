@@ -22,7 +22,8 @@ struct hk_heap_error {
     size_t large_size;  /* for a large block; the requested size of a level-2 block */
     size_t detail_off;  /* level 2: the first bad byte, from the user pointer or its end
                          * (an underflow with a size: bytes before the block) */
-    bool rz;            /* a level-2 (redzone) block */
+    bool rz;            /* a level-2 (redzone) or guarded block */
+    bool trap;          /* a faulting access (guard.c): op is "a read" or "a write" */
     unsigned api;       /* HK_ERR_MISMATCH: the family that allocated it */
     uint32_t alloc_stack, free_stack; /* level 2 with HAKMEM_TRACE_STACKS=1 */
 };
@@ -44,12 +45,15 @@ struct hk_span {
     bool freed;         /* freed, in quarantine */
     uint32_t alloc_stack, free_stack; /* with HAKMEM_TRACE_STACKS=1 */
 };
-/* redzone.c: the level-2 block byte p lies in (its header and tail
- * included); false for a byte of no level-2 block. */
+/* redzone.c: the level-2 or guarded block byte p lies in (its header and
+ * tail included); false for a byte of no such block. */
 bool hk_rz_span(const void *p, struct hk_span *sp);
+/* guard.c: the guarded block byte p lies in, or whose guard page it is in
+ * (of two, the nearer); false for none. */
+bool hk_guard_span(const void *p, struct hk_span *sp);
 /* Reports op's access from p on, which leaves span sp or lies in a freed
  * one, as the heap error of its first bad byte (heapcheck.c). */
-void hk_report_access(const char *op, const void *p, const struct hk_span *sp);
+void hk_report_access(const char *op, const void *p, const struct hk_span *sp, bool trap);
 
 /* ---- the one block validation (heapcheck.c): what a pointer is to hakmem,
  *      for free, realloc, malloc_usable_size and level 2's plain blocks. The

@@ -157,8 +157,11 @@ enum hk_opt {
     HK_OPT_PROFILE_SITES,
     HK_OPT_PROFILE_STACKS,
     HK_OPT_PROFILE_DEPTH,
+    HK_OPT_GUARD,
+    HK_OPT_GUARD_QUARANTINE_MB,
     HK_OPT_COUNT
 };
+enum hk_guard_side { HK_GUARD_OVER, HK_GUARD_UNDER }; /* HAKMEM_GUARD */
 enum hk_profile_stacks { HK_PROFILE_STACKS_UNWIND, HK_PROFILE_STACKS_FP }; /* HAKMEM_PROFILE_STACKS */
 extern char hk_opt_path[256]; /* HAKMEM_TRACE=/PATH, else empty */
 extern char hk_opt_log[256];  /* HAKMEM_LOG=PATH as given (%p unexpanded), else empty */
@@ -380,6 +383,19 @@ void hk_rz_set_api(void *p, unsigned api);
 const char *hk_api_name(unsigned api);
 void *hk_rz_realloc(void *p, size_t n);
 size_t hk_rz_usable(void *p);
+
+/* ---- guard.c: guard pages (HAKMEM_CHECK=3) */
+extern bool hk_guard_all; /* every block of the exported functions is guarded */
+void hk_guard_init(void);
+void hk_guard_atfork_prepare(void);
+void hk_guard_atfork_release(void);
+/* An n-byte block aligned to align (16 at least) against a guard page; NULL
+ * when no slot is left (the caller falls back to level 2). api: enum hk_api. */
+void *hk_guard_malloc(size_t n, size_t align, bool zero, unsigned api);
+/* Frees guarded block p as op of family api; false after a report. */
+bool hk_guard_free(void *p, unsigned api, const char *op);
+bool hk_guard_live(const void *p, size_t *size);
+void hk_guard_set_api(void *p, unsigned api);
 
 /* ---- occupancy.c: the sampler thread */
 struct hakmem_seg_occupancy;

@@ -139,6 +139,9 @@ static void unguard(const struct rz_hdr *h, char *user)
 
 void *hk_rz_malloc(size_t n, size_t align, bool zero)
 {
+    void *g;
+    if (hk_guard_all && (g = hk_guard_malloc(n, align, zero, HK_API_MALLOC)))
+        return g; /* level 3; out of guard slots, level 2 */
     if (n == 0)
         return zero_block();
     if (align < 16)
@@ -210,6 +213,8 @@ bool hk_rz_span(const void *p, struct hk_span *sp)
 {
     size_t len;
     bool freed;
+    if (hk_chunk_kind((uintptr_t)p) == HK_CHUNK_GUARD)
+        return hk_guard_span(p, sp);
     if (hk_chunk_kind((uintptr_t)p) == HK_CHUNK_ZERO) {
         *sp = (struct hk_span){ .start = (uintptr_t)p & ~(uintptr_t)15 };
         return true;
@@ -343,7 +348,9 @@ const char *hk_api_name(unsigned api)
 /* The C++ operators tag what they hand out (cxx.c). */
 void hk_rz_set_api(void *p, unsigned api)
 {
-    if (p && hk_chunk_kind((uintptr_t)p) != HK_CHUNK_ZERO && !hk_plain_is_block(p))
+    if (p && hk_chunk_kind((uintptr_t)p) == HK_CHUNK_GUARD)
+        hk_guard_set_api(p, api);
+    else if (p && hk_chunk_kind((uintptr_t)p) != HK_CHUNK_ZERO && !hk_plain_is_block(p))
         hdr_of(p)->api = (uint16_t)api;
 }
 
@@ -367,6 +374,10 @@ void hk_rz_free_api(void *p, unsigned api, const char *op)
 {
     if (!p || hk_chunk_kind((uintptr_t)p) == HK_CHUNK_ZERO)
         return;
+    if (hk_chunk_kind((uintptr_t)p) == HK_CHUNK_GUARD) {
+        hk_guard_free(p, api, op);
+        return;
+    }
     if (hk_plain_is_block(p)) {
         hk_plain_free(p);
         return;
@@ -393,8 +404,11 @@ void hk_rz_free(void *p)
 
 size_t hk_rz_usable(void *p)
 {
+    size_t n;
     if (!p || hk_chunk_kind((uintptr_t)p) == HK_CHUNK_ZERO)
         return 0;
+    if (hk_chunk_kind((uintptr_t)p) == HK_CHUNK_GUARD)
+        return hk_guard_live(p, &n) ? n : 0;
     if (hk_plain_is_block(p))
         return hk_plain_usable(p);
     struct rz_hdr *h = hdr_of(p);
@@ -410,7 +424,13 @@ void *hk_rz_realloc(void *p, size_t n)
         return NULL;
     }
     size_t old;
-    if (hk_chunk_kind((uintptr_t)p) == HK_CHUNK_ZERO)
+    if (hk_chunk_kind((uintptr_t)p) == HK_CHUNK_GUARD) {
+        if (!hk_guard_live(p, &old)) {
+            hk_guard_free(p, HK_API_MALLOC, "realloc"); /* not live: reports only */
+            errno = EINVAL;
+            return NULL;
+        }
+    } else if (hk_chunk_kind((uintptr_t)p) == HK_CHUNK_ZERO)
         old = 0;
     else if (hk_plain_is_block(p))
         old = hk_plain_usable(p);

@@ -1,9 +1,12 @@
 /* access_errors.c — test workload: one bad access to a heap block of SIZE
  * bytes, direct or through a function of the memcpy family, then "after" on
  * stdout: the line a check at the access never lets it print. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static void *volatile sink;
 
@@ -76,6 +79,7 @@ static int bad_access(const char *kind, const char *via, char *p, size_t n)
                 ((volatile char *)opaque(p))[i] = 1;
         else
             ((volatile char *)opaque(p))[off] = 1;
+        free(opaque(p)); /* a byte short of the guard page: its canary, checked here */
         return 1;
     }
     if (off >= 0 && off < (long)n) /* an overrun: from the block's start */
@@ -102,6 +106,31 @@ static int after_free(const char *kind, const char *via, char *p, size_t n)
     return 1;
 }
 
+static void own_handler(int sig)
+{
+    (void)sig;
+    static const char msg[] = "own handler\n";
+    if (write(1, msg, sizeof msg - 1) < 0)
+        _exit(6);
+    _exit(5);
+}
+
+/* A fault hakmem has nothing to do with: a PROT_NONE page of the program's
+ * own, with the program's SIGSEGV handler (via "handler") or none. */
+static int foreign_fault(const char *via)
+{
+    if (strcmp(via, "handler") == 0) {
+        struct sigaction sa = { .sa_handler = own_handler };
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGSEGV, &sa, NULL);
+    }
+    char *page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED)
+        return 0;
+    ((volatile char *)page)[8] = 1;
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -114,7 +143,9 @@ int main(int argc, char **argv)
     memset(p, 0, strncmp(kind, "zero_", 5) == 0 ? 0 : n);
     fflush(stdout);
     int done;
-    if (strcmp(kind, "zero_read") == 0)
+    if (strcmp(kind, "foreign_fault") == 0)
+        done = foreign_fault(via);
+    else if (strcmp(kind, "zero_read") == 0)
         sink = (void *)(size_t)((volatile char *)p)[0], done = 1;
     else if (strcmp(kind, "zero_write") == 0)
         done = strcmp(via, "direct") == 0 ? (((volatile char *)p)[0] = 1, 1) : copy_into(via, p, 0, 1);

@@ -3,7 +3,8 @@
 # at HAKMEM_CHECK=2 every function of the checked memcpy family stops a copy
 # that leaves its block, or uses a freed one, before it writes, with the
 # report's kind, byte, block size and stacks; pointers hakmem does not own and
-# lower levels go straight to libc.
+# lower levels go straight to libc. At HAKMEM_CHECK=3 guard pages stop direct
+# overflows, underflows and uses after free at the faulting access.
 set -u
 . "$(dirname "$0")/common.sh"
 need_test access_errors
@@ -64,13 +65,73 @@ done
 stopped "zero_write memcpy level 2" "heap-buffer-overflow on 0x[0-9a-f]* (byte 0 past the end of a 0-byte block) in memcpy()" \
     "$L" HAKMEM_CHECK=2 "$prog" zero_write memcpy 8
 
-# Real programs at level 2: no false report from their copies.
+# HAKMEM_CHECK=3: every block against a guard page (after it, or before it with
+# HAKMEM_GUARD=under), freed blocks inaccessible. A direct bad access traps at
+# once, except a byte short of the guard (the 16-byte alignment's slack, and
+# before the block on the far side from the guard): those canaries are checked
+# at the free that follows; either way the program stops before "after".
+byte_of() { case $1 in over1) echo 0 ;; over32) echo 31 ;; under1) echo 1 ;; under32) echo 32 ;; esac; }
+for side in over under; do
+    G="HAKMEM_GUARD=$side"
+    for size in 8 4096 262144; do
+        for kind in over1 over32 under1 under32; do
+            case $kind in over*) what="heap-buffer-overflow on 0x[0-9a-f]* (byte $(byte_of $kind) past the end" ;;
+                          *) what="heap-buffer-underflow on 0x[0-9a-f]* (byte $(byte_of $kind) before the start" ;; esac
+            at="in a write"
+            case $side/$kind/$size in over/under*/8 | over/over1/8 | under/over*/8) at="in free()" ;; esac
+            stopped "$kind direct $size level 3 $side: $at" "$what of an\{0,1\} $size-byte block) $at" \
+                "$L" HAKMEM_CHECK=3 "$G" "$prog" $kind direct $size
+        done
+        stopped "overrun1m direct $size level 3 $side" "heap-buffer-overflow on 0x[0-9a-f]* (byte [0-9]* past the end of an\{0,1\} $size-byte block) in a write" \
+            "$L" HAKMEM_CHECK=3 "$G" "$prog" overrun1m direct $size
+        for kind in read_after_free write_after_free read_after_free_allocs write_after_free_allocs; do
+            stopped "$kind direct $size level 3 $side" \
+                "use after free on 0x[0-9a-f]* (byte 3 of a freed $size-byte block) in a ${kind%%_*}" \
+                "$L" HAKMEM_CHECK=3 "$G" "$prog" $kind direct $size
+        done
+        stopped "over1 memcpy $size level 3 $side: before the copy" \
+            "heap-buffer-overflow on 0x[0-9a-f]* (byte 0 past the end of an\{0,1\} $size-byte block) in memcpy()" \
+            "$L" HAKMEM_CHECK=3 "$G" "$prog" over1 memcpy $size
+        run_env "$L" HAKMEM_CHECK=3 "$G" HAKMEM_TRACE_STACKS=1 "$prog" write_after_free direct $size
+        expect "write_after_free direct $size level 3 $side: the access's, allocation and free stacks (rc $rc)" \
+            "$([ $rc = 134 ] && grep -A1 '^hakmem: ERROR' "$tmp/err" | grep -q '#0 .* in after_free\| in main' &&
+               grep -A1 '^  allocated at:$' "$tmp/err" | grep -q '#0 .* in main' &&
+               grep -A2 '^  first freed at:$' "$tmp/err" | grep -q ' in after_free\| in main'; echo $?)"
+    done
+    for kind in zero_read zero_write; do
+        stopped "$kind level 3 $side" "heap-buffer-overflow on 0x[0-9a-f]* (byte 0 past the end of a 0-byte block) in a ${kind#zero_}" \
+            "$L" HAKMEM_CHECK=3 "$G" "$prog" $kind direct 0
+    done
+done
+# report cannot resume a faulting access: the fault is re-raised, after the report
+run_env "$L" HAKMEM_CHECK=3 HAKMEM_ON_ERROR=report "$prog" write_after_free direct 4096
+expect "level 3 report: the report, then the fault re-raised (rc $rc)" \
+    "$([ $rc = 139 ] && grep -q '^hakmem: ERROR: use after free' "$tmp/err" && ! grep -q '^after$' "$tmp/out"; echo $?)"
+run_env "$L" HAKMEM_CHECK=3 HAKMEM_ON_ERROR=exit:7 "$prog" over1 direct 4096
+expect "level 3 exit:7: rc $rc" "$([ $rc = 7 ]; echo $?)"
+# the heap_error event
+if [ -x "$HK_TESTS/trace_count" ]; then
+    run_env "$L" HAKMEM_CHECK=3 HAKMEM_TRACE="$tmp/seg" HAKMEM_TRACE_KEEP=1 "$prog" read_after_free direct 8
+    "$HK_TESTS/trace_count" "$tmp/seg" >"$tmp/count"
+    expect "level 3: a heap_error event recorded ($(grep '^heap_error' "$tmp/count"))" "$(grep -q '^heap_error 1$' "$tmp/count"; echo $?)"
+fi
+# faults that are not hakmem's: the default action, or the program's own handler
+run_env "$L" HAKMEM_CHECK=3 "$prog" foreign_fault direct 8
+expect "level 3: a fault on the program's own page keeps the default action, no report (rc $rc)" \
+    "$([ $rc = 139 ] && ! grep -q 'hakmem: ERROR' "$tmp/err"; echo $?)"
+run_env "$L" HAKMEM_CHECK=3 "$prog" foreign_fault handler 8
+expect "level 3: a program's SIGSEGV handler gets its own fault (rc $rc)" \
+    "$([ $rc = 5 ] && grep -q '^own handler$' "$tmp/out" && ! grep -q 'hakmem: ERROR' "$tmp/err"; echo $?)"
+
+# Real programs at levels 2 and 3: no false report.
 for cmd in "/usr/bin/python3 $HK_SRCDIR/examples/dictjson.py" "perl -e print(join(q(,),map{q(x)x\$_}1..3000))" \
            "sqlite3 :memory: select(hex(randomblob(100000)))"; do
     set -- $cmd
     command -v "$1" >/dev/null || continue
-    run_env "$L" HAKMEM_CHECK=2 "$@"
-    expect "$1 at level 2: no heap error from its copies (rc $rc)" "$([ $rc = 0 ] && ! grep -q 'hakmem: ERROR' "$tmp/err"; echo $?)"
+    for level in 2 3; do
+        run_env "$L" HAKMEM_CHECK=$level "$@"
+        expect "$1 at level $level: no heap error (rc $rc)" "$([ $rc = 0 ] && ! grep -q 'hakmem: ERROR' "$tmp/err"; echo $?)"
+    done
 done
 echo "$checks checks"
 exit $failed

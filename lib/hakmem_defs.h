@@ -92,7 +92,8 @@
     X(3, OVERFLOW, "heap-buffer-overflow")                                                          \
     X(4, UNDERFLOW, "heap-buffer-underflow")                                                        \
     X(5, USE_AFTER_FREE, "write after free")                                                        \
-    X(6, MISMATCH, "alloc-dealloc mismatch")
+    X(6, MISMATCH, "alloc-dealloc mismatch")                                                        \
+    X(7, ACCESS_AFTER_FREE, "use after free") /* caught at the access (guard pages), read or write */
 
 /* ---- counters: X(name, kind, where, what bumps it).
  * kind: SCALAR one uint64_t, STAGES one per stage, CLASSES one per size class.
@@ -140,6 +141,7 @@
 #endif
 #define HAKMEM_PLUS_ONE_(...) +1
 #define HAKMEM_STAGES (0 HAKMEM_STAGE_LIST(HAKMEM_PLUS_ONE_))
+#define HAKMEM_HEAP_ERROR_KINDS (0 HAKMEM_HEAP_ERROR_LIST(HAKMEM_PLUS_ONE_))
 
 /* One counter's storage, by kind. */
 #define HAKMEM_FIELD_SCALAR(name) uint64_t name;

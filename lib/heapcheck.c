@@ -147,10 +147,10 @@ static void print_frame(int depth, void *ip)
         hk_log("    #%d %p%s (%s+0x%zx)\n", depth, ip, src, di.dli_fname, addr);
 }
 
-/* Frames ip[0..n), innermost first, from the first outside hakmem. */
-static void print_frames(void *const *ip, int n)
+/* Frames ip[0..n), innermost first, from the first outside hakmem and skip more. */
+static void print_frames(void *const *ip, int n, int skip)
 {
-    for (int i = first_outside(ip, n), depth = 0; i < n && depth < 24; i++, depth++)
+    for (int i = first_outside(ip, n) + skip, depth = 0; i < n && depth < 24; i++, depth++)
         print_frame(depth, ip[i]);
 }
 
@@ -176,7 +176,7 @@ static void print_block_stack(const char *what, uint32_t id)
     for (int i = 0; i < n; i++)
         ip[i] = (void *)(uintptr_t)raw[i];
     hk_log("  %s at:\n", what);
-    print_frames(ip, n);
+    print_frames(ip, n, 0);
 }
 
 /* Where a pointer hakmem does not own points: a stack, a module, or elsewhere. */
@@ -193,14 +193,28 @@ static void describe_foreign(const void *p, char *buf, size_t cap)
         hk_fmt(buf, cap, "not allocated by hakmem");
 }
 
+/* "an" before a number said with a vowel first (8, 11, 18, 80..89, 800..899,
+ * 8000.., 11000..: its leading group of three digits), else "a". */
+static const char *a_or_an(size_t n)
+{
+    while (n >= 1000)
+        n /= 1000;
+    bool eight = n == 8 || (n >= 80 && n < 90) || (n >= 800 && n < 900);
+    return eight || n == 11 || n == 18 ? "an" : "a";
+}
+
 static void describe(const struct hk_heap_error *e, char *buf, size_t cap)
 {
     if (e->rz && e->kind == HK_ERR_MISMATCH) {
         hk_fmt(buf, cap, "%zu-byte block from %s", e->large_size, hk_api_name(e->api));
     } else if (e->rz && e->kind == HK_ERR_OVERFLOW) {
-        hk_fmt(buf, cap, "byte %zu past the end of a %zu-byte block", e->detail_off, e->large_size);
-    } else if (e->rz && e->kind == HK_ERR_USE_AFTER_FREE) {
+        hk_fmt(buf, cap, "byte %zu past the end of %s %zu-byte block", e->detail_off, a_or_an(e->large_size),
+               e->large_size);
+    } else if (e->rz && (e->kind == HK_ERR_USE_AFTER_FREE || e->kind == HK_ERR_ACCESS_AFTER_FREE)) {
         hk_fmt(buf, cap, "byte %zu of a freed %zu-byte block", e->detail_off, e->large_size);
+    } else if (e->rz && e->kind == HK_ERR_UNDERFLOW && e->large_size) {
+        hk_fmt(buf, cap, "byte %zu before the start of %s %zu-byte block", e->detail_off, a_or_an(e->large_size),
+               e->large_size);
     } else if (e->rz && e->kind == HK_ERR_UNDERFLOW) {
         hk_fmt(buf, cap, "the header before the block was overwritten");
     } else if (e->rz) {
@@ -241,11 +255,12 @@ HK_NOINLINE void hk_heap_error(const struct hk_heap_error *e)
 {
     char what[256];
     describe(e, what, sizeof what);
-    hk_log("hakmem: ERROR: %s %s %p (%s) in %s()\n", hakmem_heap_error_name(e->kind),
-           e->kind >= HK_ERR_OVERFLOW ? "on" : "of", e->ptr, what, e->op);
+    hk_log("hakmem: ERROR: %s %s %p (%s) in %s%s\n", hakmem_heap_error_name(e->kind),
+           e->kind >= HK_ERR_OVERFLOW ? "on" : "of", e->ptr, what, e->op, e->trap ? "" : "()");
     void *ip[HAKMEM_SEG_STACK_DEPTH + 16]; /* hakmem's own frames, then the program's */
     int n = hk_stack_capture(ip, HAKMEM_SEG_STACK_DEPTH + 16);
-    print_frames(ip, n);
+    int skip = e->trap ? 1 : 0; /* a fault: the kernel's signal frame (libc's restorer) */
+    print_frames(ip, n, skip);
     print_block_stack("allocated", e->alloc_stack);
     print_block_stack("first freed", e->free_stack);
     /* with HAKMEM_TRACE_STACKS=1 the event carries the stack, from the
@@ -253,7 +268,7 @@ HK_NOINLINE void hk_heap_error(const struct hk_heap_error *e)
      * of the trace database */
     uint32_t stack_id = 0;
     if (hk_trace.stacks && n) {
-        int k = first_outside(ip, n);
+        int k = first_outside(ip, n) + skip;
         stack_id = hk_stack_intern_trace(ip + k, n - k);
     }
     hk_event_heap_error(e->kind, e->slab, e->ptr, stack_id);
@@ -265,6 +280,27 @@ void hk_report(enum hk_error_kind kind, const char *op, const void *p, hk_slab *
 {
     struct hk_heap_error e = { .kind = kind, .op = op, .ptr = p, .slab = s, .offset = offset,
                                .large_size = large_size };
+    hk_heap_error(&e);
+}
+
+void hk_report_access(const char *op, const void *p, const struct hk_span *sp, bool trap)
+{
+    uintptr_t a = (uintptr_t)p, end = sp->start + sp->size;
+    struct hk_heap_error e = { .op = op, .large_size = sp->size, .rz = true, .trap = trap,
+                               .alloc_stack = sp->alloc_stack, .free_stack = sp->free_stack };
+    if (sp->freed) {
+        e.kind = HK_ERR_ACCESS_AFTER_FREE;
+        a = a < sp->start ? sp->start : a;
+        e.detail_off = a - sp->start;
+    } else if (a < sp->start) {
+        e.kind = HK_ERR_UNDERFLOW;
+        e.detail_off = sp->start - a;
+    } else {
+        e.kind = HK_ERR_OVERFLOW;
+        a = a < end ? end : a;
+        e.detail_off = a - end;
+    }
+    e.ptr = (const void *)a;
     hk_heap_error(&e);
 }
 

@@ -8,7 +8,7 @@
 enum hk_error_kind { HK_ERR_DOUBLE_FREE = HAKMEM_ERR_DOUBLE_FREE, HK_ERR_INVALID_FREE = HAKMEM_ERR_INVALID_FREE,
                      HK_ERR_CORRUPT = HAKMEM_ERR_CORRUPT, HK_ERR_OVERFLOW = HAKMEM_ERR_OVERFLOW,
                      HK_ERR_UNDERFLOW = HAKMEM_ERR_UNDERFLOW, HK_ERR_USE_AFTER_FREE = HAKMEM_ERR_USE_AFTER_FREE,
-                     HK_ERR_MISMATCH = HAKMEM_ERR_MISMATCH };
+                     HK_ERR_MISMATCH = HAKMEM_ERR_MISMATCH, HK_ERR_ACCESS_AFTER_FREE = HAKMEM_ERR_ACCESS_AFTER_FREE };
 /* Allocator families, for alloc-dealloc mismatches (level 2). */
 enum hk_api { HK_API_MALLOC = 0, HK_API_NEW = 1, HK_API_NEW_ARRAY = 2 };
 enum { HK_ON_ERROR_ABORT = 0, HK_ON_ERROR_REPORT = 1, HK_ON_ERROR_EXIT = 2 /* + status */ };
@@ -20,8 +20,10 @@ struct hk_heap_error {
     hk_slab *slab;      /* the slab it points into, or NULL */
     size_t offset;      /* bytes into its block, for an interior pointer */
     size_t large_size;  /* for a large block; the requested size of a level-2 block */
-    size_t detail_off;  /* level 2: the first bad byte, from the user pointer or its end */
-    bool rz;            /* a level-2 (redzone) block */
+    size_t detail_off;  /* level 2: the first bad byte, from the user pointer or its end
+                         * (an underflow with a size: bytes before the block) */
+    bool rz;            /* a level-2 (redzone) or guarded block */
+    bool trap;          /* a faulting access (guard.c): op is "a read" or "a write" */
     unsigned api;       /* HK_ERR_MISMATCH: the family that allocated it */
     uint32_t alloc_stack, free_stack; /* level 2 with HAKMEM_TRACE_STACKS=1 */
 };
@@ -33,6 +35,25 @@ void hk_heap_error(const struct hk_heap_error *e);
 void hk_report(enum hk_error_kind kind, const char *op, const void *p, hk_slab *s, size_t offset,
                size_t large_size);
 bool hk_check_remote_slow(hk_slab *s, const void *p);
+
+/* ---- the block a byte lies in, as the program sees it (level 2: the user
+ *      bytes of a redzone block; level 3: a guarded block), for the checked
+ *      copies (copycheck.c) and the guard pages' fault handler (guard.c) */
+struct hk_span {
+    uintptr_t start;    /* the block's first byte */
+    size_t size;        /* the bytes the program asked for */
+    bool freed;         /* freed, in quarantine */
+    uint32_t alloc_stack, free_stack; /* with HAKMEM_TRACE_STACKS=1 */
+};
+/* redzone.c: the level-2 or guarded block byte p lies in (its header and
+ * tail included); false for a byte of no such block. */
+bool hk_rz_span(const void *p, struct hk_span *sp);
+/* guard.c: the guarded block byte p lies in, or whose guard page it is in
+ * (of two, the nearer); false for none. */
+bool hk_guard_span(const void *p, struct hk_span *sp);
+/* Reports op's access from p on, which leaves span sp or lies in a freed
+ * one, as the heap error of its first bad byte (heapcheck.c). */
+void hk_report_access(const char *op, const void *p, const struct hk_span *sp, bool trap);
 
 /* ---- the one block validation (heapcheck.c): what a pointer is to hakmem,
  *      for free, realloc, malloc_usable_size and level 2's plain blocks. The

@@ -14,6 +14,7 @@ static __thread int in_init;
 
 static void atfork_prepare(void)
 {
+    hk_guard_atfork_prepare();
     hk_rz_atfork_prepare();
     hk_heap_atfork_prepare();
     pthread_mutex_lock(&hk_large_lock);
@@ -28,6 +29,7 @@ static void atfork_parent(void)
     pthread_mutex_unlock(&hk_large_lock);
     hk_heap_atfork_parent();
     hk_rz_atfork_release();
+    hk_guard_atfork_release();
 }
 
 static void atfork_child(void)
@@ -37,6 +39,7 @@ static void atfork_child(void)
     pthread_mutex_unlock(&hk_large_lock);
     hk_heap_atfork_child();
     hk_rz_atfork_release();
+    hk_guard_atfork_release();
     hk_ring_atfork_child();
     hk_segment_atfork_child();
     hk_purge_atfork_child();
@@ -52,8 +55,10 @@ bool hk_init_slow(void)
         unsigned long ps = getauxval(AT_PAGESZ);
         if (ps)
             hk_page_size = ps;
+        hk_copycheck_init();
         hk_options_init(environ);
         hk_check_init();
+        hk_guard_init();
         hk_lru_init_log();
         hk_profile_init();
         hk_segment_init();

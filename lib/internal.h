@@ -25,6 +25,21 @@ HK_LIST_DEFINE(hk_slab_list, hk_slab, prev, next);
 HK_LIST_DEFINE(hk_ss_list, hk_superslab, prev, next);
 HK_LIST_DEFINE(hk_ss_flist, hk_superslab, fprev, fnext);
 
+/* ---- copycheck.c: the checked memcpy family. Inside the allocator memcpy,
+ * memmove and memset (its only ones, gcc's own calls for struct copies
+ * too) are libc's through hk_libc_*, never the exported checked ones. */
+#ifndef HK_COPYCHECK_DEFINES
+#include <string.h>
+void *memcpy(void *d, const void *s, size_t n) __asm__("hk_libc_memcpy");
+void *memmove(void *d, const void *s, size_t n) __asm__("hk_libc_memmove");
+void *memset(void *d, int c, size_t n) __asm__("hk_libc_memset");
+#endif
+void *hk_libc_memcpy(void *d, const void *s, size_t n);
+void *hk_libc_memmove(void *d, const void *s, size_t n);
+void *hk_libc_memset(void *d, int c, size_t n);
+/* Resolves libc's implementations (dlsym), as the first checked call would. */
+void hk_copycheck_init(void);
+
 /* ---- log.c: invariants checked under --enable-debug. HK_ASSERT compiles
  * and is type-checked in every build; without --enable-debug the optimiser
  * removes it and its condition is never evaluated (no #ifdef). hk_panic
@@ -142,8 +157,11 @@ enum hk_opt {
     HK_OPT_PROFILE_SITES,
     HK_OPT_PROFILE_STACKS,
     HK_OPT_PROFILE_DEPTH,
+    HK_OPT_GUARD,
+    HK_OPT_GUARD_QUARANTINE_MB,
     HK_OPT_COUNT
 };
+enum hk_guard_side { HK_GUARD_OVER, HK_GUARD_UNDER }; /* HAKMEM_GUARD */
 enum hk_profile_stacks { HK_PROFILE_STACKS_UNWIND, HK_PROFILE_STACKS_FP }; /* HAKMEM_PROFILE_STACKS */
 extern char hk_opt_path[256]; /* HAKMEM_TRACE=/PATH, else empty */
 extern char hk_opt_log[256];  /* HAKMEM_LOG=PATH as given (%p unexpanded), else empty */
@@ -331,6 +349,7 @@ size_t hk_large_usable(const void *p);
 void hk_large_set_sampled(void *p);
 bool hk_large_sampled(const void *p);
 bool hk_large_owns(const void *p);
+bool hk_large_block_of(const void *p, char **user, size_t *usable);
 size_t hk_large_trim(void);
 /* The purger's visit (no lock held): purges and expires what is due; the
  * time of the next deadline, 0 when nothing is cached. */
@@ -364,6 +383,19 @@ void hk_rz_set_api(void *p, unsigned api);
 const char *hk_api_name(unsigned api);
 void *hk_rz_realloc(void *p, size_t n);
 size_t hk_rz_usable(void *p);
+
+/* ---- guard.c: guard pages (HAKMEM_CHECK=3) */
+extern bool hk_guard_all; /* every block of the exported functions is guarded */
+void hk_guard_init(void);
+void hk_guard_atfork_prepare(void);
+void hk_guard_atfork_release(void);
+/* An n-byte block aligned to align (16 at least) against a guard page; NULL
+ * when no slot is left (the caller falls back to level 2). api: enum hk_api. */
+void *hk_guard_malloc(size_t n, size_t align, bool zero, unsigned api);
+/* Frees guarded block p as op of family api; false after a report. */
+bool hk_guard_free(void *p, unsigned api, const char *op);
+bool hk_guard_live(const void *p, size_t *size);
+void hk_guard_set_api(void *p, unsigned api);
 
 /* ---- occupancy.c: the sampler thread */
 struct hakmem_seg_occupancy;

@@ -79,6 +79,25 @@ enum hk_block_verdict hk_large_check(const void *p, struct hk_block_info *b)
     return HK_BLOCK_FOREIGN;
 }
 
+/* The live large block any byte p of its mapping lies in: its user pointer
+ * and usable bytes; false for a cached mapping or a byte of none. The header is in
+ * the first chunk of the mapping: the LARGE chunks before p's lead there. */
+bool hk_large_block_of(const void *p, char **user, size_t *usable)
+{
+    uintptr_t c = (uintptr_t)p >> HK_SS_SHIFT;
+    while (c > 0 && c < HK_CHUNKS && hk_chunkmap[c] == HK_CHUNK_LARGE)
+        c--;
+    if (c >= HK_CHUNKS || hk_chunkmap[c] != HK_CHUNK_LARGE_HEAD)
+        return false;
+    hk_large *l = (hk_large *)(c << HK_SS_SHIFT);
+    /* the mapping may end before p's chunk does: the rest is not hakmem's */
+    if (l->magic != HK_LARGE_MAGIC || !l->user || (uintptr_t)p - (uintptr_t)l->base >= l->map_size)
+        return false;
+    *user = l->user;
+    *usable = l->usable;
+    return true;
+}
+
 static hk_large *header_of(const void *p)
 {
     struct hk_block_info b;

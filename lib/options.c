@@ -16,6 +16,7 @@ struct hk_option_def {
 };
 
 static const char *const mode_words[] = { "lossless", "overwrite", NULL };
+static const char *const guard_words[] = { [HK_GUARD_OVER] = "over", [HK_GUARD_UNDER] = "under", NULL };
 static const char *const profile_stack_words[] = { [HK_PROFILE_STACKS_UNWIND] = "unwind",
                                                     [HK_PROFILE_STACKS_FP] = "fp", NULL };
 
@@ -45,8 +46,14 @@ static const struct hk_option_def defs[HK_OPT_COUNT] = {
         "ring capacity in events (rounded up to a power of two)" },
     [HK_OPT_TRACE_KEEP] = { "HAKMEM_TRACE_KEEP", 0, 0, 1,
         "1: keep the segment file at exit (for hakmem-trace ingest)" },
-    [HK_OPT_CHECK] = { "HAKMEM_CHECK", 1, 0, 2,
-        "heap-error checks: 0 none, 1 double and invalid frees, 2 also overflows and writes after free" },
+    [HK_OPT_CHECK] = { "HAKMEM_CHECK", 1, 0, 3,
+        "heap-error checks: 0 none, 1 double and invalid frees, 2 also overflows and writes after free, "
+        "3 every block against a guard page, freed ones inaccessible (caught at the access)" },
+    [HK_OPT_GUARD] = { "HAKMEM_GUARD", HK_GUARD_OVER, 0, 1,
+        "where a guarded block's guard page is: over (after its end) or under (before its start)",
+        .words = guard_words },
+    [HK_OPT_GUARD_QUARANTINE_MB] = { "HAKMEM_GUARD_QUARANTINE_MB", 256, 1, 1L << 20,
+        "most address space (MiB) of freed guarded blocks kept inaccessible before reuse, oldest out first" },
     [HK_OPT_ON_ERROR] = { "HAKMEM_ON_ERROR", 0, 0, 255 + 2,
         "after a heap error: abort (report, then SIGABRT), report (and go on), exit:N", .on_error = true },
     [HK_OPT_TRACE_STACKS] = { "HAKMEM_TRACE_STACKS", 0, 0, 1,

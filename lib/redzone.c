@@ -32,6 +32,15 @@ struct rz_hdr {
 #define RZ_HEAD_CANARY 0xcbcbcbcbcbcbcbcbull
 _Static_assert(sizeof(struct rz_hdr) == RZ_HDR, "header size");
 
+/* At the underlying block's start when the header is not (an alignment
+ * above 16, a large block placed against its guard page): where the user
+ * pointer is, so that any byte of the block leads to its header. */
+struct rz_loc {
+    uint64_t magic;    /* RZ_LOC ^ the block's address */
+    uint64_t offset;   /* user - block */
+};
+#define RZ_LOC 0x4c4f43415445ull
+
 bool hk_debug;
 
 static struct {
@@ -130,6 +139,9 @@ static void unguard(const struct rz_hdr *h, char *user)
 
 void *hk_rz_malloc(size_t n, size_t align, bool zero)
 {
+    void *g;
+    if (hk_guard_all && (g = hk_guard_malloc(n, align, zero, HK_API_MALLOC)))
+        return g; /* level 3; out of guard slots, level 2 */
     if (n == 0)
         return zero_block();
     if (align < 16)
@@ -150,6 +162,8 @@ void *hk_rz_malloc(size_t n, size_t align, bool zero)
             return NULL;
         user = (char *)(((uintptr_t)block + RZ_HDR + align - 1) & ~(uintptr_t)(align - 1));
     }
+    if (user != block + RZ_HDR) /* room for it: user - block is a multiple of 16 */
+        *(struct rz_loc *)block = (struct rz_loc){ RZ_LOC ^ (uintptr_t)block, (uint64_t)(user - block) };
     struct rz_hdr *h = hdr_of(user);
     h->magic = RZ_LIVE ^ (uintptr_t)user;
     h->size = n;
@@ -163,6 +177,61 @@ void *hk_rz_malloc(size_t n, size_t align, bool zero)
     size_t end = guarded ? (size_t)(guard_of((uintptr_t)user, n) - user) : hk_plain_usable(block) - h->offset;
     memset(user + n, RZ_CANARY, end - n);
     return user;
+}
+
+/* ---- the block a byte lies in (the checked copies, copycheck.c) */
+
+/* The underlying block byte p lies in, and its bytes; NULL for none. */
+static char *block_of(const void *p, size_t *len)
+{
+    unsigned kind = hk_chunk_kind((uintptr_t)p);
+    if (kind == HK_CHUNK_SS) {
+        hk_slab *s = hk_slab_of(p);
+        if (!hk_slab_formatted(s))
+            return NULL;
+        uint32_t i = hk_block_index(s, (uintptr_t)p & (HK_SLAB_SIZE - 1));
+        if (i >= s->carved)
+            return NULL;
+        *len = hk_class_size[s->cls];
+        return hk_slab_base(s) + (size_t)i * *len;
+    }
+    char *user;
+    if ((kind == HK_CHUNK_LARGE_HEAD || kind == HK_CHUNK_LARGE) && hk_large_block_of(p, &user, len))
+        return user;
+    return NULL;
+}
+
+/* The header of the level-2 block whose user pointer is user, if sound. */
+static struct rz_hdr *sound_hdr(char *user, bool *freed)
+{
+    struct rz_hdr *h = hdr_of(user);
+    *freed = h->magic == (RZ_FREED ^ (uintptr_t)user);
+    return *freed || h->magic == (RZ_LIVE ^ (uintptr_t)user) ? h : NULL;
+}
+
+bool hk_rz_span(const void *p, struct hk_span *sp)
+{
+    size_t len;
+    bool freed;
+    if (hk_chunk_kind((uintptr_t)p) == HK_CHUNK_GUARD)
+        return hk_guard_span(p, sp);
+    if (hk_chunk_kind((uintptr_t)p) == HK_CHUNK_ZERO) {
+        *sp = (struct hk_span){ .start = (uintptr_t)p & ~(uintptr_t)15 };
+        return true;
+    }
+    char *block = block_of(p, &len), *user;
+    if (!block)
+        return false;
+    const struct rz_loc *loc = (const struct rz_loc *)block;
+    struct rz_hdr *h = sound_hdr(user = block + RZ_HDR, &freed);
+    if (!h && loc->magic == (RZ_LOC ^ (uintptr_t)block) && loc->offset < len)
+        h = sound_hdr(user = block + loc->offset, &freed);
+    if (!h) /* a plain block, handed out before start-up finished */
+        *sp = (struct hk_span){ .start = (uintptr_t)block, .size = len };
+    else
+        *sp = (struct hk_span){ .start = (uintptr_t)user, .size = h->size, .freed = freed,
+                                .alloc_stack = h->alloc_stack, .free_stack = h->free_stack };
+    return true;
 }
 
 /* ---- checks of a block being freed */
@@ -279,7 +348,9 @@ const char *hk_api_name(unsigned api)
 /* The C++ operators tag what they hand out (cxx.c). */
 void hk_rz_set_api(void *p, unsigned api)
 {
-    if (p && hk_chunk_kind((uintptr_t)p) != HK_CHUNK_ZERO && !hk_plain_is_block(p))
+    if (p && hk_chunk_kind((uintptr_t)p) == HK_CHUNK_GUARD)
+        hk_guard_set_api(p, api);
+    else if (p && hk_chunk_kind((uintptr_t)p) != HK_CHUNK_ZERO && !hk_plain_is_block(p))
         hdr_of(p)->api = (uint16_t)api;
 }
 
@@ -303,6 +374,10 @@ void hk_rz_free_api(void *p, unsigned api, const char *op)
 {
     if (!p || hk_chunk_kind((uintptr_t)p) == HK_CHUNK_ZERO)
         return;
+    if (hk_chunk_kind((uintptr_t)p) == HK_CHUNK_GUARD) {
+        hk_guard_free(p, api, op);
+        return;
+    }
     if (hk_plain_is_block(p)) {
         hk_plain_free(p);
         return;
@@ -329,8 +404,11 @@ void hk_rz_free(void *p)
 
 size_t hk_rz_usable(void *p)
 {
+    size_t n;
     if (!p || hk_chunk_kind((uintptr_t)p) == HK_CHUNK_ZERO)
         return 0;
+    if (hk_chunk_kind((uintptr_t)p) == HK_CHUNK_GUARD)
+        return hk_guard_live(p, &n) ? n : 0;
     if (hk_plain_is_block(p))
         return hk_plain_usable(p);
     struct rz_hdr *h = hdr_of(p);
@@ -346,7 +424,13 @@ void *hk_rz_realloc(void *p, size_t n)
         return NULL;
     }
     size_t old;
-    if (hk_chunk_kind((uintptr_t)p) == HK_CHUNK_ZERO)
+    if (hk_chunk_kind((uintptr_t)p) == HK_CHUNK_GUARD) {
+        if (!hk_guard_live(p, &old)) {
+            hk_guard_free(p, HK_API_MALLOC, "realloc"); /* not live: reports only */
+            errno = EINVAL;
+            return NULL;
+        }
+    } else if (hk_chunk_kind((uintptr_t)p) == HK_CHUNK_ZERO)
         old = 0;
     else if (hk_plain_is_block(p))
         old = hk_plain_usable(p);

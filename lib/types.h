@@ -60,7 +60,8 @@ static const bool hk_config_sites = false;
 
 /* What a 2 MiB chunk of the address space holds (hk_chunkmap). */
 enum hk_chunk_kind { HK_CHUNK_NONE = 0, HK_CHUNK_SS = 1, HK_CHUNK_LARGE_HEAD = 2, HK_CHUNK_LARGE = 3,
-                     HK_CHUNK_ZERO = 4 /* HAKMEM_CHECK=2: zero-size blocks, PROT_NONE */ };
+                     HK_CHUNK_ZERO = 4 /* HAKMEM_CHECK=2: zero-size blocks, PROT_NONE */,
+                     HK_CHUNK_GUARD = 5 /* guard.c's region: guarded blocks and their guard pages */ };
 
 /* Where a slab is. Invariant: state != HK_SLAB_FREE iff the slot is formatted
  * for slab->cls; ss->live counts the OWNED and ABANDONED slabs. */

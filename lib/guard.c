@@ -1,0 +1,462 @@
+/* guard.c — guard pages (HAKMEM_CHECK=3): blocks placed against a PROT_NONE
+ * page, freed ones PROT_NONE in a FIFO quarantine of address space, and the
+ * SIGSEGV handler that reports a fault in either. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include "heapcheck.h"
+
+/* The region: reserved PROT_NONE at start-up, carved into slots from its
+ * start. A slot is its data pages and one guard page, after them (over) or
+ * before (HAKMEM_GUARD=under); a malloc(0) slot is its guard page alone.
+ * Each page's entry in the slot table names its slot's first page, so any
+ * address of the region leads to a block in one lookup. */
+#define GUARD_REGION ((size_t)16 << 30)
+#define GUARD_CANARY 0xcb
+#define GUARD_LISTS 1025 /* free slots by data pages, 0..1024 (4 MiB) */
+
+enum slot_state { SLOT_LIVE = 1, SLOT_FREED, SLOT_FREE };
+
+struct slot {
+    uint32_t head;       /* every page of a slot: its first page's index + 1; 0: none */
+    uint32_t pages;      /* the first page: data pages */
+    uint64_t size;       /* the bytes the program asked for */
+    uint32_t user_off;   /* user pointer - slot start */
+    uint32_t next;       /* free list: the next slot's first page + 1 */
+    uint32_t alloc_stack, free_stack;
+    uint8_t state, api;
+};
+
+bool hk_guard_all;
+
+static struct {
+    pthread_mutex_t lock;
+    char *base;          /* the region */
+    struct slot *slot;   /* one per page of the region */
+    size_t npages, bump; /* pages, and the first never carved */
+    bool under;
+    uint32_t free_head[GUARD_LISTS];
+    uint32_t *ring;      /* the quarantine: first pages of freed slots, FIFO */
+    size_t ring_cap, ring_head, ring_count, ring_bytes, ring_max_bytes;
+    bool warned;
+} g = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static size_t page(void)
+{
+    return hk_page_size;
+}
+
+static char *page_addr(size_t i)
+{
+    return g.base + i * page();
+}
+
+/* The data pages of slot i (k of them), and its guard page. */
+static char *data_of(size_t i)
+{
+    return page_addr(i + (g.under ? 1 : 0));
+}
+
+static char *guard_page_of(size_t i, const struct slot *s)
+{
+    return page_addr(g.under ? i : i + s->pages);
+}
+
+void hk_guard_atfork_prepare(void)
+{
+    pthread_mutex_lock(&g.lock);
+}
+
+void hk_guard_atfork_release(void)
+{
+    pthread_mutex_unlock(&g.lock);
+}
+
+/* ---- start-up */
+
+/* len bytes of address space, PROT_NONE (prot 0) or read-write, charged to
+ * no commit limit, aligned to a chunk; NULL when the kernel refuses. */
+static char *reserve_space(size_t len, int prot)
+{
+    char *raw = mmap(NULL, len + HK_SS_SIZE, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (raw == MAP_FAILED)
+        return NULL;
+    char *p = (char *)(((uintptr_t)raw + HK_SS_SIZE - 1) & ~(uintptr_t)HK_SS_MASK);
+    if (p > raw)
+        munmap(raw, (size_t)(p - raw));
+    munmap(p + len, (size_t)(raw + HK_SS_SIZE - p));
+    return p;
+}
+
+static bool reserve(void)
+{
+    size_t npages = GUARD_REGION / page();
+    size_t meta = (npages * sizeof(struct slot) + page() - 1) & ~(page() - 1);
+    size_t qbytes = (size_t)hk_opt[HK_OPT_GUARD_QUARANTINE_MB] << 20;
+    g.ring_cap = qbytes / (2 * page()) + 1;
+    char *r = reserve_space(GUARD_REGION, PROT_NONE);
+    g.slot = (struct slot *)reserve_space(meta, PROT_READ | PROT_WRITE);
+    g.ring = hk_os_map((g.ring_cap * sizeof *g.ring + page() - 1) & ~(page() - 1));
+    if (!r || !g.slot || !g.ring)
+        return false;
+    g.ring_max_bytes = qbytes;
+    g.base = r;
+    g.npages = npages;
+    g.bump = 1; /* page 0 guards the first slot from below (over), as each guard does the next */
+    g.under = hk_opt[HK_OPT_GUARD] == HK_GUARD_UNDER;
+    hk_chunkmap_set((uintptr_t)r, GUARD_REGION, HK_CHUNK_GUARD, HK_CHUNK_GUARD);
+    return true;
+}
+
+static void install_handler(void);
+
+void hk_guard_init(void)
+{
+    if (hk_check_level < 3)
+        return;
+    if (!reserve()) {
+        hk_log("hakmem: HAKMEM_CHECK=3: could not reserve %zu GiB for guard pages; using level 2\n",
+               GUARD_REGION >> 30);
+        return;
+    }
+    hk_guard_all = true;
+    install_handler();
+}
+
+/* ---- slots (under g.lock) */
+
+/* Data pages for n bytes at alignment align: placed against the page's end,
+ * a block of up to a page's alignment starts roundup(n, align) before it. */
+static size_t pages_for(size_t n, size_t align)
+{
+    if (n == 0)
+        return 0;
+    size_t span = align <= page() ? (n + align - 1) & ~(align - 1) : n + align - 1;
+    return (span + page() - 1) / page();
+}
+
+/* A slot of k data pages, PROT_READ|WRITE: its first page, or -1. */
+static long take_slot(size_t k)
+{
+    size_t i;
+    if (k < GUARD_LISTS && g.free_head[k]) {
+        i = g.free_head[k] - 1;
+        g.free_head[k] = g.slot[i].next;
+    } else {
+        if (g.bump + k + 1 > g.npages)
+            return -1;
+        i = g.bump;
+        g.bump += k + 1;
+        for (size_t j = 0; j <= k; j++)
+            g.slot[i + j].head = (uint32_t)i + 1;
+        g.slot[i].pages = (uint32_t)k;
+    }
+    if (k && mprotect(data_of(i), k * page(), PROT_READ | PROT_WRITE) != 0) {
+        /* out of mappings (vm.max_map_count): back on its list */
+        if (k < GUARD_LISTS) {
+            g.slot[i].next = g.free_head[k];
+            g.free_head[k] = (uint32_t)i + 1;
+        }
+        return -1;
+    }
+    return (long)i;
+}
+
+/* The oldest slot of the quarantine goes back to its free list. */
+static void recycle_oldest(void)
+{
+    size_t at = (g.ring_head + g.ring_cap - g.ring_count) % g.ring_cap;
+    uint32_t i = g.ring[at];
+    struct slot *s = &g.slot[i];
+    g.ring_count--;
+    g.ring_bytes -= (size_t)(s->pages + 1) * page();
+    s->state = SLOT_FREE;
+    if (s->pages < GUARD_LISTS) {
+        s->next = g.free_head[s->pages];
+        g.free_head[s->pages] = i + 1;
+    }
+}
+
+static void quarantine(uint32_t i)
+{
+    size_t bytes = (size_t)(g.slot[i].pages + 1) * page();
+    while (g.ring_count && (g.ring_count == g.ring_cap || g.ring_bytes + bytes > g.ring_max_bytes))
+        recycle_oldest();
+    g.ring[g.ring_head] = i;
+    g.ring_head = (g.ring_head + 1) % g.ring_cap;
+    g.ring_count++;
+    g.ring_bytes += bytes;
+}
+
+/* ---- the block in a slot */
+
+/* The user pointer of an n-byte block aligned to align in slot i of k data
+ * pages: against the guard page (over), or at the data's start (under). */
+static char *place(size_t i, size_t k, size_t n, size_t align)
+{
+    char *d = data_of(i);
+    if (k == 0)
+        return guard_page_of(i, &g.slot[i]);
+    if (g.under)
+        return (char *)(((uintptr_t)d + align - 1) & ~(uintptr_t)(align - 1));
+    return (char *)(((uintptr_t)d + k * page() - n) & ~(uintptr_t)(align - 1));
+}
+
+/* The slack of slot i's data pages around its block that canaries fill: from
+ * the block's end to the data's end, and before it within its first page. */
+static void slack_of(size_t i, const struct slot *s, char **lo, size_t *nlo, char **hi, size_t *nhi)
+{
+    char *d = data_of(i), *user = page_addr(i) + s->user_off, *end = d + (size_t)s->pages * page();
+    char *from = (char *)((uintptr_t)user & ~(uintptr_t)(page() - 1));
+    if (from < d)
+        from = d;
+    *lo = from;
+    *nlo = s->pages ? (size_t)(user - from) : 0;
+    *hi = user + s->size;
+    *nhi = s->pages ? (size_t)(end - *hi) : 0;
+    if (*nhi > page())
+        *nhi = page(); /* the rest of a slot over-sized for its alignment stays unchecked */
+}
+
+void *hk_guard_malloc(size_t n, size_t align, bool zero, unsigned api)
+{
+    if (align < 16)
+        align = 16;
+    if (n > GUARD_REGION / 2)
+        return NULL;
+    size_t k = pages_for(n, align);
+    pthread_mutex_lock(&g.lock);
+    long i = take_slot(k);
+    if (i < 0) {
+        bool warn = !g.warned;
+        g.warned = true;
+        pthread_mutex_unlock(&g.lock);
+        if (warn)
+            hk_log("hakmem: HAKMEM_CHECK=3: out of guard slots (region or vm.max_map_count); "
+                   "further blocks get level 2's checks\n");
+        return NULL;
+    }
+    struct slot *s = &g.slot[i];
+    char *user = place((size_t)i, k, n, align);
+    s->size = n;
+    s->user_off = (uint32_t)(user - page_addr((size_t)i));
+    s->state = SLOT_LIVE;
+    s->api = (uint8_t)api;
+    s->free_stack = 0;
+    pthread_mutex_unlock(&g.lock);
+    s->alloc_stack = hk_stack_here();
+    char *lo, *hi;
+    size_t nlo, nhi;
+    slack_of((size_t)i, s, &lo, &nlo, &hi, &nhi);
+    memset(lo, GUARD_CANARY, nlo);
+    memset(hi, GUARD_CANARY, nhi);
+    if (zero)
+        memset(user, 0, n); /* fresh pages are zero; recycled ones too (freed by mmap) */
+    return user;
+}
+
+/* The slot p is the user pointer of, or -1. */
+static long slot_of_user(const void *p)
+{
+    uintptr_t a = (uintptr_t)p - (uintptr_t)g.base;
+    if (!g.base || a >= GUARD_REGION)
+        return -1;
+    size_t j = a / page();
+    /* a malloc(0) pointer is its guard page's first byte: in its own slot */
+    uint32_t h = g.slot[j].head;
+    if (!h)
+        return -1;
+    size_t i = h - 1;
+    return page_addr(i) + g.slot[i].user_off == p ? (long)i : -1;
+}
+
+static void report_slot(enum hk_error_kind kind, const char *op, const void *p, const struct slot *s,
+                        size_t detail)
+{
+    struct hk_heap_error e = { .kind = kind, .op = op, .ptr = p, .detail_off = detail, .large_size = s->size,
+                               .rz = true, .api = s->api, .alloc_stack = s->alloc_stack,
+                               .free_stack = s->free_stack };
+    hk_heap_error(&e);
+}
+
+/* The first byte in [p, p+n) that is not c, or n. */
+static size_t first_not(const unsigned char *p, size_t n, unsigned char c)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != c)
+            return i;
+    return n;
+}
+
+static void check_slack(size_t i, const struct slot *s, const char *op, const char *user)
+{
+    char *lo, *hi;
+    size_t nlo, nhi;
+    slack_of(i, s, &lo, &nlo, &hi, &nhi);
+    size_t at = first_not((unsigned char *)hi, nhi, GUARD_CANARY);
+    if (at < nhi)
+        report_slot(HK_ERR_OVERFLOW, op, hi + at, s, at);
+    for (size_t b = nlo; b > 0; b--) /* the nearest byte before the block first */
+        if ((unsigned char)lo[b - 1] != GUARD_CANARY) {
+            report_slot(HK_ERR_UNDERFLOW, op, lo + b - 1, s, (size_t)(user - (lo + b - 1)));
+            break;
+        }
+}
+
+bool hk_guard_free(void *p, unsigned api, const char *op)
+{
+    long i = slot_of_user(p);
+    struct slot *s = i >= 0 ? &g.slot[i] : NULL;
+    if (!s || s->state != SLOT_LIVE) {
+        if (s && s->state == SLOT_FREED)
+            report_slot(HK_ERR_DOUBLE_FREE, op, p, s, 0);
+        else
+            hk_report(HK_ERR_INVALID_FREE, op, p, NULL, 0, 0);
+        return false;
+    }
+    if (s->api != api) {
+        struct hk_heap_error e = { .kind = HK_ERR_MISMATCH, .op = op, .ptr = p, .large_size = s->size,
+                                   .rz = true, .api = s->api, .alloc_stack = s->alloc_stack };
+        hk_heap_error(&e);
+    }
+    check_slack((size_t)i, s, op, p);
+    s->free_stack = hk_stack_here();
+    /* PROT_NONE at once, and the memory back to the kernel: one call */
+    if (s->pages)
+        mmap(data_of((size_t)i), (size_t)s->pages * page(), PROT_NONE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+    pthread_mutex_lock(&g.lock);
+    s->state = SLOT_FREED;
+    quarantine((uint32_t)i);
+    pthread_mutex_unlock(&g.lock);
+    return true;
+}
+
+/* Whether p is a live guarded block, and its requested size. */
+bool hk_guard_live(const void *p, size_t *size)
+{
+    long i = slot_of_user(p);
+    if (i < 0 || g.slot[i].state != SLOT_LIVE)
+        return false;
+    *size = g.slot[i].size;
+    return true;
+}
+
+void hk_guard_set_api(void *p, unsigned api)
+{
+    long i = slot_of_user(p);
+    if (i >= 0)
+        g.slot[i].api = (uint8_t)api;
+}
+
+/* ---- the block an address lies in (checked copies, the fault handler) */
+
+static bool span_of_slot(size_t i, struct hk_span *sp)
+{
+    const struct slot *s = &g.slot[i];
+    if (s->state != SLOT_LIVE && s->state != SLOT_FREED)
+        return false;
+    *sp = (struct hk_span){ .start = (uintptr_t)page_addr(i) + s->user_off, .size = s->size,
+                            .freed = s->state == SLOT_FREED, .alloc_stack = s->alloc_stack,
+                            .free_stack = s->free_stack };
+    return true;
+}
+
+/* The distance from span sp to address a (0 inside it). */
+static size_t distance(const struct hk_span *sp, uintptr_t a)
+{
+    if (a < sp->start)
+        return sp->start - a;
+    return a < sp->start + sp->size ? 0 : a - (sp->start + sp->size) + 1;
+}
+
+/* The slot whose page j is, as a span; false for none. */
+static bool span_at(size_t j, struct hk_span *sp)
+{
+    return j < g.npages && g.slot[j].head && span_of_slot(g.slot[j].head - 1, sp);
+}
+
+bool hk_guard_span(const void *p, struct hk_span *sp)
+{
+    uintptr_t a = (uintptr_t)p - (uintptr_t)g.base;
+    if (!g.base || a >= GUARD_REGION)
+        return false;
+    size_t j = a / page();
+    struct hk_span c;
+    if (span_at(j, sp)) {
+        size_t i = g.slot[j].head - 1;
+        if (page_addr(j) != guard_page_of(i, &g.slot[i]))
+            return true; /* a data page: of a freed block, or its slack */
+    }
+    /* a guard page (or one of no slot) lies between two blocks: the nearer */
+    bool found = span_at(j, sp);
+    for (int d = -1; d <= 1; d += 2)
+        if ((j > 0 || d > 0) && span_at(j + (size_t)(long)d, &c) &&
+            (!found || distance(&c, (uintptr_t)p) < distance(sp, (uintptr_t)p)))
+            *sp = c, found = true;
+    return found;
+}
+
+/* ---- the fault handler */
+
+static struct sigaction prev_segv;
+
+/* A fault that is not hakmem's: the program's handler, or the default action. */
+static void pass_on(int sig, siginfo_t *si, void *ctx)
+{
+    if (prev_segv.sa_flags & SA_SIGINFO) {
+        prev_segv.sa_sigaction(sig, si, ctx);
+        return;
+    }
+    if (prev_segv.sa_handler != SIG_DFL && prev_segv.sa_handler != SIG_IGN) {
+        prev_segv.sa_handler(sig);
+        return;
+    }
+    /* the default action: the access runs again and kills the process */
+    signal(sig, SIG_DFL);
+}
+
+static void on_segv(int sig, siginfo_t *si, void *ctx)
+{
+    struct hk_span sp;
+    int saved = errno;
+    if (si->si_code <= 0 || hk_chunk_kind((uintptr_t)si->si_addr) != HK_CHUNK_GUARD ||
+        !hk_guard_span(si->si_addr, &sp)) {
+        pass_on(sig, si, ctx);
+        errno = saved;
+        return;
+    }
+    bool write = ((ucontext_t *)ctx)->uc_mcontext.gregs[REG_ERR] & 2;
+    hk_report_access(write ? "a write" : "a read", si->si_addr, &sp, true);
+    /* HAKMEM_ON_ERROR=report: a faulting access cannot go on; re-raised */
+    signal(sig, SIG_DFL);
+    errno = saved;
+}
+
+/* The alternate stack of the thread that starts hakmem, so a stack overflow
+ * there still reaches a handler; threads without one use their own stack. */
+static void alt_stack(void)
+{
+    stack_t old;
+    if (sigaltstack(NULL, &old) != 0 || !(old.ss_flags & SS_DISABLE))
+        return;
+    size_t size = 64 << 10;
+    void *st = hk_os_map(size);
+    if (!st)
+        return;
+    stack_t ss = { .ss_sp = st, .ss_size = size };
+    sigaltstack(&ss, NULL);
+}
+
+static void install_handler(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_segv;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    alt_stack();
+    sigaction(SIGSEGV, &sa, &prev_segv);
+}

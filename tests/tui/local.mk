@@ -3,6 +3,10 @@
 # Check unit tests of the modules that need no terminal, each
 # built twice (plain, and with AddressSanitizer and UBSan), and scripts that run
 # hakmem-top against a traced process (-o, and in tmux).
+# The Stacks panel's workload: known call sites (-g, frame pointers: named the
+# same by every unwinder).
+noinst_PROGRAMS += tests/stacks_target
+tests_stacks_target_CFLAGS = $(AM_CFLAGS) -g -fno-omit-frame-pointer
 TUI_UNIT = tests/tui/check_format tests/tui/check_model tests/tui/check_frame \
 	tests/tui/check_replay
 TUI_UNIT_ASAN = tests/tui/check_format_asan tests/tui/check_model_asan \

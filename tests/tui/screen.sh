@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/tui/screen.sh — hakmem-top driven in tmux (80x24) against a traced occupancy_target:
-# the frame shows its classes with hakmem_stats_get()'s numbers, 1-4/Tab switch panels,
+# the frame shows its classes with hakmem_stats_get()'s numbers, 1-5/Tab switch panels,
 # sort keys reorder, / filters, resizes redraw, exit is reported, q quits. 77 without tmux.
 set -eu
 # shellcheck source=tests/tui/lib.sh
@@ -62,7 +62,10 @@ keys 4
 wait_for "4: the Counters panel" '\[4 Counters\]'
 wait_for "4: the stage table" '^Slab acquisitions by stage'
 keys Tab
-wait_for "Tab from 4: back to Classes" '\[1 Classes\]'
+wait_for "Tab from 4: the Stacks panel" '\[5 Stacks\]'
+wait_for "5: says the target runs without a heap profile" '^no heap profile: .*HAKMEM_PROFILE=1'
+keys Tab
+wait_for "Tab from 5: back to Classes" '\[1 Classes\]'
 
 # Sorting: class order first, 's' cycles to slabs (class 11 has 40, class 1 has 10),
 # 'c' goes back, 'o' sorts by occupancy (11: 97 %, 1: 48 %), 'r' reverses.

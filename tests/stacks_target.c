@@ -1,5 +1,5 @@
 /* stacks_target.c — test workload of hakmem-top's Stacks panel: three call
- * sites hold known blocks, it prints "ready", waits until stdin closes, then
+ * sites hold known blocks, it prints "ready PID", waits until stdin closes, then
  * frees the first site's blocks and exits. Held until then:
  *   site_big:   100 blocks of 4096 B, none freed           (in use 400.0 KiB)
  *   site_mid:   1000 blocks of 200 B, the younger 500 freed (500 live, all older than a freed one)
@@ -55,7 +55,7 @@ int main(void)
             fprintf(stderr, "stacks_target: out of memory\n");
             return 1;
         }
-    printf("ready\n");
+    printf("ready %d\n", (int)getpid());
     fflush(stdout);
     char buf[16];
     while (read(0, buf, sizeof buf) > 0)

@@ -14,7 +14,7 @@ TUI_UNIT_ASAN = tests/tui/check_format_asan tests/tui/check_model_asan \
 if HAVE_CHECK
 check_PROGRAMS += $(TUI_UNIT) $(TUI_UNIT_ASAN)
 endif
-TUI_TEST_SH = tests/tui/once.sh tests/tui/screen.sh tests/tui/replay.sh
+TUI_TEST_SH = tests/tui/once.sh tests/tui/screen.sh tests/tui/replay.sh tests/tui/stacks.sh
 TESTS += $(TUI_TEST_SH)
 EXTRA_DIST += $(TUI_TEST_SH) tests/tui/lib.sh
 

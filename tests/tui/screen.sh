@@ -12,21 +12,9 @@ tm() { tmux -S "$tmp/tmux-$S.sock" -f /dev/null "$@"; }
 kill_tmux() { for S in top colour version; do tm kill-server 2>/dev/null; done; }
 cleanup_hooks+=(kill_tmux)
 fails=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 pane() { tm capture-pane -p -J -t "$S" "$@"; }
 S=top
-# wait_for DESCRIPTION ERE: until the pane matches (5 s), else a failure with the pane.
-wait_for() {
-    for _ in $(seq 50); do
-        if pane | grep -Eq -- "$2"; then ok "$1"; return 0; fi
-        sleep 0.1
-    done
-    bad "$1: expected the pane to match /$2/, got:"
-    pane | sed 's/^/    | /'
-    return 1
-}
 keys() { tm send-keys -t "$S" "$@"; }
 # The class of the first row of the class table in the pane.
 first_class() { pane | table_rows | head -1 | awk '{print $2}'; }

@@ -358,7 +358,7 @@ void top_draw_stacks(void *win, struct top_view *v)
     char buf[512];
     const char *l;
     for (int i = 0; y < h && (l = top_stacks_note(buf, sizeof buf, v, i)); i++, y++)
-        put(w, y, 0, l, i == 1 && strncmp(l, "INCOMPLETE", 10) == 0
+        put(w, y, 0, l, strncmp(l, "INCOMPLETE", 10) == 0
                             ? A_BOLD | (screen->colour ? COLOR_PAIR(P_WARN) : 0) : A_DIM);
     struct top_stacks *st = v->model->s.stacks;
     if (!st || y >= h)

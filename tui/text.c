@@ -196,41 +196,50 @@ void top_text_counters(FILE *out, const struct top_view *v)
 
 /* ---- the Stacks panel */
 
-/* Notes on what the figures rest on: how they were made and what was not
- * seen; NULL past the last. */
-const char *top_stacks_note(char *buf, size_t len, const struct top_view *v, int line)
+/* The Stacks panel's notes, in order: where the figures come from, what that
+ * means (end-of-run totals), and what was not seen. */
+static int stacks_notes(char (*l)[160], const struct top_view *v)
 {
     const struct top_sample *s = &v->model->s;
     char a[24], b[24], c[24], d[24];
+    int n = 0;
     if (!s->stacks) {
-        if (line)
-            return NULL;
-        snprintf(buf, len, v->replay ? "no heap profile in this run (hakmem-trace record --profile)"
-                                     : "no heap profile: the process runs without HAKMEM_PROFILE=1");
-        return buf;
+        snprintf(l[n++], 160, v->replay ? "no heap profile in this run (hakmem-trace record --profile)"
+                                        : "no heap profile: the process runs without HAKMEM_PROFILE=1");
+        return n;
     }
-    const struct top_stacks_seen *n = top_stacks_seen(s->stacks);
+    const struct top_stacks_seen *seen = top_stacks_seen(s->stacks);
     snprintf(d, sizeof d, "%" PRIu64 " B", s->profile_rate);
-    if (line == 0 && s->stacks_from == TOP_STACKS_TOTALS)
-        snprintf(buf, len, "end-of-run totals, profile rate %s (recorded without --all-blocks)", d);
-    else if (line == 0 && s->stacks_from == TOP_STACKS_BLOCKS)
-        snprintf(buf, len, "rebuilt from %s sampled blocks (--all-blocks), profile rate %s",
+    if (s->stacks_from == TOP_STACKS_TOTALS) {
+        snprintf(l[n++], 160, "end-of-run totals, profile rate %s (recorded without --all-blocks)", d);
+        snprintf(l[n++], 160, "no view over time: ALLOCS/S the run's mean, LEAKED in use at the end");
+    } else if (s->stacks_from == TOP_STACKS_BLOCKS)
+        snprintf(l[n++], 160, "rebuilt from %s sampled blocks (--all-blocks), profile rate %s",
                  top_fmt_count(a, sizeof a, s->profile_blocks, 7), d);
-    else if (line == 0)
-        snprintf(buf, len, "profile rate %s: %s sampled allocs and %s frees seen", d,
-                 top_fmt_count(a, sizeof a, n->allocs, 7), top_fmt_count(b, sizeof b, n->frees, 7));
-    else if (line == 1 && s->stacks_from == TOP_STACKS_TOTALS)
-        snprintf(buf, len, "no view over time: ALLOCS/S the run's mean, LEAKED in use at the end");
-    else if (line == 1 && s->stacks_from == TOP_STACKS_LIVE && (n->missed || s->dropped))
-        snprintf(buf, len, "INCOMPLETE: %s events not seen, %s dropped; %s frees of unseen allocs",
-                 top_fmt_count(a, sizeof a, n->missed, 7), top_fmt_count(b, sizeof b, s->dropped, 7),
-                 top_fmt_count(c, sizeof c, n->unmatched + n->lost_frees, 7));
-    else if (line == 1 && s->stacks_from == TOP_STACKS_LIVE)
-        snprintf(buf, len, "every event since the process started seen");
-    else if (line == 1)
-        snprintf(buf, len, "%s frees without their alloc", top_fmt_count(a, sizeof a, n->unmatched, 7));
     else
+        snprintf(l[n++], 160, "profile rate %s: %s sampled allocs and %s frees seen", d,
+                 top_fmt_count(a, sizeof a, seen->allocs, 7),
+                 top_fmt_count(b, sizeof b, seen->frees, 7));
+    if (s->stacks_from != TOP_STACKS_LIVE && s->dropped)
+        snprintf(l[n++], 160, "INCOMPLETE: the ring dropped %s events while recording",
+                 top_fmt_count(a, sizeof a, s->dropped, 7));
+    else if (s->stacks_from == TOP_STACKS_LIVE && (seen->missed || s->dropped))
+        snprintf(l[n++], 160, "INCOMPLETE: %s events not seen, %s dropped; %s frees of unseen allocs",
+                 top_fmt_count(a, sizeof a, seen->missed, 7), top_fmt_count(b, sizeof b, s->dropped, 7),
+                 top_fmt_count(c, sizeof c, seen->unmatched + seen->lost_frees, 7));
+    else if (s->stacks_from == TOP_STACKS_LIVE)
+        snprintf(l[n++], 160, "every event since the process started seen");
+    return n;
+}
+
+/* Notes on what the figures rest on; NULL past the last. */
+const char *top_stacks_note(char *buf, size_t len, const struct top_view *v, int line)
+{
+    char l[3][160];
+    int n = stacks_notes(l, v);
+    if (line < 0 || line >= n)
         return NULL;
+    snprintf(buf, len, "%s", l[line]);
     return buf;
 }
 

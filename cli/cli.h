@@ -266,6 +266,11 @@ struct hk_heapprof *hk_heapprof_new(int64_t start_mono_ns, int64_t rate, int all
 void hk_heapprof_free(struct hk_heapprof *p);
 /* 1 for the event types the profile takes (alloc, free): not stored as events rows. */
 int hk_heapprof_takes(unsigned type);
+/* weight × bytes / 65536, rounded: exact at weight 65536 (HAKMEM_WEIGHT_ONE). */
+int64_t hk_heapprof_estimate(int64_t weight, int64_t bytes);
+/* The bytes of an alloc event's block: its class's size, or the large
+ * mapping's pages when the size saturated. */
+int64_t hk_heapprof_block_bytes(const struct hakmem_event *ev);
 /* Applies one alloc or free event; events arrive in ring order. */
 void hk_heapprof_add(struct hk_heapprof *p, const struct hakmem_event *ev);
 /* Keeps one slab_pin event (HAKMEM_PROFILE_SITES; it is an events row too) in
@@ -379,6 +384,10 @@ struct hk_symbol {
 int hk_symbols_lookup(struct hk_symbols *s, const char *module, uint64_t off, struct hk_symbol *out);
 /* The function of file offset off of module, NULL when unknown. */
 const char *hk_symbols_find(struct hk_symbols *s, const char *module, uint64_t off);
+/* Return address ip of a stack of the table st, symbolised into *f (its module
+ * from st's module map; "" and 0 for what is unknown). */
+void hk_stacks_frame(const struct hakmem_seg_stacks *st, struct hk_symbols *syms, uint64_t ip,
+                     struct hk_store_frame *f);
 
 /* ---- profdata.c: a run's heap profile read back stack by stack (export, diff) */
 #define HK_PROF_FRAMES HAKMEM_SEG_STACK_DEPTH

@@ -4,7 +4,7 @@
 #include <string.h>
 #include "cli.h"
 
-/* One sampled block, live. Its estimated bytes (estimate()) depend on its
+/* One sampled block, live. Its estimated bytes (hk_heapprof_estimate()) depend on its
  * weight and size alone, so its free takes back exactly what its alloc added. */
 struct block {
     struct hk_slot h;    /* h.rowid: its profile_live row, 0 until written */
@@ -173,15 +173,14 @@ static void peak_check(struct hk_heapprof *p, struct site_slot *s, const struct 
 
 /* ---- events */
 
-/* weight × bytes / 65536, rounded: exact at weight 65536. */
-static int64_t estimate(int64_t weight, int64_t bytes)
+int64_t hk_heapprof_estimate(int64_t weight, int64_t bytes)
 {
     unsigned __int128 v = (unsigned __int128)(uint64_t)weight * (uint64_t)bytes + 32768;
     v >>= 16;
     return v > INT64_MAX ? INT64_MAX : (int64_t)v;
 }
 
-static int64_t block_bytes(const struct hakmem_event *ev)
+int64_t hk_heapprof_block_bytes(const struct hakmem_event *ev)
 {
     if (ev->reason != HAKMEM_SIZE_SATURATED)
         return ev->reason;
@@ -195,7 +194,7 @@ static struct site_slot *unuse(struct hk_heapprof *p, const struct block *b)
     if (!s)
         return NULL;
     site_sync(p, s);
-    int64_t est = estimate(b->weight, b->block_size);
+    int64_t est = hk_heapprof_estimate(b->weight, b->block_size);
     s->s.in_use -= est;
     s->s.live--;
     s->h.dirty = 1;
@@ -244,7 +243,7 @@ static void fill_block(struct hk_heapprof *p, struct block *b, const struct hakm
 {
     b->serial = ++p->serial;
     b->size = (int64_t)ev->arg0;
-    b->block_size = block_bytes(ev);
+    b->block_size = hk_heapprof_block_bytes(ev);
     b->weight = (int64_t)ev->arg1;
     b->ts_ns = (int64_t)ev->ts_ns > p->start_mono_ns ? (int64_t)ev->ts_ns - p->start_mono_ns : 0;
     b->stack = ev->stack_id;
@@ -260,11 +259,11 @@ static void site_alloc(struct hk_heapprof *p, const struct block *b, const struc
     if (!s)
         return;
     site_sync(p, s);
-    int64_t est = estimate(b->weight, b->block_size);
+    int64_t est = hk_heapprof_estimate(b->weight, b->block_size);
     s->s.allocs++;
     s->s.alloc_weight += b->weight;
     s->s.bytes += est;
-    s->s.requested += estimate(b->weight, b->size);
+    s->s.requested += hk_heapprof_estimate(b->weight, b->size);
     s->s.live++;
     s->s.in_use += est;
     s->h.dirty = 1;

@@ -24,39 +24,56 @@ static void bind_text(sqlite3_stmt *st, int col, const char *text)
         sqlite3_bind_null(st, col);
 }
 
+void hk_stacks_frame(const struct hakmem_seg_stacks *st, struct hk_symbols *syms, uint64_t ip,
+                     struct hk_store_frame *f)
+{
+    const struct hakmem_seg_module *m = module_of(st, ip);
+    struct hk_symbol y = { .offset = -1 };
+    memset(f, 0, sizeof *f);
+    f->ip = ip;
+    f->fn_offset = -1;
+    if (!m)
+        return;
+    size_t n = strnlen(m->path, HAKMEM_SEG_PATH_MAX);
+    memcpy(f->module, m->path, n);
+    f->module[n] = '\0';
+    f->offset = ip - m->start + m->offset;
+    /* every frame is a return address (the innermost one too: the capture's
+     * own call), which points after its call: look up the call itself, whose
+     * line is the one that called */
+    hk_symbols_lookup(syms, f->module, f->offset ? f->offset - 1 : f->offset, &y);
+    if (y.function)
+        snprintf(f->function, sizeof f->function, "%s", y.function);
+    if (y.file) {
+        snprintf(f->file, sizeof f->file, "%s", y.file);
+        f->line = y.line;
+    }
+    if (y.offset >= 0) /* of the return address, as heap-error reports print it */
+        f->fn_offset = y.offset + (f->offset ? 1 : 0);
+}
+
 static int store_frame(sqlite3_stmt *ins, struct hk_symbols *syms, const struct hakmem_seg_stacks *st,
                        int64_t run, uint32_t id, uint32_t depth, uint64_t ip)
 {
-    const struct hakmem_seg_module *m = module_of(st, ip);
-    char path[HAKMEM_SEG_PATH_MAX + 1] = "";
-    uint64_t off = 0;
-    struct hk_symbol y = { .offset = -1 };
-    if (m) {
-        memcpy(path, m->path, HAKMEM_SEG_PATH_MAX);
-        path[strnlen(m->path, HAKMEM_SEG_PATH_MAX)] = '\0';
-        off = ip - m->start + m->offset;
-        /* every frame is a return address (the innermost one too: the
-         * capture's own call), which points after its call: look up the
-         * call itself, whose line is the one that called */
-        hk_symbols_lookup(syms, path, off ? off - 1 : off, &y);
-    }
+    struct hk_store_frame f;
+    hk_stacks_frame(st, syms, ip, &f);
     sqlite3_bind_int64(ins, 1, run);
     sqlite3_bind_int64(ins, 2, id);
     sqlite3_bind_int64(ins, 3, depth);
     sqlite3_bind_int64(ins, 4, (int64_t)ip);
-    bind_text(ins, 5, y.function);
-    bind_text(ins, 6, m ? path : NULL);
-    if (m)
-        sqlite3_bind_int64(ins, 7, (int64_t)off);
+    bind_text(ins, 5, f.function[0] ? f.function : NULL);
+    bind_text(ins, 6, f.module[0] ? f.module : NULL);
+    if (f.module[0])
+        sqlite3_bind_int64(ins, 7, (int64_t)f.offset);
     else
         sqlite3_bind_null(ins, 7);
-    bind_text(ins, 8, y.file);
-    if (y.file)
-        sqlite3_bind_int(ins, 9, y.line);
+    bind_text(ins, 8, f.file[0] ? f.file : NULL);
+    if (f.file[0])
+        sqlite3_bind_int(ins, 9, f.line);
     else
         sqlite3_bind_null(ins, 9);
-    if (y.offset >= 0) /* of the return address, as heap-error reports print it */
-        sqlite3_bind_int64(ins, 10, y.offset + (off ? 1 : 0));
+    if (f.fn_offset >= 0)
+        sqlite3_bind_int64(ins, 10, f.fn_offset);
     else
         sqlite3_bind_null(ins, 10);
     int rc = sqlite3_step(ins);

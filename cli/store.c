@@ -1,5 +1,6 @@
 /* store.c — recorded runs read back from a trace database: opening with the
- * one version check, runs, a run's metadata, events, occupancy and counters. */
+ * one version check, runs, a run's metadata, events, occupancy, counters,
+ * stacks' frames and the heap profile. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -311,4 +312,112 @@ void hk_store_cursor_close(struct hk_store_cursor *c)
         return;
     sqlite3_finalize(c->st);
     free(c);
+}
+
+long hk_store_frames(struct hk_store *s, int64_t run, uint32_t stack_id, struct hk_store_frame *out,
+                     size_t max, char *err, size_t errlen)
+{
+    struct hk_store_cursor *c = cursor(s, "SELECT ip, function, module, offset, file, line, "
+                                          "fn_offset FROM frames WHERE run_id = ? AND stack_id = ?"
+                                          " ORDER BY depth",
+                                       run, "cannot read its frames table", err, errlen);
+    if (!c)
+        return -1;
+    sqlite3_bind_int64(c->st, 2, stack_id);
+    long n = 0;
+    while ((size_t)n < max && sqlite3_step(c->st) == SQLITE_ROW) {
+        struct hk_store_frame *f = &out[n++];
+        const unsigned char *t;
+        memset(f, 0, sizeof *f);
+        f->ip = col_u64(c->st, 0, 0);
+        if ((t = sqlite3_column_text(c->st, 1)))
+            snprintf(f->function, sizeof f->function, "%s", (const char *)t);
+        if ((t = sqlite3_column_text(c->st, 2)))
+            snprintf(f->module, sizeof f->module, "%s", (const char *)t);
+        f->offset = col_u64(c->st, 3, 0);
+        if ((t = sqlite3_column_text(c->st, 4)))
+            snprintf(f->file, sizeof f->file, "%s", (const char *)t);
+        f->line = sqlite3_column_int(c->st, 5);
+        f->fn_offset = sqlite3_column_type(c->st, 6) == SQLITE_NULL ? -1
+                                                                    : sqlite3_column_int64(c->st, 6);
+    }
+    hk_store_cursor_close(c);
+    return n;
+}
+
+int hk_store_profile(struct hk_store *s, int64_t run, struct hk_store_profile *out, char *err,
+                     size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int64_t has = 0;
+    if (store_int(s, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                     "name IN ('profile_runs', 'profile_stacks', 'profile_blocks')", 0, 0, &has) != 0)
+        return store_fail(s, "cannot read its schema", err, errlen);
+    if (has != 3)
+        return 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT rate, samples, frees, unmatched_frees, lost_frees, live,"
+                                  " in_use, (SELECT count(*) FROM profile_blocks b WHERE"
+                                  " b.run_id = r.run_id) FROM profile_runs r WHERE run_id = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return store_fail(s, "cannot read its profile_runs table", err, errlen);
+    sqlite3_bind_int64(st, 1, run);
+    int rc = sqlite3_step(st), found = rc == SQLITE_ROW;
+    if (found) {
+        out->rate = sqlite3_column_int64(st, 0);
+        out->samples = col_u64(st, 1, 0);
+        out->frees = col_u64(st, 2, 0);
+        out->unmatched = col_u64(st, 3, 0);
+        out->lost_frees = col_u64(st, 4, 0);
+        out->live = col_u64(st, 5, 0);
+        out->in_use = sqlite3_column_int64(st, 6);
+        out->blocks = col_u64(st, 7, 0);
+    }
+    sqlite3_finalize(st);
+    if (!found && rc != SQLITE_DONE)
+        return store_fail(s, "cannot read its profile_runs table", err, errlen);
+    return found;
+}
+
+struct hk_store_cursor *hk_store_profile_stacks(struct hk_store *s, int64_t run, char *err,
+                                                size_t errlen)
+{
+    return cursor(s, "SELECT stack_id, allocs, alloc_weight, bytes, live, in_use FROM "
+                     "profile_stacks WHERE run_id = ?",
+                  run, "cannot read its profile_stacks table", err, errlen);
+}
+
+int hk_store_next_pstack(struct hk_store_cursor *c, struct hk_store_pstack *p)
+{
+    if (sqlite3_step(c->st) != SQLITE_ROW)
+        return 0;
+    p->stack_id = (uint32_t)col_u64(c->st, 0, 0);
+    p->allocs = col_u64(c->st, 1, 0);
+    p->alloc_weight = col_u64(c->st, 2, 0);
+    p->bytes = col_u64(c->st, 3, 0);
+    p->live = col_u64(c->st, 4, 0);
+    p->in_use = sqlite3_column_int64(c->st, 5);
+    return 1;
+}
+
+/* A block's alloc, then its free, in the columns of hk_store_events; at one
+ * ts_ns, by the block's own allocation time, its alloc before its free (so a
+ * free comes before the next alloc at its address). */
+struct hk_store_cursor *hk_store_profile_events(struct hk_store *s, int64_t run, char *err,
+                                                size_t errlen)
+{
+    struct hk_store_cursor *c =
+        cursor(s, "SELECT 0, ts_ns, tid, ?2, class, ss, slab, NULL, size, weight, stack_id,"
+                  " min(block_size, ?4), addr, ts_ns AS k, 0 AS kind"
+                  " FROM profile_blocks WHERE run_id = ?1"
+                  " UNION ALL SELECT 0, free_ns, free_tid, ?3, class, ss, slab, NULL, 0, 0,"
+                  " stack_id, free_reason, addr, ts_ns, 1 FROM profile_blocks"
+                  " WHERE run_id = ?1 AND free_ns IS NOT NULL ORDER BY 2, 14, 15",
+               run, "cannot read its profile_blocks table", err, errlen);
+    if (c) {
+        sqlite3_bind_int(c->st, 2, HAKMEM_EV_ALLOC);
+        sqlite3_bind_int(c->st, 3, HAKMEM_EV_FREE);
+        sqlite3_bind_int64(c->st, 4, HAKMEM_SIZE_SATURATED);
+    }
+    return c;
 }

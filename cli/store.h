@@ -1,8 +1,9 @@
 /* store.h — recorded runs, read back: a trace database (schema/schema.sql)
  * opened read-only with its schema version checked, its runs listed, a run's
- * metadata, events (as struct hakmem_event), occupancy samples and the
- * process's own counters (run_counters). hakmem-trace and hakmem-top
- * --replay both read through it; no other file holds the schema version. */
+ * metadata, events (as struct hakmem_event), occupancy samples, the
+ * process's own counters (run_counters), stacks' frames and the heap
+ * profile. hakmem-trace and hakmem-top --replay both read through it; no
+ * other file holds the schema version. */
 #ifndef HK_STORE_H
 #define HK_STORE_H
 
@@ -85,5 +86,47 @@ struct hk_store_cursor *hk_store_occupancy(struct hk_store *s, int64_t run, char
                                            size_t errlen);
 int hk_store_next_occupancy(struct hk_store_cursor *c, struct hk_store_occ *o);
 void hk_store_cursor_close(struct hk_store_cursor *c);
+
+/* One frame of a stack as the frames table holds it ("" or 0 when unknown). */
+struct hk_store_frame {
+    uint64_t ip;
+    char function[160];
+    char module[HAKMEM_SEG_PATH_MAX + 1];
+    uint64_t offset;                 /* ip's file offset in module */
+    char file[160];                  /* its source file, from DWARF */
+    int line;
+    int64_t fn_offset;               /* the return address's distance from function's start; -1 */
+};
+/* The frames of stack_id of run, innermost first, at most max into out: how
+ * many, or -1 with err. */
+long hk_store_frames(struct hk_store *s, int64_t run, uint32_t stack_id, struct hk_store_frame *out,
+                     size_t max, char *err, size_t errlen);
+
+/* A run's heap profile (schema 3: profile_runs), as recorded. */
+struct hk_store_profile {
+    int64_t rate;                    /* mean bytes between samples */
+    uint64_t samples, frees, unmatched, lost_frees, live;
+    int64_t in_use;                  /* estimated bytes in use at the end */
+    uint64_t blocks;                 /* profile_blocks rows (record --all-blocks), 0 without */
+};
+/* Fills *out: 1, 0 when the run has no heap profile (or the file predates
+ * them), -1 with err. */
+int hk_store_profile(struct hk_store *s, int64_t run, struct hk_store_profile *out, char *err,
+                     size_t errlen);
+/* One profiled stack's end-of-run figures (profile_stacks). */
+struct hk_store_pstack {
+    uint32_t stack_id;
+    uint64_t allocs, alloc_weight, bytes, live;
+    int64_t in_use;
+};
+struct hk_store_cursor *hk_store_profile_stacks(struct hk_store *s, int64_t run, char *err,
+                                                size_t errlen);
+int hk_store_next_pstack(struct hk_store_cursor *c, struct hk_store_pstack *p);
+/* With profile_blocks: every sampled block's alloc and free as the events the
+ * process wrote (alloc: ss_addr, arg0 size, arg1 weight, reason block bytes,
+ * stack_id; free: ss_addr), by time (ts_ns since the start; seq 0), read with
+ * hk_store_next_event. */
+struct hk_store_cursor *hk_store_profile_events(struct hk_store *s, int64_t run, char *err,
+                                                size_t errlen);
 
 #endif

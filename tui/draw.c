@@ -145,13 +145,18 @@ static void draw_tabs(struct top_screen *sc, const struct top_view *v)
         int cur = (int)v->panel == i && !v->help;
         snprintf(buf, sizeof buf, cur ? "[%c %s]" : " %c %s ", top_panels[i].key, top_panels[i].name);
         put(sc->tabs, 0, x, buf, cur ? (sc->colour ? COLOR_PAIR(P_TAB) | A_BOLD : A_REVERSE) : A_NORMAL);
-        x += (int)strlen(buf) + 1;
+        x += (int)strlen(buf); /* " 2 SuperSlabs ": spaced already */
     }
     const struct top_model *m = v->model;
     if (v->replay) {
         char sp[32];
         snprintf(buf, sizeof buf, "speed %s%s", top_fmt_speed(sp, sizeof sp, v->speed_log2),
                  v->paused ? " paused" : "");
+    } else if (v->panel == TOP_PANEL_STACKS && m->s.stacks) {
+        int rev;
+        enum top_stack_sort k = top_stacks_sort_key(m->s.stacks, &rev);
+        snprintf(buf, sizeof buf, "sort %s%s%s", top_stack_sort_keys[k].name, rev ? " rev" : "",
+                 v->paused ? "  paused" : "");
     } else
         snprintf(buf, sizeof buf, "sort %s%s%s", top_sort_keys[m->sort].name, m->reverse ? " rev" : "",
                  v->paused ? "  paused" : "");
@@ -342,6 +347,42 @@ void top_draw_counters(void *win, struct top_view *v)
         const char *l = top_counters_line(buf, sizeof buf, v, (int)(first + (unsigned)y));
         put(w, y, 0, l, first + (unsigned)y == 0 ? A_BOLD | A_UNDERLINE : A_NORMAL);
     }
+}
+
+/* Notes, the heading, then rows and expanded callers, scrolled so that the
+ * selected row shows. */
+void top_draw_stacks(void *win, struct top_view *v)
+{
+    WINDOW *w = win;
+    int h = getmaxy(w), y = 0;
+    char buf[512];
+    const char *l;
+    for (int i = 0; y < h && (l = top_stacks_note(buf, sizeof buf, v, i)); i++, y++)
+        put(w, y, 0, l, strncmp(l, "INCOMPLETE", 10) == 0
+                            ? A_BOLD | (screen->colour ? COLOR_PAIR(P_WARN) : 0) : A_DIM);
+    struct top_stacks *st = v->model->s.stacks;
+    if (!st || y >= h)
+        return;
+    put(w, y++, 0, top_stack_heading, A_BOLD | A_UNDERLINE);
+    const struct top_stack_row *rows;
+    size_t n = top_stacks_rows(st, &rows), row = 0;
+    if (!n) {
+        put(w, y + 1, 2, "no sampled allocation yet", A_DIM);
+        return;
+    }
+    if (v->stack_sel >= n)
+        v->stack_sel = n - 1;
+    unsigned total = top_panels[TOP_PANEL_STACKS].rows(v), sel = 0;
+    while (sel < total && top_stacks_line(buf, sizeof buf, v, sel, 0, &row) && row < v->stack_sel)
+        sel++;
+    unsigned room = (unsigned)(h - y), *s = &v->scroll[TOP_PANEL_STACKS];
+    if (*s > sel) /* keep the selected row (and what it expands to) in view */
+        *s = sel;
+    else if (sel >= *s + room)
+        *s = sel - room + 1;
+    unsigned first = first_row(v, total, room);
+    for (unsigned k = first; y < h && (l = top_stacks_line(buf, sizeof buf, v, k, 0, &row)); k++, y++)
+        put(w, y, 0, l, row == v->stack_sel && l[0] == '>' ? A_REVERSE : A_NORMAL);
 }
 
 static void draw_help(WINDOW *w)

@@ -280,3 +280,53 @@ unsigned top_map_per_line(unsigned width)
     unsigned n = (width + 2) / (TOP_MAP_WIDTH + 2);
     return n ? n : 1;
 }
+
+/* The last path component of p. */
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* A frame as the profile names a site: "function file:line", else
+ * "function+0xN (module+0xoff)", "module+0xoff", or "0xip". */
+char *top_fmt_frame(char *buf, size_t len, const struct hk_store_frame *f)
+{
+    if (f->function[0] && f->file[0])
+        snprintf(buf, len, "%s %s:%d", f->function, base_name(f->file), f->line);
+    else if (f->function[0] && f->module[0] && f->fn_offset >= 0)
+        snprintf(buf, len, "%s+0x%" PRIx64 " (%s+0x%" PRIx64 ")", f->function,
+                 (uint64_t)f->fn_offset, base_name(f->module), f->offset);
+    else if (f->function[0])
+        snprintf(buf, len, "%s", f->function);
+    else if (f->module[0])
+        snprintf(buf, len, "%s+0x%" PRIx64, base_name(f->module), f->offset);
+    else
+        snprintf(buf, len, "0x%" PRIx64, f->ip);
+    return buf;
+}
+
+/* Columns: a mark (2), IN USE 2-11, LIVE 13-19, ALLOCS/S 21-28, LEAKED 30-39,
+ * ALLOCS 41-47, the site from TOP_STACK_SITE_COL. */
+const char top_stack_heading[] =
+    "      IN USE    LIVE ALLOCS/S     LEAKED  ALLOCS  SITE";
+
+char *top_fmt_stack_row(char *buf, size_t len, const struct top_stack_row *r, const char *site,
+                        int selected, int has_callers)
+{
+    char use[24], live[16], rate[16], leak[24], n[16];
+    top_fmt_bytes(use, sizeof use, r->in_use);
+    top_fmt_count(live, sizeof live, r->live, 7);
+    top_fmt_rate(rate, sizeof rate, r->per_s);
+    top_fmt_bytes(leak, sizeof leak, r->leaked);
+    top_fmt_count(n, sizeof n, (r->alloc_weight + HAKMEM_WEIGHT_ONE / 2) / HAKMEM_WEIGHT_ONE, 7);
+    snprintf(buf, len, "%c%c%10s %7s %8s %10s %7s  %s", selected ? '>' : ' ',
+             !has_callers ? ' ' : r->expanded ? '-' : '+', use, live, rate, leak, n, site);
+    return buf;
+}
+
+char *top_fmt_caller(char *buf, size_t len, const char *frame)
+{
+    snprintf(buf, len, "%*s< %s", TOP_STACK_SITE_COL, "", frame);
+    return buf;
+}

@@ -155,6 +155,7 @@ unsigned top_keys_handle(struct top_view *v, int key)
     case '2':
     case '3':
     case '4':
+    case '5':
         return set_panel(v, (unsigned)(key - '1'));
     case 's':
         m->sort = (enum top_sort)((m->sort + 1) % TOP_SORT_COUNT);

@@ -2,7 +2,7 @@
 # tests are in tests/tui/local.mk (included after TESTS and check_PROGRAMS are set).
 bin_PROGRAMS += tui/hakmem-top
 dist_man_MANS += tui/hakmem-top.1
-TUI_CORE = tui/format.c tui/model.c tui/text.c tui/top.h
+TUI_CORE = tui/format.c tui/model.c tui/stacks.c tui/text.c tui/top.h
 TUI_SCREEN = tui/keys.c tui/panels.c tui/draw.c
 tui_hakmem_top_SOURCES = tui/main.c tui/source.c tui/replay.c $(TUI_SCREEN) $(TUI_CORE)
 TUI_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tui -I$(top_srcdir)/cli $(NCURSES_CFLAGS) \

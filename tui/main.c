@@ -30,7 +30,8 @@ static const char usage[] =
     "  --replay FILE   play a run of a hakmem-trace database\n"
     "  --run N         the run to play (default: the last)\n"
     "  -h, --help      this help;   -V, --version\n"
-    "Keys: q quit, space pause, Tab/1-4 panels, s sort, / filter events, h help.\n"
+    "Keys: q quit, space pause, Tab/1-5 panels, s sort, / filter events, h help;\n"
+    "Stacks (5, a process traced with HAKMEM_PROFILE=1): Enter callers, u a l b n sort.\n"
     "NO_COLOR set (non-empty) or a terminal without colours: monochrome.\n";
 
 static volatile sig_atomic_t stop;

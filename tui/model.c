@@ -91,15 +91,22 @@ void top_model_sort(struct top_model *m)
     }
 }
 
+int top_sort_find(const struct top_sort_key *keys, int n, int k)
+{
+    for (int i = 0; i < n; i++)
+        if (keys[i].key == k)
+            return i;
+    return -1;
+}
+
 int top_model_sort_by_key(struct top_model *m, int k)
 {
-    for (int i = 0; i < TOP_SORT_COUNT; i++)
-        if (top_sort_keys[i].key == k) {
-            m->sort = (enum top_sort)i;
-            top_model_sort(m);
-            return 1;
-        }
-    return 0;
+    int i = top_sort_find(top_sort_keys, TOP_SORT_COUNT, k);
+    if (i < 0)
+        return 0;
+    m->sort = (enum top_sort)i;
+    top_model_sort(m);
+    return 1;
 }
 
 /* Header figures and per-class slab states from the SuperSlab table. */

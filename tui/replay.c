@@ -179,6 +179,13 @@ struct top_replay {
     struct hakmem_event *out;     /* them, oldest first, for the sample */
     struct hakmem_seg_ss *ssout;
     size_t ssout_cap;
+    /* the heap profile: its blocks' allocs and frees replayed, or its totals */
+    struct top_stacks *stacks;        /* NULL: the run has no heap profile */
+    struct hk_store_profile prof;
+    enum top_stacks_from from;
+    struct hk_store_cursor *prof_cur;
+    struct hakmem_event ppend;        /* the next alloc or free, read but not fed */
+    int have_prow, prof_done;
 };
 
 /* "1, 2, 3": the first runs of the store, "none" without any. */
@@ -237,6 +244,73 @@ static int open_streams(struct top_replay *rp, char *err, size_t errlen)
     return 0;
 }
 
+static long replay_frames(void *ctx, uint32_t id, struct hk_store_frame *out, size_t max)
+{
+    struct top_replay *rp = ctx;
+    char ignored[8];
+    long n = hk_store_frames(rp->store, rp->run, id, out, max, ignored, sizeof ignored);
+    return n > 0 ? n : 0;
+}
+
+/* The end-of-run figures of every profiled stack (a run without blocks). */
+static int load_totals(struct top_replay *rp, char *err, size_t errlen)
+{
+    struct hk_store_cursor *c = hk_store_profile_stacks(rp->store, rp->run, err, errlen);
+    if (!c)
+        return -1;
+    struct hk_store_pstack p;
+    double secs = (double)rp->duration / 1e9;
+    while (hk_store_next_pstack(c, &p)) {
+        struct top_stack_row r = {
+            .stack_id = p.stack_id, .allocs = p.allocs, .alloc_weight = p.alloc_weight,
+            .bytes = p.bytes, .live = p.live, .in_use = p.in_use > 0 ? (uint64_t)p.in_use : 0,
+            .per_s = secs > 0 ? (double)p.alloc_weight / HAKMEM_WEIGHT_ONE / secs : 0 };
+        r.leaked = r.in_use; /* in use at the end */
+        top_stacks_set_site(rp->stacks, &r);
+    }
+    hk_store_cursor_close(c);
+    return 0;
+}
+
+/* The run's heap profile, when it has one: its blocks to replay (record
+ * --all-blocks), else its totals. */
+static int open_profile(struct top_replay *rp, char *err, size_t errlen)
+{
+    int has = hk_store_profile(rp->store, rp->run, &rp->prof, err, errlen);
+    rp->prof_done = 1; /* until there are blocks to replay */
+    if (has <= 0)
+        return has;
+    if (!(rp->stacks = top_stacks_new(0, replay_frames, rp))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (!rp->prof.blocks) {
+        rp->from = TOP_STACKS_TOTALS;
+        return load_totals(rp, err, errlen);
+    }
+    rp->from = TOP_STACKS_BLOCKS;
+    rp->prof_done = 0;
+    return (rp->prof_cur = hk_store_profile_events(rp->store, rp->run, err, errlen)) ? 0 : -1;
+}
+
+/* Feeds the profile's allocs and frees up to the clock. */
+static void apply_profile(struct top_replay *rp)
+{
+    while (!rp->prof_done) {
+        if (!rp->have_prow) {
+            if (!hk_store_next_event(rp->prof_cur, &rp->ppend)) {
+                rp->prof_done = 1;
+                break;
+            }
+            rp->have_prow = 1;
+        }
+        if (rp->ppend.ts_ns > rp->clock)
+            break;
+        top_stacks_feed(rp->stacks, &rp->ppend, 1);
+        rp->have_prow = 0;
+    }
+}
+
 struct top_replay *top_replay_open(const char *path, long run, char *err, size_t errlen)
 {
     struct top_replay *rp = calloc(1, sizeof *rp);
@@ -260,7 +334,8 @@ struct top_replay *top_replay_open(const char *path, long run, char *err, size_t
         return NULL;
     } else
         rp->run = last;
-    if (load_run(rp, path, err, errlen) || open_streams(rp, err, errlen)) {
+    if (load_run(rp, path, err, errlen) || open_streams(rp, err, errlen) ||
+        open_profile(rp, err, errlen) < 0) {
         top_replay_close(rp);
         return NULL;
     }
@@ -273,6 +348,8 @@ void top_replay_close(struct top_replay *rp)
         return;
     hk_store_cursor_close(rp->ev_cur);
     hk_store_cursor_close(rp->occ_cur);
+    hk_store_cursor_close(rp->prof_cur);
+    top_stacks_free(rp->stacks);
     hk_store_close(rp->store);
     top_slabmap_free(rp->map);
     free(rp->exe);
@@ -367,6 +444,7 @@ int top_replay_poll(struct top_replay *rp, uint64_t dt_ns, struct top_sample *s)
         rp->have_ev_row = next_event(rp);
     }
     apply_occupancy(rp);
+    apply_profile(rp);
     uint64_t fresh = rp->kept - first;
     if (fresh > REPLAY_KEEP)
         fresh = REPLAY_KEEP;
@@ -395,5 +473,11 @@ int top_replay_poll(struct top_replay *rp, uint64_t dt_ns, struct top_sample *s)
     s->ev = rp->out;
     s->nev = (size_t)fresh;
     s->duration_ns = rp->duration;
+    if (rp->stacks)
+        top_stacks_update(rp->stacks, rp->clock, s->state == TOP_REPLAY_END);
+    s->stacks = rp->stacks;
+    s->profile_rate = rp->prof.rate > 0 ? (uint64_t)rp->prof.rate : 0;
+    s->stacks_from = rp->from;
+    s->profile_blocks = rp->prof.blocks;
     return 0;
 }

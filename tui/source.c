@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "cli.h"
 #include "hakmem_reader.h"
 #include "top.h"
 
@@ -27,6 +28,11 @@ struct top_source {
     char path[300];
     char exe[HAKMEM_SEG_EXE_MAX], cmdline[HAKMEM_SEG_CMDLINE_MAX];
     uint32_t class_size[TOP_CLASSES], class_capacity[TOP_CLASSES];
+    struct top_stacks *stacks;        /* the heap profile's events seen; NULL: not profiled */
+    struct hk_symbols *syms;
+    const struct hakmem_seg_stacks *stab; /* the last copy of the stack table */
+    uint32_t *slot_of;                /* stack id → its slot in stab + 1 (0: not in it) */
+    size_t nslot;
 };
 
 static int by_id(const void *a, const void *b)
@@ -141,6 +147,59 @@ static void copy_str(char *dst, const char *src, size_t len)
     dst[len - 1] = '\0';
 }
 
+/* Index of the stack table copy: the slot of each id. 0, or -1 without a table. */
+static int index_stacks(struct top_source *src)
+{
+    if (!(src->stab = hakmem_reader_stacks(src->r)))
+        return -1;
+    size_t need = (size_t)src->stab->count + 1;
+    if (need > src->nslot) {
+        uint32_t *p = realloc(src->slot_of, need * sizeof *p);
+        if (!p)
+            return -1;
+        src->slot_of = p;
+        src->nslot = need;
+    }
+    memset(src->slot_of, 0, src->nslot * sizeof *src->slot_of);
+    for (uint32_t i = 0; i < src->stab->capacity; i++) {
+        uint32_t id = src->stab->stack[i].id;
+        if (id && id < src->nslot)
+            src->slot_of[id] = i + 1;
+    }
+    return 0;
+}
+
+/* The Stacks panel's namer: frames of the segment's stack id, symbolised
+ * (the table copied again when id is newer than the last copy). */
+static long live_frames(void *ctx, uint32_t id, struct hk_store_frame *out, size_t max)
+{
+    struct top_source *src = ctx;
+    if ((id >= src->nslot || !src->slot_of[id]) && index_stacks(src) != 0)
+        return 0;
+    if (id >= src->nslot || !src->slot_of[id])
+        return 0;
+    if (!src->syms && !(src->syms = hk_symbols_new()))
+        return 0;
+    const struct hakmem_seg_stack *k = &src->stab->stack[src->slot_of[id] - 1];
+    size_t n = k->depth < max ? k->depth : max;
+    for (size_t d = 0; d < n; d++)
+        hk_stacks_frame(src->stab, src->syms, k->ip[d], &out[d]);
+    return (long)n;
+}
+
+/* A new image: its heap profile starts afresh (stack ids are per image). */
+static int attach_stacks(struct top_source *src)
+{
+    top_stacks_free(src->stacks);
+    src->stacks = NULL;
+    src->stab = NULL;
+    src->nslot = 0;
+    if (!src->h->profile_rate)
+        return 0;
+    src->stacks = top_stacks_new(src->h->start_mono_ns, live_frames, src);
+    return src->stacks ? 0 : -1;
+}
+
 /* Makes r (a validated segment) the source's; 0, or -1 out of memory. */
 static int attach(struct top_source *src, struct hakmem_reader *r)
 {
@@ -173,7 +232,7 @@ static int attach(struct top_source *src, struct hakmem_reader *r)
     struct hakmem_ring_counts rc;
     hakmem_reader_counts(r, &rc);
     src->next = rc.written > TOP_PEEK_MAX ? rc.written - TOP_PEEK_MAX : 0;
-    return 0;
+    return attach_stacks(src);
 }
 
 /* The image exited but its pid lives: after an exec the new image replaces
@@ -316,6 +375,13 @@ int top_source_poll(struct top_source *src, uint64_t dt_ns, struct top_sample *s
     s->truncated = src->truncated;
     s->ev = src->ev;
     s->nev = new_events(src, rc.written);
+    if (src->stacks) {
+        top_stacks_feed(src->stacks, s->ev, s->nev);
+        top_stacks_update(src->stacks, s->now_ns, s->state == TOP_EXITED);
+    }
+    s->stacks = src->stacks;
+    s->profile_rate = h->profile_rate;
+    s->stacks_from = TOP_STACKS_LIVE;
     return hakmem_reader_error(src->r) ? -1 : 0;
 }
 
@@ -334,5 +400,8 @@ void top_source_close(struct top_source *src)
         hakmem_reader_close(src->r);
     free(src->ss);
     free(src->ev);
+    top_stacks_free(src->stacks);
+    hk_symbols_free(src->syms);
+    free(src->slot_of);
     free(src);
 }

@@ -1,5 +1,5 @@
-/* text.c — a hakmem-top frame as plain text: the header and counters lines
- * the screen shares, and every panel for -o (like `slabtop -o`). */
+/* text.c — a hakmem-top frame as plain text: the header, counters and stacks
+ * lines the screen shares, and every panel for -o (like `slabtop -o`). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +9,7 @@
 #define TEXT_WIDTH 80
 #define TEXT_BAR 10
 #define TEXT_EVENTS 20
+#define TEXT_STACKS 20 /* stacks -o prints, each with its callers */
 
 static const char *state_name(const struct top_sample *s)
 {
@@ -191,4 +192,104 @@ void top_text_counters(FILE *out, const struct top_view *v)
     fprintf(out, "Counters\n");
     for (int i = 0; (l = top_counters_line(buf, sizeof buf, v, i)); i++)
         fprintf(out, "%s\n", l);
+}
+
+/* ---- the Stacks panel */
+
+/* The Stacks panel's notes, in order: where the figures come from, what that
+ * means (end-of-run totals), and what was not seen. */
+static int stacks_notes(char (*l)[160], const struct top_view *v)
+{
+    const struct top_sample *s = &v->model->s;
+    char a[24], b[24], c[24], d[24];
+    int n = 0;
+    if (!s->stacks) {
+        snprintf(l[n++], 160, v->replay ? "no heap profile in this run (hakmem-trace record --profile)"
+                                        : "no heap profile: the process runs without HAKMEM_PROFILE=1");
+        return n;
+    }
+    const struct top_stacks_seen *seen = top_stacks_seen(s->stacks);
+    snprintf(d, sizeof d, "%" PRIu64 " B", s->profile_rate);
+    if (s->stacks_from == TOP_STACKS_TOTALS) {
+        snprintf(l[n++], 160, "end-of-run totals, profile rate %s (recorded without --all-blocks)", d);
+        snprintf(l[n++], 160, "no view over time: ALLOCS/S the run's mean, LEAKED in use at the end");
+    } else if (s->stacks_from == TOP_STACKS_BLOCKS)
+        snprintf(l[n++], 160, "rebuilt from %s sampled blocks (--all-blocks), profile rate %s",
+                 top_fmt_count(a, sizeof a, s->profile_blocks, 7), d);
+    else
+        snprintf(l[n++], 160, "profile rate %s: %s sampled allocs and %s frees seen", d,
+                 top_fmt_count(a, sizeof a, seen->allocs, 7),
+                 top_fmt_count(b, sizeof b, seen->frees, 7));
+    if (s->stacks_from != TOP_STACKS_LIVE && s->dropped)
+        snprintf(l[n++], 160, "INCOMPLETE: the ring dropped %s events while recording",
+                 top_fmt_count(a, sizeof a, s->dropped, 7));
+    else if (s->stacks_from == TOP_STACKS_LIVE && (seen->missed || s->dropped))
+        snprintf(l[n++], 160, "INCOMPLETE: %s events not seen, %s dropped; %s frees of unseen allocs",
+                 top_fmt_count(a, sizeof a, seen->missed, 7), top_fmt_count(b, sizeof b, s->dropped, 7),
+                 top_fmt_count(c, sizeof c, seen->unmatched + seen->lost_frees, 7));
+    else if (s->stacks_from == TOP_STACKS_LIVE)
+        snprintf(l[n++], 160, "every event since the process started seen");
+    return n;
+}
+
+/* Notes on what the figures rest on; NULL past the last. */
+const char *top_stacks_note(char *buf, size_t len, const struct top_view *v, int line)
+{
+    char l[3][160];
+    int n = stacks_notes(l, v);
+    if (line < 0 || line >= n)
+        return NULL;
+    snprintf(buf, len, "%s", l[line]);
+    return buf;
+}
+
+/* Line k of the Stacks table under its heading: a row, or (expanded, or
+ * all) one of its callers. *row: the row's index; NULL past the last line. */
+const char *top_stacks_line(char *buf, size_t len, const struct top_view *v, unsigned k, int all,
+                            size_t *row)
+{
+    struct top_stacks *st = v->model->s.stacks;
+    const struct top_stack_row *rows;
+    size_t n = st ? top_stacks_rows(st, &rows) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct top_stack_name *nm = top_stacks_name(st, rows[i].stack_id);
+        unsigned callers = nm && nm->n > 1 ? nm->n - 1 : 0;
+        unsigned shown = all || rows[i].expanded ? callers : 0;
+        if (k == 0) {
+            *row = i;
+            return top_fmt_stack_row(buf, len, &rows[i], nm ? nm->frame[0] : "?",
+                                     !all && i == v->stack_sel, callers && !all);
+        }
+        if (k <= shown) {
+            *row = i;
+            return top_fmt_caller(buf, len, nm->frame[k]);
+        }
+        k -= 1 + shown;
+    }
+    return NULL;
+}
+
+void top_text_stacks(FILE *out, const struct top_view *v)
+{
+    char buf[512];
+    const char *l;
+    int rev = 0;
+    struct top_stacks *st = v->model->s.stacks;
+    enum top_stack_sort k = st ? top_stacks_sort_key(st, &rev) : TOP_SSORT_IN_USE;
+    fprintf(out, "Stacks (sorted by %s%s; estimated from the heap profile's samples)\n",
+            top_stack_sort_keys[k].name, rev ? ", reversed" : "");
+    for (int i = 0; (l = top_stacks_note(buf, sizeof buf, v, i)); i++)
+        fprintf(out, "%s\n", l);
+    if (!st)
+        return;
+    fprintf(out, "%s\n", top_stack_heading);
+    const struct top_stack_row *rows;
+    size_t n = top_stacks_rows(st, &rows), row = 0;
+    for (unsigned i = 0; (l = top_stacks_line(buf, sizeof buf, v, i, 1, &row)); i++) {
+        if (row >= TEXT_STACKS)
+            break;
+        fprintf(out, "%s\n", l);
+    }
+    if (n > TEXT_STACKS)
+        fprintf(out, "(%zu more stacks)\n", n - TEXT_STACKS);
 }

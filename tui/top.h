@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "hakmem_segment.h"
+#include "store.h"
 
 #define TOP_STAGES HAKMEM_STAGES /* 0, 0.5, 1, 2, 3 */
 #define TOP_CLASSES HAKMEM_SEG_CLASSES
@@ -17,12 +18,87 @@
 #define TOP_HEADER_LINES 4  /* header lines, each at most TOP_HEADER_WIDTH wide but line 0's command */
 #define TOP_HEADER_WIDTH 80
 
+/* A sort key of a table (classes, stacks): its letter and name. */
+struct top_sort_key {
+    int key;                   /* the one-letter key */
+    const char *name;
+};
+
+/* ---- stacks.c: the Stacks panel's figures per allocation stack, from sampled
+ * alloc and free events (estimates: weight × block bytes / 65536 per sample) */
+
+#define TOP_FRAMES 8       /* frames named per stack: the site, then its callers */
+#define TOP_FRAME_LEN 112  /* bytes of a named frame */
+
+enum top_stack_sort { TOP_SSORT_IN_USE = 0, TOP_SSORT_RATE, TOP_SSORT_LEAKED, TOP_SSORT_BYTES,
+                      TOP_SSORT_ALLOCS, TOP_SSORT_COUNT };
+
+struct top_stack_row {
+    uint32_t stack_id;         /* 0: no stack */
+    uint64_t allocs;           /* sampled allocations */
+    uint64_t alloc_weight;     /* estimated allocations × HAKMEM_WEIGHT_ONE */
+    uint64_t bytes;            /* estimated bytes allocated */
+    uint64_t live;             /* sampled blocks live */
+    uint64_t in_use;           /* estimated bytes in use */
+    uint64_t leaked;           /* estimated bytes leaked so far (top_stacks_update) */
+    double per_s;              /* estimated allocations per second */
+    int expanded;              /* its callers shown */
+};
+
+/* What the figures rest on: every sampled alloc and free seen, or not. */
+struct top_stacks_seen {
+    uint64_t allocs, frees;
+    uint64_t unmatched;        /* frees of blocks whose alloc was not seen */
+    uint64_t lost_frees;       /* allocs at a live block's address: its free was not seen */
+    uint64_t missed;           /* events (of any type) skipped in the sequence */
+};
+
+struct top_stack_name {
+    unsigned n;                /* frames: [0] the site (innermost outside libhakmem), callers */
+    char frame[TOP_FRAMES][TOP_FRAME_LEN];
+};
+
+/* Frames of stack_id, innermost first, into out (at most max): how many. */
+typedef long (*top_namer_fn)(void *ctx, uint32_t stack_id, struct hk_store_frame *out, size_t max);
+
+struct top_stacks;
+/* start_ns: the events' ts_ns of the process start. NULL out of memory. */
+struct top_stacks *top_stacks_new(uint64_t start_ns, top_namer_fn namer, void *ctx);
+void top_stacks_free(struct top_stacks *st);
+/* Feeds events in ring order: alloc and free change the figures, every
+ * event's seq (when not 0) counts what was skipped. */
+void top_stacks_feed(struct top_stacks *st, const struct hakmem_event *ev, size_t n);
+/* Replay without blocks: the sites' figures given whole (end-of-run totals);
+ * from then on the rows are those. */
+void top_stacks_set_site(struct top_stacks *st, const struct top_stack_row *r);
+/* Rows from the figures at now_ns (since the start): rates since the last
+ * update, leaked bytes, the order. exited: what is in use is leaked. */
+void top_stacks_update(struct top_stacks *st, uint64_t now_ns, int exited);
+size_t top_stacks_rows(const struct top_stacks *st, const struct top_stack_row **rows);
+const struct top_stacks_seen *top_stacks_seen(const struct top_stacks *st);
+int top_stacks_totals_only(const struct top_stacks *st);
+void top_stacks_sort(struct top_stacks *st);
+/* Sort by the key of letter k: 1, or 0 when k is no sort key. */
+int top_stacks_sort_by_key(struct top_stacks *st, int k);
+/* Cycles the key (step 1), or turns the order round (step 0). */
+void top_stacks_sort_step(struct top_stacks *st, int step);
+enum top_stack_sort top_stacks_sort_key(const struct top_stacks *st, int *reverse);
+extern const struct top_sort_key top_stack_sort_keys[TOP_SSORT_COUNT];
+/* Expands or collapses row's callers: the new state, -1 without such a row. */
+int top_stacks_toggle(struct top_stacks *st, size_t row);
+/* The frames of a stack with figures, named once; NULL without. */
+const struct top_stack_name *top_stacks_name(struct top_stacks *st, uint32_t stack_id);
+
 /* ---- source.c: a live segment or a replayed database behind one interface */
 
 enum top_state { TOP_RUNNING = 0, TOP_EXITED, TOP_GONE, TOP_REPLAY, TOP_REPLAY_END };
 /* How the map knows each slab's `used`: exactly (live), from its class's
  * average (replay with occupancy samples), or not at all. */
 enum top_occ_source { TOP_OCC_SLAB = 0, TOP_OCC_CLASS, TOP_OCC_NONE };
+
+/* Where the Stacks panel's figures come from: the events seen live, a
+ * recording's blocks replayed (record --all-blocks), or its end-of-run totals. */
+enum top_stacks_from { TOP_STACKS_LIVE = 0, TOP_STACKS_BLOCKS, TOP_STACKS_TOTALS };
 
 struct top_class_total {
     uint64_t slabs, used, capacity;
@@ -55,6 +131,12 @@ struct top_sample {
     const struct hakmem_event *ev; /* events new since the last poll, oldest first */
     size_t nev;
     uint64_t duration_ns;          /* replay: length of the run */
+    /* the heap profile per stack, NULL when there is none (valid while the
+     * source is open); how its figures were made */
+    struct top_stacks *stacks;
+    uint64_t profile_rate;         /* mean bytes between sampled allocations */
+    enum top_stacks_from stacks_from;
+    uint64_t profile_blocks;       /* replay: the sampled blocks recorded */
 };
 
 struct top_source;
@@ -141,10 +223,6 @@ struct top_model {
     int reverse;
 };
 
-struct top_sort_key {
-    int key;                   /* the one-letter key */
-    const char *name;
-};
 extern const struct top_sort_key top_sort_keys[TOP_SORT_COUNT];
 
 void top_model_init(struct top_model *m);
@@ -155,6 +233,8 @@ void top_model_feed(struct top_model *m, const struct hakmem_event *ev, size_t n
 void top_model_sort(struct top_model *m);
 /* Sort by the key of letter k: 1, or 0 when k is no sort key. */
 int top_model_sort_by_key(struct top_model *m, int k);
+/* The index of letter k among n keys, -1 when it is none of them. */
+int top_sort_find(const struct top_sort_key *keys, int n, int k);
 /* Up to max newest events whose type name contains filter ("" : all),
  * oldest first into out; returns how many. */
 size_t top_model_tail(const struct top_model *m, const char *filter, struct hakmem_event *out,
@@ -183,6 +263,15 @@ extern const char top_event_heading[];
 #define TOP_ROW_WIDTH(bar) (69 + (bar)) /* characters of a row */
 char *top_fmt_row_heading(char *buf, size_t len, unsigned bar_width);
 char *top_fmt_row(char *buf, size_t len, const struct top_row *r, unsigned bar_width, int have_used);
+/* A stack's frame as text (top_stacks_name). */
+char *top_fmt_frame(char *buf, size_t len, const struct hk_store_frame *f);
+/* The Stacks table: heading, a row (the site's text given; '>' marks the
+ * selected row, '+' / '-' one whose callers can be shown / are), a caller. */
+#define TOP_STACK_SITE_COL 50
+extern const char top_stack_heading[];
+char *top_fmt_stack_row(char *buf, size_t len, const struct top_stack_row *r, const char *site,
+                        int selected, int has_callers);
+char *top_fmt_caller(char *buf, size_t len, const char *frame);
 /* One SuperSlab of the map: id, '*' when cached, '|' (slab 0, the header),
  * then a cell per slab; TOP_MAP_CELL_COL is the column of slab 1. */
 #define TOP_MAP_CELL_COL 7
@@ -206,6 +295,13 @@ void top_text_counters(FILE *out, const struct top_view *v);
 char *top_header_line(char *buf, size_t len, const struct top_view *v, int line);
 /* Counters panel lines; returns NULL past the last one. */
 const char *top_counters_line(char *buf, size_t len, const struct top_view *v, int line);
+void top_text_stacks(FILE *out, const struct top_view *v);
+/* The Stacks panel's notes (what its figures rest on); NULL past the last. */
+const char *top_stacks_note(char *buf, size_t len, const struct top_view *v, int line);
+/* Line k of the Stacks table: a row, or one of its callers when it is
+ * expanded (all: every row is, none is marked selected); *row its index. */
+const char *top_stacks_line(char *buf, size_t len, const struct top_view *v, unsigned k, int all,
+                            size_t *row);
 
 /* ---- keys.c: key handling; handlers return flags, one loop redraws */
 
@@ -218,7 +314,7 @@ enum top_flag {
 };
 
 enum top_panel_id { TOP_PANEL_CLASSES = 0, TOP_PANEL_MAP, TOP_PANEL_EVENTS, TOP_PANEL_COUNTERS,
-                    TOP_PANELS };
+                    TOP_PANEL_STACKS, TOP_PANELS };
 
 /* What the screen shows and the state of the keys. */
 struct top_view {
@@ -233,6 +329,7 @@ struct top_view {
     int speed_log2;                    /* replay speed */
     unsigned body_rows, body_cols;     /* size of the panel's window */
     char message[160];                 /* shown in the status line */
+    size_t stack_sel;                  /* the selected row of the Stacks panel */
 };
 
 void top_view_init(struct top_view *v, struct top_model *m);
@@ -242,7 +339,7 @@ unsigned top_keys_handle(struct top_view *v, int key);
 
 struct top_panel {
     const char *name;
-    int key;                                   /* '1'..'4' */
+    int key;                                   /* '1'..'5' */
     void (*text)(FILE *, const struct top_view *);
     /* draws into the body window (a WINDOW *, kept opaque here) */
     void (*draw)(void *win, struct top_view *v);
@@ -265,5 +362,6 @@ void top_draw_classes(void *win, struct top_view *v);
 void top_draw_map(void *win, struct top_view *v);
 void top_draw_events(void *win, struct top_view *v);
 void top_draw_counters(void *win, struct top_view *v);
+void top_draw_stacks(void *win, struct top_view *v);
 
 #endif

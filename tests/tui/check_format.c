@@ -199,6 +199,66 @@ START_TEST(test_event_line)
 }
 END_TEST
 
+START_TEST(test_frame)
+{
+    char b[256];
+    struct hk_store_frame f;
+    memset(&f, 0, sizeof f);
+    f.ip = 0x7f00;
+    ck_assert_msg(strcmp(top_fmt_frame(b, sizeof b, &f), "0x7f00") == 0,
+                  "nothing known: expected 0x7f00, got \"%s\"", b);
+    snprintf(f.module, sizeof f.module, "/usr/lib/libc.so.6");
+    f.offset = 0x758cc;
+    ck_assert_msg(strcmp(top_fmt_frame(b, sizeof b, &f), "libc.so.6+0x758cc") == 0,
+                  "module only: expected libc.so.6+0x758cc, got \"%s\"", b);
+    snprintf(f.function, sizeof f.function, "_IO_file_doallocate");
+    f.fn_offset = 0x8c;
+    ck_assert_msg(strcmp(top_fmt_frame(b, sizeof b, &f), "_IO_file_doallocate+0x8c (libc.so.6+0x758cc)") == 0,
+                  "function and module: got \"%s\"", b);
+    snprintf(f.file, sizeof f.file, "/build/libio/filedoalloc.c");
+    f.line = 101;
+    ck_assert_msg(strcmp(top_fmt_frame(b, sizeof b, &f), "_IO_file_doallocate filedoalloc.c:101") == 0,
+                  "with a line: expected \"_IO_file_doallocate filedoalloc.c:101\", got \"%s\"", b);
+}
+END_TEST
+
+START_TEST(test_stack_row)
+{
+    char b[256], c[256];
+    struct top_stack_row r = { .stack_id = 3, .alloc_weight = 1000 * (uint64_t)HAKMEM_WEIGHT_ONE,
+                               .live = 500, .in_use = 112000, .leaked = 112000, .per_s = 980 };
+    top_fmt_stack_row(b, sizeof b, &r, "site_mid stacks_target.c:28", 1, 1);
+    ck_assert_msg(strcmp(b, ">+ 109.4 KiB     500      980  109.4 KiB    1000  site_mid stacks_target.c:28") == 0,
+                  "selected, collapsed: got \"%s\"", b);
+    ck_assert_msg(strlen(top_stack_heading) == TOP_STACK_SITE_COL + 4 &&
+                      strncmp(b + TOP_STACK_SITE_COL, "site_mid", 8) == 0,
+                  "expected SITE and the site at column %d: \"%s\" / \"%s\"", TOP_STACK_SITE_COL,
+                  top_stack_heading, b);
+    /* each heading word ends where its column's numbers end */
+    static const char *const words[] = { "IN USE", "LIVE", "ALLOCS/S", "LEAKED", "ALLOCS " };
+    static const char *const values[] = { "109.4 KiB", "500", "980", "109.4 KiB", "1000" };
+    const char *from = b;
+    for (int i = 0; i < 5; i++) {
+        const char *hw = strstr(top_stack_heading, words[i]), *bv = strstr(from, values[i]);
+        ck_assert_msg(hw && bv, "%s or %s missing", words[i], values[i]);
+        size_t wl = strlen(words[i]) - (words[i][strlen(words[i]) - 1] == ' ');
+        ck_assert_msg((size_t)(hw - top_stack_heading) + wl == (size_t)(bv - b) + strlen(values[i]),
+                      "heading %s ends at %zu, its value %s at %zu", words[i],
+                      (size_t)(hw - top_stack_heading) + wl, values[i],
+                      (size_t)(bv - b) + strlen(values[i]));
+        from = bv + strlen(values[i]);
+    }
+    r.expanded = 1;
+    top_fmt_stack_row(b, sizeof b, &r, "x", 0, 1);
+    ck_assert_msg(b[0] == ' ' && b[1] == '-', "expanded, not selected: expected \" -\", got \"%s\"", b);
+    top_fmt_stack_row(b, sizeof b, &r, "x", 0, 0);
+    ck_assert_msg(b[1] == ' ', "no callers: expected no mark, got \"%s\"", b);
+    top_fmt_caller(c, sizeof c, "main stacks_target.c:48");
+    ck_assert_msg(strncmp(c + TOP_STACK_SITE_COL, "< main", 6) == 0 && c[TOP_STACK_SITE_COL - 1] == ' ',
+                  "caller: expected '< main' at column %d, got \"%s\"", TOP_STACK_SITE_COL, c);
+}
+END_TEST
+
 static Suite *format_suite(void)
 {
     Suite *s = suite_create("tui_format");
@@ -214,6 +274,8 @@ static Suite *format_suite(void)
     tcase_add_test(tc, test_row_mix);
     tcase_add_test(tc, test_map_line);
     tcase_add_test(tc, test_event_line);
+    tcase_add_test(tc, test_frame);
+    tcase_add_test(tc, test_stack_row);
     suite_add_tcase(s, tc);
     return s;
 }

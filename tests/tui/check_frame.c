@@ -207,6 +207,68 @@ START_TEST(test_counters)
 }
 END_TEST
 
+/* Two stacks in the model's sample: 1 (3 blocks of 64 B, one freed: the
+ * others outlived it) and 2 (one block of 4096 B); no namer. */
+static struct top_stacks *two_stacks(void)
+{
+    struct top_stacks *st = top_stacks_new(0, NULL, NULL);
+    ck_assert_msg(st != NULL, "top_stacks_new: expected a model");
+    uint64_t seq = 0;
+    for (uint64_t i = 0; i < 4; i++) {
+        struct hakmem_event e = { .seq = ++seq, .type = HAKMEM_EV_ALLOC, .ss_addr = 0x100 + i,
+                                  .arg1 = HAKMEM_WEIGHT_ONE, .reason = i < 3 ? 64 : 4096,
+                                  .stack_id = i < 3 ? 1 : 2 };
+        top_stacks_feed(st, &e, 1);
+    }
+    struct hakmem_event f = { .seq = ++seq, .type = HAKMEM_EV_FREE, .ss_addr = 0x102 };
+    top_stacks_feed(st, &f, 1);
+    top_stacks_update(st, 1000000000u, 0);
+    m.s.stacks = st;
+    m.s.profile_rate = 1;
+    return st;
+}
+
+START_TEST(test_stacks)
+{
+    const char *t = render(top_text_stacks);
+    has(t, "Stacks (sorted by in use", "title without a profile");
+    has(t, "no heap profile: the process runs without HAKMEM_PROFILE=1", "no profile");
+    struct top_stacks *st = two_stacks();
+    t = render(top_text_stacks);
+    has(t, "profile rate 1 B: 4 sampled allocs and 1 frees seen\n", "what was seen");
+    has(t, "every event since the process started seen\n", "nothing missed");
+    has(t, top_stack_heading, "heading");
+    const char *a = strstr(t, "4.0 KiB       1"), *b = strstr(t, "128 B       2");
+    ck_assert_msg(a && b && a < b, "in use: expected stack 2 (4.0 KiB) before stack 1 (128 B) in:\n%s", t);
+    has(t, "     128 B       2        3      128 B       3  (stack 1: no frames)\n",
+        "stack 1: 2 live, 128 B leaked so far (outlived a younger freed block)");
+    v.panel = TOP_PANEL_STACKS;
+    m.s.dropped = 3;
+    t = render(top_text_stacks);
+    has(t, "INCOMPLETE: 0 events not seen, 3 dropped; 0 frees of unseen allocs", "drops said");
+    m.s.dropped = 0;
+    ck_assert_msg(top_panels[TOP_PANEL_STACKS].rows(&v) == 2, "stacks: expected 2 rows, no callers");
+    ck_assert_msg(top_keys_handle(&v, 'l') & TOP_F_REDRAW, "l: expected a redraw");
+    ck_assert_msg(strstr(v.message, "stacks sorted by leaked"), "l: expected 'stacks sorted by leaked', got '%s'",
+                  v.message);
+    const struct top_stack_row *r;
+    top_stacks_rows(st, &r);
+    ck_assert_msg(r[0].stack_id == 1, "leaked: expected stack 1 first, got %u", r[0].stack_id);
+    top_keys_handle(&v, 'j');
+    ck_assert_msg(v.stack_sel == 1, "j: expected row 1 selected, got %zu", v.stack_sel);
+    top_keys_handle(&v, 'j');
+    ck_assert_msg(v.stack_sel == 1, "j at the last row: expected it kept, got %zu", v.stack_sel);
+    top_keys_handle(&v, 'g');
+    ck_assert_msg(v.stack_sel == 0, "g: expected row 0, got %zu", v.stack_sel);
+    top_keys_handle(&v, '\r');
+    ck_assert_msg(r[0].expanded, "Enter: expected row 0 expanded");
+    top_keys_handle(&v, 'c');
+    ck_assert_msg(m.sort == TOP_SORT_CLASS, "c (no stacks key): expected the class table's key");
+    top_stacks_free(st);
+    m.s.stacks = NULL;
+}
+END_TEST
+
 START_TEST(test_panel_table)
 {
     for (int i = 0; i < TOP_PANELS; i++) {
@@ -235,7 +297,9 @@ START_TEST(test_keys_panels)
     ck_assert_msg(v.panel == TOP_PANEL_MAP, "Shift-Tab: expected the map panel");
     top_keys_handle(&v, '4');
     top_keys_handle(&v, '\t');
-    ck_assert_msg(v.panel == TOP_PANEL_CLASSES, "Tab from 4: expected to wrap to classes");
+    ck_assert_msg(v.panel == TOP_PANEL_STACKS, "Tab from 4: expected the stacks panel");
+    top_keys_handle(&v, '\t');
+    ck_assert_msg(v.panel == TOP_PANEL_CLASSES, "Tab from 5: expected to wrap to classes");
     ck_assert_msg(top_keys_handle(&v, 'h') & TOP_F_REDRAW && v.help, "h: expected help");
     top_keys_handle(&v, '3');
     ck_assert_msg(!v.help && v.panel == TOP_PANEL_EVENTS, "3 over help: expected events, no help");
@@ -396,6 +460,7 @@ static Suite *frame_suite(void)
     tcase_add_test(tc, test_filter_prompt_starts_empty);
     tcase_add_test(tc, test_keys_pause_step_speed);
     tcase_add_test(tc, test_keys_scroll);
+    tcase_add_test(tc, test_stacks);
     suite_add_tcase(s, tc);
     return s;
 }

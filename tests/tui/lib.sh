@@ -1,5 +1,5 @@
 # tests/tui/lib.sh — sourced by the hakmem-top tests: paths from make's environment, a
-# traced occupancy_target held alive on a fifo, its printed stats, and cleanup.
+# traced occupancy_target held alive on a fifo, its printed stats, checks, and cleanup.
 # shellcheck shell=bash
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -58,4 +58,19 @@ table_rows() {
     awk '/^CLS +SIZE +SLABS/ { t = 1; next }
          t && !/^ *[0-9]+ +[0-9]+ +[0-9]+ +[0-9?]+\/[0-9]+ / { t = 0 }
          t { split($4, uc, "/"); print "class " $1 " slabs " $3 " used " uc[1] " capacity " uc[2] }'
+}
+
+# Checks that go on after a failure, counted in fails.
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+# wait_for DESCRIPTION ERE: until the caller's `pane` (the screen as text) matches (5 s),
+# else a failure with the pane.
+wait_for() {
+    for _ in $(seq 50); do
+        if pane | grep -Eq -- "$2"; then ok "$1"; return 0; fi
+        sleep 0.1
+    done
+    bad "$1: expected the pane to match /$2/, got:"
+    pane | sed 's/^/    | /'
+    return 1
 }

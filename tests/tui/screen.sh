@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/tui/screen.sh — hakmem-top driven in tmux (80x24) against a traced occupancy_target:
-# the frame shows its classes with hakmem_stats_get()'s numbers, 1-4/Tab switch panels,
+# the frame shows its classes with hakmem_stats_get()'s numbers, 1-5/Tab switch panels,
 # sort keys reorder, / filters, resizes redraw, exit is reported, q quits. 77 without tmux.
 set -eu
 # shellcheck source=tests/tui/lib.sh
@@ -12,21 +12,9 @@ tm() { tmux -S "$tmp/tmux-$S.sock" -f /dev/null "$@"; }
 kill_tmux() { for S in top colour version; do tm kill-server 2>/dev/null; done; }
 cleanup_hooks+=(kill_tmux)
 fails=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 pane() { tm capture-pane -p -J -t "$S" "$@"; }
 S=top
-# wait_for DESCRIPTION ERE: until the pane matches (5 s), else a failure with the pane.
-wait_for() {
-    for _ in $(seq 50); do
-        if pane | grep -Eq -- "$2"; then ok "$1"; return 0; fi
-        sleep 0.1
-    done
-    bad "$1: expected the pane to match /$2/, got:"
-    pane | sed 's/^/    | /'
-    return 1
-}
 keys() { tm send-keys -t "$S" "$@"; }
 # The class of the first row of the class table in the pane.
 first_class() { pane | table_rows | head -1 | awk '{print $2}'; }
@@ -62,7 +50,10 @@ keys 4
 wait_for "4: the Counters panel" '\[4 Counters\]'
 wait_for "4: the stage table" '^Slab acquisitions by stage'
 keys Tab
-wait_for "Tab from 4: back to Classes" '\[1 Classes\]'
+wait_for "Tab from 4: the Stacks panel" '\[5 Stacks\]'
+wait_for "5: says the target runs without a heap profile" '^no heap profile: .*HAKMEM_PROFILE=1'
+keys Tab
+wait_for "Tab from 5: back to Classes" '\[1 Classes\]'
 
 # Sorting: class order first, 's' cycles to slabs (class 11 has 40, class 1 has 10),
 # 'c' goes back, 'o' sorts by occupancy (11: 97 %, 1: 48 %), 'r' reverses.

@@ -11,13 +11,14 @@ struct hk_prof_reader {
     int64_t run;
 };
 
-/* The per-stack figures, with the estimated live blocks from profile_live. */
+/* The per-stack figures, with the estimated live blocks from profile_live; stacks with
+ * no sampled allocation (the one-frame sites of site tags, for pins) are not samples. */
 static const char stacks_sql[] =
     "SELECT s.stack_id, s.allocs, s.alloc_weight, s.bytes, s.live, coalesce(l.w, 0), s.in_use,"
     " s.peak_in_use, s.temporaries, s.temp_weight"
     " FROM profile_stacks s LEFT JOIN (SELECT stack_id, sum(weight) AS w FROM profile_live"
     "  WHERE run_id = ?1 GROUP BY stack_id) l ON l.stack_id = s.stack_id"
-    " WHERE s.run_id = ?1 ORDER BY s.stack_id";
+    " WHERE s.run_id = ?1 AND s.allocs > 0 ORDER BY s.stack_id";
 static const char frames_sql[] =
     "SELECT ip, function, module, offset, file, line FROM frames"
     " WHERE run_id = ?1 AND stack_id = ?2 ORDER BY depth";

@@ -37,9 +37,9 @@ static const char usage_text[] =
     "      --profile[=RATE]   heap profile: sample allocations every RATE bytes on average\n"
     "                         (default 524288; 1: every allocation), with their stacks\n"
     "                         (HAKMEM_PROFILE=1, HAKMEM_PROFILE_RATE, HAKMEM_TRACE_STACKS=1),\n"
-    "                         and with HAKMEM_PROFILE_SITES=1 every block's site for pins,\n"
-    "                         preloading libhakmem-profile.so when it is beside libhakmem.so;\n"
-    "                         hakmem-trace profile shows it\n"
+    "                         and every block's site for pins (HAKMEM_PROFILE_SITES=1 unless\n"
+    "                         set to 0), preloading libhakmem-profile.so when it is beside\n"
+    "                         libhakmem.so; hakmem-trace profile shows it\n"
     "      --all-blocks       with --profile (implied): also a row per sampled block\n"
     "                         (profile_blocks), freed ones with their free time\n"
     "      --no-follow        record PROGRAM's own images only; the processes it starts run\n"
@@ -211,6 +211,7 @@ static void child_env(const struct record *rec)
         snprintf(n, sizeof n, "%llu", (unsigned long long)rec->profile);
         setenv("HAKMEM_PROFILE", "1", 1);
         setenv("HAKMEM_PROFILE_RATE", n, 1);
+        setenv("HAKMEM_PROFILE_SITES", "1", 0); /* site tags, unless the caller said 0 */
     }
 }
 
@@ -342,8 +343,7 @@ static int record(struct record *rec)
 {
     const char *lib = getenv("HAKMEM_LIB_PATH");
     snprintf(rec->lib, sizeof rec->lib, "%s", lib && *lib ? lib : HK_LIBDIR "/libhakmem.so");
-    const char *sites = getenv("HAKMEM_PROFILE_SITES");
-    if (rec->profile && sites && strcmp(sites, "1") == 0)
+    if (rec->profile)
         profile_twin(rec->lib, sizeof rec->lib);
     if (access(rec->lib, R_OK) != 0) {
         hk_say("record", "cannot read libhakmem at %s: %s (set HAKMEM_LIB_PATH)", rec->lib,

@@ -383,7 +383,7 @@ struct hk_store_cursor *hk_store_profile_stacks(struct hk_store *s, int64_t run,
                                                 size_t errlen)
 {
     return cursor(s, "SELECT stack_id, allocs, alloc_weight, bytes, live, in_use FROM "
-                     "profile_stacks WHERE run_id = ?",
+                     "profile_stacks WHERE run_id = ? AND allocs > 0", /* not pin-only sites */
                   run, "cannot read its profile_stacks table", err, errlen);
 }
 

@@ -1,11 +1,13 @@
 /* profile_sites.c — a program whose call sites allocate known totals, for the
- * heap profiler's tests: `profile_sites SCALE` runs, SCALE times each,
+ * heap profiler's tests: `profile_sites SCALE [LEAKS TEMPS]` runs SCALE rounds of
+ * 1000 site_hold allocations, each followed by LEAKS site_leak and TEMPS site_temp ones
+ * (default 1 and 4):
  *   site_hold:  4096-byte blocks, 64 held at once, all freed  (bytes in use at the peak)
- *   site_leak:  200-byte blocks, one in 8 never freed          (leaked: SCALE * 125 blocks)
+ *   site_leak:  200-byte blocks, one in 8 never freed          (leaked)
  *   site_temp:  48-byte blocks, each freed before the next allocation (temporaries)
- * per round of SCALE: site_hold 1000 blocks (4 096 000 B), site_leak 1000
- * blocks (200 000 B), site_temp 4000 blocks (192 000 B). It prints the
- * totals it allocated, one line per site: "SITE allocs BYTES leaked N". */
+ * so by default a round allocates site_hold 1000 blocks (4 096 000 B), site_leak 1000
+ * (200 000 B), site_temp 4000 (192 000 B); `20 85` makes the three about equal. It
+ * prints the totals it allocated, one line per site: "SITE allocs N bytes B leaked N". */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +44,9 @@ static void touch(void *p, size_t n)
 int main(int argc, char **argv)
 {
     long scale = argc > 1 ? atol(argv[1]) : 1;
-    if (scale < 1) {
-        fprintf(stderr, "usage: profile_sites SCALE (a positive integer)\n");
+    long leaks = argc > 2 ? atol(argv[2]) : 1, temps = argc > 3 ? atol(argv[3]) : 4;
+    if (scale < 1 || leaks < 1 || temps < 0 || argc == 3 || argc > 4) {
+        fprintf(stderr, "usage: profile_sites SCALE [LEAKS TEMPS] (SCALE, LEAKS > 0, TEMPS >= 0)\n");
         return 2;
     }
     void *held[HOLD] = { 0 };
@@ -53,13 +56,15 @@ int main(int argc, char **argv)
             unsigned k = (unsigned)(hold++ % HOLD);
             free(held[k]);
             touch(held[k] = site_hold(), 4096);
-            void *p = site_leak();
-            touch(p, 200);
-            if (leak++ % 8 != 0)
-                free(p);
-            else
-                leaked++;
-            for (int t = 0; t < 4; t++) {
+            for (long l = 0; l < leaks; l++) {
+                void *p = site_leak();
+                touch(p, 200);
+                if (leak++ % 8 != 0)
+                    free(p);
+                else
+                    leaked++;
+            }
+            for (long t = 0; t < temps; t++) {
                 void *q = site_temp();
                 touch(q, 48);
                 free(q);

@@ -17,7 +17,8 @@ CLI_CHECKS_SH = tests/cli/errors.sh tests/cli/roundtrip.sh tests/cli/policies.sh
 	tests/cli/crafted.sh tests/cli/frames.sh tests/cli/export.sh tests/cli/ingest_twice.sh \
 	tests/cli/stage_names.sh tests/cli/readme_queries.sh \
 	tests/cli/follow.sh tests/cli/replay_live.sh tests/cli/profile.sh \
-	tests/cli/profile_record.sh tests/cli/export_profile.sh tests/cli/diff_profile.sh
+	tests/cli/profile_record.sh tests/cli/export_profile.sh tests/cli/diff_profile.sh \
+	tests/cli/heaptrack_agree.sh
 
 # mkseg writes synthetic segments for the scripts and for make bench-cli (cli/local.mk).
 noinst_PROGRAMS += tests/cli/mkseg
@@ -31,7 +32,8 @@ tests_cli_replay_counters_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) -I$(top_srcdir)
 tests_cli_replay_counters_LDADD = cli/libhktrace.la lib/libhakmem-reader.la $(SQLITE_LIBS) -lpthread
 $(CLI_CHECKS_SH:.sh=.sh.log): tests/cli/mkseg$(EXEEXT) tests/cli/replay_counters$(EXEEXT) \
 	cli/hakmem-trace$(EXEEXT) tui/hakmem-top$(EXEEXT)
-CLI_PROFILE_LOG = tests/cli/profile_record.sh.log tests/cli/export_profile.sh.log tests/cli/diff_profile.sh.log # through a variable: automake keeps its own rule
+CLI_PROFILE_LOG = tests/cli/profile_record.sh.log tests/cli/export_profile.sh.log tests/cli/diff_profile.sh.log \
+	tests/cli/heaptrack_agree.sh.log # through a variable: automake keeps its own rule
 $(CLI_PROFILE_LOG): tests/profile_sites$(EXEEXT)
 if HAVE_CHECK
 check_PROGRAMS += $(CLI_UNIT) $(CLI_UNIT_ASAN)
@@ -43,7 +45,7 @@ $(CLI_FUZZ_LOG): $(EXTRA_PROGRAMS)
 CLEANFILES += $(EXTRA_PROGRAMS)
 endif
 TESTS += $(CLI_CHECKS_SH)
-EXTRA_DIST += $(CLI_CHECKS_SH) tests/cli/common.sh
+EXTRA_DIST += $(CLI_CHECKS_SH) tests/cli/common.sh tests/cli/heaptrack_sites.py
 
 # The cli/ code once more, sanitized, for the _asan unit tests.
 CLI_ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

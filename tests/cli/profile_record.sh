@@ -54,6 +54,27 @@ check_eq "estimated bytes requested and allocations within 15%" "1,1" \
 check_eq "record --profile: site tags on (libhakmem-profile.so): pins by tag at the default rate's rarity" 1 \
     "$(qs "$tmp/rate.db" "SELECT count(*) > 0 FROM profile_pin_tags")"
 
+# At the default rate (one sample per 524288 bytes, seeded), over 1.2 GB allocated by
+# three sites of about 400 MB each (about 780 samples each: a standard error near 3.6%),
+# each site's estimated bytes requested come within 10% of what it allocated.
+HAKMEM_PROFILE_SEED=11 hkt record --profile -o "$tmp/def.db" -- "$prog" 100 20 85 >"$tmp/def.out" 2>"$tmp/def.err"
+check_eq "record --profile (default rate) profile_sites 100 20 85: exit status and rate" "0 524288" \
+    "$? $(q "$tmp/def.db" "SELECT rate FROM profile_runs")"
+# (A site's stack is told by its block size: the estimate's bytes per allocation.)
+for site in site_hold:4096 site_leak:200 site_temp:48; do
+    fn=${site%:*} size=${site#*:}
+    truth=$(sed -n "s/^$fn allocs [0-9]* bytes \([0-9]*\) .*/\1/p" "$tmp/def.out")
+    est=$(qs "$tmp/def.db" "SELECT sum(requested), sum(allocs) FROM profile_stacks
+                            WHERE allocs > 0 AND abs(requested * 65536.0 / alloc_weight - $size) < 1")
+    e=${est%,*} n=${est#*,}
+    if [ -n "$truth" ] && [ -n "$e" ] && [ "$n" -ge 500 ] &&
+        [ $(( (e - truth) * 100 / truth )) -le 10 ] && [ $(( (truth - e) * 100 / truth )) -le 10 ]; then
+        ok "default rate: $fn estimated $e bytes of $truth ($n samples), within 10%"
+    else
+        bad "default rate: $fn: expected within 10% of ${truth:-?} bytes from >= 500 samples, got '$est'"
+    fi
+done
+
 # The same program's kept segment (site tags on, as record --profile has them), ingested:
 # the same per-stack figures.
 env LD_PRELOAD="$HK_LIB" HAKMEM_TRACE="$tmp/k.seg" HAKMEM_TRACE_KEEP=1 HAKMEM_PROFILE=1 \

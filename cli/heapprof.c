@@ -276,15 +276,17 @@ static void on_alloc(struct hk_heapprof *p, const struct hakmem_event *ev)
 {
     uint64_t addr = ev->ss_addr;
     int created = 0;
-    struct block *b = hk_table_get(&p->blocks, hk_table_mix(addr), block_same, &addr, 0, &created);
-    if (b) { /* its free was lost: the old block is gone */
+    struct block *b = hk_table_get(&p->blocks, hk_table_mix(addr), block_same, &addr, 1, &created);
+    if (!b)
+        return;
+    if (!created) { /* its free was lost: the old block is gone (rare) */
         unuse(p, b);
         forget(p, b);
         p->tot.lost_frees++;
+        b = hk_table_get(&p->blocks, hk_table_mix(addr), block_same, &addr, 1, &created);
+        if (!b)
+            return;
     }
-    b = hk_table_get(&p->blocks, hk_table_mix(addr), block_same, &addr, 1, &created);
-    if (!b)
-        return;
     b->addr = addr;
     fill_block(p, b, ev);
     note_fresh(p, addr);

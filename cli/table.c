@@ -1,5 +1,6 @@
 /* table.c — an open-addressing hash table of fixed-size slots for the tally:
- * linear probing, power-of-two sizes, at most 3/4 full, deleted slots as tombstones. */
+ * linear probing, power-of-two sizes, at most half full counting deleted slots
+ * (tombstones), which a rehash sweeps; it doubles when a quarter is live. */
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
@@ -57,8 +58,8 @@ static void rehash(struct hk_table *t, size_t cap)
 void *hk_table_get(struct hk_table *t, uint64_t hash, int (*same)(const void *, const void *),
                    const void *key, int create, int *created)
 {
-    if (create && 4 * (t->filled + 1) > 3 * t->cap) /* grow, or just sweep tombstones */
-        rehash(t, 2 * (t->live + 1) > t->cap ? 2 * t->cap : t->cap);
+    if (create && 2 * (t->filled + 1) > t->cap) /* grow, or just sweep tombstones */
+        rehash(t, 4 * (t->live + 1) > t->cap ? 2 * t->cap : t->cap);
     struct hk_slot *grave = NULL;
     size_t i = hash & (t->cap - 1);
     for (size_t probes = 0; probes < t->cap; probes++, i = (i + 1) & (t->cap - 1)) {

@@ -90,6 +90,8 @@ static void end_of_run(void)
     if (!atomic_flag_test_and_set(&pins_done))
         hk_sites_at_exit();
     hk_heap_flush_stage0(hk_tls_heap);
+    if (hk_trace.stacks)
+        hk_stack_load_modules(hk_trace.stacks); /* libraries loaded since the last read */
     hk_occupancy_final();
 }
 

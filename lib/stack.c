@@ -50,9 +50,14 @@ static void parse_line(struct hakmem_seg_stacks *st, const char *line)
     p += 5;
     uint64_t off = parse_hex(&p);
     const char *path = strchr(p, '/');
-    if (!path || st->nmodules >= HAKMEM_SEG_MODULES)
+    uint32_t have = st->nmodules;
+    if (!path || have >= HAKMEM_SEG_MODULES)
         return;
-    struct hakmem_seg_module *m = &st->module[st->nmodules];
+    for (uint32_t i = 0; i < have; i++)
+        if (st->module[i].start == start && st->module[i].end == end &&
+            st->module[i].offset == off && strcmp(st->module[i].path, path) == 0)
+            return; /* listed by an earlier read */
+    struct hakmem_seg_module *m = &st->module[have];
     m->start = start;
     m->end = end;
     m->offset = off;
@@ -61,7 +66,8 @@ static void parse_line(struct hakmem_seg_stacks *st, const char *line)
         n = sizeof m->path - 1;
     memcpy(m->path, path, n);
     m->path[n] = '\0';
-    st->nmodules++;
+    /* the entry is complete before a reader counts it */
+    atomic_store_explicit((_Atomic uint32_t *)&st->nmodules, have + 1, memory_order_release);
 }
 
 /* Calls fn(ctx, line) on each line of /proc/self/maps (NUL-terminated, cut
@@ -95,12 +101,11 @@ static void module_line(void *st, const char *line)
     parse_line(st, line);
 }
 
+/* Adds the executable mappings not listed yet: entries are never removed, so
+ * frames of a library unloaded since stay symbolisable. */
 void hk_stack_load_modules(struct hakmem_seg_stacks *st)
 {
-    uint32_t n = st->nmodules;
-    st->nmodules = 0;
-    if (!each_map_line(module_line, st))
-        st->nmodules = n;
+    each_map_line(module_line, st);
 }
 
 static bool covered(const struct hakmem_seg_stacks *st, uint64_t ip)
@@ -153,7 +158,7 @@ static uint32_t lookup(struct hakmem_seg_stacks *st, uint64_t h, void *const *ip
     return 0;
 }
 
-static void modules_cover(struct hakmem_seg_stacks *st, uintptr_t first, uintptr_t last);
+static void modules_cover(struct hakmem_seg_stacks *st, const uint64_t *ip, uint32_t n);
 
 /* Under intern_busy: a new stack in the next dense slot, then its index slot. */
 static uint32_t insert_locked(struct hakmem_seg_stacks *st, uint64_t h, void *const *ip, int n)
@@ -174,7 +179,7 @@ static uint32_t insert_locked(struct hakmem_seg_stacks *st, uint64_t h, void *co
     atomic_store_explicit((_Atomic uint32_t *)&s->id, id, memory_order_release);
     st->count = id;
     atomic_store_explicit(&index_of(st)[slot], id, memory_order_release);
-    modules_cover(st, s->ip[0], s->ip[n - 1]);
+    modules_cover(st, s->ip, (uint32_t)n);
     return id;
 }
 
@@ -191,14 +196,18 @@ static uint32_t intern(struct hakmem_seg_stacks *st, void *const *ip, int n)
     return id;
 }
 
-/* A frame outside every module of the map: the map is read again (a library
- * was loaded since), at most once per HK_MODULES_RELOAD_NS, so that frames
- * no module holds (JIT code, a broken chain) cost no read each. */
+/* A new stack with a frame outside every module of the map: the map is read
+ * again (a library was loaded since, as python loads its extension modules),
+ * at most once per HK_MODULES_RELOAD_NS, so that frames no module holds (JIT
+ * code, a broken chain) cost no read each; the exit reads it once more. */
 #define HK_MODULES_RELOAD_NS (50ull * 1000000)
-static void modules_cover(struct hakmem_seg_stacks *st, uintptr_t first, uintptr_t last)
+static void modules_cover(struct hakmem_seg_stacks *st, const uint64_t *ip, uint32_t n)
 {
     static uint64_t last_load;
-    if (covered(st, last) && covered(st, first))
+    uint32_t i = 0;
+    while (i < n && covered(st, ip[i]))
+        i++;
+    if (i == n)
         return;
     uint64_t now = hk_now_ns();
     if (now - last_load < HK_MODULES_RELOAD_NS)

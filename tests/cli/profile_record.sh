@@ -75,6 +75,18 @@ for site in site_hold:4096 site_leak:200 site_temp:48; do
     fi
 done
 
+# A library loaded after start-up (python's _json extension module, dlopen'ed by
+# `import json`): its frames are in the module map, so every frame has its module.
+if [ -x /usr/bin/python3 ] && [ -r "$HK_SRCDIR/examples/dictjson.py" ]; then
+    PYTHONMALLOC=malloc hkt record --profile -o "$tmp/py.db" -- /usr/bin/python3 \
+        "$HK_SRCDIR/examples/dictjson.py" 20000 >/dev/null 2>&1
+    check_eq "record --profile python3 dictjson.py 20000: exit status" 0 $?
+    check_eq "python: frames in _json (loaded by dlopen), and none without a module" "1,0" \
+        "$(qs "$tmp/py.db" "SELECT sum(module LIKE '%/_json.%') > 0, sum(module IS NULL) FROM frames")"
+else
+    echo "SKIP: /usr/bin/python3 or examples/dictjson.py missing: no dlopen check"
+fi
+
 # The same program's kept segment (site tags on, as record --profile has them), ingested:
 # the same per-stack figures.
 env LD_PRELOAD="$HK_LIB" HAKMEM_TRACE="$tmp/k.seg" HAKMEM_TRACE_KEEP=1 HAKMEM_PROFILE=1 \

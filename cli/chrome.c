@@ -98,9 +98,10 @@ static int occupancy(struct exporter *x, sqlite3 *db, char *err, size_t errlen)
 /* ---- the heap profile's part: a counter of the estimated bytes in use, one point
  * per time bucket (CHROME_BUCKETS over the run), and an instant per sampled
  * allocation, at most CHROME_INSTANTS (every k-th when there are more). The
- * alloc/free timeline is in profile_blocks (record --all-blocks); without it only
- * the blocks live at the end (profile_live) have times: the counter then shows
- * how those accumulated, and an instant marks the peak. */
+ * counter is profile_usage's points; a database written before that table has the
+ * alloc/free timeline in profile_blocks (record --all-blocks) only; without it only
+ * the blocks live at the end (profile_live) have times: the counter then shows how
+ * those accumulated. An instant marks the peak. */
 #define CHROME_BUCKETS 1000
 #define CHROME_INSTANTS 10000
 
@@ -193,10 +194,42 @@ static int heap_info(sqlite3 *db, int64_t run, int64_t duration_ns, struct heap_
     return 0;
 }
 
-/* The counter: per bucket the change of bytes in use, summed up as it goes. */
+/* The counter from profile_usage (bytes in use as the recorder counted them, every
+ * 10 ms): 1 when it has points for the run, 0 when not (a database written before it),
+ * -1 on error. */
+static int usage_counter(struct exporter *x, sqlite3 *db, char *err, size_t errlen)
+{
+    int64_t n = 0;
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM profile_usage WHERE run_id = %lld",
+             (long long)x->run);
+    if (hk_db_int(db, sql, 0, &n, NULL, 0) != 0 || n == 0)
+        return 0; /* (no such table: an older database) */
+    sqlite3_stmt *st = hk_db_prepare(db, "SELECT ts_ns, in_use, peak FROM profile_usage"
+                                         " WHERE run_id = ?1 ORDER BY ts_ns", err, errlen);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, x->run);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t ts = sqlite3_column_int64(st, 0);
+        begin(x, "C", "heap in use (estimated)", ts, 0);
+        fprintf(x->out, ",\"args\":{\"bytes\":%lld}}", (long long)sqlite3_column_int64(st, 1));
+        begin(x, "C", "heap in use, the most since the point before (estimated)", ts, 0);
+        fprintf(x->out, ",\"args\":{\"bytes\":%lld}}", (long long)sqlite3_column_int64(st, 2));
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 1 : hk_db_fail(db, "cannot read the heap profile", err, errlen);
+}
+
+/* The counter: per bucket the change of bytes in use, summed up as it goes (from
+ * profile_usage when the run has it). */
 static int heap_counter(struct exporter *x, sqlite3 *db, const struct heap_info *h, char *err,
                         size_t errlen)
 {
+    int u = usage_counter(x, db, err, errlen);
+    if (u != 0)
+        return u < 0 ? -1 : 0;
     char sql[640];
     int blocks = strcmp(h->table, "profile_blocks") == 0;
     snprintf(sql, sizeof sql,

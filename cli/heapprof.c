@@ -14,6 +14,14 @@ struct block {
     uint8_t cls;
 };
 
+/* A point of the estimated bytes in use over time (profile_usage): at most one per
+ * USAGE_NS of the run, at the first event past it, with the most in use since the
+ * point before, so a chart of them misses no peak. */
+#define USAGE_NS (10 * 1000000LL)
+struct usage {
+    int64_t ts_ns, in_use, peak, live;
+};
+
 /* A block freed, for profile_blocks (record --all-blocks). */
 struct freed {
     struct block b;
@@ -59,8 +67,12 @@ struct hk_heapprof {
     int fresh_over;     /* more than FRESH_MAX came: the next flush looks at every block */
     struct freed *done; /* blocks freed since the last flush (all_blocks) */
     size_t ndone, done_cap;
+    struct usage *usage; /* profile_usage points since the last flush */
+    size_t nusage, usage_cap;
+    int64_t usage_next, usage_peak, last_ns; /* the next point's earliest time, the most in
+                                              * use since the last point, the last event's */
     sqlite3 *db;
-    sqlite3_stmt *site_up, *run_up, *live_ins, *live_del, *blk_ins, *pin_up;
+    sqlite3_stmt *site_up, *run_up, *live_ins, *live_del, *blk_ins, *pin_up, *use_ins;
 };
 
 int hk_heapprof_takes(unsigned type)
@@ -98,7 +110,7 @@ void hk_heapprof_free(struct hk_heapprof *p)
     if (!p)
         return;
     sqlite3_stmt *st[] = { p->site_up, p->run_up, p->live_ins, p->live_del, p->blk_ins,
-                           p->pin_up };
+                           p->pin_up, p->use_ins };
     for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
         sqlite3_finalize(st[i]);
     hk_table_free(&p->sites);
@@ -107,6 +119,7 @@ void hk_heapprof_free(struct hk_heapprof *p)
     hk_table_free(&p->pins);
     free(p->gone);
     free(p->fresh);
+    free(p->usage);
     free(p->done);
     free(p);
 }
@@ -158,6 +171,12 @@ static void site_sync(const struct hk_heapprof *p, struct site_slot *s)
     }
 }
 
+/* The event's time in ns since the run's start. */
+static int64_t run_ns(const struct hk_heapprof *p, const struct hakmem_event *ev)
+{
+    return (int64_t)ev->ts_ns > p->start_mono_ns ? (int64_t)ev->ts_ns - p->start_mono_ns : 0;
+}
+
 /* After tot.in_use grew by the alloc of site s: a new peak snapshots s now;
  * every other site catches up at its next change (site_sync). */
 static void peak_check(struct hk_heapprof *p, struct site_slot *s, const struct hakmem_event *ev)
@@ -165,8 +184,7 @@ static void peak_check(struct hk_heapprof *p, struct site_slot *s, const struct 
     if (p->tot.in_use <= p->tot.peak)
         return;
     p->tot.peak = p->tot.in_use;
-    p->tot.peak_ns = (int64_t)ev->ts_ns > p->start_mono_ns ? (int64_t)ev->ts_ns - p->start_mono_ns
-                                                             : 0;
+    p->tot.peak_ns = run_ns(p, ev);
     p->gen++;
     site_sync(p, s);
 }
@@ -245,7 +263,7 @@ static void fill_block(struct hk_heapprof *p, struct block *b, const struct hakm
     b->size = (int64_t)ev->arg0;
     b->block_size = hk_heapprof_block_bytes(ev);
     b->weight = (int64_t)ev->arg1;
-    b->ts_ns = (int64_t)ev->ts_ns > p->start_mono_ns ? (int64_t)ev->ts_ns - p->start_mono_ns : 0;
+    b->ts_ns = run_ns(p, ev);
     b->stack = ev->stack_id;
     b->tid = ev->tid;
     b->ss = ev->ss_id;
@@ -304,7 +322,7 @@ static void keep_freed(struct hk_heapprof *p, const struct block *b, const struc
         return;
     struct freed *f = &p->done[p->ndone++];
     f->b = *b;
-    f->free_ns = (int64_t)ev->ts_ns > p->start_mono_ns ? (int64_t)ev->ts_ns - p->start_mono_ns : 0;
+    f->free_ns = run_ns(p, ev);
     f->free_tid = ev->tid;
     f->reason = ev->reason;
 }
@@ -333,6 +351,21 @@ static void on_free(struct hk_heapprof *p, const struct hakmem_event *ev)
     forget(p, b);
 }
 
+/* A profile_usage point when USAGE_NS passed since the last one. */
+static void usage_note(struct hk_heapprof *p, int64_t now)
+{
+    if (p->tot.in_use > p->usage_peak)
+        p->usage_peak = p->tot.in_use;
+    p->last_ns = now;
+    if (now < p->usage_next ||
+        grow((void **)&p->usage, &p->nusage, &p->usage_cap, sizeof *p->usage) != 0)
+        return;
+    p->usage[p->nusage++] = (struct usage){ now, p->tot.in_use, p->usage_peak,
+                                            (int64_t)p->tot.live };
+    p->usage_peak = p->tot.in_use;
+    p->usage_next = now + USAGE_NS;
+}
+
 void hk_heapprof_add(struct hk_heapprof *p, const struct hakmem_event *ev)
 {
     p->dirty = 1;
@@ -340,6 +373,7 @@ void hk_heapprof_add(struct hk_heapprof *p, const struct hakmem_event *ev)
         on_alloc(p, ev);
     else if (ev->type == HAKMEM_EV_FREE)
         on_free(p, ev);
+    usage_note(p, run_ns(p, ev));
 }
 
 void hk_heapprof_pin(struct hk_heapprof *p, const struct hakmem_event *ev)
@@ -385,7 +419,7 @@ int hk_heapprof_site(struct hk_heapprof *p, uint32_t stack_id, struct hk_prof_si
 
 static int prepare_all(struct hk_heapprof *p, sqlite3 *db, char *err, size_t errlen)
 {
-    if (p->db == db && p->blk_ins)
+    if (p->db == db && p->use_ins)
         return 0;
     if (p->db)
         return hk_fail(err, errlen, "the heap profile belongs to another database");
@@ -413,7 +447,10 @@ static int prepare_all(struct hk_heapprof *p, sqlite3 *db, char *err, size_t err
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", err, errlen)) &&
            (p->pin_up = hk_db_prepare(db,
                 "INSERT OR REPLACE INTO profile_pin_tags (run_id, stack_id, ss, slab, at_map,"
-                " at_exit, slab_live) VALUES (?,?,?,?,?,?,?)", err, errlen))
+                " at_exit, slab_live) VALUES (?,?,?,?,?,?,?)", err, errlen)) &&
+           (p->use_ins = hk_db_prepare(db,
+                "INSERT OR REPLACE INTO profile_usage (run_id, ts_ns, in_use, peak, live)"
+                " VALUES (?,?,?,?,?)", err, errlen))
                ? 0 : -1;
 }
 
@@ -548,6 +585,25 @@ static int flush_pins(struct hk_heapprof *p, int64_t run, char *err, size_t errl
     return 0;
 }
 
+/* profile_usage: the points since the last flush; at the run's end also one at its
+ * last event, when it came after the last point. */
+static int flush_usage(struct hk_heapprof *p, int64_t run, int last, char *err, size_t errlen)
+{
+    if (last && p->last_ns >= p->usage_next - USAGE_NS && p->tot.samples &&
+        grow((void **)&p->usage, &p->nusage, &p->usage_cap, sizeof *p->usage) == 0)
+        p->usage[p->nusage++] = (struct usage){ p->last_ns, p->tot.in_use, p->usage_peak,
+                                                (int64_t)p->tot.live };
+    for (size_t i = 0; i < p->nusage; i++) {
+        const struct usage *u = &p->usage[i];
+        const int64_t v[] = { run, u->ts_ns, u->in_use, u->peak, u->live };
+        bind_all(p->use_ins, v, 5);
+        if (step(p, p->use_ins, err, errlen) != 0)
+            return -1;
+    }
+    p->nusage = 0;
+    return 0;
+}
+
 static int flush_run(struct hk_heapprof *p, int64_t run, char *err, size_t errlen)
 {
     const struct hk_prof_totals *t = &p->tot;
@@ -568,7 +624,7 @@ int hk_heapprof_flush(struct hk_heapprof *p, sqlite3 *db, int64_t run, int live,
     if (prepare_all(p, db, err, errlen) != 0 || flush_sites(p, run, err, errlen) != 0 ||
         (live && flush_live(p, run, err, errlen) != 0) ||
         (p->all_blocks && flush_blocks(p, run, last, err, errlen) != 0) ||
-        flush_pins(p, run, err, errlen) != 0 ||
+        flush_pins(p, run, err, errlen) != 0 || flush_usage(p, run, last, err, errlen) != 0 ||
         flush_run(p, run, err, errlen) != 0)
         return -1;
     p->dirty = 0;

@@ -8,6 +8,8 @@
 -- Version 3 added runs.profile_rate, frames.fn_offset and the heap profile: the profile_runs,
 -- profile_stacks, profile_live and profile_blocks tables and the profile_* views; a
 -- version-2 (or 1) file is read as it is (it has no profile) and upgraded the same way.
+-- Within version 3, tables only added, which older readers ignore and the next write
+-- creates: profile_pin_tags (site tags), profile_usage (bytes in use over time).
 PRAGMA user_version = 3;
 
 -- One traced process image: a `record`, `attach` or `ingest`. Times in nanoseconds:
@@ -411,6 +413,18 @@ CREATE TABLE IF NOT EXISTS profile_blocks (
     free_tid INTEGER,
     free_reason INTEGER
 );
+
+-- The estimated bytes in use over the run (every sampled allocation and free counted
+-- as it drains): a point at most every 10 ms, at the first event past it; peak: the
+-- most in use since the point before (so a chart of the points misses no peak).
+CREATE TABLE IF NOT EXISTS profile_usage (
+    run_id INTEGER NOT NULL,
+    ts_ns INTEGER NOT NULL,          -- ns since the start
+    in_use INTEGER NOT NULL,         -- estimated bytes in use then
+    peak INTEGER NOT NULL,           -- estimated bytes in use at most since the point before
+    live INTEGER NOT NULL,           -- sampled blocks live then
+    PRIMARY KEY (run_id, ts_ns)
+) WITHOUT ROWID;
 
 -- With HAKMEM_PROFILE_SITES (every block tagged with its allocation site): from the
 -- slab_pin events, per site (a one-frame stack, with a profile_stacks row) and slab,

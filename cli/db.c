@@ -198,6 +198,7 @@ static int db_upgrade(sqlite3 *db, int64_t version, char *err, size_t errlen)
         return -1;
     if (version <= 2 && hk_db_exec(db, upgrade_2_3, err, errlen) != 0)
         return -1;
+    /* 3 to 4: profile_usage, a table of schema.sql */
     return hk_db_exec(db, hk_schema_sql, err, errlen);
 }
 

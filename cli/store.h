@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include "hakmem_segment.h"
 
-#define HK_SCHEMA_VERSION 3
+#define HK_SCHEMA_VERSION 4
 #define HK_SCHEMA_OLDEST 1 /* the oldest version still read (and upgraded when written) */
 
 struct sqlite3;

@@ -8,9 +8,10 @@
 -- Version 3 added runs.profile_rate, frames.fn_offset and the heap profile: the profile_runs,
 -- profile_stacks, profile_live and profile_blocks tables and the profile_* views; a
 -- version-2 (or 1) file is read as it is (it has no profile) and upgraded the same way.
--- Within version 3, tables only added, which older readers ignore and the next write
--- creates: profile_pin_tags (site tags), profile_usage (bytes in use over time).
-PRAGMA user_version = 3;
+-- Version 4 added profile_usage (the estimated bytes in use over time); a version-3 file
+-- is read as it is (the Chrome export then rebuilds the counter from the blocks) and
+-- upgraded by schema.sql's IF NOT EXISTS statements when a run is added to it.
+PRAGMA user_version = 4;
 
 -- One traced process image: a `record`, `attach` or `ingest`. Times in nanoseconds:
 -- started_ns and ended_ns are CLOCK_REALTIME (ns since 1970), every ts_ns below

@@ -160,7 +160,7 @@ if command -v sqlite3 >/dev/null; then
     check_eq "version 2: report reads it" 0 $?
     hkt ingest "$tmp/a.seg" -o "$tmp/v2.db" 2>/dev/null
     check_eq "version 2: a profiled run added (upgraded)" 0 $?
-    check_eq "upgraded to version 3, runs.profile_rate NULL for the old run" "3 |1" \
+    check_eq "upgraded to version 4, runs.profile_rate NULL for the old run" "4 |1" \
         "$(sqlite3 "$tmp/v2.db" "PRAGMA user_version") $(qs "$tmp/v2.db" "SELECT group_concat(coalesce(profile_rate, ''), '|') FROM runs")"
     "$HK_CLI" profile "$tmp/v2.db" --run 2 >/dev/null 2>&1
     check_eq "upgraded: profile --run 2" 0 $?

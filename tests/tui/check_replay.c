@@ -249,7 +249,7 @@ static void no_tables(sqlite3 *db)
 static void newer(sqlite3 *db)
 {
     schema(db);
-    exec(db, "PRAGMA user_version = 4;"); /* one past cli/store.h's HK_SCHEMA_VERSION */
+    exec(db, "PRAGMA user_version = 5;"); /* one past cli/store.h's HK_SCHEMA_VERSION */
 }
 
 static void no_runs(sqlite3 *db)
@@ -260,7 +260,7 @@ static void no_runs(sqlite3 *db)
 START_TEST(test_replay_refused)
 {
     refused(no_tables, 0, "is not a hakmem trace database (no runs and events tables)");
-    refused(newer, 0, "has trace schema version 4; this hakmem-top reads version 3");
+    refused(newer, 0, "has trace schema version 5; this hakmem-top reads version 4");
     refused(no_runs, 0, "holds no recorded run");
     refused(pinned_run, 5, "no run 5 in it (its runs: 1, 2)");
     snprintf(dbpath, sizeof dbpath, "/tmp/check_replay.XXXXXX");

@@ -39,6 +39,7 @@ void hk_profile_init(void)
         return;
     }
     hk_stack_own_text(&own_lo, &own_hi);
+    hk_sample_init();
     hk_profile_on = true;
 }
 

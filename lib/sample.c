@@ -46,7 +46,38 @@ static uint64_t log2_q30(uint64_t x)
     return ((uint64_t)n << 30) | f;
 }
 
-#define LN2_Q32 2977044472ull /* ln 2 · 2^32, rounded */
+#define LN2_Q32 2977044472ull      /* ln 2 · 2^32, rounded */
+#define INV_LN2_Q32 6196328019ull  /* 1 / ln 2 · 2^32, rounded */
+
+/* log2(1 + i/256) in Q.30 for i in [0, 256], from log2_q30 (hk_sample_init). */
+static uint32_t log2_tab[257];
+static _Atomic bool log2_tab_ready;
+
+void hk_sample_init(void)
+{
+    for (unsigned i = 0; i <= 256; i++)
+        log2_tab[i] = (uint32_t)(log2_q30((256ull + i) << 23) - (31ull << 30));
+    atomic_store_explicit(&log2_tab_ready, true, memory_order_release);
+}
+
+/* log2(x) for x >= 1 in Q.30 in a few dozen instructions (the sampled
+ * allocation's countdown draw; log2_q30 takes about 400): the mantissa's top
+ * 8 bits index log2_tab, the rest r = m / base in [1, 1 + 2^-8) adds
+ * ln(1 + z)/ln 2 with z = r − 1 by three terms of its series (the fourth,
+ * z^4/4 < 2^-34, is left out). Errs by less than 2^-28 in all, as log2_q30;
+ * before hk_sample_init it is log2_q30. */
+uint64_t hk_sample_log2_q30(uint64_t x)
+{
+    if (!atomic_load_explicit(&log2_tab_ready, memory_order_acquire))
+        return log2_q30(x);
+    unsigned n = 63 - (unsigned)__builtin_clzll(x);
+    uint64_t m = n >= 31 ? x >> (n - 31) : x << (31 - n); /* [2^31, 2^32) */
+    uint64_t i = (m >> 23) - 256, base = (256 + i) << 23;
+    uint64_t z = ((m - base) << 32) / base; /* Q.32, < 2^24 */
+    uint64_t z2 = (z * z) >> 32, z3 = (z2 * z) >> 32;
+    uint64_t ln = z - z2 / 2 + z3 / 3;      /* ln(1 + z), Q.32 */
+    return ((uint64_t)n << 30) + log2_tab[i] + ((ln * INV_LN2_Q32) >> 34);
+}
 
 /* The next countdown: ceil(rate · −ln u) for u uniform in (0, 1), u = an odd
  * 64-bit draw / 2^64. The ceiling makes P(countdown <= s) = 1 − e^(−s/rate)
@@ -60,7 +91,7 @@ uint64_t hk_sample_next(uint64_t *state, uint64_t rate)
     if (rate <= 1)
         return 1;
     uint64_t x = hk_sample_rand(state) | 1;
-    uint64_t nlog2 = (64ull << 30) - log2_q30(x);                  /* −log2 u, Q.30 */
+    uint64_t nlog2 = (64ull << 30) - hk_sample_log2_q30(x);        /* −log2 u, Q.30 */
     uint64_t nln = (uint64_t)(((u128)nlog2 * LN2_Q32) >> 30);       /* −ln u, Q.32 */
     u128 c = ((u128)nln * rate + 0xffffffffu) >> 32;
     if (c < 1)

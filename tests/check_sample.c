@@ -442,6 +442,35 @@ START_TEST(test_estimate_unbiased)
 }
 END_TEST
 
+/* The fast log2 (after hk_sample_init, as the profiler runs it) against long double
+ * log2l: within 2^-27 (8 units of Q.30) at the ends, at powers of two and beside
+ * them, and on 10^6 random draws. */
+START_TEST(test_log2_fast)
+{
+    uint64_t st = 99, worst_x = 0;
+    long double worst = 0;
+    for (int i = 0; i < NDRAWS + 64 * 3 + 2; i++) {
+        uint64_t x;
+        if (i < NDRAWS)
+            x = hk_sample_rand(&st) >> (hk_sample_rand(&st) % 64);
+        else if (i < NDRAWS + 192)
+            x = (1ull << ((i - NDRAWS) / 3)) + (uint64_t)((i - NDRAWS) % 3) - 1;
+        else
+            x = i == NDRAWS + 192 ? 1 : UINT64_MAX;
+        if (!x)
+            continue;
+        long double want = log2l((long double)x) * (1ull << 30);
+        long double err = fabsl((long double)hk_sample_log2_q30(x) - want);
+        if (err > worst)
+            worst = err, worst_x = x;
+    }
+    fprintf(stderr, "sample: fast log2, worst error %.2Lf units of 2^-30 (x = %llu)\n", worst,
+            (unsigned long long)worst_x);
+    ck_assert_msg(worst < 8, "fast log2: error %.2Lf units of 2^-30 at x = %llu, expected < 8",
+                  worst, (unsigned long long)worst_x);
+}
+END_TEST
+
 static Suite *sample_suite(void)
 {
     Suite *s = suite_create("sample");
@@ -450,6 +479,8 @@ static Suite *sample_suite(void)
     tcase_add_test(tc, test_rand_bits_balanced);
     suite_add_tcase(s, tc);
     tc = tcase_create("countdown");
+    tcase_add_unchecked_fixture(tc, hk_sample_init, NULL); /* the fast log2, as profiling has */
+    tcase_add_test(tc, test_log2_fast);
     tcase_add_test(tc, test_next_rate1);
     tcase_add_test(tc, test_next_mean);
     tcase_add_test(tc, test_next_exponential);
@@ -460,6 +491,7 @@ static Suite *sample_suite(void)
     tcase_add_test(tc, test_weight_monotone);
     suite_add_tcase(s, tc);
     tc = tcase_create("take");
+    tcase_add_unchecked_fixture(tc, hk_sample_init, NULL);
     tcase_add_test(tc, test_take_rate1);
     tcase_add_test(tc, test_take_crossing);
     tcase_add_test(tc, test_estimate_256mib);

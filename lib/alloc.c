@@ -64,8 +64,10 @@ static void *plain_slow(size_t n)
 static HK_NOINLINE void *countdown_slow(size_t n)
 {
     void *p = NULL;
-    if (hk_profile_due(&hk_tls.left, n))
-        p = hk_profile_malloc(n, n, 0, false, __builtin_frame_address(0));
+    if (hk_profile_due(&hk_tls.left, n)) {
+        void *ip[HK_PROFILE_IPS];
+        p = hk_profile_malloc_ips(n, ip, hk_stack_capture_profile_at(ip, __builtin_frame_address(0)));
+    }
     if (!p)
         p = plain_slow(n);
     if (hk_config_sites && p)
@@ -117,8 +119,11 @@ static inline void *hk_malloc(size_t n)
  * Reached by jumps only, as countdown_slow. */
 static HK_NOINLINE void *sites_sampled(size_t n)
 {
-    void *fp = __builtin_frame_address(0);
-    void *p = hk_profile_due(&hk_tls.site_left, n) ? hk_profile_malloc(n, n, 0, false, fp) : NULL;
+    void *fp = __builtin_frame_address(0), *p = NULL;
+    if (hk_profile_due(&hk_tls.site_left, n)) {
+        void *ip[HK_PROFILE_IPS];
+        p = hk_profile_malloc_ips(n, ip, hk_stack_capture_profile_at(ip, fp));
+    }
     if (!p)
         p = hk_malloc(n);
     tag(p, fp);

@@ -460,6 +460,11 @@ bool hk_profile_due(int64_t *left, size_t n);
  * thread's sampled heap or the large tier, and records its alloc event with
  * the stack from frame fp (an exported function's, or 0: libunwind). */
 void *hk_profile_malloc(size_t n, size_t size, size_t align, bool zero, void *fp);
+/* The same with the stack already captured (hk_stack_capture_profile_at from
+ * the caller's frame: two frames fewer to unwind): ip[0..depth). */
+void *hk_profile_malloc_ips(size_t n, void *const *ip, int depth);
+/* Room for the frames hk_stack_capture_profile_at captures. */
+#define HK_PROFILE_IPS (HAKMEM_SEG_STACK_DEPTH + HK_STACK_SLACK)
 /* The free event of sampled block p (s its slab, NULL when large). */
 void hk_profile_freed(const void *p, hk_slab *s);
 /* p, a block hakmem owns, is a sampled one. */

@@ -86,10 +86,9 @@ bool hk_profile_due(int64_t *left, size_t n)
 
 /* The program's stack of this allocation: libhakmem's own frames at the
  * top stripped, then interned. */
-static uint32_t stack_of(void *fp)
+static uint32_t program_stack(void *const *ip, int n)
 {
-    void *ip[HAKMEM_SEG_STACK_DEPTH + HK_STACK_SLACK];
-    int n = hk_stack_capture_profile_at(ip, fp), skip = 0;
+    int skip = 0;
     while (skip < n && (uintptr_t)ip[skip] >= own_lo && (uintptr_t)ip[skip] < own_hi)
         skip++;
     int keep = n - skip;
@@ -98,7 +97,15 @@ static uint32_t stack_of(void *fp)
     return hk_stack_intern_trace(ip + skip, keep);
 }
 
-void *hk_profile_malloc(size_t n, size_t size, size_t align, bool zero, void *fp)
+static uint32_t stack_of(void *fp)
+{
+    void *ip[HK_PROFILE_IPS];
+    return program_stack(ip, hk_stack_capture_profile_at(ip, fp));
+}
+
+/* hk_profile_malloc's, with the stack from ip[0..depth) when ip, else from fp. */
+static void *profile_malloc(size_t n, size_t size, size_t align, bool zero, void *fp,
+                            void *const *ip, int depth)
 {
     in_profiler = true;
     void *p = NULL;
@@ -119,12 +126,22 @@ void *hk_profile_malloc(size_t n, size_t size, size_t align, bool zero, void *fp
     if (p) {
         size_t block = s ? hk_class_size[s->cls] : hk_large_usable(p);
         uint64_t weight = hk_sample_weight_fx(n, hk_profile_rate);
-        uint32_t stack = stack_of(fp);
+        uint32_t stack = ip ? program_stack(ip, depth) : stack_of(fp);
         hk_event_alloc(p, n, block, s, weight, stack);
         hk_profsum_alloc(p, n, weight, stack);
     }
     in_profiler = false;
     return p;
+}
+
+void *hk_profile_malloc(size_t n, size_t size, size_t align, bool zero, void *fp)
+{
+    return profile_malloc(n, size, align, zero, fp, NULL, 0);
+}
+
+void *hk_profile_malloc_ips(size_t n, void *const *ip, int depth)
+{
+    return profile_malloc(n, n, 0, false, NULL, ip, depth);
 }
 
 void hk_profile_freed(const void *p, hk_slab *s)

@@ -602,7 +602,9 @@ struct hk_report {
     int64_t pin_kept;                /* slabs with pins: never EMPTY, or pinned at a map (site tags) */
     struct {
         int64_t stack_id, slabs, together;
+        int64_t callers;             /* distinct callers of its frame in the sampled stacks */
         char site[256];
+        char top_caller[256];        /* the one of them with the most sampled bytes */
     } pin_site[HK_PIN_SITES];
 };
 /* Fills *rep for run (> 0) from db. */

@@ -311,6 +311,8 @@ static void row_pin_site(sqlite3_stmt *st, struct hk_report *rep)
     rep->pin_site[i].together = col(st, 3);
     col_text(st, 4, rep->pin_site[i].site, sizeof rep->pin_site[i].site);
     rep->pin_kept = col(st, 5);
+    rep->pin_site[i].callers = col(st, 6);
+    col_text(st, 7, rep->pin_site[i].top_caller, sizeof rep->pin_site[i].top_caller);
 }
 
 /* Since version 3, of a run with a heap profile: the sites that pin its slabs. */

@@ -152,11 +152,16 @@ static void rule_pinned_by(const struct hk_report *r, struct out *o)
     for (int k = 0; k < r->npin_sites && k < HK_PIN_SITES; k++) {
         if (sat_mul(r->pin_site[k].together, 2) < kept)
             continue;
+        char wrapper[400] = "";
+        if (r->pin_site[0].callers > 1) /* xmalloc and the like: say whose calls the samples show */
+            snprintf(wrapper, sizeof wrapper, " (an allocation wrapper: the sampled stacks show %lld "
+                     "callers of it, the most bytes from %s)", (long long)r->pin_site[0].callers,
+                     r->pin_site[0].top_caller);
         SAY(o, "pinned-by", 1,
             "%d call site%s pin%s %lld of the %lld slabs kept from EMPTY (%lld never reached EMPTY) "
-            "with their live blocks; the top one, %s, %lld (hakmem-trace profile lists them)",
+            "with their live blocks; the top one, %s%s, %lld (hakmem-trace profile lists them)",
             k + 1, k ? "s" : "", k ? "" : "s", (long long)r->pin_site[k].together, (long long)kept,
-            (long long)r->never_empty, r->pin_site[0].site, (long long)r->pin_site[0].slabs);
+            (long long)r->never_empty, r->pin_site[0].site, wrapper, (long long)r->pin_site[0].slabs);
         return;
     }
 }

@@ -144,17 +144,32 @@ SELECT (SELECT count(*) FROM slabs WHERE run_id = :run AND empties = 0) AS never
        (SELECT count(*) FROM (SELECT DISTINCT ss, slab FROM profile_pins
                               WHERE run_id = :run AND at_map)) AS pinned_at_maps;
 
--- @name pinned-by: the top three call sites by the slabs their live blocks pin (never EMPTY, or with site tags pinned while a SuperSlab was mapped), each with the slabs the top k pin together and all pinned slabs (report's pinned-by rule)
+-- @name pinned-by: the top three call sites by the slabs their live blocks pin (never EMPTY, or with site tags pinned while a SuperSlab was mapped), each with the slabs the top k pin together and all pinned slabs (report's pinned-by rule), and the callers the sampled stacks show for it (more than one: an allocation wrapper such as xmalloc) with the one of the most bytes
 WITH pins AS (SELECT DISTINCT stack_id, ss, slab FROM profile_pins
               WHERE run_id = :run AND (never_empty OR at_map)),
      top AS (SELECT stack_id, count(*) AS slabs,
                     row_number() OVER (ORDER BY count(*) DESC, stack_id) AS k
-             FROM pins GROUP BY stack_id ORDER BY slabs DESC, stack_id LIMIT 3)
+             FROM pins GROUP BY stack_id ORDER BY slabs DESC, stack_id LIMIT 3),
+     callers AS (SELECT t.stack_id, c.ip, sum(ps.bytes) AS bytes,
+                        coalesce(c.function || coalesce(' ' || substr(c.file, length(rtrim(c.file,
+                                     replace(c.file, '/', ''))) + 1) || ':' || c.line, ''),
+                                 substr(c.module, length(rtrim(c.module, replace(c.module, '/', ''))) + 1)
+                                     || printf('+0x%x', c.offset),
+                                 printf('0x%x', c.ip)) AS name
+                 FROM top t
+                 JOIN frames s ON s.run_id = :run AND s.stack_id = t.stack_id AND s.depth = 0
+                 JOIN frames f ON f.run_id = :run AND f.depth = 0 AND f.ip = s.ip AND f.stack_id <> s.stack_id
+                 JOIN frames c ON c.run_id = :run AND c.stack_id = f.stack_id AND c.depth = 1
+                 JOIN profile_stacks ps ON ps.run_id = :run AND ps.stack_id = f.stack_id
+                 GROUP BY t.stack_id, c.ip)
 SELECT t.k, t.stack_id, t.slabs,
        (SELECT count(*) FROM (SELECT DISTINCT ss, slab FROM pins
                               WHERE stack_id IN (SELECT stack_id FROM top u WHERE u.k <= t.k)))
            AS together,
        p.site,
-       (SELECT count(*) FROM (SELECT DISTINCT ss, slab FROM pins)) AS kept
+       (SELECT count(*) FROM (SELECT DISTINCT ss, slab FROM pins)) AS kept,
+       (SELECT count(*) FROM callers c WHERE c.stack_id = t.stack_id) AS sampled_callers,
+       (SELECT name FROM callers c WHERE c.stack_id = t.stack_id ORDER BY bytes DESC, ip LIMIT 1)
+           AS top_caller
 FROM top t LEFT JOIN profile_sites p ON p.run_id = :run AND p.stack_id = t.stack_id
 ORDER BY t.k;

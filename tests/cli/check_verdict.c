@@ -157,7 +157,8 @@ START_TEST(pinned_by_names_the_top_site)
     pins();
     const struct hk_verdict *x = find("pinned-by");
     ck_assert_msg(x && x->bad, "2 sites pin 40 of 60 never-EMPTY slabs: expected pinned-by");
-    const char *want = "2 call sites pin 40 of the 60 slabs kept from EMPTY (60 never reached EMPTY) "
+    const char *want;
+    want = "2 call sites pin 40 of the 60 slabs kept from EMPTY (60 never reached EMPTY) "
                        "with their live blocks; the top one, site1 prog.c:10, 25 (hakmem-trace profile lists "
                        "them)";
     ck_assert_msg(strcmp(x->text, want) == 0, "expected '%s', got '%s'", want, x->text);
@@ -165,6 +166,15 @@ START_TEST(pinned_by_names_the_top_site)
     x = find("pinned-by");
     ck_assert_msg(x && strncmp(x->text, "1 call site pins 30 of the 60", 29) == 0,
                   "the top site alone pins half: expected '1 call site pins 30 ...', got '%s'",
+                  x ? x->text : "nothing");
+    r.pin_site[0].callers = 4; /* its frame has four callers in the sampled stacks */
+    snprintf(r.pin_site[0].top_caller, sizeof r.pin_site[0].top_caller, "parse prog.c:77");
+    x = find("pinned-by");
+    want = "1 call site pins 30 of the 60 slabs kept from EMPTY (60 never reached EMPTY) with their "
+           "live blocks; the top one, site1 prog.c:10 (an allocation wrapper: the sampled stacks "
+           "show 4 callers of it, the most bytes from parse prog.c:77), 25 (hakmem-trace profile "
+           "lists them)";
+    ck_assert_msg(x && strcmp(x->text, want) == 0, "a wrapper: expected '%s', got '%s'", want,
                   x ? x->text : "nothing");
 }
 END_TEST

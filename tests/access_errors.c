@@ -131,6 +131,30 @@ static int foreign_fault(const char *via)
     return 1;
 }
 
+/* Plants a bad access in each of iters blocks of odd sizes 17..1039 (fixed
+ * seed): planted_over writes the byte past the end (inside the size class's
+ * rounding, so a plain block takes no harm), planted_uaf reads the block
+ * after its free. Sampled guards catch the first sampled one. */
+static int planted(const char *kind, size_t iters)
+{
+    int over = strcmp(kind, "planted_over") == 0;
+    if (!over && strcmp(kind, "planted_uaf") != 0)
+        return 0;
+    unsigned long long x = 88172645463325252ull;
+    for (size_t i = 0; i < iters; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t n = (17 + x % 1023) | 1;
+        volatile char *p = opaque(malloc(n));
+        memset((char *)p, 0, n);
+        if (over)
+            p[n] = 1;
+        free((char *)p);
+        if (!over)
+            sink = (void *)(size_t)p[0];
+    }
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -143,7 +167,9 @@ int main(int argc, char **argv)
     memset(p, 0, strncmp(kind, "zero_", 5) == 0 ? 0 : n);
     fflush(stdout);
     int done;
-    if (strcmp(kind, "foreign_fault") == 0)
+    if (strncmp(kind, "planted_", 8) == 0)
+        done = planted(kind, n);
+    else if (strcmp(kind, "foreign_fault") == 0)
         done = foreign_fault(via);
     else if (strcmp(kind, "zero_read") == 0)
         sink = (void *)(size_t)((volatile char *)p)[0], done = 1;

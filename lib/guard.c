@@ -1,12 +1,9 @@
 /* guard.c — guard pages (HAKMEM_CHECK=3, and the few slots of sampled guards):
  * blocks placed against a PROT_NONE page, freed ones PROT_NONE in a FIFO
- * quarantine of address space, and the SIGSEGV handler that reports a fault
- * in either. */
-#include <errno.h>
-#include <signal.h>
+ * quarantine of address space, and the report of a fault in either (the
+ * SIGSEGV handler is segv.c's). */
 #include <string.h>
 #include <sys/mman.h>
-#include <ucontext.h>
 #include "heapcheck.h"
 
 /* The region: reserved PROT_NONE at start-up, carved into slots from its
@@ -132,7 +129,6 @@ static bool reserve(size_t region, size_t ring_cap, size_t qbytes, bool sampled)
     return true;
 }
 
-static void install_handler(void);
 static size_t pages_for(size_t n, size_t align);
 
 void hk_guard_init(void)
@@ -147,7 +143,7 @@ void hk_guard_init(void)
             return;
         g.max_slots = HK_GUARD_SAMPLE_SLOTS;
         g.max_live = HK_GUARD_SAMPLE_SLOTS / 2;
-        install_handler();
+        hk_segv_install();
         hk_guard_sample_init();
         return;
     }
@@ -160,7 +156,7 @@ void hk_guard_init(void)
         return;
     }
     hk_guard_all = true;
-    install_handler();
+    hk_segv_install();
 }
 
 /* ---- slots (under g.lock) */
@@ -313,6 +309,7 @@ void *hk_guard_malloc(size_t n, size_t align, bool zero, unsigned api)
     if (!g.base || n > g.region / 2)
         return NULL;
     size_t k = pages_for(n, align);
+    hk_segv_thread_start(); /* a thread whose blocks are all guarded has no heap */
     pthread_mutex_lock(&g.lock);
     long i = take_slot(k);
     if (i < 0) {
@@ -516,64 +513,13 @@ bool hk_guard_span(const void *p, struct hk_span *sp)
     return found;
 }
 
-/* ---- the fault handler */
+/* ---- a fault (segv.c's handler) */
 
-static struct sigaction prev_segv;
-
-/* A fault that is not hakmem's: the program's handler, or the default action. */
-static void pass_on(int sig, siginfo_t *si, void *ctx)
-{
-    if (prev_segv.sa_flags & SA_SIGINFO) {
-        prev_segv.sa_sigaction(sig, si, ctx);
-        return;
-    }
-    if (prev_segv.sa_handler != SIG_DFL && prev_segv.sa_handler != SIG_IGN) {
-        prev_segv.sa_handler(sig);
-        return;
-    }
-    /* the default action: the access runs again and kills the process */
-    signal(sig, SIG_DFL);
-}
-
-static void on_segv(int sig, siginfo_t *si, void *ctx)
+bool hk_guard_fault(const void *addr, bool write)
 {
     struct hk_span sp;
-    int saved = errno;
-    if (si->si_code <= 0 || hk_chunk_kind((uintptr_t)si->si_addr) != HK_CHUNK_GUARD ||
-        !hk_guard_span(si->si_addr, &sp)) {
-        pass_on(sig, si, ctx);
-        errno = saved;
-        return;
-    }
-    bool write = ((ucontext_t *)ctx)->uc_mcontext.gregs[REG_ERR] & 2;
-    hk_report_access(write ? "a write" : "a read", si->si_addr, &sp, true);
-    /* HAKMEM_ON_ERROR=report: a faulting access cannot go on; re-raised */
-    signal(sig, SIG_DFL);
-    errno = saved;
-}
-
-/* The alternate stack of the thread that starts hakmem, so a stack overflow
- * there still reaches a handler; threads without one use their own stack. */
-static void alt_stack(void)
-{
-    stack_t old;
-    if (sigaltstack(NULL, &old) != 0 || !(old.ss_flags & SS_DISABLE))
-        return;
-    size_t size = 64 << 10;
-    void *st = hk_os_map(size);
-    if (!st)
-        return;
-    stack_t ss = { .ss_sp = st, .ss_size = size };
-    sigaltstack(&ss, NULL);
-}
-
-static void install_handler(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_segv;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
-    alt_stack();
-    sigaction(SIGSEGV, &sa, &prev_segv);
+    if (hk_chunk_kind((uintptr_t)addr) != HK_CHUNK_GUARD || !hk_guard_span(addr, &sp))
+        return false;
+    hk_report_access(write ? "a write" : "a read", addr, &sp, true);
+    return true;
 }

@@ -281,6 +281,7 @@ static hk_heap *heap_for_thread(void)
         hk_tls.fast = h;
     pthread_setspecific(heap_key, h);
     hk_event_thread(true, h->tid);
+    hk_segv_thread_start();
     return h;
 }
 

@@ -398,6 +398,16 @@ void *hk_guard_malloc(size_t n, size_t align, bool zero, unsigned api);
 bool hk_guard_free(void *p, unsigned api, const char *op);
 bool hk_guard_live(const void *p, size_t *size);
 void hk_guard_set_api(void *p, unsigned api);
+/* A fault at addr (a write or a read) in a guard region: reported, true;
+ * false for a fault that is not hakmem's. */
+bool hk_guard_fault(const void *addr, bool write);
+
+/* ---- segv.c: the SIGSEGV handler, ahead of the program's, and the threads'
+ *      alternate signal stacks */
+void hk_segv_install(void);
+void hk_segv_thread_start(void); /* a thread's first allocation (heap.c, guard.c) */
+void hk_segv_atfork_prepare(void);
+void hk_segv_atfork_release(void);
 
 /* ---- guardsample.c: sampled guards (HAKMEM_GUARD_SAMPLE) at HAKMEM_CHECK=1 */
 #define HK_GUARD_SAMPLE_SLOTS 16 /* slots live or quarantined (GWP-ASan's default) */

@@ -9,6 +9,7 @@
  *   before_own LIB | before_guard LIB   handler, then dlopen(LIB), then the fault
  *   after_own | after_guard             (under LD_PRELOAD) hakmem, then the handler
  *   after_own_signal                    the same, the handler set by signal()
+ *   after_own_none                      no handler: the default action
  *   overflow_handler | overflow_none    a thread overflows its stack */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -86,7 +87,7 @@ int main(int argc, char **argv)
         free(malloc(16)); /* hakmem started */
         if (strcmp(mode, "after_own_signal") == 0)
             signal(SIGSEGV, own_handler);
-        else
+        else if (strcmp(mode, "after_own_none") != 0)
             install_own(0);
         if (strcmp(mode, "after_guard") == 0)
             guard_fault(malloc);

@@ -162,13 +162,7 @@ if [ -x "$HK_TESTS/trace_count" ]; then
     "$HK_TESTS/trace_count" "$tmp/seg" >"$tmp/count"
     expect "level 3: a heap_error event recorded ($(grep '^heap_error' "$tmp/count"))" "$(grep -q '^heap_error 1$' "$tmp/count"; echo $?)"
 fi
-# faults that are not hakmem's: the default action, or the program's own handler
-run_env "$L" HAKMEM_CHECK=3 "$prog" foreign_fault direct 8
-expect "level 3: a fault on the program's own page keeps the default action, no report (rc $rc)" \
-    "$([ $rc = 139 ] && ! grep -q 'hakmem: ERROR' "$tmp/err"; echo $?)"
-run_env "$L" HAKMEM_CHECK=3 "$prog" foreign_fault handler 8
-expect "level 3: a program's SIGSEGV handler gets its own fault (rc $rc)" \
-    "$([ $rc = 5 ] && grep -q '^own handler$' "$tmp/out" && ! grep -q 'hakmem: ERROR' "$tmp/err"; echo $?)"
+# faults that are not hakmem's: tests/integration/segv.sh
 
 # Real programs at levels 2 and 3: no false report.
 for cmd in "/usr/bin/python3 $HK_SRCDIR/examples/dictjson.py" "perl -e print(join(q(,),map{q(x)x\$_}1..3000))" \

@@ -24,6 +24,9 @@ for level in "HAKMEM_GUARD_SAMPLE=1" "HAKMEM_CHECK=3"; do
     # after: hakmem preloaded, then the program's sigaction
     run_env LD_PRELOAD="$HK_LIB" $level "$prog" after_own
     own "$level, handler after hakmem: its own fault to the program's handler"
+    run_env LD_PRELOAD="$HK_LIB" $level "$prog" after_own_none
+    expect "$level, no handler: a fault on the program's own page keeps the default action, no report (rc $rc)" \
+        "$([ $rc = 139 ] && ! grep -q 'hakmem: ERROR' "$tmp/err"; echo $?)"
     run_env LD_PRELOAD="$HK_LIB" $level "$prog" after_guard
     hakmem_report "$level, handler after hakmem: a guard-page fault still reported by hakmem"
     run_env LD_PRELOAD="$HK_LIB" $level "$prog" overflow_handler

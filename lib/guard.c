@@ -27,6 +27,7 @@ struct slot {
     uint32_t next;       /* free list: the next slot's first page + 1 */
     uint32_t alloc_stack, free_stack;
     uint8_t state, api;
+    uint8_t resident;    /* the first page: its data pages may hold memory (freed by mprotect) */
 };
 
 /* Sampled guards keep each slot's allocation and free stacks here (level 3
@@ -51,6 +52,7 @@ static struct {
     uint32_t free_head[GUARD_LISTS];
     uint32_t *ring;      /* the quarantine: first pages of freed slots, FIFO */
     size_t ring_cap, ring_head, ring_count, ring_bytes, ring_max_bytes;
+    size_t kept;         /* bytes of resident data pages of slots on the free lists */
     bool warned;
 } g = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -181,6 +183,8 @@ static long fresh_slot(size_t k)
     if (k < GUARD_LISTS && g.free_head[k]) {
         i = g.free_head[k] - 1;
         g.free_head[k] = g.slot[i].next;
+        if (g.slot[i].resident)
+            g.kept -= k * page();
         return (long)i;
     }
     if (g.bump + k + 1 > g.npages)
@@ -219,15 +223,24 @@ static long take_slot(size_t k)
     return (long)i;
 }
 
-/* The oldest slot of the quarantine goes back to its free list. */
+/* The oldest slot of the quarantine goes back to its free list, its memory
+ * kept for the next block of its size (no page fault then) while the free
+ * lists keep less than the quarantine's bound, else back to the kernel. */
 static void recycle_oldest(void)
 {
     size_t at = (g.ring_head + g.ring_cap - g.ring_count) % g.ring_cap;
     uint32_t i = g.ring[at];
     struct slot *s = &g.slot[i];
+    size_t data = (size_t)s->pages * page();
     g.ring_count--;
-    g.ring_bytes -= (size_t)(s->pages + 1) * page();
+    g.ring_bytes -= data + page();
     s->state = SLOT_FREE;
+    if (s->resident && (s->pages >= GUARD_LISTS || g.kept + data > g.ring_max_bytes)) {
+        madvise(data_of(i), data, MADV_DONTNEED);
+        s->resident = 0;
+    }
+    if (s->resident)
+        g.kept += data;
     if (s->pages < GUARD_LISTS) {
         s->next = g.free_head[s->pages];
         g.free_head[s->pages] = i + 1;
@@ -337,7 +350,7 @@ void *hk_guard_malloc(size_t n, size_t align, bool zero, unsigned api)
     memset(lo, GUARD_CANARY, nlo);
     memset(hi, GUARD_CANARY, nhi);
     if (zero)
-        memset(user, 0, n); /* fresh pages are zero; recycled ones too (freed by mmap) */
+        memset(user, 0, n); /* a reused slot keeps its last block's bytes */
     return user;
 }
 
@@ -419,11 +432,13 @@ bool hk_guard_free(void *p, unsigned api, const char *op)
     check_slack((size_t)i, s, op, p);
     s->free_stack = hk_stack_here();
     keep_stack((size_t)i, 1);
-    /* PROT_NONE at once, and the memory back to the kernel: one call */
+    /* PROT_NONE at once; the memory stays (the quarantine's bound is the
+     * resident memory it costs) for the slot's next block: a remapping would
+     * cost this call more and the next block a page fault */
     if (s->pages)
-        mmap(data_of((size_t)i), (size_t)s->pages * page(), PROT_NONE,
-             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+        mprotect(data_of((size_t)i), (size_t)s->pages * page(), PROT_NONE);
     pthread_mutex_lock(&g.lock);
+    s->resident = s->pages > 0;
     s->state = SLOT_FREED;
     g.live--;
     quarantine((uint32_t)i);

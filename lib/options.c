@@ -52,7 +52,7 @@ static const struct hk_option_def defs[HK_OPT_COUNT] = {
     [HK_OPT_GUARD] = { "HAKMEM_GUARD", HK_GUARD_OVER, 0, 1,
         "where a guarded block's guard page is: over (after its end) or under (before its start)",
         .words = guard_words },
-    [HK_OPT_GUARD_QUARANTINE_MB] = { "HAKMEM_GUARD_QUARANTINE_MB", 256, 1, 1L << 20,
+    [HK_OPT_GUARD_QUARANTINE_MB] = { "HAKMEM_GUARD_QUARANTINE_MB", 32, 1, 1L << 20,
         "most address space (MiB) of freed guarded blocks kept inaccessible before reuse, oldest out first" },
     [HK_OPT_GUARD_SAMPLE] = { "HAKMEM_GUARD_SAMPLE", 5000, 0, 1L << 30,
         "at HAKMEM_CHECK=1, about 1 allocation in N (of at most HAKMEM_GUARD_SAMPLE_MAX bytes) goes to one "

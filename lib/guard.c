@@ -1,11 +1,9 @@
-/* guard.c — guard pages (HAKMEM_CHECK=3): blocks placed against a PROT_NONE
- * page, freed ones PROT_NONE in a FIFO quarantine of address space, and the
- * SIGSEGV handler that reports a fault in either. */
-#include <errno.h>
-#include <signal.h>
+/* guard.c — guard pages (HAKMEM_CHECK=3, and the few slots of sampled guards):
+ * blocks placed against a PROT_NONE page, freed ones PROT_NONE in a FIFO
+ * quarantine of address space, and the report of a fault in either (the
+ * SIGSEGV handler is segv.c's). */
 #include <string.h>
 #include <sys/mman.h>
-#include <ucontext.h>
 #include "heapcheck.h"
 
 /* The region: reserved PROT_NONE at start-up, carved into slots from its
@@ -15,6 +13,8 @@
  * address of the region leads to a block in one lookup. */
 #define GUARD_REGION ((size_t)16 << 30)
 #define GUARD_CANARY 0xcb
+#define GUARD_SLACK 256  /* canary bytes at most on either side of a block */
+#define GUARD_FRAMES 32  /* sampled guards: frames kept per stack */
 #define GUARD_LISTS 1025 /* free slots by data pages, 0..1024 (4 MiB) */
 
 enum slot_state { SLOT_LIVE = 1, SLOT_FREED, SLOT_FREE };
@@ -27,6 +27,15 @@ struct slot {
     uint32_t next;       /* free list: the next slot's first page + 1 */
     uint32_t alloc_stack, free_stack;
     uint8_t state, api;
+    uint8_t resident;    /* the first page: its data pages may hold memory (freed by mprotect) */
+};
+
+/* Sampled guards keep each slot's allocation and free stacks here (level 3
+ * interns them with HAKMEM_TRACE_STACKS=1 instead): raw frames, innermost
+ * first, hakmem's own included (the report skips them). */
+struct slot_frames {
+    void *ip[2][GUARD_FRAMES];
+    uint8_t n[2];
 };
 
 bool hk_guard_all;
@@ -34,12 +43,16 @@ bool hk_guard_all;
 static struct {
     pthread_mutex_t lock;
     char *base;          /* the region */
+    size_t region;       /* its bytes */
     struct slot *slot;   /* one per page of the region */
+    struct slot_frames *frames; /* sampled guards: one per page of the region */
     size_t npages, bump; /* pages, and the first never carved */
+    size_t live, max_live, max_slots; /* live slots; most live, most live or quarantined (0: any) */
     bool under;
     uint32_t free_head[GUARD_LISTS];
     uint32_t *ring;      /* the quarantine: first pages of freed slots, FIFO */
     size_t ring_cap, ring_head, ring_count, ring_bytes, ring_max_bytes;
+    size_t kept;         /* bytes of resident data pages of slots on the free lists */
     bool warned;
 } g = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -80,49 +93,76 @@ void hk_guard_atfork_release(void)
  * no commit limit, aligned to a chunk; NULL when the kernel refuses. */
 static char *reserve_space(size_t len, int prot)
 {
-    char *raw = mmap(NULL, len + HK_SS_SIZE, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    /* a page short of a chunk more: enough to align, and no mapping of a
+     * SuperSlab's sizes (2 or 4 MiB), which tests count in strace output */
+    size_t total = len + HK_SS_SIZE - page();
+    char *raw = mmap(NULL, total, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (raw == MAP_FAILED)
         return NULL;
     char *p = (char *)(((uintptr_t)raw + HK_SS_SIZE - 1) & ~(uintptr_t)HK_SS_MASK);
     if (p > raw)
         munmap(raw, (size_t)(p - raw));
-    munmap(p + len, (size_t)(raw + HK_SS_SIZE - p));
+    if (raw + total > p + len)
+        munmap(p + len, (size_t)(raw + total - (p + len)));
     return p;
 }
 
-static bool reserve(void)
+static size_t round_page(size_t n)
 {
-    size_t npages = GUARD_REGION / page();
-    size_t meta = (npages * sizeof(struct slot) + page() - 1) & ~(page() - 1);
-    size_t qbytes = (size_t)hk_opt[HK_OPT_GUARD_QUARANTINE_MB] << 20;
-    g.ring_cap = qbytes / (2 * page()) + 1;
-    char *r = reserve_space(GUARD_REGION, PROT_NONE);
-    g.slot = (struct slot *)reserve_space(meta, PROT_READ | PROT_WRITE);
-    g.ring = hk_os_map((g.ring_cap * sizeof *g.ring + page() - 1) & ~(page() - 1));
-    if (!r || !g.slot || !g.ring)
+    return (n + page() - 1) & ~(page() - 1);
+}
+
+/* The region of region bytes, its slot table and a quarantine of at most
+ * ring_cap slots and qbytes; sampled: with stacks per slot. */
+static bool reserve(size_t region, size_t ring_cap, size_t qbytes, bool sampled)
+{
+    size_t npages = region / page();
+    g.ring_cap = ring_cap;
+    char *r = reserve_space(region, PROT_NONE);
+    g.slot = (struct slot *)reserve_space(round_page(npages * sizeof(struct slot)), PROT_READ | PROT_WRITE);
+    g.ring = hk_os_map(round_page(g.ring_cap * sizeof *g.ring));
+    if (sampled)
+        g.frames = hk_os_map(round_page(npages * sizeof *g.frames));
+    if (!r || !g.slot || !g.ring || (sampled && !g.frames))
         return false;
     g.ring_max_bytes = qbytes;
     g.base = r;
+    g.region = region;
     g.npages = npages;
     g.bump = 1; /* page 0 guards the first slot from below (over), as each guard does the next */
     g.under = hk_opt[HK_OPT_GUARD] == HK_GUARD_UNDER;
-    hk_chunkmap_set((uintptr_t)r, GUARD_REGION, HK_CHUNK_GUARD, HK_CHUNK_GUARD);
+    hk_chunkmap_set((uintptr_t)r, region, HK_CHUNK_GUARD, HK_CHUNK_GUARD);
     return true;
 }
 
-static void install_handler(void);
+static size_t pages_for(size_t n, size_t align);
 
 void hk_guard_init(void)
 {
+    if (hk_check_level == 1 && hk_opt[HK_OPT_GUARD_SAMPLE]) {
+        /* sampled guards: HK_GUARD_SAMPLE_SLOTS slots, at most half of them
+         * live, so the most recently freed blocks stay inaccessible; the
+         * oldest freed one is reused first */
+        size_t largest = (size_t)hk_opt[HK_OPT_GUARD_SAMPLE_MAX];
+        size_t region = HK_GUARD_SAMPLE_SLOTS * (pages_for(largest, 16) + 1) * page() + page();
+        if (!reserve((region + HK_SS_MASK) & ~(size_t)HK_SS_MASK, HK_GUARD_SAMPLE_SLOTS, SIZE_MAX, true))
+            return;
+        g.max_slots = HK_GUARD_SAMPLE_SLOTS;
+        g.max_live = HK_GUARD_SAMPLE_SLOTS / 2;
+        hk_segv_install();
+        hk_guard_sample_init();
+        return;
+    }
     if (hk_check_level < 3)
         return;
-    if (!reserve()) {
+    size_t qbytes = (size_t)hk_opt[HK_OPT_GUARD_QUARANTINE_MB] << 20;
+    if (!reserve(GUARD_REGION, qbytes / (2 * page()) + 1, qbytes, false)) {
         hk_log("hakmem: HAKMEM_CHECK=3: could not reserve %zu GiB for guard pages; using level 2\n",
                GUARD_REGION >> 30);
         return;
     }
     hk_guard_all = true;
-    install_handler();
+    hk_segv_install();
 }
 
 /* ---- slots (under g.lock) */
@@ -137,22 +177,44 @@ static size_t pages_for(size_t n, size_t align)
     return (span + page() - 1) / page();
 }
 
-/* A slot of k data pages, PROT_READ|WRITE: its first page, or -1. */
-static long take_slot(size_t k)
+static void recycle_oldest(void);
+
+/* A free slot of k data pages, from its list or never carved: its first
+ * page, or -1. */
+static long fresh_slot(size_t k)
 {
     size_t i;
     if (k < GUARD_LISTS && g.free_head[k]) {
         i = g.free_head[k] - 1;
         g.free_head[k] = g.slot[i].next;
-    } else {
-        if (g.bump + k + 1 > g.npages)
-            return -1;
-        i = g.bump;
-        g.bump += k + 1;
-        for (size_t j = 0; j <= k; j++)
-            g.slot[i + j].head = (uint32_t)i + 1;
-        g.slot[i].pages = (uint32_t)k;
+        if (g.slot[i].resident)
+            g.kept -= k * page();
+        return (long)i;
     }
+    if (g.bump + k + 1 > g.npages)
+        return -1;
+    i = g.bump;
+    g.bump += k + 1;
+    for (size_t j = 0; j <= k; j++)
+        g.slot[i + j].head = (uint32_t)i + 1;
+    g.slot[i].pages = (uint32_t)k;
+    return (long)i;
+}
+
+/* A slot of k data pages, PROT_READ|WRITE: its first page, or -1. Out of
+ * slots, the quarantine gives its oldest back first. */
+static long take_slot(size_t k)
+{
+    if (g.max_slots && g.live >= g.max_live)
+        return -1;
+    while (g.max_slots && g.live + g.ring_count >= g.max_slots && g.ring_count)
+        recycle_oldest();
+    long got;
+    while ((got = fresh_slot(k)) < 0 && g.ring_count)
+        recycle_oldest();
+    if (got < 0)
+        return -1;
+    size_t i = (size_t)got;
     if (k && mprotect(data_of(i), k * page(), PROT_READ | PROT_WRITE) != 0) {
         /* out of mappings (vm.max_map_count): back on its list */
         if (k < GUARD_LISTS) {
@@ -161,18 +223,28 @@ static long take_slot(size_t k)
         }
         return -1;
     }
+    g.live++;
     return (long)i;
 }
 
-/* The oldest slot of the quarantine goes back to its free list. */
+/* The oldest slot of the quarantine goes back to its free list, its memory
+ * kept for the next block of its size (no page fault then) while the free
+ * lists keep less than the quarantine's bound, else back to the kernel. */
 static void recycle_oldest(void)
 {
     size_t at = (g.ring_head + g.ring_cap - g.ring_count) % g.ring_cap;
     uint32_t i = g.ring[at];
     struct slot *s = &g.slot[i];
+    size_t data = (size_t)s->pages * page();
     g.ring_count--;
-    g.ring_bytes -= (size_t)(s->pages + 1) * page();
+    g.ring_bytes -= data + page();
     s->state = SLOT_FREE;
+    if (s->resident && (s->pages >= GUARD_LISTS || g.kept + data > g.ring_max_bytes)) {
+        madvise(data_of(i), data, MADV_DONTNEED);
+        s->resident = 0;
+    }
+    if (s->resident)
+        g.kept += data;
     if (s->pages < GUARD_LISTS) {
         s->next = g.free_head[s->pages];
         g.free_head[s->pages] = i + 1;
@@ -205,32 +277,60 @@ static char *place(size_t i, size_t k, size_t n, size_t align)
 }
 
 /* The slack of slot i's data pages around its block that canaries fill: from
- * the block's end to the data's end, and before it within its first page. */
+ * the block's end to the data's end, and before it within its first page;
+ * of each, the GUARD_SLACK bytes nearest the block (the far side from the
+ * guard page is where a slot's slack can reach a page, and filling and
+ * checking all of it would cost a sampled guard most of its time). */
 static void slack_of(size_t i, const struct slot *s, char **lo, size_t *nlo, char **hi, size_t *nhi)
 {
     char *d = data_of(i), *user = page_addr(i) + s->user_off, *end = d + (size_t)s->pages * page();
     char *from = (char *)((uintptr_t)user & ~(uintptr_t)(page() - 1));
     if (from < d)
         from = d;
+    if (from + GUARD_SLACK < user)
+        from = user - GUARD_SLACK;
     *lo = from;
     *nlo = s->pages ? (size_t)(user - from) : 0;
     *hi = user + s->size;
     *nhi = s->pages ? (size_t)(end - *hi) : 0;
-    if (*nhi > page())
-        *nhi = page(); /* the rest of a slot over-sized for its alignment stays unchecked */
+    if (*nhi > GUARD_SLACK)
+        *nhi = GUARD_SLACK;
+}
+
+/* Sampled guards: the calling stack as slot i's allocation (which 0) or
+ * free (1) stack. */
+static void keep_stack(size_t i, int which)
+{
+    if (!g.frames)
+        return;
+    struct slot_frames *f = &g.frames[i];
+    f->n[which] = 0;
+    f->n[which] = (uint8_t)hk_stack_capture(f->ip[which], GUARD_FRAMES);
+}
+
+/* The stacks of slot i into e's (kept frames; none at level 3). */
+static void frames_of(size_t i, void *const **alloc_ip, uint8_t *alloc_n, void *const **free_ip,
+                      uint8_t *free_n)
+{
+    const struct slot_frames *f = g.frames ? &g.frames[i] : NULL;
+    *alloc_ip = f ? f->ip[0] : NULL;
+    *alloc_n = f ? f->n[0] : 0;
+    *free_ip = f ? f->ip[1] : NULL;
+    *free_n = f && g.slot[i].state == SLOT_FREED ? f->n[1] : 0;
 }
 
 void *hk_guard_malloc(size_t n, size_t align, bool zero, unsigned api)
 {
     if (align < 16)
         align = 16;
-    if (n > GUARD_REGION / 2)
+    if (!g.base || n > g.region / 2)
         return NULL;
     size_t k = pages_for(n, align);
+    hk_segv_thread_start(); /* a thread whose blocks are all guarded has no heap */
     pthread_mutex_lock(&g.lock);
     long i = take_slot(k);
     if (i < 0) {
-        bool warn = !g.warned;
+        bool warn = !g.warned && hk_guard_all; /* sampled guards: this one is not sampled */
         g.warned = true;
         pthread_mutex_unlock(&g.lock);
         if (warn)
@@ -247,13 +347,14 @@ void *hk_guard_malloc(size_t n, size_t align, bool zero, unsigned api)
     s->free_stack = 0;
     pthread_mutex_unlock(&g.lock);
     s->alloc_stack = hk_stack_here();
+    keep_stack((size_t)i, 0);
     char *lo, *hi;
     size_t nlo, nhi;
     slack_of((size_t)i, s, &lo, &nlo, &hi, &nhi);
     memset(lo, GUARD_CANARY, nlo);
     memset(hi, GUARD_CANARY, nhi);
     if (zero)
-        memset(user, 0, n); /* fresh pages are zero; recycled ones too (freed by mmap) */
+        memset(user, 0, n); /* a reused slot keeps its last block's bytes */
     return user;
 }
 
@@ -261,7 +362,7 @@ void *hk_guard_malloc(size_t n, size_t align, bool zero, unsigned api)
 static long slot_of_user(const void *p)
 {
     uintptr_t a = (uintptr_t)p - (uintptr_t)g.base;
-    if (!g.base || a >= GUARD_REGION)
+    if (!g.base || a >= g.region)
         return -1;
     size_t j = a / page();
     /* a malloc(0) pointer is its guard page's first byte: in its own slot */
@@ -278,12 +379,22 @@ static void report_slot(enum hk_error_kind kind, const char *op, const void *p, 
     struct hk_heap_error e = { .kind = kind, .op = op, .ptr = p, .detail_off = detail, .large_size = s->size,
                                .rz = true, .api = s->api, .alloc_stack = s->alloc_stack,
                                .free_stack = s->free_stack };
+    frames_of((size_t)(s - g.slot), &e.alloc_ip, &e.alloc_n, &e.free_ip, &e.free_n);
     hk_heap_error(&e);
+}
+
+/* Whether [p, p+n), n <= GUARD_SLACK, holds canaries only: libc's memcmp. */
+static bool all_canary(const char *p, size_t n)
+{
+    static const char canaries[GUARD_SLACK] = { [0 ... GUARD_SLACK - 1] = (char)GUARD_CANARY };
+    return memcmp(p, canaries, n) == 0;
 }
 
 /* The first byte in [p, p+n) that is not c, or n. */
 static size_t first_not(const unsigned char *p, size_t n, unsigned char c)
 {
+    if (all_canary((const char *)p, n))
+        return n;
     for (size_t i = 0; i < n; i++)
         if (p[i] != c)
             return i;
@@ -298,7 +409,7 @@ static void check_slack(size_t i, const struct slot *s, const char *op, const ch
     size_t at = first_not((unsigned char *)hi, nhi, GUARD_CANARY);
     if (at < nhi)
         report_slot(HK_ERR_OVERFLOW, op, hi + at, s, at);
-    for (size_t b = nlo; b > 0; b--) /* the nearest byte before the block first */
+    for (size_t b = all_canary(lo, nlo) ? 0 : nlo; b > 0; b--) /* the nearest byte before the block first */
         if ((unsigned char)lo[b - 1] != GUARD_CANARY) {
             report_slot(HK_ERR_UNDERFLOW, op, lo + b - 1, s, (size_t)(user - (lo + b - 1)));
             break;
@@ -319,16 +430,21 @@ bool hk_guard_free(void *p, unsigned api, const char *op)
     if (s->api != api) {
         struct hk_heap_error e = { .kind = HK_ERR_MISMATCH, .op = op, .ptr = p, .large_size = s->size,
                                    .rz = true, .api = s->api, .alloc_stack = s->alloc_stack };
+        frames_of((size_t)i, &e.alloc_ip, &e.alloc_n, &e.free_ip, &e.free_n);
         hk_heap_error(&e);
     }
     check_slack((size_t)i, s, op, p);
     s->free_stack = hk_stack_here();
-    /* PROT_NONE at once, and the memory back to the kernel: one call */
+    keep_stack((size_t)i, 1);
+    /* PROT_NONE at once; the memory stays (the quarantine's bound is the
+     * resident memory it costs) for the slot's next block: a remapping would
+     * cost this call more and the next block a page fault */
     if (s->pages)
-        mmap(data_of((size_t)i), (size_t)s->pages * page(), PROT_NONE,
-             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+        mprotect(data_of((size_t)i), (size_t)s->pages * page(), PROT_NONE);
     pthread_mutex_lock(&g.lock);
+    s->resident = s->pages > 0;
     s->state = SLOT_FREED;
+    g.live--;
     quarantine((uint32_t)i);
     pthread_mutex_unlock(&g.lock);
     return true;
@@ -342,6 +458,22 @@ bool hk_guard_live(const void *p, size_t *size)
         return false;
     *size = g.slot[i].size;
     return true;
+}
+
+/* hk_block_check's answer for a pointer into the region. */
+enum hk_block_verdict hk_guard_check(const void *p, struct hk_block_info *b)
+{
+    *b = (struct hk_block_info){ 0 };
+    long i = slot_of_user(p);
+    if (i < 0)
+        return HK_BLOCK_FOREIGN;
+    b->large_size = g.slot[i].size;
+    if (g.slot[i].state == SLOT_FREED)
+        return HK_BLOCK_FREED;
+    if (g.slot[i].state != SLOT_LIVE)
+        return HK_BLOCK_FOREIGN;
+    b->usable = g.slot[i].size;
+    return HK_BLOCK_LIVE;
 }
 
 void hk_guard_set_api(void *p, unsigned api)
@@ -361,6 +493,7 @@ static bool span_of_slot(size_t i, struct hk_span *sp)
     *sp = (struct hk_span){ .start = (uintptr_t)page_addr(i) + s->user_off, .size = s->size,
                             .freed = s->state == SLOT_FREED, .alloc_stack = s->alloc_stack,
                             .free_stack = s->free_stack };
+    frames_of(i, &sp->alloc_ip, &sp->alloc_n, &sp->free_ip, &sp->free_n);
     return true;
 }
 
@@ -381,7 +514,7 @@ static bool span_at(size_t j, struct hk_span *sp)
 bool hk_guard_span(const void *p, struct hk_span *sp)
 {
     uintptr_t a = (uintptr_t)p - (uintptr_t)g.base;
-    if (!g.base || a >= GUARD_REGION)
+    if (!g.base || a >= g.region)
         return false;
     size_t j = a / page();
     struct hk_span c;
@@ -399,64 +532,13 @@ bool hk_guard_span(const void *p, struct hk_span *sp)
     return found;
 }
 
-/* ---- the fault handler */
+/* ---- a fault (segv.c's handler) */
 
-static struct sigaction prev_segv;
-
-/* A fault that is not hakmem's: the program's handler, or the default action. */
-static void pass_on(int sig, siginfo_t *si, void *ctx)
-{
-    if (prev_segv.sa_flags & SA_SIGINFO) {
-        prev_segv.sa_sigaction(sig, si, ctx);
-        return;
-    }
-    if (prev_segv.sa_handler != SIG_DFL && prev_segv.sa_handler != SIG_IGN) {
-        prev_segv.sa_handler(sig);
-        return;
-    }
-    /* the default action: the access runs again and kills the process */
-    signal(sig, SIG_DFL);
-}
-
-static void on_segv(int sig, siginfo_t *si, void *ctx)
+bool hk_guard_fault(const void *addr, bool write)
 {
     struct hk_span sp;
-    int saved = errno;
-    if (si->si_code <= 0 || hk_chunk_kind((uintptr_t)si->si_addr) != HK_CHUNK_GUARD ||
-        !hk_guard_span(si->si_addr, &sp)) {
-        pass_on(sig, si, ctx);
-        errno = saved;
-        return;
-    }
-    bool write = ((ucontext_t *)ctx)->uc_mcontext.gregs[REG_ERR] & 2;
-    hk_report_access(write ? "a write" : "a read", si->si_addr, &sp, true);
-    /* HAKMEM_ON_ERROR=report: a faulting access cannot go on; re-raised */
-    signal(sig, SIG_DFL);
-    errno = saved;
-}
-
-/* The alternate stack of the thread that starts hakmem, so a stack overflow
- * there still reaches a handler; threads without one use their own stack. */
-static void alt_stack(void)
-{
-    stack_t old;
-    if (sigaltstack(NULL, &old) != 0 || !(old.ss_flags & SS_DISABLE))
-        return;
-    size_t size = 64 << 10;
-    void *st = hk_os_map(size);
-    if (!st)
-        return;
-    stack_t ss = { .ss_sp = st, .ss_size = size };
-    sigaltstack(&ss, NULL);
-}
-
-static void install_handler(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_segv;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
-    alt_stack();
-    sigaction(SIGSEGV, &sa, &prev_segv);
+    if (hk_chunk_kind((uintptr_t)addr) != HK_CHUNK_GUARD || !hk_guard_span(addr, &sp))
+        return false;
+    hk_report_access(write ? "a write" : "a read", addr, &sp, true);
+    return true;
 }

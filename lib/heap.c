@@ -14,7 +14,7 @@ hk_slab hk_slab_dummy; /* free == NULL: the fast path always misses on it */
 hk_heap hk_heap_empty = { .tiny = { [0 ... HK_TINY_MAX / 16] = &hk_slab_dummy },
                           .cur = { [0 ... HK_CLASSES - 1] = &hk_slab_dummy } };
 __thread hk_heap *hk_tls_heap __attribute__((tls_model("initial-exec"))) = &hk_heap_empty;
-__thread struct hk_tls hk_tls __attribute__((tls_model("initial-exec"))) = { .fast = &hk_heap_empty };
+__thread struct hk_tls hk_tls __attribute__((tls_model("initial-exec"))) = { .fast = &hk_heap_empty, .left = -1 };
 
 static pthread_key_t heap_key;
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -281,6 +281,7 @@ static hk_heap *heap_for_thread(void)
         hk_tls.fast = h;
     pthread_setspecific(heap_key, h);
     hk_event_thread(true, h->tid);
+    hk_segv_thread_start();
     return h;
 }
 

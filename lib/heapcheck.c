@@ -59,6 +59,8 @@ enum hk_block_verdict hk_block_check(const void *p, struct hk_block_info *b)
         return hk_block_check_slab(hk_slab_of(p), p, b);
     if (kind == HK_CHUNK_LARGE_HEAD || kind == HK_CHUNK_LARGE)
         return hk_large_check(p, b);
+    if (kind == HK_CHUNK_GUARD)
+        return hk_guard_check(p, b);
     *b = (struct hk_block_info){ 0 };
     return HK_BLOCK_FOREIGN;
 }
@@ -165,16 +167,21 @@ void hk_print_stack(uint32_t id, int max)
         print_frame(depth, ip[i]);
 }
 
-/* A stack the block remembered (level 2, HAKMEM_TRACE_STACKS=1). */
-static void print_block_stack(const char *what, uint32_t id)
+/* A stack the block remembered: by id (level 2 and 3, HAKMEM_TRACE_STACKS=1),
+ * else its kept frames kept[0..nkept) (sampled guards). */
+static void print_block_stack(const char *what, uint32_t id, void *const *kept, int nkept)
 {
     uint64_t raw[HAKMEM_SEG_STACK_DEPTH];
     void *ip[HAKMEM_SEG_STACK_DEPTH];
     int n = hk_stack_frames(id, raw, HAKMEM_SEG_STACK_DEPTH);
-    if (n <= 0)
-        return;
     for (int i = 0; i < n; i++)
         ip[i] = (void *)(uintptr_t)raw[i];
+    if (n <= 0 && nkept > 0) {
+        n = nkept < HAKMEM_SEG_STACK_DEPTH ? nkept : HAKMEM_SEG_STACK_DEPTH;
+        memcpy(ip, kept, (size_t)n * sizeof *ip);
+    }
+    if (n <= 0)
+        return;
     hk_log("  %s at:\n", what);
     print_frames(ip, n, 0);
 }
@@ -261,8 +268,8 @@ HK_NOINLINE void hk_heap_error(const struct hk_heap_error *e)
     int n = hk_stack_capture(ip, HAKMEM_SEG_STACK_DEPTH + 16);
     int skip = e->trap ? 1 : 0; /* a fault: the kernel's signal frame (libc's restorer) */
     print_frames(ip, n, skip);
-    print_block_stack("allocated", e->alloc_stack);
-    print_block_stack("first freed", e->free_stack);
+    print_block_stack("allocated", e->alloc_stack, e->alloc_ip, e->alloc_n);
+    print_block_stack("first freed", e->free_stack, e->free_ip, e->free_n);
     /* with HAKMEM_TRACE_STACKS=1 the event carries the stack, from the
      * program's frame that erred, interned in the trace segment: the frames
      * of the trace database */
@@ -287,7 +294,9 @@ void hk_report_access(const char *op, const void *p, const struct hk_span *sp, b
 {
     uintptr_t a = (uintptr_t)p, end = sp->start + sp->size;
     struct hk_heap_error e = { .op = op, .large_size = sp->size, .rz = true, .trap = trap,
-                               .alloc_stack = sp->alloc_stack, .free_stack = sp->free_stack };
+                               .alloc_stack = sp->alloc_stack, .free_stack = sp->free_stack,
+                               .alloc_ip = sp->alloc_ip, .free_ip = sp->free_ip, .alloc_n = sp->alloc_n,
+                               .free_n = sp->free_n };
     if (sp->freed) {
         e.kind = HK_ERR_ACCESS_AFTER_FREE;
         a = a < sp->start ? sp->start : a;

@@ -26,6 +26,8 @@ struct hk_heap_error {
     bool trap;          /* a faulting access (guard.c): op is "a read" or "a write" */
     unsigned api;       /* HK_ERR_MISMATCH: the family that allocated it */
     uint32_t alloc_stack, free_stack; /* level 2 with HAKMEM_TRACE_STACKS=1 */
+    void *const *alloc_ip, *const *free_ip; /* sampled guards: the stacks' frames */
+    uint8_t alloc_n, free_n;
 };
 
 extern int hk_check_level;
@@ -44,6 +46,8 @@ struct hk_span {
     size_t size;        /* the bytes the program asked for */
     bool freed;         /* freed, in quarantine */
     uint32_t alloc_stack, free_stack; /* with HAKMEM_TRACE_STACKS=1 */
+    void *const *alloc_ip, *const *free_ip; /* sampled guards: the stacks' frames */
+    uint8_t alloc_n, free_n;
 };
 /* redzone.c: the level-2 or guarded block byte p lies in (its header and
  * tail included); false for a byte of no such block. */
@@ -85,6 +89,8 @@ static inline bool hk_slab_formatted(const hk_slab *s)
 
 /* ---- large.c: the large tier's part of hk_block_check (the header check) */
 enum hk_block_verdict hk_large_check(const void *p, struct hk_block_info *b);
+/* ---- guard.c: a guard region's part (a guarded slot's user pointer) */
+enum hk_block_verdict hk_guard_check(const void *p, struct hk_block_info *b);
 
 /* Index of the block at byte offset off (< 64 KiB) of slab s. */
 static inline uint32_t hk_block_index(const hk_slab *s, uintptr_t off)

@@ -15,6 +15,7 @@ static __thread int in_init;
 static void atfork_prepare(void)
 {
     hk_guard_atfork_prepare();
+    hk_segv_atfork_prepare();
     hk_rz_atfork_prepare();
     hk_heap_atfork_prepare();
     pthread_mutex_lock(&hk_large_lock);
@@ -29,6 +30,7 @@ static void atfork_parent(void)
     pthread_mutex_unlock(&hk_large_lock);
     hk_heap_atfork_parent();
     hk_rz_atfork_release();
+    hk_segv_atfork_release();
     hk_guard_atfork_release();
 }
 
@@ -39,6 +41,7 @@ static void atfork_child(void)
     pthread_mutex_unlock(&hk_large_lock);
     hk_heap_atfork_child();
     hk_rz_atfork_release();
+    hk_segv_atfork_release();
     hk_guard_atfork_release();
     hk_ring_atfork_child();
     hk_segment_atfork_child();

@@ -159,6 +159,8 @@ enum hk_opt {
     HK_OPT_PROFILE_DEPTH,
     HK_OPT_GUARD,
     HK_OPT_GUARD_QUARANTINE_MB,
+    HK_OPT_GUARD_SAMPLE,
+    HK_OPT_GUARD_SAMPLE_MAX,
     HK_OPT_COUNT
 };
 enum hk_guard_side { HK_GUARD_OVER, HK_GUARD_UNDER }; /* HAKMEM_GUARD */
@@ -396,6 +398,25 @@ void *hk_guard_malloc(size_t n, size_t align, bool zero, unsigned api);
 bool hk_guard_free(void *p, unsigned api, const char *op);
 bool hk_guard_live(const void *p, size_t *size);
 void hk_guard_set_api(void *p, unsigned api);
+/* A fault at addr (a write or a read) in a guard region: reported, true;
+ * false for a fault that is not hakmem's. */
+bool hk_guard_fault(const void *addr, bool write);
+
+/* ---- segv.c: the SIGSEGV handler, ahead of the program's, and the threads'
+ *      alternate signal stacks */
+void hk_segv_install(void);
+void hk_segv_thread_start(void); /* a thread's first allocation (heap.c, guard.c) */
+void hk_segv_atfork_prepare(void);
+void hk_segv_atfork_release(void);
+
+/* ---- guardsample.c: sampled guards (HAKMEM_GUARD_SAMPLE) at HAKMEM_CHECK=1 */
+#define HK_GUARD_SAMPLE_SLOTS 16 /* slots live or quarantined (GWP-ASan's default) */
+void hk_guard_sample_init(void);
+/* The heap profiler's countdown ran out with profiling off (profile.c):
+ * *left redrawn; true when this allocation of n bytes goes to a guarded slot. */
+bool hk_guard_sample_due(int64_t *left, size_t n);
+/* The sampled allocation, or NULL (no slot free: the caller allocates as usual). */
+void *hk_guard_sample_malloc(size_t n, size_t align, bool zero);
 
 /* ---- occupancy.c: the sampler thread */
 struct hakmem_seg_occupancy;
@@ -449,16 +470,20 @@ bool hk_sample_take(struct hk_sampler *s, size_t size);
 extern bool hk_profile_on;
 extern uint64_t hk_profile_rate;
 void hk_profile_init(void);
+/* A thread's PRNG seed, never 0: HAKMEM_PROFILE_SEED plus the thread's rank
+ * among the threads that drew one, else from the clock. */
+uint64_t hk_profile_seed(void);
 /* The calling thread's countdown *left (hk_tls.left, or site_left with
  * site tags) went below 0 after an allocation of n bytes: true when that
  * allocation is to be sampled (the countdown is drawn afresh); false inside
- * the profiler, and when profiling is off (the countdown is parked near
- * HK_SAMPLE_MAX). */
+ * the profiler. With profiling off the countdown is sampled guards'
+ * (hk_guard_sample_due), or parked near HK_SAMPLE_MAX. */
 bool hk_profile_due(int64_t *left, size_t n);
 /* Allocates the sampled allocation of n bytes (the block for `size` bytes,
  * n or more, aligned to align when align > 16; zeroed when zero) from the
  * thread's sampled heap or the large tier, and records its alloc event with
- * the stack from frame fp (an exported function's, or 0: libunwind). */
+ * the stack from frame fp (an exported function's, or 0: libunwind). With
+ * profiling off: a sampled guard's (hk_guard_sample_malloc). */
 void *hk_profile_malloc(size_t n, size_t size, size_t align, bool zero, void *fp);
 /* The same with the stack already captured (hk_stack_capture_profile_at from
  * the caller's frame: two frames fewer to unwind): ip[0..depth). */

@@ -52,8 +52,13 @@ static const struct hk_option_def defs[HK_OPT_COUNT] = {
     [HK_OPT_GUARD] = { "HAKMEM_GUARD", HK_GUARD_OVER, 0, 1,
         "where a guarded block's guard page is: over (after its end) or under (before its start)",
         .words = guard_words },
-    [HK_OPT_GUARD_QUARANTINE_MB] = { "HAKMEM_GUARD_QUARANTINE_MB", 256, 1, 1L << 20,
+    [HK_OPT_GUARD_QUARANTINE_MB] = { "HAKMEM_GUARD_QUARANTINE_MB", 32, 1, 1L << 20,
         "most address space (MiB) of freed guarded blocks kept inaccessible before reuse, oldest out first" },
+    [HK_OPT_GUARD_SAMPLE] = { "HAKMEM_GUARD_SAMPLE", 5000, 0, 1L << 30,
+        "at HAKMEM_CHECK=1, about 1 allocation in N (of at most HAKMEM_GUARD_SAMPLE_MAX bytes) goes to one "
+        "of 16 guarded slots, caught at the faulting access like level 3; 0: off" },
+    [HK_OPT_GUARD_SAMPLE_MAX] = { "HAKMEM_GUARD_SAMPLE_MAX", 8192, 0, 1L << 20,
+        "the largest request (bytes) HAKMEM_GUARD_SAMPLE samples" },
     [HK_OPT_ON_ERROR] = { "HAKMEM_ON_ERROR", 0, 0, 255 + 2,
         "after a heap error: abort (report, then SIGABRT), report (and go on), exit:N", .on_error = true },
     [HK_OPT_TRACE_STACKS] = { "HAKMEM_TRACE_STACKS", 0, 0, 1,
@@ -72,7 +77,7 @@ static const struct hk_option_def defs[HK_OPT_COUNT] = {
     [HK_OPT_PROFILE_RATE] = { "HAKMEM_PROFILE_RATE", HK_PROFILE_RATE_DEFAULT, 1, 1L << 40,
         "mean bytes allocated between two sampled allocations (1: every allocation)" },
     [HK_OPT_PROFILE_SEED] = { "HAKMEM_PROFILE_SEED", 0, 0, 1L << 40,
-        "N: seed the sampling countdowns with N (the n-th thread to sample with N + n), so a "
+        "N: seed the sampling countdowns (heap profile, sampled guards) with N (the n-th thread with N + n), so a "
         "run samples the same allocations each time; 0: from the clock" },
     [HK_OPT_PROFILE_SITES] = { "HAKMEM_PROFILE_SITES", 0, 0, 1,
         "1 (with HAKMEM_PROFILE): every block's allocation site kept in its slab, and at exit each "

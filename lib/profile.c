@@ -45,7 +45,7 @@ void hk_profile_init(void)
 
 /* A thread's PRNG seed (never 0: 0 means not drawn yet): HAKMEM_PROFILE_SEED
  * plus the thread's rank among the threads that sampled, else the clock. */
-static uint64_t seed(void)
+uint64_t hk_profile_seed(void)
 {
     static _Atomic uint64_t threads;
     uint64_t rank = atomic_fetch_add_explicit(&threads, 1, memory_order_relaxed);
@@ -68,12 +68,10 @@ bool hk_profile_due(int64_t *left, size_t n)
     struct hk_tls *t = &hk_tls;
     if (in_profiler)
         return false; /* left stays: the profiler drew it before it began */
-    if (!hk_profile_on) {
-        *left = (int64_t)HK_SAMPLE_MAX;
-        return false;
-    }
+    if (!hk_profile_on)
+        return hk_guard_sample_due(left, n); /* sampled guards, or left parked */
     if (HK_UNLIKELY(!t->rng)) { /* the thread's first draw: n is its first allocation */
-        t->rng = seed();
+        t->rng = hk_profile_seed();
         if (hk_sites_slow()) /* every exported malloc to sites_slow, for good */
             t->left = -(int64_t)HK_SAMPLE_MAX;
         *left = next_left(t) - (int64_t)(n > HK_SAMPLE_MAX ? HK_SAMPLE_MAX : n);
@@ -107,6 +105,8 @@ static uint32_t stack_of(void *fp)
 static void *profile_malloc(size_t n, size_t size, size_t align, bool zero, void *fp,
                             void *const *ip, int depth)
 {
+    if (!hk_profile_on) /* hk_profile_due said so for a sampled guard */
+        return hk_guard_sample_malloc(n, align, zero);
     in_profiler = true;
     void *p = NULL;
     hk_slab *s = NULL;

@@ -220,8 +220,10 @@ typedef struct hk_heap {
 /* What the exported malloc reads per call, in one thread-local block (one
  * GOT load for both): the heap of its fast path, and the heap profiler's
  * byte countdown, which the fast path decrements by the requested size and
- * whose sign sends it to the slow path (profile.c); left stays near
- * HK_SAMPLE_MAX while profiling is off. */
+ * whose sign sends it to the slow path (profile.c); it starts at -1, so a
+ * thread's first allocation (even of 0 bytes) draws the first countdown.
+ * With profiling off it counts down to the next sampled guard
+ * (guardsample.c), or stays near HK_SAMPLE_MAX. */
 struct hk_tls {
     struct hk_heap *fast; /* the heap of the exported malloc and free */
     int64_t left;         /* bytes before the next sampled allocation, minus 1; kept below 0

@@ -187,10 +187,10 @@ has_line "$r1" \
     '| random_mixed ws=256 | tracing-on | 33.00M | 30.00M–36.00M | 0.55 |' \
     '| random_mixed ws=256 | check-off | 66.00M | 66.00M–66.00M | 1.10 |' \
     '`examples/bench_random_mixed 200000 256 42`, 3 alternating runs each: HAKMEM_CHECK=0 (none), 1 (default: double' \
-    '| check-0 | 60.00M | 58.00M–62.00M | 1.00 | 815.22 |' \
-    '| check-1 | 61.00M | 61.00M–61.00M | 1.02 | 828.80 |' \
-    '| check-2 | 5.40M | 5.00M–5.60M | 0.09 | 73.37 |' \
-    '| efence | 73.6k | 70.0k–75.0k | 0.00 | 1.00 |'
+    '| check-0 | 60.00M | 58.00M–62.00M | 1.00 | 815.22 | 2.0 |' \
+    '| check-1 | 61.00M | 61.00M–61.00M | 1.02 | 828.80 | 2.0 |' \
+    '| check-2 | 5.40M | 5.00M–5.60M | 0.09 | 73.37 | 2.0 |' \
+    '| efence | 73.6k | 70.0k–75.0k | 0.00 | 1.00 | 2.0 |'
 lacks "$r1" '^## Instructions'
 lacks "$r1" '^- incomplete'
 
@@ -282,8 +282,8 @@ has_line "$r2" \
     'Median and min–max of 2 runs (6 for larson and xthread); ratios > 1 mean faster: the median of the ratios within each repetition. Peak RSS: median ru_maxrss (GNU time), MiB.' \
     '| random_mixed ws=8192 | hooks-compiled-out | 61.00M | 60.00M–62.00M | 1.00 |' \
     '| random_mixed ws=8192 | tracing-on | 52.50M | 50.00M–55.00M | 0.86 |' \
-    '| check-0 | 60.00M | 50.00M–70.00M | 1.00 | n/a |' \
-    '| check-1 | 61.00M | 59.00M–63.00M | 1.02 | n/a |' \
+    '| check-0 | 60.00M | 50.00M–70.00M | 1.00 | n/a | 2.0 |' \
+    '| check-1 | 61.00M | 59.00M–63.00M | 1.02 | n/a | 2.0 |' \
     '2 × (Ir(ITERS=1000000) − Ir(ITERS=200000)) / (1000000 − 200000). Each cell: allocator instructions (whole pair minus the' \
     '| WS | hakmem | mimalloc | tracing-on |' \
     '|---|---:|---:|---:|' \

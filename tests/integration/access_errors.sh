@@ -71,37 +71,84 @@ stopped "zero_write memcpy level 2" "heap-buffer-overflow on 0x[0-9a-f]* (byte 0
 # before the block on the far side from the guard): those canaries are checked
 # at the free that follows; either way the program stops before "after".
 byte_of() { case $1 in over1) echo 0 ;; over32) echo 31 ;; under1) echo 1 ;; under32) echo 32 ;; esac; }
+# stacks_named WHAT: the report of $tmp/err names the access's, allocation and free stacks.
+stacks_named() {
+    expect "$1: the access's, allocation and free stacks (rc $rc)" \
+        "$([ $rc = 134 ] && grep -A1 '^hakmem: ERROR' "$tmp/err" | grep -q '#0 .* in after_free\| in main' &&
+           grep -A1 '^  allocated at:$' "$tmp/err" | grep -q '#0 .* in main' &&
+           grep -A2 '^  first freed at:$' "$tmp/err" | grep -q ' in after_free\| in main'; echo $?)"
+}
+# guarded LABEL ENV...: every direct case of a guarded block, either side,
+# the label (level 3, sampled) in each check's name.
+guarded() {
+    local label=$1 side size kind what at G
+    shift
+    for side in over under; do
+        G="HAKMEM_GUARD=$side"
+        for size in 8 4096 262144; do
+            for kind in over1 over32 under1 under32; do
+                case $kind in over*) what="heap-buffer-overflow on 0x[0-9a-f]* (byte $(byte_of $kind) past the end" ;;
+                              *) what="heap-buffer-underflow on 0x[0-9a-f]* (byte $(byte_of $kind) before the start" ;; esac
+                at="in a write"
+                case $side/$kind/$size in over/under*/8 | over/over1/8 | under/over*/8) at="in free()" ;; esac
+                stopped "$kind direct $size $label $side: $at" "$what of an\{0,1\} $size-byte block) $at" \
+                    "$L" "$@" "$G" "$prog" $kind direct $size
+            done
+            stopped "overrun1m direct $size $label $side" "heap-buffer-overflow on 0x[0-9a-f]* (byte [0-9]* past the end of an\{0,1\} $size-byte block) in a write" \
+                "$L" "$@" "$G" "$prog" overrun1m direct $size
+            for kind in read_after_free write_after_free read_after_free_allocs write_after_free_allocs; do
+                stopped "$kind direct $size $label $side" \
+                    "use after free on 0x[0-9a-f]* (byte 3 of a freed $size-byte block) in a ${kind%%_*}" \
+                    "$L" "$@" "$G" "$prog" $kind direct $size
+            done
+        done
+        for kind in zero_read zero_write; do
+            stopped "$kind $label $side" "heap-buffer-overflow on 0x[0-9a-f]* (byte 0 past the end of a 0-byte block) in a ${kind#zero_}" \
+                "$L" "$@" "$G" "$prog" $kind direct 0
+        done
+    done
+}
+guarded "level 3" HAKMEM_CHECK=3
 for side in over under; do
-    G="HAKMEM_GUARD=$side"
     for size in 8 4096 262144; do
-        for kind in over1 over32 under1 under32; do
-            case $kind in over*) what="heap-buffer-overflow on 0x[0-9a-f]* (byte $(byte_of $kind) past the end" ;;
-                          *) what="heap-buffer-underflow on 0x[0-9a-f]* (byte $(byte_of $kind) before the start" ;; esac
-            at="in a write"
-            case $side/$kind/$size in over/under*/8 | over/over1/8 | under/over*/8) at="in free()" ;; esac
-            stopped "$kind direct $size level 3 $side: $at" "$what of an\{0,1\} $size-byte block) $at" \
-                "$L" HAKMEM_CHECK=3 "$G" "$prog" $kind direct $size
-        done
-        stopped "overrun1m direct $size level 3 $side" "heap-buffer-overflow on 0x[0-9a-f]* (byte [0-9]* past the end of an\{0,1\} $size-byte block) in a write" \
-            "$L" HAKMEM_CHECK=3 "$G" "$prog" overrun1m direct $size
-        for kind in read_after_free write_after_free read_after_free_allocs write_after_free_allocs; do
-            stopped "$kind direct $size level 3 $side" \
-                "use after free on 0x[0-9a-f]* (byte 3 of a freed $size-byte block) in a ${kind%%_*}" \
-                "$L" HAKMEM_CHECK=3 "$G" "$prog" $kind direct $size
-        done
         stopped "over1 memcpy $size level 3 $side: before the copy" \
             "heap-buffer-overflow on 0x[0-9a-f]* (byte 0 past the end of an\{0,1\} $size-byte block) in memcpy()" \
-            "$L" HAKMEM_CHECK=3 "$G" "$prog" over1 memcpy $size
-        run_env "$L" HAKMEM_CHECK=3 "$G" HAKMEM_TRACE_STACKS=1 "$prog" write_after_free direct $size
-        expect "write_after_free direct $size level 3 $side: the access's, allocation and free stacks (rc $rc)" \
-            "$([ $rc = 134 ] && grep -A1 '^hakmem: ERROR' "$tmp/err" | grep -q '#0 .* in after_free\| in main' &&
-               grep -A1 '^  allocated at:$' "$tmp/err" | grep -q '#0 .* in main' &&
-               grep -A2 '^  first freed at:$' "$tmp/err" | grep -q ' in after_free\| in main'; echo $?)"
+            "$L" HAKMEM_CHECK=3 HAKMEM_GUARD=$side "$prog" over1 memcpy $size
+        run_env "$L" HAKMEM_CHECK=3 HAKMEM_GUARD=$side HAKMEM_TRACE_STACKS=1 "$prog" write_after_free direct $size
+        stacks_named "write_after_free direct $size level 3 $side"
     done
-    for kind in zero_read zero_write; do
-        stopped "$kind level 3 $side" "heap-buffer-overflow on 0x[0-9a-f]* (byte 0 past the end of a 0-byte block) in a ${kind#zero_}" \
-            "$L" HAKMEM_CHECK=3 "$G" "$prog" $kind direct 0
+done
+# Sampled guards at the default level (HAKMEM_CHECK=1): with HAKMEM_GUARD_SAMPLE=1
+# every allocation (up to HAKMEM_GUARD_SAMPLE_MAX) gets a guarded slot, so every
+# direct case above is caught as at level 3, with both stacks and no
+# HAKMEM_TRACE_STACKS; a copy runs into the guard page inside memcpy (a copy
+# into an 8-byte block's alignment slack is caught at its free only, which this
+# case has not).
+S="HAKMEM_GUARD_SAMPLE=1 HAKMEM_GUARD_SAMPLE_MAX=1048576"
+guarded sampled $S
+for size in 8 4096 262144; do
+    [ $size = 8 ] || stopped "over1 memcpy $size sampled: at the guard page" \
+        "heap-buffer-overflow on 0x[0-9a-f]* (byte 0 past the end of an\{0,1\} $size-byte block) in a write" \
+        "$L" $S "$prog" over1 memcpy $size
+    for side in over under; do
+        run_env "$L" $S HAKMEM_GUARD=$side "$prog" write_after_free_allocs direct $size
+        stacks_named "write_after_free_allocs direct $size sampled $side"
     done
+done
+# The largest sampled size: a 4096-byte block is not sampled above HAKMEM_GUARD_SAMPLE_MAX.
+run_env "$L" HAKMEM_GUARD_SAMPLE=1 HAKMEM_GUARD_SAMPLE_MAX=2048 "$prog" over1 direct 4096
+expect "over1 direct 4096 with HAKMEM_GUARD_SAMPLE_MAX=2048: not sampled (rc $rc)" \
+    "$([ $rc = 0 ] && grep -q '^after$' "$tmp/out" && ! grep -q 'hakmem: ERROR' "$tmp/err"; echo $?)"
+# The default rate (1 in 5000), a fixed seed: of 200000 blocks with a planted
+# overflow (inside the size class's rounding) or read after free, a sampled one
+# is caught; HAKMEM_GUARD_SAMPLE=0 catches none.
+for kind in planted_over planted_uaf; do
+    case $kind in planted_over) what="heap-buffer-overflow .* past the end .* in free()" ;;
+                  *) what="use after free .* in a read" ;; esac
+    stopped "$kind, default rate, seed 1" "$what" "$L" HAKMEM_PROFILE_SEED=1 "$prog" $kind direct 200000
+    run_env "$L" HAKMEM_GUARD_SAMPLE=0 "$prog" $kind direct 200000
+    expect "$kind with HAKMEM_GUARD_SAMPLE=0: none caught (rc $rc)" \
+        "$([ $rc = 0 ] && grep -q '^after$' "$tmp/out" && ! grep -q 'hakmem: ERROR' "$tmp/err"; echo $?)"
 done
 # report cannot resume a faulting access: the fault is re-raised, after the report
 run_env "$L" HAKMEM_CHECK=3 HAKMEM_ON_ERROR=report "$prog" write_after_free direct 4096
@@ -115,13 +162,7 @@ if [ -x "$HK_TESTS/trace_count" ]; then
     "$HK_TESTS/trace_count" "$tmp/seg" >"$tmp/count"
     expect "level 3: a heap_error event recorded ($(grep '^heap_error' "$tmp/count"))" "$(grep -q '^heap_error 1$' "$tmp/count"; echo $?)"
 fi
-# faults that are not hakmem's: the default action, or the program's own handler
-run_env "$L" HAKMEM_CHECK=3 "$prog" foreign_fault direct 8
-expect "level 3: a fault on the program's own page keeps the default action, no report (rc $rc)" \
-    "$([ $rc = 139 ] && ! grep -q 'hakmem: ERROR' "$tmp/err"; echo $?)"
-run_env "$L" HAKMEM_CHECK=3 "$prog" foreign_fault handler 8
-expect "level 3: a program's SIGSEGV handler gets its own fault (rc $rc)" \
-    "$([ $rc = 5 ] && grep -q '^own handler$' "$tmp/out" && ! grep -q 'hakmem: ERROR' "$tmp/err"; echo $?)"
+# faults that are not hakmem's: tests/integration/segv.sh
 
 # Real programs at levels 2 and 3: no false report.
 for cmd in "/usr/bin/python3 $HK_SRCDIR/examples/dictjson.py" "perl -e print(join(q(,),map{q(x)x\$_}1..3000))" \

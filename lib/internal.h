@@ -457,8 +457,6 @@ void hk_stack_atfork_release(void);
  * a PRNG on a state the caller owns, exponential byte countdowns of mean
  * rate, and a sample's weight 1/(1 − e^(−size/rate)) in HK_WEIGHT_ONE units */
 uint64_t hk_sample_rand(uint64_t *state);
-/* Fills the table of the fast log2 (start-up, before any thread draws). */
-void hk_sample_init(void);
 /* log2(x) in Q.30 for x >= 1, within 2^-28. */
 uint64_t hk_sample_log2_q30(uint64_t x);
 uint64_t hk_sample_next(uint64_t *state, uint64_t rate);

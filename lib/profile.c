@@ -39,7 +39,6 @@ void hk_profile_init(void)
         return;
     }
     hk_stack_own_text(&own_lo, &own_hi);
-    hk_sample_init();
     hk_profile_on = true;
 }
 

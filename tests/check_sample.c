@@ -442,7 +442,7 @@ START_TEST(test_estimate_unbiased)
 }
 END_TEST
 
-/* The fast log2 (after hk_sample_init, as the profiler runs it) against long double
+/* The fast log2 against long double
  * log2l: within 2^-27 (8 units of Q.30) at the ends, at powers of two and beside
  * them, and on 10^6 random draws. */
 START_TEST(test_log2_fast)
@@ -479,7 +479,6 @@ static Suite *sample_suite(void)
     tcase_add_test(tc, test_rand_bits_balanced);
     suite_add_tcase(s, tc);
     tc = tcase_create("countdown");
-    tcase_add_unchecked_fixture(tc, hk_sample_init, NULL); /* the fast log2, as profiling has */
     tcase_add_test(tc, test_log2_fast);
     tcase_add_test(tc, test_next_rate1);
     tcase_add_test(tc, test_next_mean);
@@ -491,7 +490,6 @@ static Suite *sample_suite(void)
     tcase_add_test(tc, test_weight_monotone);
     suite_add_tcase(s, tc);
     tc = tcase_create("take");
-    tcase_add_unchecked_fixture(tc, hk_sample_init, NULL);
     tcase_add_test(tc, test_take_rate1);
     tcase_add_test(tc, test_take_crossing);
     tcase_add_test(tc, test_estimate_256mib);

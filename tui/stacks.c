@@ -287,7 +287,8 @@ void top_stacks_sort(struct top_stacks *st)
 {
     sort_key = st->sort;
     sort_reverse = st->reverse;
-    qsort(st->rows, st->nrows, sizeof *st->rows, by_key);
+    if (st->nrows > 1) /* (rows is NULL while there are none: qsort wants an array) */
+        qsort(st->rows, st->nrows, sizeof *st->rows, by_key);
 }
 
 int top_stacks_sort_by_key(struct top_stacks *st, int k)

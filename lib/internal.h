@@ -351,6 +351,8 @@ bool hk_large_sampled(const void *p);
 bool hk_large_owns(const void *p);
 bool hk_large_block_of(const void *p, char **user, size_t *usable);
 size_t hk_large_trim(void);
+/* Bytes the cache of freed mappings may hold now (it follows the recent peak of large frees). */
+size_t hk_large_cache_limit(void);
 /* The purger's visit (no lock held): purges and expires what is due; the
  * time of the next deadline, 0 when nothing is cached. */
 uint64_t hk_large_purge(void);

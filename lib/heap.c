@@ -137,7 +137,18 @@ static hk_slab *unpark(hk_heap *h, unsigned cls)
     return NULL;
 }
 
-/* Every spare to the pool: at thread exit and malloc_trim. */
+/* Every spare onto *chain (for hk_pool_give_back): at thread exit. */
+static void chain_spares(hk_heap *h, hk_slab **chain)
+{
+    while (h->nspare) {
+        hk_slab *s = h->spare[--h->nspare];
+        s->list = HK_LIST_NONE;
+        s->next = *chain;
+        *chain = s;
+    }
+}
+
+/* Every spare to the pool: at malloc_trim. */
 void hk_heap_release_spares(hk_heap *h)
 {
     while (h->nspare) {
@@ -470,14 +481,15 @@ void hk_heap_flush_pending(hk_heap *h)
 }
 
 /* A free from a thread that does not own the slab: kept for the thread's
- * mallocs, else gathered for the owner. A thread without a heap has
- * nowhere to keep or gather, and the blocks of an ownerless slab go to it
- * at once (the pool reaps it when they are all back). */
+ * mallocs, else gathered for the owner — an ownerless slab's too (its
+ * thread exited: the pool reaps or a new thread adopts it once the chain
+ * arrives), so such frees cost one CAS a chain, never a lock. A thread
+ * without a heap has nowhere to keep or gather: its block goes at once. */
 HK_NOINLINE void hk_free_remote(hk_heap *h, hk_slab *s, void *p)
 {
     if (!hk_check_remote_free(s, p))
         return;
-    if (h == &hk_heap_empty || !atomic_load_explicit(&s->owner, memory_order_relaxed)) {
+    if (h == &hk_heap_empty) {
         push_remote(s, p, p, 1);
         return;
     }
@@ -560,24 +572,24 @@ void hk_heap_stage0_unflushed(uint64_t *hit, uint64_t *miss)
 /* ---- thread exit: every slab goes back, EMPTY to the registry, the others
  * ownerless for stage 1 (their blocks can still be freed from anywhere). */
 
-static void give_back(hk_slab *s)
+/* s onto *chain, for hk_pool_give_back: one hold of the pool's lock for
+ * all of a thread's slabs. */
+static void give_back(hk_slab *s, hk_slab **chain)
 {
     HK_ASSERT(s->state == HK_SLAB_OWNED && s->list == HK_LIST_NONE);
     hk_slab_collect_remote(s);
-    if (s->used == 0)
-        hk_pool_release(s);
-    else
-        hk_pool_abandon(s);
+    s->next = *chain;
+    *chain = s;
 }
 
-static void give_back_list(hk_slab *s)
+static void give_back_list(hk_slab *s, hk_slab **chain)
 {
     while (s) {
         hk_slab *next = s->next;
         unbias(s);
         s->prev = s->next = NULL;
         s->list = HK_LIST_NONE;
-        give_back(s);
+        give_back(s, chain);
         s = next;
     }
 }
@@ -596,15 +608,17 @@ void hk_heap_exit(void *arg)
     hk_heap_flush_pending(h);
     hk_heap_flush_stage0(h);
     drain_remote(h, NULL);
+    hk_slab *chain = NULL;
     for (unsigned c = 0; c < HK_CLASSES; c++) {
         if (h->cur[c] != &hk_slab_dummy && !is_foreign(h, h->cur[c]))
-            give_back(h->cur[c]);
+            give_back(h->cur[c], &chain);
         set_cur(h, c, &hk_slab_dummy);
-        give_back_list(h->avail[c]);
-        give_back_list(h->full[c]);
+        give_back_list(h->avail[c], &chain);
+        give_back_list(h->full[c], &chain);
         h->avail[c] = h->avail_tail[c] = h->full[c] = NULL;
     }
-    hk_heap_release_spares(h);
+    chain_spares(h, &chain);
+    hk_pool_give_back(chain);
     if (hk_config_debug)
         hk_pool_validate();
     hk_event_thread(false, h->tid);

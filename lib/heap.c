@@ -19,6 +19,7 @@ __thread struct hk_tls hk_tls __attribute__((tls_model("initial-exec"))) = { .fa
 static pthread_key_t heap_key;
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static hk_heap *free_heaps;
+_Static_assert(HK_CLASSES <= 64, "hk_heap.classes has a bit per class");
 static hk_heap *free_sampled; /* sampled heaps of exited threads, with their slabs */
 static hk_heap *all_heaps; /* under heaps_lock; heaps are never unmapped */
 
@@ -28,6 +29,8 @@ static hk_heap *all_heaps; /* under heaps_lock; heaps are never unmapped */
 static void set_cur(hk_heap *h, unsigned cls, hk_slab *s)
 {
     h->cur[cls] = s;
+    if (s != &hk_slab_dummy)
+        h->classes |= 1ull << cls;
     if (cls >= HK_TINY_CLASSES)
         return;
     unsigned lo = cls ? hk_class_size[cls - 1] / 16 + 1 : 0, hi = hk_class_size[cls] / 16;
@@ -55,6 +58,7 @@ static void hl_push(hk_heap *h, hk_slab *s, uint8_t which)
     HK_ASSERT(s->list == HK_LIST_NONE && s->state == HK_SLAB_OWNED && s->cls < HK_CLASSES);
     HK_ASSERT(atomic_load_explicit(&s->owner, memory_order_relaxed) == h);
     s->list = which;
+    h->classes |= 1ull << s->cls;
     if (which == HK_LIST_FULL) {
         /* no free block, and some out: the first local free finds used 1 */
         HK_ASSERTF(!s->free && s->used > 0 && s->used <= s->carved,
@@ -216,13 +220,17 @@ static hk_heap *heap_new(void)
         h->next_all = all_heaps;
         all_heaps = h;
         pthread_mutex_unlock(&heaps_lock);
+        for (unsigned c = 0; c < HK_CLASSES; c++)
+            set_cur(h, c, &hk_slab_dummy);
+        for (unsigned c = 0; c < HK_FOREIGN_CLASSES; c++)
+            h->foreign[c] = (hk_slab){ .cls = (uint8_t)c }; /* state FREE, no owner */
     }
-    for (unsigned c = 0; c < HK_CLASSES; c++) {
-        set_cur(h, c, &hk_slab_dummy);
-        h->avail[c] = h->avail_tail[c] = h->full[c] = NULL;
-    }
-    for (unsigned c = 0; c < HK_FOREIGN_CLASSES; c++)
-        h->foreign[c] = (hk_slab){ .cls = (uint8_t)c }; /* state FREE, no owner */
+    /* a recycled heap's classes were left as a new one's by its last exit */
+    HK_ASSERT(h->classes == 0);
+    if (hk_config_debug)
+        for (unsigned c = 0; c < HK_CLASSES; c++)
+            HK_ASSERT(h->cur[c] == &hk_slab_dummy && !h->avail[c] && !h->avail_tail[c] && !h->full[c] &&
+                      (c >= HK_FOREIGN_CLASSES || (!h->foreign[c].free && !h->foreign[c].used)));
     /* A recycled heap's list may hold slabs pushed after its thread's last
      * drain; they belong to others now and are never walked. */
     atomic_store(&h->remote_slabs, NULL);
@@ -480,17 +488,31 @@ void hk_heap_flush_pending(hk_heap *h)
             flush_one(h, &h->pending[i]);
 }
 
-/* A free from a thread that does not own the slab: kept for the thread's
- * mallocs, else gathered for the owner — an ownerless slab's too (its
- * thread exited: the pool reaps or a new thread adopts it once the chain
- * arrives), so such frees cost one CAS a chain, never a lock. A thread
- * without a heap has nowhere to keep or gather: its block goes at once. */
+/* The free of checked block p into s, a slab h just adopted: a local one. */
+static void free_adopted(hk_heap *h, hk_slab *s, hk_block *b)
+{
+    hk_slab_collect_remote(s);
+    b->next = s->free;
+    s->free = b;
+    s->used--;
+    settle(h, s);
+}
+
+/* A free from a thread that does not own the slab. A slab whose thread
+ * exited is adopted (hk_pool_adopt: one lock a slab, then its frees are
+ * local ones); else the block is kept for the thread's mallocs, or
+ * gathered for the owner. A thread without a heap has nowhere to keep or
+ * gather: its block goes at once. */
 HK_NOINLINE void hk_free_remote(hk_heap *h, hk_slab *s, void *p)
 {
     if (!hk_check_remote_free(s, p))
         return;
     if (h == &hk_heap_empty) {
         push_remote(s, p, p, 1);
+        return;
+    }
+    if (!atomic_load_explicit(&s->owner, memory_order_relaxed) && !h->sampled && hk_pool_adopt(h, s)) {
+        free_adopted(h, s, p);
         return;
     }
     if (!keep_foreign(h, s, p))
@@ -609,7 +631,8 @@ void hk_heap_exit(void *arg)
     hk_heap_flush_stage0(h);
     drain_remote(h, NULL);
     hk_slab *chain = NULL;
-    for (unsigned c = 0; c < HK_CLASSES; c++) {
+    for (uint64_t m = h->classes; m; m &= m - 1) {
+        unsigned c = (unsigned)__builtin_ctzll(m);
         if (h->cur[c] != &hk_slab_dummy && !is_foreign(h, h->cur[c]))
             give_back(h->cur[c], &chain);
         set_cur(h, c, &hk_slab_dummy);
@@ -617,6 +640,7 @@ void hk_heap_exit(void *arg)
         give_back_list(h->full[c], &chain);
         h->avail[c] = h->avail_tail[c] = h->full[c] = NULL;
     }
+    h->classes = 0;
     chain_spares(h, &chain);
     hk_pool_give_back(chain);
     if (hk_config_debug)

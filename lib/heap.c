@@ -29,8 +29,6 @@ static hk_heap *all_heaps; /* under heaps_lock; heaps are never unmapped */
 static void set_cur(hk_heap *h, unsigned cls, hk_slab *s)
 {
     h->cur[cls] = s;
-    if (s != &hk_slab_dummy)
-        h->classes |= 1ull << cls;
     if (cls >= HK_TINY_CLASSES)
         return;
     unsigned lo = cls ? hk_class_size[cls - 1] / 16 + 1 : 0, hi = hk_class_size[cls] / 16;
@@ -58,7 +56,6 @@ static void hl_push(hk_heap *h, hk_slab *s, uint8_t which)
     HK_ASSERT(s->list == HK_LIST_NONE && s->state == HK_SLAB_OWNED && s->cls < HK_CLASSES);
     HK_ASSERT(atomic_load_explicit(&s->owner, memory_order_relaxed) == h);
     s->list = which;
-    h->classes |= 1ull << s->cls;
     if (which == HK_LIST_FULL) {
         /* no free block, and some out: the first local free finds used 1 */
         HK_ASSERTF(!s->free && s->used > 0 && s->used <= s->carved,
@@ -136,6 +133,7 @@ static hk_slab *unpark(hk_heap *h, unsigned cls)
         s->list = HK_LIST_NONE;
         if (s->cls != cls)
             hk_slab_format(s, cls);
+        h->classes |= 1ull << cls;
         return s;
     }
     return NULL;
@@ -334,6 +332,7 @@ static hk_slab *next_slab(hk_heap *h, unsigned cls)
     }
     hk_event_stage_miss(cls, HAKMEM_STAGE_0);
     /* An adopted (stage 1) slab may have no free block yet: keep it. */
+    h->classes |= 1ull << cls; /* before the FULL pushes below */
     while ((s = hk_pool_acquire(h, cls)) && !hk_slab_refill(s))
         hl_push(h, s, HK_LIST_FULL);
     return s;
@@ -354,9 +353,10 @@ HK_NOINLINE void *hk_heap_malloc_slow(hk_heap *h, unsigned cls)
         hl_push(h, s, HK_LIST_FULL);
     /* Kept blocks of other threads' slabs first, then the next slab. */
     h->cur[cls] = &hk_slab_dummy; /* the old one is on a list now: tiny[] follows below */
-    if (cls < HK_FOREIGN_CLASSES && h->foreign[cls].free)
+    if (cls < HK_FOREIGN_CLASSES && h->foreign[cls].free) {
         s = &h->foreign[cls];
-    else
+        h->classes |= 1ull << cls;
+    } else
         s = next_slab(h, cls);
     set_cur(h, cls, s ? s : &hk_slab_dummy);
     if (!s) {
@@ -437,6 +437,7 @@ static void gather(hk_heap *h, hk_slab *s, hk_block *b)
 static void use_foreign(hk_heap *h, unsigned cls)
 {
     hk_slab *old = h->cur[cls];
+    h->classes |= 1ull << cls;
     set_cur(h, cls, &h->foreign[cls]);
     if (old != &hk_slab_dummy)
         hk_heap_free_slow(h, old); /* settled, as after a free */
@@ -495,6 +496,7 @@ static void free_adopted(hk_heap *h, hk_slab *s, hk_block *b)
     b->next = s->free;
     s->free = b;
     s->used--;
+    h->classes |= 1ull << s->cls;
     settle(h, s);
 }
 

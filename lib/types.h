@@ -194,8 +194,10 @@ typedef struct hk_heap {
     hk_slab *avail[HK_CLASSES];   /* other slabs with free blocks, oldest first */
     hk_slab *avail_tail[HK_CLASSES];
     hk_slab *full[HK_CLASSES];    /* slabs with none (until frees come) */
-    uint64_t classes;             /* bit c: cur[c] or c's lists may hold a slab; the others are
-                                   * as a new heap's, so thread exit visits only these */
+    uint64_t classes;             /* bit c: cur[c] or c's lists may hold a slab (set where one
+                                   * enters from the pool, the spares, a free or the kept
+                                   * blocks); the others are as a new heap's, so thread exit
+                                   * visits only these */
     _Atomic(hk_slab *) remote_slabs; /* slabs that got remote frees */
     uint32_t tid;
     uint32_t in_use;

@@ -236,20 +236,69 @@ static void split_tail(hk_large *l, size_t cut, uint64_t now)
     cache_push(t, now);
 }
 
-/* Fits l to need bytes (page-rounded): the chunks after need's last one are
- * cached apart (split_tail), the pages between need and that chunk's end
- * unmapped. */
+/* Fits l to need bytes: the chunks after need's last one are cached apart
+ * (split_tail); the rest of that chunk stays with the block when it is a
+ * quarter of need or less (its pages are the ones a grown reuse would fault
+ * in again, and the block ends on a chunk, where its free merges it with
+ * the tail again), else it is unmapped. */
 static void cache_split(hk_large *l, size_t need, uint64_t now)
 {
     size_t cut = (need + HK_SS_MASK) & ~(size_t)HK_SS_MASK;
     if (cut < l->map_size)
         split_tail(l, cut, now);
-    if (need < l->map_size) {
+    if (l->map_size - need > need / 4) {
         hk_os_unmap(l->base + need, l->map_size - need);
         l->map_size = need;
         if (l->dirty > need)
             l->dirty = need;
     }
+}
+
+/* The cached mapping whose header is at chunk-aligned address a, or NULL. */
+static hk_large *cached_at(uintptr_t a)
+{
+    if (a & HK_SS_MASK || hk_chunk_kind(a) != HK_CHUNK_LARGE_HEAD)
+        return NULL;
+    hk_large *t = (hk_large *)a;
+    return t->magic == HK_LARGE_MAGIC && t->base == (char *)t && !t->user ? t : NULL;
+}
+
+/* The cached mapping that ends where l begins, or NULL. */
+static hk_large *cached_before(const hk_large *l)
+{
+    uintptr_t c = ((uintptr_t)l >> HK_SS_SHIFT) - 1;
+    while (c > 0 && hk_chunkmap[c] == HK_CHUNK_LARGE)
+        c--;
+    hk_large *p = cached_at(c << HK_SS_SHIFT);
+    return p && p->base + p->map_size == (char *)l ? p : NULL;
+}
+
+/* b takes in t, the mapping right after it (neither on the cache list). */
+static void join(hk_large *b, hk_large *t)
+{
+    HK_ASSERT(b->base + b->map_size == (char *)t);
+    t->magic = 0;
+    hk_chunkmap_set((uintptr_t)t, 1, HK_CHUNK_LARGE, HK_CHUNK_LARGE);
+    b->map_size += t->map_size;
+}
+
+/* Freed mapping l (whole) merged with the cached mappings it was split
+ * from, before and after it, so the cache holds them as one again. Returns
+ * the merged mapping, to cache. */
+static hk_large *coalesce(hk_large *l)
+{
+    hk_large *t = cached_at((uintptr_t)l->base + l->map_size);
+    if (t) {
+        cache_unlink(t);
+        join(l, t);
+    }
+    hk_large *p = cached_before(l);
+    if (p) {
+        cache_unlink(p);
+        join(p, l);
+        l = p;
+    }
+    return l;
 }
 
 /* A cached mapping for need bytes, unlinked: the smallest that holds them,
@@ -453,6 +502,7 @@ void hk_large_free(void *p)
     note_free(now, l->map_size);
     if (l->base == (char *)l && l->map_size <= cache_limit()) {
         l->user = NULL; /* a second free of p is refused */
+        l = coalesce(l);
         l->dirty = l->map_size; /* what the program wrote is not known */
         cache_push(l, now);
     } else {

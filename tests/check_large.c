@@ -227,31 +227,40 @@ START_TEST(test_cache_reuse)
 END_TEST
 
 /* A smaller request takes a larger cached mapping fitted to it: its chunks
- * past the request's are cached apart and serve the next request. */
+ * past the request's are cached apart and serve the next request; freed,
+ * the pieces merge again. */
 START_TEST(test_cache_split_reuse)
 {
     char *p = sink = malloc(8 << 20);
     ck_assert_msg(p != NULL, "malloc(8 MiB): expected a block");
     free(p);
     snap(&st0);
-    char *q = sink = malloc(200 << 10);
+    char *q = sink = malloc(1800 << 10);
     char *r = sink = malloc(4 << 20);
     snap(&st1);
     ck_assert_msg(DELTA(large_maps) == 0,
-                  "200 KiB and 4 MiB with an 8 MiB mapping cached: expected no new mapping, got %+lld",
+                  "1800 KiB and 4 MiB with an 8 MiB mapping cached: expected no new mapping, got %+lld",
                   DELTA(large_maps));
-    ck_assert_msg(q == p, "200 KiB: expected the cached mapping's block %p, got %p", (void *)p, (void *)q);
-    ck_assert_msg(malloc_usable_size(q) < (1 << 20),
-                  "200 KiB from an 8 MiB mapping: expected it trimmed below 1 MiB, got %zu usable",
+    ck_assert_msg(q == p, "1800 KiB: expected the cached mapping's block %p, got %p", (void *)p, (void *)q);
+    ck_assert_msg(malloc_usable_size(q) < HK_SS_SIZE,
+                  "1800 KiB from an 8 MiB mapping: expected it cut to a chunk, got %zu usable",
                   malloc_usable_size(q));
     ck_assert_msg(r == p + HK_SS_SIZE, "4 MiB: expected the cached tail's block %p, got %p",
                   (void *)(p + HK_SS_SIZE), (void *)r);
     ck_assert_msg(hk_chunk_kind((uintptr_t)r - 1) == HK_CHUNK_LARGE_HEAD,
                   "the tail's chunk: expected a large head, got %u", hk_chunk_kind((uintptr_t)r - 1));
-    memset_v(q, 1, 200 << 10);
+    memset_v(q, 1, 1800 << 10);
     memset_v(r, 2, 4 << 20);
     free(q);
     free(r);
+    /* freed, head and tail merge again: one 8 MiB mapping serves 7 MiB */
+    snap(&st0);
+    char *w = sink = malloc(7 << 20);
+    snap(&st1);
+    ck_assert_msg(w == p && DELTA(large_maps) == 0,
+                  "7 MiB after the pieces of the 8 MiB mapping were freed: expected them merged (block %p,"
+                  " no new map), got %p and maps %+lld", (void *)p, (void *)w, DELTA(large_maps));
+    free(w);
 }
 END_TEST
 

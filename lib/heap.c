@@ -20,6 +20,7 @@ static pthread_key_t heap_key;
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static hk_heap *free_heaps;
 _Static_assert(HK_CLASSES <= 64, "hk_heap.classes has a bit per class");
+_Static_assert(HK_PENDING_SLOTS % 64 == 0, "hk_heap.pending_used has whole words");
 static hk_heap *free_sampled; /* sampled heaps of exited threads, with their slabs */
 static hk_heap *all_heaps; /* under heaps_lock; heaps are never unmapped */
 
@@ -400,6 +401,8 @@ static void flush_one(hk_heap *h, hk_pending *q)
 {
     h->pending_bytes -= (size_t)q->n * hk_class_size[q->slab->cls];
     push_remote(q->slab, q->head, q->tail, q->n);
+    size_t i = (size_t)(q - h->pending);
+    h->pending_used[i / 64] &= ~(1ull << (i % 64));
     q->slab = NULL;
     h->npending--;
 }
@@ -419,6 +422,8 @@ static void gather(hk_heap *h, hk_slab *s, hk_block *b)
         q->head = q->tail = b;
         q->n = 1;
         h->npending++;
+        size_t i = (size_t)(q - h->pending);
+        h->pending_used[i / 64] |= 1ull << (i % 64);
         b->next = NULL;
     } else {
         b->next = q->head;
@@ -458,6 +463,7 @@ static bool keep_foreign(hk_heap *h, hk_slab *s, hk_block *b)
     b->next = f->free;
     f->free = b;
     f->used--;
+    h->classes |= 1ull << cls;
     if (n + 1 == cap && h->cur[cls] != f)
         use_foreign(h, cls);
     return true;
@@ -466,7 +472,8 @@ static bool keep_foreign(hk_heap *h, hk_slab *s, hk_block *b)
 /* Hands every kept block back to its slab (through the pending chains). */
 static void flush_foreign(hk_heap *h)
 {
-    for (unsigned c = 0; c < HK_FOREIGN_CLASSES; c++) {
+    for (uint64_t m = h->classes & ((1ull << HK_FOREIGN_CLASSES) - 1); m; m &= m - 1) {
+        unsigned c = (unsigned)__builtin_ctzll(m);
         hk_slab *f = &h->foreign[c];
         hk_block *b = f->free;
         f->free = NULL;
@@ -484,9 +491,9 @@ static void flush_foreign(hk_heap *h)
 void hk_heap_flush_pending(hk_heap *h)
 {
     flush_foreign(h);
-    for (unsigned i = 0; h->npending && i < HK_PENDING_SLOTS; i++)
-        if (h->pending[i].slab)
-            flush_one(h, &h->pending[i]);
+    for (unsigned w = 0; w < HK_PENDING_SLOTS / 64; w++)
+        while (h->pending_used[w])
+            flush_one(h, &h->pending[w * 64 + (unsigned)__builtin_ctzll(h->pending_used[w])]);
 }
 
 /* The free of checked block p into s, a slab h just adopted: a local one. */
@@ -751,6 +758,10 @@ void hk_heap_validate(hk_heap *h)
                 validate_slab(h, s, c, HK_LIST_NONE);
             validate_list(h, h->avail[c], h->avail_tail[c], c, HK_LIST_AVAIL);
             validate_list(h, h->full[c], NULL, c, HK_LIST_FULL);
+            /* a class without its bit is as a new heap's (hk_heap_exit skips it) */
+            HK_ASSERTF((h->classes >> c & 1) || (h->cur[c] == &hk_slab_dummy && !h->avail[c] && !h->full[c] &&
+                                                 (c >= HK_FOREIGN_CLASSES || !h->foreign[c].free)),
+                       "class %u holds slabs or kept blocks without its bit", c);
         }
         /* tiny[i] is cur[] of the class of a 16i-byte request */
         for (unsigned i = 0; i <= HK_TINY_MAX / 16; i++)
@@ -775,7 +786,7 @@ void hk_heap_validate(hk_heap *h)
             npending++;
             bytes += (size_t)q->n * hk_class_size[q->slab->cls];
             HK_ASSERT(q->n > 0 && q->n < HK_PENDING_MAX && q->tail && !q->tail->next &&
-                      chain_length(q->head, q->n) == q->n);
+                      chain_length(q->head, q->n) == q->n && (h->pending_used[i / 64] >> (i % 64) & 1));
         }
         HK_ASSERTF(npending == h->npending && bytes == h->pending_bytes,
                    "pending chains: %u slots, %zu bytes; the heap counts %u, %zu", npending, bytes, h->npending,

@@ -205,6 +205,7 @@ typedef struct hk_heap {
     struct hk_heap *next_all;     /* every heap ever made (heap.c) */
     _Atomic uint32_t stage0[2];   /* stage-0 hits, misses not yet in the shared counters */
     uint32_t npending;            /* slots of pending[] in use */
+    uint64_t pending_used[HK_PENDING_SLOTS / 64]; /* bit i: pending[i] in use */
     size_t pending_bytes;         /* in their chains */
     hk_pending pending[HK_PENDING_SLOTS];
     /* The kept blocks of each class, as a slab the hot slot can name: the

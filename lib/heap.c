@@ -496,32 +496,17 @@ void hk_heap_flush_pending(hk_heap *h)
             flush_one(h, &h->pending[w * 64 + (unsigned)__builtin_ctzll(h->pending_used[w])]);
 }
 
-/* The free of checked block p into s, a slab h just adopted: a local one. */
-static void free_adopted(hk_heap *h, hk_slab *s, hk_block *b)
-{
-    hk_slab_collect_remote(s);
-    b->next = s->free;
-    s->free = b;
-    s->used--;
-    h->classes |= 1ull << s->cls;
-    settle(h, s);
-}
-
-/* A free from a thread that does not own the slab. A slab whose thread
- * exited is adopted (hk_pool_adopt: one lock a slab, then its frees are
- * local ones); else the block is kept for the thread's mallocs, or
- * gathered for the owner. A thread without a heap has nowhere to keep or
- * gather: its block goes at once. */
+/* A free from a thread that does not own the slab: kept for the thread's
+ * mallocs, else gathered for the owner — an ownerless slab's too (its
+ * thread exited: the pool reaps or a new thread adopts it once the chain
+ * arrives), so such frees cost one CAS a chain, never a lock. A thread
+ * without a heap has nowhere to keep or gather: its block goes at once. */
 HK_NOINLINE void hk_free_remote(hk_heap *h, hk_slab *s, void *p)
 {
     if (!hk_check_remote_free(s, p))
         return;
     if (h == &hk_heap_empty) {
         push_remote(s, p, p, 1);
-        return;
-    }
-    if (!atomic_load_explicit(&s->owner, memory_order_relaxed) && !h->sampled && hk_pool_adopt(h, s)) {
-        free_adopted(h, s, p);
         return;
     }
     if (!keep_foreign(h, s, p))

@@ -274,7 +274,6 @@ extern pthread_mutex_t hk_pool_lock;
 hk_slab *hk_pool_acquire(hk_heap *h, unsigned cls);
 void hk_pool_release(hk_slab *s);
 void hk_pool_give_back(hk_slab *chain); /* a thread's slabs at its exit, chained by next */
-bool hk_pool_adopt(hk_heap *h, hk_slab *s); /* an ABANDONED slab, by a thread freeing into it */
 void hk_pool_stats(struct hakmem_stats *st);
 size_t hk_pool_trim(void);
 void hk_pool_foreach_ss(void (*fn)(hk_superslab *ss, void *arg), void *arg);

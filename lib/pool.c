@@ -351,22 +351,6 @@ static void abandon_locked(hk_slab *s)
     list_push(&pool.orphans[s->cls], s);
 }
 
-/* Stage 1 from the free side: a thread that frees into an ABANDONED slab
- * takes it, with its blocks, so that its next frees there are local ones
- * (a successor thread freeing what its predecessor made). False when
- * another thread took it first. */
-bool hk_pool_adopt(hk_heap *h, hk_slab *s)
-{
-    pthread_mutex_lock(&hk_pool_lock);
-    bool ok = s->state == HK_SLAB_ABANDONED && !atomic_load_explicit(&s->owner, memory_order_relaxed);
-    if (ok) {
-        list_remove(&pool.orphans[s->cls], s);
-        own(s, h, HAKMEM_STAGE_1);
-    }
-    pthread_mutex_unlock(&hk_pool_lock);
-    return ok;
-}
-
 /* An exiting thread's slabs, chained by next, in one hold of the lock: the
  * EMPTY ones to the registry, the others ownerless for stage 1, where the
  * next thread to start finds them. */

@@ -19,6 +19,8 @@ __thread struct hk_tls hk_tls __attribute__((tls_model("initial-exec"))) = { .fa
 static pthread_key_t heap_key;
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static hk_heap *free_heaps;
+_Static_assert(HK_CLASSES <= 64, "hk_heap.classes has a bit per class");
+_Static_assert(HK_PENDING_SLOTS % 64 == 0, "hk_heap.pending_used has whole words");
 static hk_heap *free_sampled; /* sampled heaps of exited threads, with their slabs */
 static hk_heap *all_heaps; /* under heaps_lock; heaps are never unmapped */
 
@@ -132,12 +134,24 @@ static hk_slab *unpark(hk_heap *h, unsigned cls)
         s->list = HK_LIST_NONE;
         if (s->cls != cls)
             hk_slab_format(s, cls);
+        h->classes |= 1ull << cls;
         return s;
     }
     return NULL;
 }
 
-/* Every spare to the pool: at thread exit and malloc_trim. */
+/* Every spare onto *chain (for hk_pool_give_back): at thread exit. */
+static void chain_spares(hk_heap *h, hk_slab **chain)
+{
+    while (h->nspare) {
+        hk_slab *s = h->spare[--h->nspare];
+        s->list = HK_LIST_NONE;
+        s->next = *chain;
+        *chain = s;
+    }
+}
+
+/* Every spare to the pool: at malloc_trim. */
 void hk_heap_release_spares(hk_heap *h)
 {
     while (h->nspare) {
@@ -205,13 +219,17 @@ static hk_heap *heap_new(void)
         h->next_all = all_heaps;
         all_heaps = h;
         pthread_mutex_unlock(&heaps_lock);
+        for (unsigned c = 0; c < HK_CLASSES; c++)
+            set_cur(h, c, &hk_slab_dummy);
+        for (unsigned c = 0; c < HK_FOREIGN_CLASSES; c++)
+            h->foreign[c] = (hk_slab){ .cls = (uint8_t)c }; /* state FREE, no owner */
     }
-    for (unsigned c = 0; c < HK_CLASSES; c++) {
-        set_cur(h, c, &hk_slab_dummy);
-        h->avail[c] = h->avail_tail[c] = h->full[c] = NULL;
-    }
-    for (unsigned c = 0; c < HK_FOREIGN_CLASSES; c++)
-        h->foreign[c] = (hk_slab){ .cls = (uint8_t)c }; /* state FREE, no owner */
+    /* a recycled heap's classes were left as a new one's by its last exit */
+    HK_ASSERT(h->classes == 0);
+    if (hk_config_debug)
+        for (unsigned c = 0; c < HK_CLASSES; c++)
+            HK_ASSERT(h->cur[c] == &hk_slab_dummy && !h->avail[c] && !h->avail_tail[c] && !h->full[c] &&
+                      (c >= HK_FOREIGN_CLASSES || (!h->foreign[c].free && !h->foreign[c].used)));
     /* A recycled heap's list may hold slabs pushed after its thread's last
      * drain; they belong to others now and are never walked. */
     atomic_store(&h->remote_slabs, NULL);
@@ -316,6 +334,7 @@ static hk_slab *next_slab(hk_heap *h, unsigned cls)
     }
     hk_event_stage_miss(cls, HAKMEM_STAGE_0);
     /* An adopted (stage 1) slab may have no free block yet: keep it. */
+    h->classes |= 1ull << cls; /* before the FULL pushes below */
     while ((s = hk_pool_acquire(h, cls)) && !hk_slab_refill(s))
         hl_push(h, s, HK_LIST_FULL);
     return s;
@@ -336,9 +355,10 @@ HK_NOINLINE void *hk_heap_malloc_slow(hk_heap *h, unsigned cls)
         hl_push(h, s, HK_LIST_FULL);
     /* Kept blocks of other threads' slabs first, then the next slab. */
     h->cur[cls] = &hk_slab_dummy; /* the old one is on a list now: tiny[] follows below */
-    if (cls < HK_FOREIGN_CLASSES && h->foreign[cls].free)
+    if (cls < HK_FOREIGN_CLASSES && h->foreign[cls].free) {
         s = &h->foreign[cls];
-    else
+        h->classes |= 1ull << cls;
+    } else
         s = next_slab(h, cls);
     set_cur(h, cls, s ? s : &hk_slab_dummy);
     if (!s) {
@@ -382,6 +402,8 @@ static void flush_one(hk_heap *h, hk_pending *q)
 {
     h->pending_bytes -= (size_t)q->n * hk_class_size[q->slab->cls];
     push_remote(q->slab, q->head, q->tail, q->n);
+    size_t i = (size_t)(q - h->pending);
+    h->pending_used[i / 64] &= ~(1ull << (i % 64));
     q->slab = NULL;
     h->npending--;
 }
@@ -401,6 +423,8 @@ static void gather(hk_heap *h, hk_slab *s, hk_block *b)
         q->head = q->tail = b;
         q->n = 1;
         h->npending++;
+        size_t i = (size_t)(q - h->pending);
+        h->pending_used[i / 64] |= 1ull << (i % 64);
         b->next = NULL;
     } else {
         b->next = q->head;
@@ -419,6 +443,7 @@ static void gather(hk_heap *h, hk_slab *s, hk_block *b)
 static void use_foreign(hk_heap *h, unsigned cls)
 {
     hk_slab *old = h->cur[cls];
+    h->classes |= 1ull << cls;
     set_cur(h, cls, &h->foreign[cls]);
     if (old != &hk_slab_dummy)
         hk_heap_free_slow(h, old); /* settled, as after a free */
@@ -439,6 +464,7 @@ static bool keep_foreign(hk_heap *h, hk_slab *s, hk_block *b)
     b->next = f->free;
     f->free = b;
     f->used--;
+    h->classes |= 1ull << cls;
     if (n + 1 == cap && h->cur[cls] != f)
         use_foreign(h, cls);
     return true;
@@ -447,7 +473,8 @@ static bool keep_foreign(hk_heap *h, hk_slab *s, hk_block *b)
 /* Hands every kept block back to its slab (through the pending chains). */
 static void flush_foreign(hk_heap *h)
 {
-    for (unsigned c = 0; c < HK_FOREIGN_CLASSES; c++) {
+    for (uint64_t m = h->classes & ((1ull << HK_FOREIGN_CLASSES) - 1); m; m &= m - 1) {
+        unsigned c = (unsigned)__builtin_ctzll(m);
         hk_slab *f = &h->foreign[c];
         hk_block *b = f->free;
         f->free = NULL;
@@ -465,20 +492,21 @@ static void flush_foreign(hk_heap *h)
 void hk_heap_flush_pending(hk_heap *h)
 {
     flush_foreign(h);
-    for (unsigned i = 0; h->npending && i < HK_PENDING_SLOTS; i++)
-        if (h->pending[i].slab)
-            flush_one(h, &h->pending[i]);
+    for (unsigned w = 0; w < HK_PENDING_SLOTS / 64; w++)
+        while (h->pending_used[w])
+            flush_one(h, &h->pending[w * 64 + (unsigned)__builtin_ctzll(h->pending_used[w])]);
 }
 
 /* A free from a thread that does not own the slab: kept for the thread's
- * mallocs, else gathered for the owner. A thread without a heap has
- * nowhere to keep or gather, and the blocks of an ownerless slab go to it
- * at once (the pool reaps it when they are all back). */
+ * mallocs, else gathered for the owner — an ownerless slab's too (its
+ * thread exited: the pool reaps or a new thread adopts it once the chain
+ * arrives), so such frees cost one CAS a chain, never a lock. A thread
+ * without a heap has nowhere to keep or gather: its block goes at once. */
 HK_NOINLINE void hk_free_remote(hk_heap *h, hk_slab *s, void *p)
 {
     if (!hk_check_remote_free(s, p))
         return;
-    if (h == &hk_heap_empty || !atomic_load_explicit(&s->owner, memory_order_relaxed)) {
+    if (h == &hk_heap_empty) {
         push_remote(s, p, p, 1);
         return;
     }
@@ -561,24 +589,24 @@ void hk_heap_stage0_unflushed(uint64_t *hit, uint64_t *miss)
 /* ---- thread exit: every slab goes back, EMPTY to the registry, the others
  * ownerless for stage 1 (their blocks can still be freed from anywhere). */
 
-static void give_back(hk_slab *s)
+/* s onto *chain, for hk_pool_give_back: one hold of the pool's lock for
+ * all of a thread's slabs. */
+static void give_back(hk_slab *s, hk_slab **chain)
 {
     HK_ASSERT(s->state == HK_SLAB_OWNED && s->list == HK_LIST_NONE);
     hk_slab_collect_remote(s);
-    if (s->used == 0)
-        hk_pool_release(s);
-    else
-        hk_pool_abandon(s);
+    s->next = *chain;
+    *chain = s;
 }
 
-static void give_back_list(hk_slab *s)
+static void give_back_list(hk_slab *s, hk_slab **chain)
 {
     while (s) {
         hk_slab *next = s->next;
         unbias(s);
         s->prev = s->next = NULL;
         s->list = HK_LIST_NONE;
-        give_back(s);
+        give_back(s, chain);
         s = next;
     }
 }
@@ -597,15 +625,19 @@ void hk_heap_exit(void *arg)
     hk_heap_flush_pending(h);
     hk_heap_flush_stage0(h);
     drain_remote(h, NULL);
-    for (unsigned c = 0; c < HK_CLASSES; c++) {
+    hk_slab *chain = NULL;
+    for (uint64_t m = h->classes; m; m &= m - 1) {
+        unsigned c = (unsigned)__builtin_ctzll(m);
         if (h->cur[c] != &hk_slab_dummy && !is_foreign(h, h->cur[c]))
-            give_back(h->cur[c]);
+            give_back(h->cur[c], &chain);
         set_cur(h, c, &hk_slab_dummy);
-        give_back_list(h->avail[c]);
-        give_back_list(h->full[c]);
+        give_back_list(h->avail[c], &chain);
+        give_back_list(h->full[c], &chain);
         h->avail[c] = h->avail_tail[c] = h->full[c] = NULL;
     }
-    hk_heap_release_spares(h);
+    h->classes = 0;
+    chain_spares(h, &chain);
+    hk_pool_give_back(chain);
     if (hk_config_debug)
         hk_pool_validate();
     hk_event_thread(false, h->tid);
@@ -712,6 +744,10 @@ void hk_heap_validate(hk_heap *h)
                 validate_slab(h, s, c, HK_LIST_NONE);
             validate_list(h, h->avail[c], h->avail_tail[c], c, HK_LIST_AVAIL);
             validate_list(h, h->full[c], NULL, c, HK_LIST_FULL);
+            /* a class without its bit is as a new heap's (hk_heap_exit skips it) */
+            HK_ASSERTF((h->classes >> c & 1) || (h->cur[c] == &hk_slab_dummy && !h->avail[c] && !h->full[c] &&
+                                                 (c >= HK_FOREIGN_CLASSES || !h->foreign[c].free)),
+                       "class %u holds slabs or kept blocks without its bit", c);
         }
         /* tiny[i] is cur[] of the class of a 16i-byte request */
         for (unsigned i = 0; i <= HK_TINY_MAX / 16; i++)
@@ -736,7 +772,7 @@ void hk_heap_validate(hk_heap *h)
             npending++;
             bytes += (size_t)q->n * hk_class_size[q->slab->cls];
             HK_ASSERT(q->n > 0 && q->n < HK_PENDING_MAX && q->tail && !q->tail->next &&
-                      chain_length(q->head, q->n) == q->n);
+                      chain_length(q->head, q->n) == q->n && (h->pending_used[i / 64] >> (i % 64) & 1));
         }
         HK_ASSERTF(npending == h->npending && bytes == h->pending_bytes,
                    "pending chains: %u slots, %zu bytes; the heap counts %u, %zu", npending, bytes, h->npending,

@@ -275,7 +275,7 @@ void hk_lru_validate(void); /* the debug walk; the caller holds hk_pool_lock */
 extern pthread_mutex_t hk_pool_lock;
 hk_slab *hk_pool_acquire(hk_heap *h, unsigned cls);
 void hk_pool_release(hk_slab *s);
-void hk_pool_abandon(hk_slab *s);
+void hk_pool_give_back(hk_slab *chain); /* a thread's slabs at its exit, chained by next */
 void hk_pool_stats(struct hakmem_stats *st);
 size_t hk_pool_trim(void);
 void hk_pool_foreach_ss(void (*fn)(hk_superslab *ss, void *arg), void *arg);
@@ -353,6 +353,8 @@ bool hk_large_sampled(const void *p);
 bool hk_large_owns(const void *p);
 bool hk_large_block_of(const void *p, char **user, size_t *usable);
 size_t hk_large_trim(void);
+/* Bytes the cache of freed mappings may hold now (it follows the recent peak of large frees). */
+size_t hk_large_cache_limit(void);
 /* The purger's visit (no lock held): purges and expires what is due; the
  * time of the next deadline, 0 when nothing is cached. */
 uint64_t hk_large_purge(void);

@@ -1,5 +1,7 @@
 /* large.c — the large tier: blocks above 64 KiB in their own chunk-aligned
- * mappings, a cache of freed mappings, and realloc growth by mremap. */
+ * mappings, a cache of freed mappings sized by the recent peak of large frees
+ * (split to fit smaller requests, grown by mremap for larger), and realloc
+ * growth by mremap. */
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -8,6 +10,8 @@
 
 #define HK_LARGE_MAGIC 0x6b616d4772614c68ull
 #define HK_LARGE_CACHE_MAX 64 /* mappings */
+#define HK_LARGE_CACHE_FLOOR ((size_t)64 << 20) /* the cache's bound when frees are rare */
+#define HK_LARGE_WINDOW_NS 1000000000ull /* the span of "recent" large frees */
 
 /* Header at the start of the chunk holding the user pointer's first byte
  * minus one, i.e. at (user - 1) & ~HK_SS_MASK. Invariant: base == header
@@ -17,7 +21,11 @@ typedef struct hk_large {
     char *base;        /* the mapping */
     size_t map_size;
     char *user;
-    size_t usable;     /* bytes from user to the end of the mapping */
+    union {
+        size_t usable; /* live: bytes from user to the end of the mapping */
+        size_t dirty;  /* cached: bytes from base that may not be zero (the rest is fresh
+                        * from the kernel or purged); calloc of a reuse zeroes only these */
+    };
     struct hk_large *prev, *next; /* cache list, most recent first */
     union {
         uint64_t cached_ns;   /* cached: when it was freed */
@@ -37,6 +45,12 @@ static struct {
     uint32_t count;
     size_t bytes;
     uint64_t live, live_bytes;
+    /* the recent peak of large frees: how far live bytes fell below their
+     * high mark of the current window (what was freed before it was asked
+     * for again), the most in one window, halved for each window since */
+    uint64_t window_ns;
+    size_t window_high, peak;
+    uint64_t active_ns; /* the last large free: the purger waits while they go on */
 } cache;
 
 static size_t page_round(size_t n)
@@ -144,9 +158,57 @@ static void unmap(hk_large *l)
     hk_event_large_unmap(base, size);
 }
 
+/* Counts a free of size bytes (already out of cache.live_bytes) into the
+ * recent peak. */
+static void note_free(uint64_t now, size_t size)
+{
+    uint64_t windows = (now - cache.window_ns) / HK_LARGE_WINDOW_NS; /* since the current began */
+    if (windows > 0) {
+        cache.peak = windows < 64 ? cache.peak >> windows : 0;
+        cache.window_ns = now;
+        cache.window_high = cache.live_bytes + size;
+    }
+    cache.active_ns = now;
+    if (cache.live_bytes + size > cache.window_high)
+        cache.window_high = cache.live_bytes + size;
+    size_t fell = cache.window_high - cache.live_bytes;
+    if (fell > cache.peak)
+        cache.peak = fell;
+}
+
+/* The cache's bound: the recent peak of large frees (a program cycling big
+ * buffers keeps what it cycles), at least HK_LARGE_CACHE_FLOOR, at most
+ * HAKMEM_LARGE_CACHE_MB. */
+static size_t cache_limit(void)
+{
+    size_t cap = (size_t)hk_opt[HK_OPT_LARGE_CACHE_MB] << 20;
+    size_t want = cache.peak > HK_LARGE_CACHE_FLOOR ? cache.peak : HK_LARGE_CACHE_FLOOR;
+    return want < cap ? want : cap;
+}
+
+size_t hk_large_cache_limit(void)
+{
+    pthread_mutex_lock(&hk_large_lock);
+    size_t n = cache_limit();
+    pthread_mutex_unlock(&hk_large_lock);
+    return n;
+}
+
+/* Caches l (whole: base == header, no user pointer) as the newest. */
+static void cache_push(hk_large *l, uint64_t now)
+{
+    HK_ASSERT(l->base == (char *)l && !l->user);
+    l->cached_ns = now;
+    large_list_push_front(&cache.head, &cache.tail, l);
+    cache.count++;
+    cache.bytes += l->map_size;
+    if (!cache.dirty)
+        cache.dirty = l;
+}
+
 static void cache_evict(uint64_t now)
 {
-    size_t limit = (size_t)hk_opt[HK_OPT_LARGE_CACHE_MB] << 20;
+    size_t limit = cache_limit();
     uint64_t ttl = (uint64_t)hk_opt[HK_OPT_SS_LRU_TTL_SEC] * 1000000000ull;
     while (cache.tail && (cache.bytes > limit || cache.count > HK_LARGE_CACHE_MAX ||
                           now - cache.tail->cached_ns >= ttl)) {
@@ -156,19 +218,111 @@ static void cache_evict(uint64_t now)
     }
 }
 
-/* The smallest cached mapping that holds need bytes without wasting more
- * than half of itself. */
+/* The chunks of l from offset cut (a chunk boundary) on become a cached
+ * mapping of their own; their pages stay as they are, so a later request
+ * reuses them without a fault. */
+static void split_tail(hk_large *l, size_t cut, uint64_t now)
+{
+    hk_large *t = (hk_large *)(l->base + cut);
+    HK_ASSERT(!((uintptr_t)t & HK_SS_MASK) && cut < l->map_size);
+    *t = (hk_large){ .magic = HK_LARGE_MAGIC, .base = (char *)t, .map_size = l->map_size - cut,
+                     .dirty = l->dirty > cut ? l->dirty - cut : 0 };
+    if (t->dirty < hk_page_size)
+        t->dirty = hk_page_size; /* its header, just written */
+    l->map_size = cut;
+    if (l->dirty > cut)
+        l->dirty = cut;
+    hk_chunkmap_set((uintptr_t)t, 1, HK_CHUNK_LARGE_HEAD, HK_CHUNK_LARGE_HEAD);
+    cache_push(t, now);
+}
+
+/* Fits l to need bytes: the chunks after need's last one are cached apart
+ * (split_tail); the rest of that chunk stays with the block when it is a
+ * quarter of need or less (its pages are the ones a grown reuse would fault
+ * in again, and the block ends on a chunk, where its free merges it with
+ * the tail again), else it is unmapped. */
+static void cache_split(hk_large *l, size_t need, uint64_t now)
+{
+    size_t cut = (need + HK_SS_MASK) & ~(size_t)HK_SS_MASK;
+    if (cut < l->map_size)
+        split_tail(l, cut, now);
+    if (l->map_size - need > need / 4) {
+        hk_os_unmap(l->base + need, l->map_size - need);
+        l->map_size = need;
+        if (l->dirty > need)
+            l->dirty = need;
+    }
+}
+
+/* The cached mapping whose header is at chunk-aligned address a, or NULL. */
+static hk_large *cached_at(uintptr_t a)
+{
+    if (a & HK_SS_MASK || hk_chunk_kind(a) != HK_CHUNK_LARGE_HEAD)
+        return NULL;
+    hk_large *t = (hk_large *)a;
+    return t->magic == HK_LARGE_MAGIC && t->base == (char *)t && !t->user ? t : NULL;
+}
+
+/* The cached mapping that ends where l begins, or NULL. */
+static hk_large *cached_before(const hk_large *l)
+{
+    uintptr_t c = ((uintptr_t)l >> HK_SS_SHIFT) - 1;
+    while (c > 0 && hk_chunkmap[c] == HK_CHUNK_LARGE)
+        c--;
+    hk_large *p = cached_at(c << HK_SS_SHIFT);
+    return p && p->base + p->map_size == (char *)l ? p : NULL;
+}
+
+/* b takes in t, the mapping right after it (neither on the cache list). */
+static void join(hk_large *b, hk_large *t)
+{
+    HK_ASSERT(b->base + b->map_size == (char *)t);
+    t->magic = 0;
+    hk_chunkmap_set((uintptr_t)t, 1, HK_CHUNK_LARGE, HK_CHUNK_LARGE);
+    b->map_size += t->map_size;
+}
+
+/* Freed mapping l (whole) merged with the cached mappings it was split
+ * from, before and after it, so the cache holds them as one again. Returns
+ * the merged mapping, to cache. */
+static hk_large *coalesce(hk_large *l)
+{
+    hk_large *t = cached_at((uintptr_t)l->base + l->map_size);
+    if (t) {
+        cache_unlink(t);
+        join(l, t);
+    }
+    hk_large *p = cached_before(l);
+    if (p) {
+        cache_unlink(p);
+        join(p, l);
+        l = p;
+    }
+    return l;
+}
+
+/* A cached mapping for need bytes, unlinked: the smallest that holds them,
+ * fitted to them (cache_split); else the largest, which the
+ * caller grows (cache_grow). NULL when the cache is empty. */
 static hk_large *cache_take(size_t need)
 {
-    hk_large *best = NULL;
-    for (hk_large *l = cache.head; l; l = l->next)
-        if (l->map_size >= need && l->map_size / 2 <= need && (!best || l->map_size < best->map_size))
-            best = l;
-    if (best) {
-        cache_unlink(best);
-        HK_STAT_INC(large_reuse);
+    hk_large *best = NULL, *grow = NULL;
+    for (hk_large *l = cache.head; l; l = l->next) {
+        if (l->map_size >= need) {
+            if (!best || l->map_size < best->map_size)
+                best = l;
+        } else if (!grow || l->map_size > grow->map_size) {
+            grow = l;
+        }
     }
-    return best;
+    hk_large *l = best ? best : grow;
+    if (!l)
+        return NULL;
+    cache_unlink(l);
+    if (best)
+        cache_split(l, need, hk_now_ns());
+    HK_STAT_INC(large_reuse);
+    return l;
 }
 
 /* ---- allocation */
@@ -182,6 +336,54 @@ static void *map_or_trim(size_t len, bool *trimmed)
     if (!p && hk_trim())
         p = hk_os_map_aligned(len, HK_SS_SIZE, trimmed);
     return p;
+}
+
+/* Resizes the mapping [old, old + old_size), its header first, to new_size
+ * bytes without copying: in place if the address space after it is free,
+ * else moved onto a new aligned range. Returns its header, moved with it,
+ * or NULL (the mapping left as it was) when the kernel refuses. Takes
+ * hk_large_lock for the chunk map: the caller must not hold it. */
+static hk_large *resize_mapping(char *old, size_t old_size, size_t new_size)
+{
+    void *p = mremap(old, old_size, new_size, 0);
+    if (p == MAP_FAILED) {
+        bool trimmed;
+        void *dst = map_or_trim(new_size, &trimmed);
+        if (!dst)
+            return NULL;
+        p = mremap(old, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+        if (p == MAP_FAILED) {
+            hk_os_unmap(dst, new_size);
+            return NULL;
+        }
+    }
+    hk_large *nl = p;
+    pthread_mutex_lock(&hk_large_lock);
+    /* The old range may already hold a SuperSlab another thread mapped:
+     * clear only the entries that still say large. */
+    hk_chunkmap_clear_large((uintptr_t)old, old_size);
+    nl->base = p;
+    nl->map_size = new_size;
+    mark(nl, true);
+    pthread_mutex_unlock(&hk_large_lock);
+    return nl;
+}
+
+/* Grows the cached (unlinked) mapping l to need bytes (resize_mapping): only
+ * the new tail faults in, and it reads as zero. NULL (l cached again) when
+ * the kernel refuses. */
+static hk_large *cache_grow(hk_large *l, size_t need)
+{
+    size_t dirty = l->dirty;
+    hk_large *nl = resize_mapping(l->base, l->map_size, need);
+    if (!nl) {
+        pthread_mutex_lock(&hk_large_lock);
+        cache_push(l, hk_now_ns());
+        pthread_mutex_unlock(&hk_large_lock);
+        return NULL;
+    }
+    nl->dirty = dirty;
+    return nl;
 }
 
 /* A mapping for n bytes whose user pointer plus off is a multiple of align
@@ -233,13 +435,18 @@ void *hk_large_malloc(size_t n, size_t align, size_t off, bool zero)
         return NULL;
     }
     hk_large *l = NULL;
+    size_t need = page_round(HK_LARGE_HDR + n), dirty = 0;
     pthread_mutex_lock(&hk_large_lock);
-    if ((align <= 1 || (align <= HK_LARGE_HDR && !((HK_LARGE_HDR + off) & (align - 1)))) &&
-        (l = cache_take(page_round(HK_LARGE_HDR + n)))) {
+    if (align <= 1 || (align <= HK_LARGE_HDR && !((HK_LARGE_HDR + off) & (align - 1))))
+        l = cache_take(need);
+    pthread_mutex_unlock(&hk_large_lock);
+    if (l && l->map_size < need)
+        l = cache_grow(l, need);
+    if (l) {
+        dirty = l->dirty;
         l->user = (char *)l + HK_LARGE_HDR;
         l->usable = l->map_size - HK_LARGE_HDR;
     }
-    pthread_mutex_unlock(&hk_large_lock);
     bool fresh = !l;
     if (!l && !(l = map_new(n, align, off))) {
         errno = ENOMEM;
@@ -250,10 +457,12 @@ void *hk_large_malloc(size_t n, size_t align, size_t off, bool zero)
         mark(l, true);
     cache.live++;
     cache.live_bytes += l->map_size;
+    if (cache.live_bytes > cache.window_high)
+        cache.window_high = cache.live_bytes;
     pthread_mutex_unlock(&hk_large_lock);
     l->sampled = 0;
-    if (zero && !fresh)
-        memset(l->user, 0, n);
+    if (zero && dirty > HK_LARGE_HDR) /* a fresh mapping, or a reuse's purged pages, are zero */
+        memset(l->user, 0, n < dirty - HK_LARGE_HDR ? n : dirty - HK_LARGE_HDR);
     return l->user;
 }
 
@@ -290,14 +499,12 @@ void hk_large_free(void *p)
     uint64_t now = hk_now_ns(); /* under the lock: cache times never go backwards */
     cache.live--;
     cache.live_bytes -= l->map_size;
-    if (l->base == (char *)l && l->map_size <= ((size_t)hk_opt[HK_OPT_LARGE_CACHE_MB] << 20)) {
-        l->cached_ns = now;
-        large_list_push_front(&cache.head, &cache.tail, l);
-        cache.count++;
-        cache.bytes += l->map_size;
+    note_free(now, l->map_size);
+    if (l->base == (char *)l && l->map_size <= cache_limit()) {
         l->user = NULL; /* a second free of p is refused */
-        if (!cache.dirty)
-            cache.dirty = l;
+        l = coalesce(l);
+        l->dirty = l->map_size; /* what the program wrote is not known */
+        cache_push(l, now);
     } else {
         unmap(l);
     }
@@ -308,36 +515,18 @@ void hk_large_free(void *p)
         hk_purge_kick(now);
 }
 
-/* Resizes the mapping of l to new_size bytes without copying: in place if
- * the address space after it is free, else moved onto a new aligned range.
+/* Resizes the live block l's mapping to new_size bytes (resize_mapping).
  * Returns the new user pointer, or NULL when the kernel refuses. */
 static void *remap(hk_large *l, size_t new_size)
 {
-    char *old = l->base;
     size_t old_size = l->map_size;
     size_t user_off = (size_t)(l->user - (char *)l); /* HK_LARGE_HDR, or more when aligned */
-    void *p = mremap(old, old_size, new_size, 0);
-    if (p == MAP_FAILED) {
-        bool trimmed;
-        void *dst = map_or_trim(new_size, &trimmed);
-        if (!dst)
-            return NULL;
-        p = mremap(old, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
-        if (p == MAP_FAILED) {
-            hk_os_unmap(dst, new_size);
-            return NULL;
-        }
-    }
-    pthread_mutex_lock(&hk_large_lock);
-    /* The old range may already hold a SuperSlab another thread mapped:
-     * clear only the entries that still say large. */
-    hk_chunkmap_clear_large((uintptr_t)old, old_size);
-    hk_large *nl = p;
-    nl->base = p;
-    nl->map_size = new_size;
-    nl->user = (char *)p + user_off;
+    hk_large *nl = resize_mapping(l->base, old_size, new_size);
+    if (!nl)
+        return NULL;
+    nl->user = (char *)nl + user_off;
     nl->usable = new_size - user_off;
-    mark(nl, true);
+    pthread_mutex_lock(&hk_large_lock);
     cache.live_bytes += new_size - old_size;
     pthread_mutex_unlock(&hk_large_lock);
     HK_STAT_INC(large_remaps);
@@ -374,7 +563,8 @@ size_t hk_large_trim(void)
     return n;
 }
 
-/* The mappings cached HK_PURGE_DELAY_NS or longer give their pages back,
+/* The mappings cached HK_PURGE_DELAY_NS or longer, once no large block was
+ * freed for as long (the program idle in the large tier), give their pages back,
  * all but the first (the header, read by cache_take); the oldest are
  * unmapped by the TTL. One madvise per hold of the lock. Returns the next
  * deadline, 0 when nothing is cached. */
@@ -386,15 +576,18 @@ uint64_t hk_large_purge(void)
         uint64_t now = hk_now_ns(); /* under the lock, as in hk_large_free */
         cache_evict(now);
         hk_large *l = cache.dirty;
-        if (!l || now - l->cached_ns < HK_PURGE_DELAY_NS) {
+        /* while large frees go on, what is cached is what they cycle: kept whole */
+        uint64_t since = l && l->cached_ns < cache.active_ns ? cache.active_ns : (l ? l->cached_ns : 0);
+        if (!l || now - since < HK_PURGE_DELAY_NS) {
             if (l)
-                next = l->cached_ns + HK_PURGE_DELAY_NS;
+                next = since + HK_PURGE_DELAY_NS;
             if (cache.tail && (!next || cache.tail->cached_ns + ttl < next))
                 next = cache.tail->cached_ns + ttl;
             pthread_mutex_unlock(&hk_large_lock);
             return next;
         }
         hk_os_purge((char *)l + hk_page_size, l->map_size - hk_page_size);
+        l->dirty = hk_page_size; /* the header's page; the others read as zero */
         cache.dirty = l->prev;
         pthread_mutex_unlock(&hk_large_lock);
     }

@@ -304,9 +304,9 @@ hk_slab *hk_pool_acquire(hk_heap *h, unsigned cls)
     return s;
 }
 
-/* Takes back an EMPTY slab (used == 0) from its owner: into the registry at
- * once; a SuperSlab left with no live slab goes to the LRU cache. */
-void hk_pool_release(hk_slab *s)
+/* The EMPTY slab s (used == 0) into the registry; a SuperSlab left with no
+ * live slab goes to the LRU cache. Under hk_pool_lock. */
+static void release_locked(hk_slab *s)
 {
     /* the EMPTY transition: every block back, none on the remote list */
     HK_ASSERTF(s->used == 0 && s->list == HK_LIST_NONE && s->idx >= HK_FIRST_SLAB &&
@@ -315,7 +315,6 @@ void hk_pool_release(hk_slab *s)
                "release: slab %u state %u used %u list %u remote %u", s->idx, s->state, s->used, s->list,
                hk_remote_count(atomic_load_explicit(&s->remote, memory_order_relaxed)));
     atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
-    pthread_mutex_lock(&hk_pool_lock);
     hk_event_slab_empty(s);
     hk_superslab *ss = hk_ss_of_slab(s);
     if (hk_sites_on)
@@ -328,21 +327,51 @@ void hk_pool_release(hk_slab *s)
     HK_ASSERT(ss->live > 0);
     if (--ss->live == 0)
         retire(ss);
-    else if (hk_lru_count())
+}
+
+/* Takes back an EMPTY slab (used == 0) from its owner: into the registry at
+ * once; a SuperSlab left with no live slab goes to the LRU cache. */
+void hk_pool_release(hk_slab *s)
+{
+    pthread_mutex_lock(&hk_pool_lock);
+    release_locked(s);
+    if (hk_lru_count())
         hk_lru_evict_expired(hk_now_ns());
     pthread_mutex_unlock(&hk_pool_lock);
     hk_purge_poll();
 }
 
-/* A slab with live blocks whose thread exited: ownerless, for stage 1. */
-void hk_pool_abandon(hk_slab *s)
+/* A slab with live blocks whose thread exited: ownerless, for stage 1.
+ * Under hk_pool_lock. */
+static void abandon_locked(hk_slab *s)
 {
     HK_ASSERT(s->state == HK_SLAB_OWNED && s->list == HK_LIST_NONE && s->idx >= HK_FIRST_SLAB);
     atomic_store_explicit(&s->owner, NULL, memory_order_release);
-    pthread_mutex_lock(&hk_pool_lock);
     s->state = HK_SLAB_ABANDONED;
     list_push(&pool.orphans[s->cls], s);
+}
+
+/* An exiting thread's slabs, chained by next, in one hold of the lock: the
+ * EMPTY ones to the registry, the others ownerless for stage 1, where the
+ * next thread to start finds them. */
+void hk_pool_give_back(hk_slab *chain)
+{
+    if (!chain)
+        return;
+    pthread_mutex_lock(&hk_pool_lock);
+    while (chain) {
+        hk_slab *s = chain;
+        chain = s->next;
+        s->next = NULL;
+        if (s->used == 0)
+            release_locked(s);
+        else
+            abandon_locked(s);
+    }
+    if (hk_lru_count())
+        hk_lru_evict_expired(hk_now_ns());
     pthread_mutex_unlock(&hk_pool_lock);
+    hk_purge_poll();
 }
 
 /* Per-class slabs, used blocks and capacity over every active SuperSlab. */

@@ -194,6 +194,10 @@ typedef struct hk_heap {
     hk_slab *avail[HK_CLASSES];   /* other slabs with free blocks, oldest first */
     hk_slab *avail_tail[HK_CLASSES];
     hk_slab *full[HK_CLASSES];    /* slabs with none (until frees come) */
+    uint64_t classes;             /* bit c: cur[c] or c's lists may hold a slab (set where one
+                                   * enters from the pool, the spares, a free or the kept
+                                   * blocks); the others are as a new heap's, so thread exit
+                                   * visits only these */
     _Atomic(hk_slab *) remote_slabs; /* slabs that got remote frees */
     uint32_t tid;
     uint32_t in_use;
@@ -201,6 +205,7 @@ typedef struct hk_heap {
     struct hk_heap *next_all;     /* every heap ever made (heap.c) */
     _Atomic uint32_t stage0[2];   /* stage-0 hits, misses not yet in the shared counters */
     uint32_t npending;            /* slots of pending[] in use */
+    uint64_t pending_used[HK_PENDING_SLOTS / 64]; /* bit i: pending[i] in use */
     size_t pending_bytes;         /* in their chains */
     hk_pending pending[HK_PENDING_SLOTS];
     /* The kept blocks of each class, as a slab the hot slot can name: the

@@ -62,7 +62,9 @@ CREATE TABLE IF NOT EXISTS results (
     large_unmap       INTEGER,
     iterations        INTEGER,         -- suite callgrind: ITERS of bench_random_mixed
     instructions      INTEGER,         -- suite callgrind: Ir of the whole process
-    loop_instructions INTEGER          -- of which in the benchmark loop's own files
+    loop_instructions INTEGER,         -- of which in the benchmark loop's own files
+    minor_faults      INTEGER,         -- minor page faults of the program (GNU time %R)
+    allocations       INTEGER          -- suite strace: allocations the program counted (allocs=N)
 );
 CREATE INDEX IF NOT EXISTS results_run ON results (run_id, suite);
 
@@ -71,6 +73,6 @@ CREATE VIEW IF NOT EXISTS raw AS
     SELECT r.run_id, r.ts, r.suite, r.workload, r.variant, r.repetition, r.slot, r.status,
            r.seconds, r.value, r.unit, r.peak_rss_kb, r.freed_rss_kb,
            r.mmap, r.munmap, r.mremap, r.ss_map, r.ss_unmap, r.large_map, r.large_unmap,
-           r.iterations, r.instructions, r.loop_instructions, r.program, r.args,
+           r.iterations, r.instructions, r.loop_instructions, r.minor_faults, r.allocations, r.program, r.args,
            u.mode, u.nproc, u.cpu_model, u.git_commit, u.git_describe
     FROM results r JOIN runs u USING (run_id);

@@ -723,9 +723,11 @@ START_TEST(test_exit_with_live_blocks_abandons)
                       "block %zu after its thread exited: expected contents 0x%02zx kept, got 0x%02x",
                       i, i + 1, b[0]);
     }
-    /* The main thread frees them all: remote frees into ownerless slabs. */
+    /* The main thread frees them all: remote frees into ownerless slabs,
+     * gathered in chains (one CAS each) and handed over at the flush. */
     for (size_t i = 0; i < ex.n; i++)
         free(ex.blk[i]);
+    hk_heap_flush_pending(hk_heap_of_thread());
     for (size_t i = 0; i < ex.n; i++)
         ck_assert_msg(atomic_load(&slabs[i]->remote) != 0,
                       "slab of block %zu: expected the freed block on its remote list", i);

@@ -1,5 +1,6 @@
 /* check_large.c — unit tests of lib/large.c through malloc/free/realloc above
- * 64 KiB: headers and chunk map, the mapping cache, realloc growth, aligned blocks. */
+ * 64 KiB: headers and chunk map, the mapping cache (split, grown, its bound), realloc
+ * growth, aligned blocks. */
 #include <check.h>
 #include <errno.h>
 #include <malloc.h>
@@ -225,18 +226,111 @@ START_TEST(test_cache_reuse)
 }
 END_TEST
 
-/* A cached mapping is not used for a request it would waste more than half of. */
-START_TEST(test_cache_no_wasteful_reuse)
+/* A smaller request takes a larger cached mapping fitted to it: its chunks
+ * past the request's are cached apart and serve the next request; freed,
+ * the pieces merge again. */
+START_TEST(test_cache_split_reuse)
 {
-    sink = malloc(8 << 20);
-    free(sink);
+    char *p = sink = malloc(8 << 20);
+    ck_assert_msg(p != NULL, "malloc(8 MiB): expected a block");
+    free(p);
     snap(&st0);
-    void *q = sink = malloc(200 << 10);
+    char *q = sink = malloc(1800 << 10);
+    char *r = sink = malloc(4 << 20);
     snap(&st1);
-    ck_assert_msg(DELTA(large_maps) == 1,
-                  "200 KiB with only an 8 MiB mapping cached: expected a new mapping, got %+lld",
+    ck_assert_msg(DELTA(large_maps) == 0,
+                  "1800 KiB and 4 MiB with an 8 MiB mapping cached: expected no new mapping, got %+lld",
                   DELTA(large_maps));
+    ck_assert_msg(q == p, "1800 KiB: expected the cached mapping's block %p, got %p", (void *)p, (void *)q);
+    ck_assert_msg(malloc_usable_size(q) < HK_SS_SIZE,
+                  "1800 KiB from an 8 MiB mapping: expected it cut to a chunk, got %zu usable",
+                  malloc_usable_size(q));
+    ck_assert_msg(r == p + HK_SS_SIZE, "4 MiB: expected the cached tail's block %p, got %p",
+                  (void *)(p + HK_SS_SIZE), (void *)r);
+    ck_assert_msg(hk_chunk_kind((uintptr_t)r - 1) == HK_CHUNK_LARGE_HEAD,
+                  "the tail's chunk: expected a large head, got %u", hk_chunk_kind((uintptr_t)r - 1));
+    memset_v(q, 1, 1800 << 10);
+    memset_v(r, 2, 4 << 20);
     free(q);
+    free(r);
+    /* freed, head and tail merge again: one 8 MiB mapping serves 7 MiB */
+    snap(&st0);
+    char *w = sink = malloc(7 << 20);
+    snap(&st1);
+    ck_assert_msg(w == p && DELTA(large_maps) == 0,
+                  "7 MiB after the pieces of the 8 MiB mapping were freed: expected them merged (block %p,"
+                  " no new map), got %p and maps %+lld", (void *)p, (void *)w, DELTA(large_maps));
+    free(w);
+}
+END_TEST
+
+/* A larger request takes the largest smaller cached mapping, grown. */
+START_TEST(test_cache_grow_reuse)
+{
+    unsigned char *p = sink = malloc(4 << 20);
+    ck_assert_msg(p != NULL, "malloc(4 MiB): expected a block");
+    memset_v(p, 0xcd, 4 << 20);
+    free(p);
+    uint64_t reuse0 = CTR(large_reuse);
+    snap(&st0);
+    unsigned char *q = sink = calloc(1, 9 << 20);
+    snap(&st1);
+    ck_assert_msg(q != NULL, "calloc(9 MiB): expected a block");
+    ck_assert_msg(DELTA(large_maps) == 0 && CTR(large_reuse) - reuse0 == 1,
+                  "9 MiB with a 4 MiB mapping cached: expected it grown (no new map, one reuse), got maps %+lld"
+                  " reuse %+lld", DELTA(large_maps), (long long)(CTR(large_reuse) - reuse0));
+    for (size_t i = 0; i < (9u << 20); i += 512)
+        if (q[i] != 0)
+            ck_abort_msg("calloc of a grown dirty mapping: expected zero at %zu, got 0x%02x", i, q[i]);
+    free(q);
+}
+END_TEST
+
+/* calloc zeroes what a reuse may hold of old contents, in the head and in
+ * the tail cut from the same dirty mapping. */
+START_TEST(test_calloc_split_dirty_zeroed)
+{
+    unsigned char *p = malloc(12 << 20);
+    ck_assert_msg(p != NULL, "malloc(12 MiB): expected a block");
+    memset_v(p, 0xab, malloc_usable_size(p));
+    free(p);
+    unsigned char *q = calloc(1, 3 << 20), *r = calloc(1, 6 << 20);
+    ck_assert_msg(q == p && r != NULL, "calloc(3 MiB) then (6 MiB): expected the cached mapping %p, got %p, %p",
+                  (void *)p, (void *)q, (void *)r);
+    for (size_t i = 0; i < (3u << 20); i++)
+        if (q[i] != 0)
+            ck_abort_msg("calloc of a reused head: expected zero at %zu, got 0x%02x", i, q[i]);
+    for (size_t i = 0; i < (6u << 20); i++)
+        if (r[i] != 0)
+            ck_abort_msg("calloc of a reused tail: expected zero at %zu, got 0x%02x", i, r[i]);
+    free(q);
+    free(r);
+}
+END_TEST
+
+/* The cache's bound follows the recent peak of large frees, within
+ * HAKMEM_LARGE_CACHE_MB: 160 MiB freed at once stay cached under a 1 GiB cap. */
+START_TEST(test_cache_limit_adapts)
+{
+    enum { N = 10 };
+    void *b[N];
+    hk_opt[HK_OPT_LARGE_CACHE_MB] = 1024;
+    ck_assert_msg(hk_large_cache_limit() == (64u << 20),
+                  "no large frees yet: expected the 64 MiB floor, got %zu", hk_large_cache_limit());
+    for (int i = 0; i < N; i++)
+        b[i] = sink = malloc(16 << 20);
+    snap(&st0);
+    for (int i = 0; i < N; i++)
+        free(b[i]);
+    snap(&st1);
+    ck_assert_msg(DELTA(large_unmaps) == 0 && st1.large_cached_bytes >= (size_t)N * (16 << 20),
+                  "160 MiB freed under a 1 GiB cap: expected all cached, got unmaps %+lld, %llu cached",
+                  DELTA(large_unmaps), (unsigned long long)st1.large_cached_bytes);
+    ck_assert_msg(hk_large_cache_limit() >= (size_t)N * (16 << 20),
+                  "after 160 MiB of frees: expected a bound of 160 MiB or more, got %zu", hk_large_cache_limit());
+    hk_opt[HK_OPT_LARGE_CACHE_MB] = 32;
+    ck_assert_msg(hk_large_cache_limit() == (32u << 20),
+                  "HAKMEM_LARGE_CACHE_MB=32: expected the bound capped at 32 MiB, got %zu", hk_large_cache_limit());
 }
 END_TEST
 
@@ -492,7 +586,10 @@ static Suite *large_suite(void)
     tcase_add_test(tc, test_realloc_growth_syscalls);
     tcase_add_test(tc, test_realloc_shrink);
     tcase_add_test(tc, test_cache_reuse);
-    tcase_add_test(tc, test_cache_no_wasteful_reuse);
+    tcase_add_test(tc, test_cache_split_reuse);
+    tcase_add_test(tc, test_cache_grow_reuse);
+    tcase_add_test(tc, test_calloc_split_dirty_zeroed);
+    tcase_add_test(tc, test_cache_limit_adapts);
     tcase_add_test(tc, test_calloc_reused_zeroed);
     tcase_add_loop_test(tc, test_aligned_large, 0, (int)(sizeof aligns / sizeof aligns[0]));
     tcase_add_loop_test(tc, test_aligned_large_realloc_keeps_contents, 0,

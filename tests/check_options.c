@@ -19,7 +19,7 @@ static const struct { int opt; const char *name; long def; } known[NOPTS] = {
     { HK_OPT_SS_LRU_MAX_MB, "HAKMEM_SS_LRU_MAX_MB", 512 },
     { HK_OPT_SS_LRU_TTL_SEC, "HAKMEM_SS_LRU_TTL_SEC", 60 },
     { HK_OPT_SS_EMPTY_REUSE, "HAKMEM_SS_EMPTY_REUSE", 1 },
-    { HK_OPT_LARGE_CACHE_MB, "HAKMEM_LARGE_CACHE_MB", 64 },
+    { HK_OPT_LARGE_CACHE_MB, "HAKMEM_LARGE_CACHE_MB", 1024 },
     { HK_OPT_STATS, "HAKMEM_STATS", 0 },
 };
 

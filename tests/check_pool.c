@@ -320,7 +320,7 @@ START_TEST(test_stage1_abandon_adopt)
     s->used = 1;
     hk_block *head = s->free;
     uint32_t live0 = ss->live;
-    hk_pool_abandon(s);
+    hk_pool_give_back(s); /* a chain of one, with live blocks: abandoned */
     uint32_t state_ab = s->state, live_ab = ss->live;
     hk_heap *owner_ab = atomic_load(&s->owner);
     hk_slab *got = acquire(h2, 39, &pa);
@@ -341,6 +341,33 @@ START_TEST(test_stage1_abandon_adopt)
 }
 END_TEST
 
+/* A thread's slabs given back in one call: the EMPTY one to the registry
+ * (stage 0.5), the one with live blocks to the orphans (stage 1). */
+START_TEST(test_give_back_batch)
+{
+    hk_heap *h1 = fake_heap(), *h2 = fake_heap();
+    struct path p, pe, po;
+    hk_opt[HK_OPT_SS_EMPTY_REUSE] = 0;
+    hk_slab *full = fresh_superslab(h1, 39, &p);
+    hk_slab *empty = acquire(h1, 39, &p);
+    full->used = 1;
+    full->next = empty; /* the chain an exiting thread builds */
+    hk_pool_give_back(full);
+    uint32_t st_full = full->state, st_empty = empty->state;
+    hk_slab *got_e = acquire(h2, 39, &pe);
+    hk_slab *got_o = acquire(h2, 39, &po);
+
+    ck_assert_msg(st_full == HK_SLAB_ABANDONED && st_empty == HK_SLAB_EMPTY,
+                  "give back: expected ABANDONED and EMPTY, got states %u and %u", st_full, st_empty);
+    ck_assert_msg(empty->next == NULL && got_e == empty, "give back: expected the EMPTY slab %p first, got %p",
+                  (void *)empty, (void *)got_e);
+    assert_path(&pe, HAKMEM_STAGE_0_5, "acquisition after a batch with an EMPTY slab");
+    ck_assert_msg(got_o == full, "give back: expected the abandoned slab %p next, got %p", (void *)full,
+                  (void *)got_o);
+    assert_path(&po, HAKMEM_STAGE_1, "acquisition after a batch with an abandoned slab");
+}
+END_TEST
+
 /* An abandoned slab that empties goes to the registry and leaves the orphans. */
 START_TEST(test_release_abandoned)
 {
@@ -352,7 +379,7 @@ START_TEST(test_release_abandoned)
     hk_superslab *ss = hk_ss_of_slab(s);
     uint32_t live0 = ss->live;
     s->used = 1;
-    hk_pool_abandon(s);
+    hk_pool_give_back(s); /* a chain of one, with live blocks: abandoned */
     s->used = 0; /* its last block came back */
     release(s, &pr);
     uint32_t state_rel = s->state, live_rel = ss->live;
@@ -533,6 +560,7 @@ static Suite *pool_suite(void)
     tcase_add_test(tc, test_stage0_5_cross_class);
     tcase_add_test(tc, test_no_cross_class_without_reuse);
     tcase_add_test(tc, test_stage1_abandon_adopt);
+    tcase_add_test(tc, test_give_back_batch);
     tcase_add_test(tc, test_release_abandoned);
     tcase_add_test(tc, test_empty_superslab_to_lru);
     tcase_add_test(tc, test_pool_trim);

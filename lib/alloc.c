@@ -58,16 +58,24 @@ static void *plain_slow(size_t n)
     return heap_slow(n);
 }
 
+/* The allocation hk_profile_due chose: the heap profile's, its stack captured
+ * here in the slow function's frame fp (two frames fewer to unwind than from
+ * inside profile.c), or with profiling off a sampled guard's (which keeps its
+ * own stacks). */
+static inline __attribute__((always_inline)) void *sampled(size_t n, void *fp)
+{
+    if (!hk_profile_on)
+        return hk_profile_malloc(n, n, 0, false, fp);
+    void *ip[HK_PROFILE_IPS];
+    return hk_profile_malloc_ips(n, ip, hk_stack_capture_profile_at(ip, fp));
+}
+
 /* The exported malloc's for a countdown below 0. Reached by jumps only
  * (malloc → exported_slow → here), so this frame's return address is the
  * program's, where the sampled stack starts. */
 static HK_NOINLINE void *countdown_slow(size_t n)
 {
-    void *p = NULL;
-    if (hk_profile_due(&hk_tls.left, n)) {
-        void *ip[HK_PROFILE_IPS];
-        p = hk_profile_malloc_ips(n, ip, hk_stack_capture_profile_at(ip, __builtin_frame_address(0)));
-    }
+    void *p = hk_profile_due(&hk_tls.left, n) ? sampled(n, __builtin_frame_address(0)) : NULL;
     if (!p)
         p = plain_slow(n);
     if (hk_config_sites && p)
@@ -119,11 +127,8 @@ static inline void *hk_malloc(size_t n)
  * Reached by jumps only, as countdown_slow. */
 static HK_NOINLINE void *sites_sampled(size_t n)
 {
-    void *fp = __builtin_frame_address(0), *p = NULL;
-    if (hk_profile_due(&hk_tls.site_left, n)) {
-        void *ip[HK_PROFILE_IPS];
-        p = hk_profile_malloc_ips(n, ip, hk_stack_capture_profile_at(ip, fp));
-    }
+    void *fp = __builtin_frame_address(0);
+    void *p = hk_profile_due(&hk_tls.site_left, n) ? sampled(n, fp) : NULL;
     if (!p)
         p = hk_malloc(n);
     tag(p, fp);

@@ -10,7 +10,8 @@ CLI_SRC = cli/cli.h cli/util.c cli/db.c cli/batch.c cli/sink.c cli/table.c cli/t
 	cli/attach.c cli/ls.c cli/format.c cli/named.c cli/query.c cli/report.c cli/profile.c cli/verdict.c cli/diff.c \
 	cli/export.c cli/counters.c cli/profdata.c cli/intern.c cli/outfile.c cli/buildid.c \
 	cli/chrome.c cli/collapsed.c cli/speedscope.c cli/pprof.c cli/sitediff.c \
-	cli/ingest.c cli/store.h cli/store.c
+	cli/ingest.c cli/store.h cli/store.c \
+	cli/svg.c cli/timeline.c cli/flame.c cli/ssmap.c cli/html.c
 cli_libhktrace_la_SOURCES = $(CLI_SRC)
 nodist_cli_libhktrace_la_SOURCES = $(CLI_GENERATED)
 cli_libhktrace_la_CPPFLAGS = $(AM_CPPFLAGS) -DHK_LIBDIR='"$(libdir)"'

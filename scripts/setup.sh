@@ -8,9 +8,10 @@
 
 HK_PACKAGES=(autoconf automake libtool pkg-config make gcc g++ check libunwind-dev libdw-dev
              libsqlite3-dev libncurses-dev sqlite3 python3 tmux strace
-             libprotobuf-c-dev protobuf-c-compiler zlib1g-dev protobuf-compiler golang-go)
+             libprotobuf-c-dev protobuf-c-compiler zlib1g-dev protobuf-compiler golang-go chromium)
 # libprotobuf-c-dev, protobuf-c-compiler, zlib1g-dev: export --format pprof; protobuf-compiler
 # (protoc --decode) and golang-go (go tool pprof): the tests that read its output back.
+# chromium: tests/cli/html.sh renders the HTML report headless (DOM, screenshot).
 HK_MAKE_VARS=()   # set by hk_build: CFLAGS=... when CFLAGS is in the environment
 
 # Prints the Debian packages of HK_PACKAGES that are not installed.

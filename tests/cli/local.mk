@@ -17,7 +17,8 @@ CLI_CHECKS_SH = tests/cli/errors.sh tests/cli/roundtrip.sh tests/cli/policies.sh
 	tests/cli/crafted.sh tests/cli/frames.sh tests/cli/export.sh tests/cli/ingest_twice.sh \
 	tests/cli/stage_names.sh tests/cli/readme_queries.sh \
 	tests/cli/follow.sh tests/cli/replay_live.sh tests/cli/profile.sh \
-	tests/cli/profile_record.sh tests/cli/export_profile.sh tests/cli/diff_profile.sh
+	tests/cli/profile_record.sh tests/cli/export_profile.sh tests/cli/diff_profile.sh \
+	tests/cli/html.sh
 
 # mkseg writes synthetic segments for the scripts and for make bench-cli (cli/local.mk).
 noinst_PROGRAMS += tests/cli/mkseg

@@ -16,9 +16,10 @@ static const char usage_text[] =
     "      --run N      the run to report\n"
     "      --pid PID    the run of process PID\n"
     "      --exe NAME   the run of program NAME (its path, or the last part of it)\n"
-    "      --html FILE  write the report as one self-contained HTML page with charts over\n"
-    "                   time, the SuperSlab map and (of a heap profile) a flame graph; with\n"
-    "                   --run given up to " HK_STR(HK_HTML_RUNS) " times, the runs side by side on the same scales\n"
+    "      --html FILE  write the report as one self-contained HTML page (-: stdout)\n"
+    "                   with charts over time, the SuperSlab map and (of a heap profile)\n"
+    "                   a flame graph; with --run given up to " HK_STR(HK_HTML_RUNS) " times, the runs side by\n"
+    "                   side on the same scales\n"
     "  -h, --help       this text\n"
     "When several runs qualify (a file of several runs and none of these options, or a\n"
     "process that exec'd), they are listed and the one that mapped the most memory\n"
@@ -612,7 +613,8 @@ static int report_html(sqlite3 *db, const char *dbpath, const char *html,
         return -1;
     if (hk_html_write(db, dbpath, runs, n, html, err, errlen) != 0)
         return -1;
-    printf("%s\n", html);
+    if (strcmp(html, "-") != 0) /* the page itself went to stdout */
+        printf("%s\n", html);
     return 0;
 }
 

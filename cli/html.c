@@ -274,8 +274,9 @@ static int ssmaps(const struct page *p, char *err, size_t errlen)
     FILE *o = p->out;
     fputs("<section id=\"map\"><h2>SuperSlab map at the end</h2><p class=\"expl\">A cell per "
           "slab (as hakmem-top's panel 2): grey free, blue EMPTY, red to green from nearly "
-          "empty to full; outlined: pinned by a sampled site; * cached. Hover for class, "
-          "occupancy and site.</p><div class=\"runs\">", o);
+          "empty to full; outlined: pinned (never EMPTY and under " HK_STR(HK_PINNED_PCT) "% in "
+          "use at the end, or holding live blocks while SuperSlabs were mapped); * cached. Hover "
+          "for class, occupancy and the sites whose live blocks are in it.</p><div class=\"runs\">", o);
     for (int i = 0; i < p->n; i++) {
         fprintf(o, "<div data-run=\"%lld\"><h3>run %lld</h3>", (long long)p->runs[i],
                 (long long)p->runs[i]);

@@ -118,6 +118,13 @@ static void row_pin(sqlite3_stmt *st, void *ctx)
     hk_printable((const char *)sqlite3_column_text(st, 4), c->site, sizeof c->site);
 }
 
+/* Pinned as the report counts it: never EMPTY, in use under HK_PINNED_PCT %, not kept. */
+static int pinned(const struct cell *c)
+{
+    return c->state == 2 && c->empties == 0 && c->capacity > 0 && c->used > 0 && !c->flags &&
+           c->used * 100 < c->capacity * HK_PINNED_PCT;
+}
+
 /* The cell's colour class and its tooltip. */
 static const char *describe(const struct ssmap *m, const struct cell *c, char *tip, size_t len)
 {
@@ -128,9 +135,10 @@ static const char *describe(const struct ssmap *m, const struct cell *c, char *t
     int64_t bs = c->cls >= 0 && c->cls < HK_MAX_CLASSES ? m->block_size[c->cls] : 0;
     int n = snprintf(tip, len, "class %lld (%lld B): ", (long long)c->cls, (long long)bs);
     const char *kind = "occ-unknown";
-    if (c->state == 1)
+    if (c->state == 1) {
         n += snprintf(tip + n, len - (size_t)n, "EMPTY");
-    else if (c->capacity > 0) {
+        kind = "empty";
+    } else if (c->capacity > 0) {
         int pct = (int)(100 * c->used / c->capacity);
         n += snprintf(tip + n, len - (size_t)n, "%lld / %lld blocks in use (%.1f%%)",
                       (long long)c->used, (long long)c->capacity,
@@ -139,18 +147,19 @@ static const char *describe(const struct ssmap *m, const struct cell *c, char *t
         kind = c->used == 0 ? "occ0" : q[pct >= 100 ? 4 : 1 + pct / 34];
     } else
         n += snprintf(tip + n, len - (size_t)n, "in use, occupancy not sampled");
-    if (c->state == 1)
-        kind = "empty";
     if (c->flags)
         n += snprintf(tip + n, len - (size_t)n, ", kept by its thread (%s)",
                       c->flags & HAKMEM_SLAB_HOT ? "hot slot" : "spare");
-    if (c->state == 2 && c->empties == 0)
+    if (pinned(c))
+        n += snprintf(tip + n, len - (size_t)n, ", pinned (never EMPTY, under %d%% in use)",
+                      HK_PINNED_PCT);
+    else if (c->state == 2 && c->empties == 0)
         n += snprintf(tip + n, len - (size_t)n, ", never EMPTY");
     if (*c->site && c->at_map)
-        snprintf(tip + n, len - (size_t)n, "; while SuperSlabs were mapped, pinned by %s",
+        snprintf(tip + n, len - (size_t)n, "; held live blocks of %s while SuperSlabs were mapped",
                  c->site);
     else if (*c->site)
-        snprintf(tip + n, len - (size_t)n, "; pinned at the end by %s", c->site);
+        snprintf(tip + n, len - (size_t)n, "; live sampled blocks of %s at the end", c->site);
     return kind;
 }
 
@@ -173,7 +182,7 @@ static void render(const struct ssmap *m, FILE *out)
             const char *kind = describe(m, c, tip, sizeof tip);
             fprintf(out, "<rect class=\"cell %s%s\" x=\"%.0f\" y=\"%.0f\" width=\"%d\" height=\"%d\""
                          " data-slab=\"%d\"><title>SuperSlab %lld slab %d: ", kind,
-                    *c->site ? " pinned" : "", x0 + LABEL + (s - 1) * CELL, y, CELL - 1, CELL - 1, s,
+                    pinned(c) || c->at_map ? " pinned" : "", x0 + LABEL + (s - 1) * CELL, y, CELL - 1, CELL - 1, s,
                     (long long)m->ss[r], s);
             hk_html_text(out, tip);
             fputs("</title></rect>", out);

@@ -124,9 +124,9 @@ check_eq "flame graph by bytes leaked: its total" \
 n=$(sqlite3 "$pdb" "SELECT count(*) FROM profile_stacks WHERE in_use > 0")
 [ "$n" = 0 ] && { grep -q '<p class="missing">no bytes leaked' "$tmp/prof.html" &&
     ok "flame graph by bytes leaked: none leaked, and the page says so" || bad "expected the page to say nothing leaked"; }
-grep -Eq '<title>SuperSlab [0-9]+ slab [0-9]+: class [0-9]+ \([0-9]+ B\): (EMPTY|[0-9]+ / [0-9]+ blocks in use \([0-9.]+%\))[^<]*; [^<]*pinned by [^<]*pinned\.c' "$tmp/prof.html" &&
+grep -Eq '<title>SuperSlab [0-9]+ slab [0-9]+: class [0-9]+ \([0-9]+ B\): (EMPTY|[0-9]+ / [0-9]+ blocks in use \([0-9.]+%\))[^<]*; held live blocks of [^<]*pinned\.c:[0-9]+[^<]* while SuperSlabs were mapped' "$tmp/prof.html" &&
     ok "SuperSlab map: a tooltip names class, occupancy and the pinning site" ||
-    bad "SuperSlab map: expected a cell titled with class, occupancy and 'pinned by ... pinned.c'"
+    bad "SuperSlab map: expected a cell titled with class, occupancy and 'held live blocks of ... pinned.c:N ...'"
 grep -Eq '(src|href) *=|url\(|@import' "$tmp/two.html" "$tmp/prof.html" &&
     bad "the pages refer to something outside them" || ok "the pages refer to nothing outside them"
 

@@ -38,10 +38,11 @@ int hk_timeline_span(sqlite3 *db, int64_t run, int64_t *span_ns, char *err, size
     return hk_db_int(db, sql, 1, span_ns, err, errlen);
 }
 
-/* The events: one pass, grouped by bucket, type and stage. */
+/* The events: one pass, grouped by bucket, type and stage (not the stage misses, the
+ * most common events and none of the charts'). */
 static const char events_sql[] =
     "SELECT " BUCKET("ts_ns") " AS b, type, coalesce(stage, -1), count(*), sum(arg0),"
-    " max(seq), arg0 FROM events WHERE run_id = ?1 AND type BETWEEN 1 AND 12"
+    " max(seq), arg0 FROM events WHERE run_id = ?1 AND type BETWEEN 1 AND 12 AND type != 10"
     " GROUP BY b, type, stage";
 
 struct event_sums {

@@ -678,12 +678,17 @@ struct hk_timeline {
     int64_t site_stack[HK_HTML_SITES];
     char site[HK_HTML_SITES][256];
     int64_t site_in_use[HK_HTML_SITES + 1][HK_HTML_BUCKETS];
+    /* by SuperSlab id (below ss_ids): the type of its latest map, LRU or unmap event, 0 none */
+    uint8_t *ss_last;
+    size_t ss_ids;
 };
+#define HK_TIMELINE_SS_MAX ((int64_t)1 << 22) /* SuperSlab ids kept in ss_last (8 TiB) */
 /* The run's length in ns (at least 1): to its end, or to the end snapshot. */
 int hk_timeline_span(sqlite3 *db, int64_t run, int64_t *span_ns, char *err, size_t errlen);
 /* The run in HK_HTML_BUCKETS buckets of bucket_ns (later events in the last); NULL with err. */
 struct hk_timeline *hk_timeline_load(sqlite3 *db, int64_t run, int64_t bucket_ns, char *err,
                                      size_t errlen);
+void hk_timeline_free(struct hk_timeline *t);
 
 /* ---- flame.c: a heap profile's flame graph (bytes allocated, in use at the peak, leaked) */
 #define HK_FLAME_KINDS 3
@@ -693,8 +698,9 @@ int hk_flame_write(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen
 
 /* ---- ssmap.c: the SuperSlab map at the end of a run */
 #define HK_SSMAP_MAX 256 /* SuperSlabs drawn at most */
-/* profiled: name each slab's pinning site (profile_pins). 0 or -1 with err. */
-int hk_ssmap_write(sqlite3 *db, int64_t run, int profiled, FILE *out, char *err, size_t errlen);
+/* The SuperSlabs t's events leave mapped; with a profile, each slab's pinning site
+ * (profile_pins). 0 or -1 with err. */
+int hk_ssmap_write(sqlite3 *db, const struct hk_timeline *t, FILE *out, char *err, size_t errlen);
 
 /* ---- html.c: report --html */
 #define HK_HTML_RUNS 4

@@ -280,7 +280,7 @@ static int ssmaps(const struct page *p, char *err, size_t errlen)
     for (int i = 0; i < p->n; i++) {
         fprintf(o, "<div data-run=\"%lld\"><h3>run %lld</h3>", (long long)p->runs[i],
                 (long long)p->runs[i]);
-        if (hk_ssmap_write(p->db, p->runs[i], p->t[i]->have_profile > 0, o, err, errlen) != 0)
+        if (hk_ssmap_write(p->db, p->t[i], o, err, errlen) != 0)
             return -1;
         fputs("</div>", o);
     }
@@ -453,7 +453,7 @@ int hk_html_write(sqlite3 *db, const char *dbpath, const int64_t *runs, int n, c
     }
     for (int i = 0; i < n && i < HK_HTML_RUNS; i++) {
         free(p.rep[i]);
-        free(p.t[i]);
+        hk_timeline_free(p.t[i]);
     }
     return rc;
 }

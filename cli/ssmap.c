@@ -55,20 +55,19 @@ static struct cell *cell_of(struct ssmap *m, sqlite3_stmt *st)
     return r < 0 || slab < 1 || slab >= HAKMEM_SEG_SLABS ? NULL : &m->cells[r][slab];
 }
 
-/* The SuperSlabs whose last map, LRU or unmap event leaves them mapped: cached
- * when that is an LRU push. */
-static const char superslabs_sql[] =
-    "SELECT ss, type FROM (SELECT ss, type, max(seq) FROM events WHERE run_id = ?1"
-    " AND type IN (1, 2, 5, 6, 8) AND ss IS NOT NULL GROUP BY ss)"
-    " WHERE type NOT IN (2, 8) ORDER BY ss";
-
-static void row_superslab(sqlite3_stmt *st, void *ctx)
+/* The SuperSlabs whose last map, LRU or unmap event leaves them mapped (cached when that
+ * is an LRU push), in id order. */
+static void superslabs(const struct hk_timeline *t, struct ssmap *m)
 {
-    struct ssmap *m = ctx;
-    if (m->total++ >= HK_SSMAP_MAX)
-        return;
-    m->ss[m->n] = sqlite3_column_int64(st, 0);
-    m->cached[m->n++] = sqlite3_column_int(st, 1) == HAKMEM_EV_LRU_PUSH;
+    for (size_t ss = 1; ss < t->ss_ids; ss++) {
+        int type = t->ss_last[ss];
+        if (type != HAKMEM_EV_SS_MAP && type != HAKMEM_EV_LRU_PUSH && type != HAKMEM_EV_LRU_POP_HIT)
+            continue;
+        if (m->total++ >= HK_SSMAP_MAX)
+            continue;
+        m->ss[m->n] = (int64_t)ss;
+        m->cached[m->n++] = type == HAKMEM_EV_LRU_PUSH;
+    }
 }
 
 static const char slabs_sql[] =
@@ -195,20 +194,21 @@ static void render(const struct ssmap *m, FILE *out)
                 m->n, m->total);
 }
 
-int hk_ssmap_write(sqlite3 *db, int64_t run, int profiled, FILE *out, char *err, size_t errlen)
+int hk_ssmap_write(sqlite3 *db, const struct hk_timeline *t, FILE *out, char *err, size_t errlen)
 {
+    int64_t run = t->run;
     struct ssmap m = { 0 };
     m.ss = calloc(HK_SSMAP_MAX, sizeof *m.ss);
     m.cached = calloc(HK_SSMAP_MAX, sizeof *m.cached);
     m.cells = calloc(HK_SSMAP_MAX, sizeof *m.cells);
     int rc = m.ss && m.cached && m.cells ? 0 : hk_fail(err, errlen, "out of memory");
     if (rc == 0)
-        rc = each(db, superslabs_sql, run, row_superslab, &m, err, errlen);
+        superslabs(t, &m);
     if (rc == 0)
         rc = each(db, slabs_sql, run, row_slab, &m, err, errlen);
     if (rc == 0)
         rc = each(db, classes_sql, run, row_class, &m, err, errlen);
-    if (rc == 0 && profiled)
+    if (rc == 0 && t->have_profile > 0)
         rc = each(db, pins_sql, run, row_pin, &m, err, errlen);
     if (rc == 0 && m.n)
         render(&m, out);

@@ -38,47 +38,84 @@ int hk_timeline_span(sqlite3 *db, int64_t run, int64_t *span_ns, char *err, size
     return hk_db_int(db, sql, 1, span_ns, err, errlen);
 }
 
-/* The events: one pass, grouped by bucket, type and stage (not the stage misses, the
- * most common events and none of the charts'). */
+/* The events, one pass in the table's order, each row's bucket (ts_ns / width) summed
+ * here: a GROUP BY would sort every row (19 s for the 6 M rows of a 10 M-event run, against
+ * 2.5 s for the scan). Stage misses, the most common events, are in no chart. */
 static const char events_sql[] =
-    "SELECT " BUCKET("ts_ns") " AS b, type, coalesce(stage, -1), count(*), sum(arg0),"
-    " max(seq), arg0 FROM events WHERE run_id = ?1 AND type BETWEEN 1 AND 12 AND type != 10"
-    " GROUP BY b, type, stage";
+    "SELECT ts_ns / ?2, type, stage, arg0, seq, ss FROM events"
+    " WHERE run_id = ?1 AND type BETWEEN 1 AND 12 AND type != 10";
 
 struct event_sums {
     struct hk_timeline *t;
     int64_t maps[HK_HTML_BUCKETS], unmaps[HK_HTML_BUCKETS];
     int64_t lru_seq[HK_HTML_BUCKETS], lru_size[HK_HTML_BUCKETS]; /* the last LRU event's */
+    int64_t *ss_seq; /* by SuperSlab id: the seq of its last map, LRU or unmap event */
+    int failed;      /* out of memory */
 };
+
+/* Keeps the type of SuperSlab ss's latest map, LRU or unmap event. */
+static void ss_event(struct event_sums *e, int64_t ss, int type, int64_t seq)
+{
+    struct hk_timeline *t = e->t;
+    if (ss <= 0 || ss >= HK_TIMELINE_SS_MAX || e->failed)
+        return;
+    if ((size_t)ss >= t->ss_ids) {
+        size_t cap = t->ss_ids ? t->ss_ids : 1024;
+        while (cap <= (size_t)ss)
+            cap *= 2;
+        uint8_t *last = realloc(t->ss_last, cap);
+        int64_t *seqs = last ? realloc(e->ss_seq, cap * sizeof *seqs) : NULL;
+        if (last)
+            t->ss_last = last;
+        if (!seqs) {
+            e->failed = 1;
+            return;
+        }
+        e->ss_seq = seqs;
+        memset(t->ss_last + t->ss_ids, 0, cap - t->ss_ids);
+        memset(e->ss_seq + t->ss_ids, 0, (cap - t->ss_ids) * sizeof *seqs);
+        t->ss_ids = cap;
+    }
+    if (seq >= e->ss_seq[ss]) {
+        e->ss_seq[ss] = seq;
+        t->ss_last[ss] = (uint8_t)type;
+    }
+}
 
 static void row_events(sqlite3_stmt *st, void *ctx)
 {
     struct event_sums *e = ctx;
     struct hk_timeline *t = e->t;
-    int b = sqlite3_column_int(st, 0), type = sqlite3_column_int(st, 1);
-    int stage = sqlite3_column_int(st, 2);
-    int64_t n = sqlite3_column_int64(st, 3), bytes = sqlite3_column_int64(st, 4);
-    assert(b >= 0 && b < HK_HTML_BUCKETS);
+    int64_t at = sqlite3_column_int64(st, 0); /* the bucket, clamped as BUCKET() does */
+    int b = at < 0 ? 0 : at >= HK_HTML_BUCKETS ? HK_HTML_BUCKETS - 1 : (int)at;
+    int type = sqlite3_column_int(st, 1), stage;
+    if (type == HAKMEM_EV_SLAB_EMPTY || type == HAKMEM_EV_SLAB_RELEASE) { /* most rows: */
+        (type == HAKMEM_EV_SLAB_EMPTY ? t->empty : t->released)[b]++;     /* no column more */
+        return;
+    }
+    int64_t bytes = sqlite3_column_int64(st, 3), seq = sqlite3_column_int64(st, 4);
     switch (type) {
-    case HAKMEM_EV_SS_MAP: e->maps[b] += n; t->ss_bytes[b] += bytes; break;
-    case HAKMEM_EV_SS_UNMAP: e->unmaps[b] += n; t->ss_bytes[b] -= bytes; break;
+    case HAKMEM_EV_SS_MAP: e->maps[b]++; t->ss_bytes[b] += bytes; break;
+    case HAKMEM_EV_SS_UNMAP: e->unmaps[b]++; t->ss_bytes[b] -= bytes; break;
     case HAKMEM_EV_LARGE_MAP: t->large_bytes[b] += bytes; break;
     case HAKMEM_EV_LARGE_UNMAP: t->large_bytes[b] -= bytes; break;
     case HAKMEM_EV_SLAB_ACQUIRE:
+        stage = sqlite3_column_type(st, 2) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 2);
         if (stage >= 0 && stage < HK_STAGES)
-            t->stage[stage][b] += n;
+            t->stage[stage][b]++;
         break;
-    case HAKMEM_EV_SLAB_EMPTY: t->empty[b] += n; break;
-    case HAKMEM_EV_SLAB_RELEASE: t->released[b] += n; break;
     default: break;
     }
     if (type >= HAKMEM_EV_LRU_PUSH && type <= HAKMEM_EV_LRU_EVICT) {
-        t->lru[type - HAKMEM_EV_LRU_PUSH][b] += n;
-        if (sqlite3_column_int64(st, 5) > e->lru_seq[b]) {
-            e->lru_seq[b] = sqlite3_column_int64(st, 5);
-            e->lru_size[b] = sqlite3_column_int64(st, 6);
+        t->lru[type - HAKMEM_EV_LRU_PUSH][b]++;
+        if (seq > e->lru_seq[b]) {
+            e->lru_seq[b] = seq;
+            e->lru_size[b] = bytes; /* arg0: the cache's size after it */
         }
     }
+    if (type <= HAKMEM_EV_SS_UNMAP || type == HAKMEM_EV_LRU_PUSH || type == HAKMEM_EV_LRU_POP_HIT ||
+        type == HAKMEM_EV_LRU_EVICT)
+        ss_event(e, sqlite3_column_int64(st, 5), type, seq);
 }
 
 static int load_events(sqlite3 *db, struct hk_timeline *t, char *err, size_t errlen)
@@ -88,6 +125,8 @@ static int load_events(sqlite3 *db, struct hk_timeline *t, char *err, size_t err
         return hk_fail(err, errlen, "out of memory");
     e->t = t;
     int rc = each(db, events_sql, t, row_events, e, err, errlen);
+    if (rc == 0 && e->failed)
+        rc = hk_fail(err, errlen, "out of memory");
     cumulate(e->maps);
     cumulate(e->unmaps);
     cumulate(t->ss_bytes);
@@ -99,6 +138,7 @@ static int load_events(sqlite3 *db, struct hk_timeline *t, char *err, size_t err
         t->ss_in_use[i] = e->maps[i] - e->unmaps[i] - cached;
         t->ss_unmapped[i] = e->unmaps[i];
     }
+    free(e->ss_seq);
     free(e);
     return rc;
 }
@@ -186,8 +226,15 @@ struct hk_timeline *hk_timeline_load(sqlite3 *db, int64_t run, int64_t bucket_ns
     for (int k = 0; k <= t->nsites; k++)
         cumulate(t->site_in_use[k]);
     if (rc != 0) {
-        free(t);
+        hk_timeline_free(t);
         return NULL;
     }
     return t;
+}
+
+void hk_timeline_free(struct hk_timeline *t)
+{
+    if (t)
+        free(t->ss_last);
+    free(t);
 }

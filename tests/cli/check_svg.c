@@ -104,7 +104,9 @@ START_TEST(timeline_buckets)
     int64_t span;
     ck_assert_msg(hk_timeline_span(db, 1, &span, err, sizeof err) == 0 && span == 1000,
                   "span: ended - started = 1000, got %lld", (long long)span);
-    free(t);
+    ck_assert_msg(t->ss_ids > 2 && t->ss_last[1] == HAKMEM_EV_SS_MAP &&
+                  t->ss_last[2] == HAKMEM_EV_SS_UNMAP, "SuperSlab 1 mapped, 2 unmapped at the end");
+    hk_timeline_free(t);
     hk_db_close(db);
     unlink(path);
 }

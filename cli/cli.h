@@ -66,6 +66,10 @@ int hk_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
 sqlite3_stmt *hk_db_prepare(sqlite3 *db, const char *sql, char *err, size_t errlen);
 /* The single integer that sql yields, or def when it yields no row; -1 on error. */
 int hk_db_int(sqlite3 *db, const char *sql, int64_t def, int64_t *out, char *err, size_t errlen);
+/* Steps st (may be NULL: -1, err already set) to its end, each row to row(st, ctx),
+ * and finalizes it; 0, or -1 with err (hk_db_fail(db, what)). */
+int hk_db_rows(sqlite3 *db, sqlite3_stmt *st, void (*row)(sqlite3_stmt *st, void *ctx), void *ctx,
+               const char *what, char *err, size_t errlen);
 /* A read database's SQL stops after this many seconds in all (0: never); set
  * before opening. HK_READ_SECONDS by default. */
 #define HK_READ_SECONDS 60
@@ -624,6 +628,87 @@ struct hk_verdict {
 };
 /* Applies every rule to rep; returns how many verdicts (at most max). */
 int hk_verdicts(const struct hk_report *rep, struct hk_verdict *out, int max);
+
+/* ---- svg.c: the HTML report's chart primitives */
+/* s as HTML text or attribute value: <, >, &, " escaped, control characters as '?'. */
+void hk_html_text(FILE *out, const char *s);
+/* The smallest 1, 2 or 5 × 10^k at or above v (1 for v <= 0): an axis's top. */
+int64_t hk_svg_nice(int64_t v);
+enum hk_svg_unit { HK_SVG_NONE, HK_SVG_COUNT, HK_SVG_BYTES, HK_SVG_PCT };
+#define HK_SVG_COLOURS 8  /* series colour classes c0..c7 */
+#define HK_SVG_HEAT_ROW 12 /* px per heat map row */
+/* A chart on the time axis: nb buckets of bucket_ns from 0, values 0..ymax. */
+struct hk_chart {
+    FILE *out;
+    int nb;
+    int64_t bucket_ns, ymax;
+    enum hk_svg_unit unit; /* of the y axis: HK_SVG_NONE draws no y labels */
+    int width, height;     /* of the viewBox */
+};
+/* <svg class="chart" data-chart=id data-x-max data-bucket-ns data-y-max ...>, its axes. */
+void hk_svg_open(const struct hk_chart *c, const char *id, const char *title);
+void hk_svg_close(const struct hk_chart *c);
+/* A step line of v[0..nb) (data-series=name, data-values=v). */
+void hk_svg_line(const struct hk_chart *c, const char *name, int colour, const int64_t *v);
+/* A stacked step area of v on base (base += v). */
+void hk_svg_area(const struct hk_chart *c, const char *name, int colour, const int64_t *v,
+                 int64_t *base);
+/* A heat map row: a cell per bucket where capacity > 0, darker the fuller. */
+void hk_svg_heat_row(const struct hk_chart *c, int row, int64_t cls, int64_t block_size,
+                     const int64_t *used, const int64_t *capacity);
+/* An HTML list of colour keys and names. */
+void hk_svg_legend(FILE *out, const char *const *names, const int *colours, int n);
+
+/* ---- timeline.c: a run summed into time buckets (GROUP BY bucket) for the charts */
+#define HK_HTML_BUCKETS 120
+#define HK_HTML_SITES 6 /* top call sites drawn apart; the rest as one */
+struct hk_timeline {
+    int64_t run, bucket_ns;
+    /* at the end of each bucket: SuperSlabs mapped and in use, cached, unmapped so far,
+     * bytes of SuperSlabs and of large mappings mapped */
+    int64_t ss_in_use[HK_HTML_BUCKETS], ss_cached[HK_HTML_BUCKETS], ss_unmapped[HK_HTML_BUCKETS];
+    int64_t ss_bytes[HK_HTML_BUCKETS], large_bytes[HK_HTML_BUCKETS];
+    /* in each bucket: slab acquisitions by stage, LRU push/hit/miss/evict, EMPTY, releases */
+    int64_t stage[HK_STAGES][HK_HTML_BUCKETS], lru[4][HK_HTML_BUCKETS];
+    int64_t empty[HK_HTML_BUCKETS], released[HK_HTML_BUCKETS];
+    /* the last occupancy sample of each class in each bucket (-1: none) */
+    int64_t occ_used[HK_MAX_CLASSES][HK_HTML_BUCKETS], occ_capacity[HK_MAX_CLASSES][HK_HTML_BUCKETS];
+    int64_t occ_samples;
+    uint8_t occ_seen[HK_MAX_CLASSES];
+    int have_profile, have_blocks; /* a heap profile; its profile_blocks rows */
+    int nsites;                    /* the top sites; site_in_use[nsites]: the others */
+    int64_t site_stack[HK_HTML_SITES];
+    char site[HK_HTML_SITES][256];
+    int64_t site_in_use[HK_HTML_SITES + 1][HK_HTML_BUCKETS];
+    /* by SuperSlab id (below ss_ids): the type of its latest map, LRU or unmap event, 0 none */
+    uint8_t *ss_last;
+    size_t ss_ids;
+};
+#define HK_TIMELINE_SS_MAX ((int64_t)1 << 22) /* SuperSlab ids kept in ss_last (8 TiB) */
+/* The run's length in ns (at least 1): to its end, or to the end snapshot. */
+int hk_timeline_span(sqlite3 *db, int64_t run, int64_t *span_ns, char *err, size_t errlen);
+/* The run in HK_HTML_BUCKETS buckets of bucket_ns (later events in the last); NULL with err. */
+struct hk_timeline *hk_timeline_load(sqlite3 *db, int64_t run, int64_t bucket_ns, char *err,
+                                     size_t errlen);
+void hk_timeline_free(struct hk_timeline *t);
+
+/* ---- flame.c: a heap profile's flame graph (bytes allocated, in use at the peak, leaked) */
+#define HK_FLAME_KINDS 3
+extern const char *const hk_flame_kind_names[HK_FLAME_KINDS];
+/* One <div class="flame vK"> per kind, each an SVG (or why not); 0 or -1 with err. */
+int hk_flame_write(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen);
+
+/* ---- ssmap.c: the SuperSlab map at the end of a run */
+#define HK_SSMAP_MAX 256 /* SuperSlabs drawn at most */
+/* The SuperSlabs t's events leave mapped; with a profile, each slab's pinning site
+ * (profile_pins). 0 or -1 with err. */
+int hk_ssmap_write(sqlite3 *db, const struct hk_timeline *t, FILE *out, char *err, size_t errlen);
+
+/* ---- html.c: report --html */
+#define HK_HTML_RUNS 4
+/* The page of runs[0..n) of db (read from dbpath) into path, whole or not at all. */
+int hk_html_write(sqlite3 *db, const char *dbpath, const int64_t *runs, int n, const char *path,
+                  char *err, size_t errlen);
 
 /* ---- ls.c: the segments in /dev/shm */
 /* 1 when the segment at path (header h) is an orphan: its process is dead and

@@ -82,6 +82,18 @@ int hk_db_int(sqlite3 *db, const char *sql, int64_t def, int64_t *out, char *err
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
+int hk_db_rows(sqlite3 *db, sqlite3_stmt *st, void (*row)(sqlite3_stmt *st, void *ctx), void *ctx,
+               const char *what, char *err, size_t errlen)
+{
+    if (!st)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        row(st, ctx);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : hk_db_fail(db, what, err, errlen);
+}
+
 /* user_version and whether the database has tables; -1 when it is no database. */
 static int db_probe(sqlite3 *db, int64_t *version, int64_t *tables, char *err, size_t errlen)
 {

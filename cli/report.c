@@ -8,6 +8,7 @@
 
 static const char usage_text[] =
     "usage: hakmem-trace report FILE.db [--run N | --pid PID | --exe NAME]\n"
+    "       hakmem-trace report FILE.db --html FILE.html [--run N]...\n"
     "The evidence of the seed's analysis for one run: SuperSlab maps and\n"
     "unmaps, the LRU cache, EMPTY transitions by class, the stage histogram and its\n"
     "fallthrough chain, slabs that never reached EMPTY, stacks behind new SuperSlabs, and a\n"
@@ -15,6 +16,10 @@ static const char usage_text[] =
     "      --run N      the run to report\n"
     "      --pid PID    the run of process PID\n"
     "      --exe NAME   the run of program NAME (its path, or the last part of it)\n"
+    "      --html FILE  write the report as one self-contained HTML page (-: stdout)\n"
+    "                   with charts over time, the SuperSlab map and (of a heap profile)\n"
+    "                   a flame graph; with --run given up to " HK_STR(HK_HTML_RUNS) " times, the runs side by\n"
+    "                   side on the same scales\n"
     "  -h, --help       this text\n"
     "When several runs qualify (a file of several runs and none of these options, or a\n"
     "process that exec'd), they are listed and the one that mapped the most memory\n"
@@ -565,37 +570,95 @@ static int print_stacks(sqlite3 *db, int64_t run, FILE *out, char *err, size_t e
     return rc == SQLITE_DONE ? 0 : hk_db_fail(db, "cannot read the stacks", err, errlen);
 }
 
-int hk_cmd_report(int argc, char **argv)
+static const struct option options[] = {
+    { "run", required_argument, NULL, 'r' },
+    { "pid", required_argument, NULL, 'p' },
+    { "exe", required_argument, NULL, 'e' },
+    { "html", required_argument, NULL, 'H' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+/* The text report of the run f picks (listing the runs when several qualify). */
+static int report_text(sqlite3 *db, const struct hk_run_filter *f, char *err, size_t errlen)
 {
-    struct hk_run_filter f = { 0 };
-    int c;
-    while ((c = getopt_long(argc, argv, "h", hk_run_options, NULL)) != -1) {
-        if (c != 'r' && c != 'p' && c != 'e')
-            return hk_usage(usage_text, c == 'h');
-        if (hk_run_option("report", c, optarg, &f) != 0)
-            return 2;
-    }
-    if (optind != argc - 1) {
-        hk_say("report", "expected one FILE.db (see --help)");
-        return 2;
-    }
-    char err[HK_ERR_MAX];
     static struct hk_report rep;
     int64_t run, matched = 0;
-    sqlite3 *db = hk_db_open_read(argv[optind], err, sizeof err);
-    int rc = db ? hk_db_pick(db, &f, &run, &matched, err, sizeof err) : -1;
+    int rc = hk_db_pick(db, f, &run, &matched, err, errlen);
     if (rc == 0 && matched > 1) {
-        rc = hk_db_list_runs(db, &f, run, stdout, err, sizeof err);
+        rc = hk_db_list_runs(db, f, run, stdout, err, errlen);
         printf("%lld runs; reporting run %lld, the one that mapped the most memory (SuperSlab + "
                "large map bytes); choose with --run, --pid or --exe\n\n", (long long)matched,
                (long long)run);
     }
     if (rc == 0)
-        rc = hk_report_load(db, run, &rep, err, sizeof err);
+        rc = hk_report_load(db, run, &rep, err, errlen);
     if (rc == 0) {
         hk_report_print(&rep, stdout);
-        rc = print_stacks(db, run, stdout, err, sizeof err);
+        rc = print_stacks(db, run, stdout, err, errlen);
     }
+    return rc;
+}
+
+/* The HTML page of runs[0..n) (each checked to exist), or of the run f picks when n is 0. */
+static int report_html(sqlite3 *db, const char *dbpath, const char *html,
+                       const struct hk_run_filter *f, int64_t *runs, int n, char *err,
+                       size_t errlen)
+{
+    int64_t matched;
+    for (int i = 0; i < n; i++) {
+        struct hk_run_filter one = { .run = runs[i] };
+        if (hk_db_pick(db, &one, &runs[i], &matched, err, errlen) != 0)
+            return -1;
+    }
+    if (n == 0 && hk_db_pick(db, f, &runs[n++], &matched, err, errlen) != 0)
+        return -1;
+    if (hk_html_write(db, dbpath, runs, n, html, err, errlen) != 0)
+        return -1;
+    if (strcmp(html, "-") != 0) /* the page itself went to stdout */
+        printf("%s\n", html);
+    return 0;
+}
+
+int hk_cmd_report(int argc, char **argv)
+{
+    struct hk_run_filter f = { 0 };
+    const char *html = NULL;
+    int64_t runs[HK_HTML_RUNS];
+    int nruns = 0, c;
+    while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        if (c == 'H') {
+            html = optarg;
+            continue;
+        }
+        if (c != 'r' && c != 'p' && c != 'e')
+            return hk_usage(usage_text, c == 'h');
+        if (hk_run_option("report", c, optarg, &f) != 0)
+            return 2;
+        if (c == 'r' && nruns == HK_HTML_RUNS) {
+            hk_say("report", "at most %d runs (--run) in one page", HK_HTML_RUNS);
+            return 2;
+        }
+        if (c == 'r')
+            runs[nruns++] = f.run;
+    }
+    if (optind != argc - 1) {
+        hk_say("report", "expected one FILE.db (see --help)");
+        return 2;
+    }
+    if (nruns > 1 && !html) {
+        hk_say("report", "several --run: only with --html (see --help)");
+        return 2;
+    }
+    if (html && nruns && (f.pid || f.exe)) {
+        hk_say("report", "--html takes --run N..., or one --pid or --exe, not both");
+        return 2;
+    }
+    char err[HK_ERR_MAX];
+    sqlite3 *db = hk_db_open_read(argv[optind], err, sizeof err);
+    int rc = !db ? -1
+             : html ? report_html(db, argv[optind], html, &f, runs, nruns, err, sizeof err)
+                    : report_text(db, &f, err, sizeof err);
     if (rc != 0)
         hk_say("report", "%s", err);
     hk_db_close(db);

@@ -9,10 +9,11 @@
 HK_PACKAGES=(autoconf automake libtool pkg-config make gcc g++ check libunwind-dev libdw-dev
              libsqlite3-dev libncurses-dev sqlite3 python3 tmux strace
              libprotobuf-c-dev protobuf-c-compiler zlib1g-dev protobuf-compiler golang-go
-             heaptrack zstd)
+             heaptrack zstd chromium)
 # libprotobuf-c-dev, protobuf-c-compiler, zlib1g-dev: export --format pprof; protobuf-compiler
 # (protoc --decode) and golang-go (go tool pprof): the tests that read its output back;
-# heaptrack and zstd (zstdcat, its data files): the test comparing its top sites with ours.
+# heaptrack and zstd (zstdcat, its data files): the test comparing its top sites with ours;
+# chromium: tests/cli/html.sh renders the HTML report headless (DOM, screenshot).
 HK_MAKE_VARS=()   # set by hk_build: CFLAGS=... when CFLAGS is in the environment
 
 # Prints the Debian packages of HK_PACKAGES that are not installed.

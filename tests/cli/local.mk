@@ -9,7 +9,8 @@ CLI_UNIT = tests/cli/check_util tests/cli/check_db tests/cli/check_format \
 	tests/cli/check_verdict tests/cli/check_symbols tests/cli/check_follow \
 	tests/cli/check_table tests/cli/check_drain tests/cli/check_reader \
 	tests/cli/check_bounds tests/cli/check_heapprof tests/cli/check_intern \
-	tests/cli/check_outfile tests/cli/check_buildid tests/cli/check_profdata
+	tests/cli/check_outfile tests/cli/check_buildid tests/cli/check_profdata \
+	tests/cli/check_svg
 CLI_UNIT_ASAN = $(CLI_UNIT:=_asan)
 CLI_CHECKS_SH = tests/cli/errors.sh tests/cli/roundtrip.sh tests/cli/policies.sh \
 	tests/cli/seed_lru.sh tests/cli/fuzz.sh tests/cli/kill.sh tests/cli/readonly.sh \
@@ -18,7 +19,7 @@ CLI_CHECKS_SH = tests/cli/errors.sh tests/cli/roundtrip.sh tests/cli/policies.sh
 	tests/cli/stage_names.sh tests/cli/readme_queries.sh \
 	tests/cli/follow.sh tests/cli/replay_live.sh tests/cli/profile.sh \
 	tests/cli/profile_record.sh tests/cli/export_profile.sh tests/cli/diff_profile.sh \
-	tests/cli/heaptrack_agree.sh
+	tests/cli/heaptrack_agree.sh tests/cli/html.sh
 
 # mkseg writes synthetic segments for the scripts and for make bench-cli (cli/local.mk).
 noinst_PROGRAMS += tests/cli/mkseg
@@ -187,6 +188,13 @@ tests_cli_check_outfile_asan_SOURCES = $(tests_cli_check_outfile_SOURCES)
 tests_cli_check_outfile_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
 tests_cli_check_outfile_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
 tests_cli_check_outfile_asan_LDADD = $(CLI_ASAN_LIBS)
+tests_cli_check_svg_SOURCES = tests/cli/check_svg.c tests/cli/unit.h
+tests_cli_check_svg_CFLAGS = $(CLI_UNIT_FLAGS)
+tests_cli_check_svg_LDADD = $(CLI_UNIT_LIBS)
+tests_cli_check_svg_asan_SOURCES = $(tests_cli_check_svg_SOURCES)
+tests_cli_check_svg_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_check_svg_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_check_svg_asan_LDADD = $(CLI_ASAN_LIBS)
 tests_cli_check_buildid_SOURCES = tests/cli/check_buildid.c tests/cli/unit.h
 tests_cli_check_buildid_CFLAGS = $(CLI_UNIT_FLAGS)
 tests_cli_check_buildid_LDADD = $(CLI_UNIT_LIBS)

@@ -479,6 +479,9 @@ uint64_t hk_profile_seed(void);
  * the profiler. With profiling off the countdown is sampled guards'
  * (hk_guard_sample_due), or parked near HK_SAMPLE_MAX. */
 bool hk_profile_due(int64_t *left, size_t n);
+/* While held, the calling thread's allocations are not sampled (hakmem's own, such as
+ * the thread descriptor of its occupancy thread: not the program's call sites). */
+void hk_profile_hold(bool hold);
 /* Allocates the sampled allocation of n bytes (the block for `size` bytes,
  * n or more, aligned to align when align > 16; zeroed when zero) from the
  * thread's sampled heap or the large tier, and records its alloc event with

@@ -107,7 +107,9 @@ bool hk_os_thread(void *(*fn)(void *))
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 64 * 1024);
     pthread_t t;
+    hk_profile_hold(true); /* its descriptor and TLS are hakmem's allocations, not a site's */
     int rc = pthread_create(&t, &attr, fn, NULL);
+    hk_profile_hold(false);
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return rc == 0;

@@ -62,6 +62,11 @@ static int64_t next_left(struct hk_tls *t)
     return (int64_t)hk_sample_next(&t->rng, hk_profile_rate) - 1;
 }
 
+void hk_profile_hold(bool hold)
+{
+    in_profiler = hold;
+}
+
 bool hk_profile_due(int64_t *left, size_t n)
 {
     struct hk_tls *t = &hk_tls;

@@ -139,13 +139,15 @@ done
 run_env "$L" HAKMEM_GUARD_SAMPLE=1 HAKMEM_GUARD_SAMPLE_MAX=2048 "$prog" over1 direct 4096
 expect "over1 direct 4096 with HAKMEM_GUARD_SAMPLE_MAX=2048: not sampled (rc $rc)" \
     "$([ $rc = 0 ] && grep -q '^after$' "$tmp/out" && ! grep -q 'hakmem: ERROR' "$tmp/err"; echo $?)"
-# The default rate (1 in 5000), a fixed seed: of 200000 blocks with a planted
+# The default rate (1 in 5000, set here: the tests' environment turns sampled guards
+# off, see Makefile.am), a fixed seed: of 200000 blocks with a planted
 # overflow (inside the size class's rounding) or read after free, a sampled one
 # is caught; HAKMEM_GUARD_SAMPLE=0 catches none.
 for kind in planted_over planted_uaf; do
     case $kind in planted_over) what="heap-buffer-overflow .* past the end .* in free()" ;;
                   *) what="use after free .* in a read" ;; esac
-    stopped "$kind, default rate, seed 1" "$what" "$L" HAKMEM_PROFILE_SEED=1 "$prog" $kind direct 200000
+    stopped "$kind, default rate, seed 1" "$what" "$L" HAKMEM_GUARD_SAMPLE=5000 HAKMEM_PROFILE_SEED=1 \
+        "$prog" $kind direct 200000
     run_env "$L" HAKMEM_GUARD_SAMPLE=0 "$prog" $kind direct 200000
     expect "$kind with HAKMEM_GUARD_SAMPLE=0: none caught (rc $rc)" \
         "$([ $rc = 0 ] && grep -q '^after$' "$tmp/out" && ! grep -q 'hakmem: ERROR' "$tmp/err"; echo $?)"

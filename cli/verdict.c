@@ -154,9 +154,9 @@ static void rule_pinned_by(const struct hk_report *r, struct out *o)
             continue;
         char wrapper[400] = "";
         if (r->pin_site[0].callers > 1) /* xmalloc and the like: say whose calls the samples show */
-            snprintf(wrapper, sizeof wrapper, " (an allocation wrapper: the sampled stacks show %lld "
-                     "callers of it, the most bytes from %s)", (long long)r->pin_site[0].callers,
-                     r->pin_site[0].top_caller);
+            snprintf(wrapper, sizeof wrapper, " (reached from %lld callers in the sampled stacks, "
+                     "as a wrapper such as xmalloc is; the most bytes from %s)",
+                     (long long)r->pin_site[0].callers, r->pin_site[0].top_caller);
         SAY(o, "pinned-by", 1,
             "%d call site%s pin%s %lld of the %lld slabs kept from EMPTY (%lld never reached EMPTY) "
             "with their live blocks; the top one, %s%s, %lld (hakmem-trace profile lists them)",

@@ -171,9 +171,9 @@ START_TEST(pinned_by_names_the_top_site)
     snprintf(r.pin_site[0].top_caller, sizeof r.pin_site[0].top_caller, "parse prog.c:77");
     x = find("pinned-by");
     want = "1 call site pins 30 of the 60 slabs kept from EMPTY (60 never reached EMPTY) with their "
-           "live blocks; the top one, site1 prog.c:10 (an allocation wrapper: the sampled stacks "
-           "show 4 callers of it, the most bytes from parse prog.c:77), 25 (hakmem-trace profile "
-           "lists them)";
+           "live blocks; the top one, site1 prog.c:10 (reached from 4 callers in the sampled stacks, "
+           "as a wrapper such as xmalloc is; the most bytes from parse prog.c:77), 25 (hakmem-trace "
+           "profile lists them)";
     ck_assert_msg(x && strcmp(x->text, want) == 0, "a wrapper: expected '%s', got '%s'", want,
                   x ? x->text : "nothing");
 }

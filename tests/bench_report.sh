@@ -293,9 +293,11 @@ has_line "$r2" \
     '| 256 | 52.6 (129.6) | 53.2 (130.2) | 52.6 (129.6) |' \
     '| 8192 | 57.9 (134.9) | 61.3 (138.3) | n/a |'
 lacks "$r2" '^phases, RSS'
-# The layout of the committed report: the same sections, in the same order.
+# The layout of the committed report: the same sections, in the same order (but the
+# heap profiler's, a suite this hand-made run has no rows of).
 if [ -f "$HK_SRCDIR/bench/results.md" ]; then
-    grep '^#' "$HK_SRCDIR/bench/results.md" | sed 's/mimalloc/REF/g' >"$tmp/want.h"
+    grep '^#' "$HK_SRCDIR/bench/results.md" | grep -v '^## Heap profiler' |
+        sed 's/mimalloc/REF/g' >"$tmp/want.h"
     grep '^#' "$r2" | sed 's/mimalloc/REF/g' >"$tmp/got.h"
     diff -u "$tmp/want.h" "$tmp/got.h" >"$tmp/h.diff" ||
         fail "the sections of bench/results.md and of the rendered run 2 differ: $(cat "$tmp/h.diff")"

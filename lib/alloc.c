@@ -65,7 +65,7 @@ static void *plain_slow(size_t n)
 static inline __attribute__((always_inline)) void *sampled(size_t n, void *fp)
 {
     if (!hk_profile_on)
-        return hk_profile_malloc(n, n, 0, false, fp);
+        return hk_guard_sample_malloc(n, 0, false);
     void *ip[HK_PROFILE_IPS];
     return hk_profile_malloc_ips(n, ip, hk_stack_capture_profile_at(ip, fp));
 }

@@ -459,7 +459,7 @@ void hk_stack_atfork_release(void);
  * a PRNG on a state the caller owns, exponential byte countdowns of mean
  * rate, and a sample's weight 1/(1 − e^(−size/rate)) in HK_WEIGHT_ONE units */
 uint64_t hk_sample_rand(uint64_t *state);
-/* log2(x) in Q.30 for x >= 1, within 2^-28. */
+/* log2(x) in Q.30 for x >= 1, within 2^-27. */
 uint64_t hk_sample_log2_q30(uint64_t x);
 uint64_t hk_sample_next(uint64_t *state, uint64_t rate);
 uint64_t hk_sample_weight_fx(size_t size, uint64_t rate);

@@ -228,8 +228,40 @@ int hk_table_live(const void *slot);
 void *hk_table_get(struct hk_table *t, uint64_t hash, int (*same)(const void *, const void *),
                    const void *key, int create, int *created);
 void hk_table_delete(struct hk_table *t, void *slot);
+/* Takes slot's key out without a tombstone: later slots of its chain move, so
+ * no pointer to another slot survives the call. */
+void hk_table_remove(struct hk_table *t, void *slot);
+/* Starts loading hash's home slot into the cache, for a lookup to come. */
+void hk_table_prefetch(const struct hk_table *t, uint64_t hash);
 /* A 64-bit mix of a key (murmur3's finaliser), for the hash of a slot. */
 uint64_t hk_table_mix(uint64_t h);
+
+/* ---- blockmap.c: the heap profile's live blocks by address */
+/* Records of rec_size bytes, each starting with its block's address (uint64_t,
+ * never 0); found through an index of 8-byte slots, so a map of millions of
+ * blocks costs about rec_size + 32 bytes each and a lookup two cache lines. */
+struct hk_blockmap {
+    uint64_t *index;
+    size_t cap, live;             /* index slots (a power of two), records in use */
+    char *recs;
+    size_t rec_size, nrec, rec_cap; /* nrec: records ever handed out, used or free */
+    uint32_t free_head;           /* a free record's number + 1; 0: none */
+};
+int hk_blockmap_init(struct hk_blockmap *m, size_t rec_size);
+void hk_blockmap_free(struct hk_blockmap *m);
+/* The record of addr, or NULL. */
+void *hk_blockmap_find(const struct hk_blockmap *m, uint64_t addr);
+/* A new zeroed record for addr (not in the map), its address set; NULL when
+ * memory ran out or addr is 0 or already there. */
+void *hk_blockmap_add(struct hk_blockmap *m, uint64_t addr);
+/* Takes rec (a record of the map) out; other records stay where they are. */
+void hk_blockmap_remove(struct hk_blockmap *m, void *rec);
+/* Start loading addr's index slot; then, once it is in, its record. */
+void hk_blockmap_prefetch(const struct hk_blockmap *m, uint64_t addr);
+void hk_blockmap_prefetch_rec(const struct hk_blockmap *m, uint64_t addr);
+/* Every record: hk_blockmap_at(m, i) for i < hk_blockmap_span(m), NULL for a free one. */
+size_t hk_blockmap_span(const struct hk_blockmap *m);
+void *hk_blockmap_at(const struct hk_blockmap *m, size_t i);
 
 /* ---- tally.c: the report's aggregates (event_counts, slabs) kept while ingesting */
 struct hk_tally *hk_tally_new(void);
@@ -275,6 +307,10 @@ int64_t hk_heapprof_estimate(int64_t weight, int64_t bytes);
 /* The bytes of an alloc event's block: its class's size, or the large
  * mapping's pages when the size saturated. */
 int64_t hk_heapprof_block_bytes(const struct hakmem_event *ev);
+/* Starts loading the slots ev will touch (hk_heapprof_add() of it soon after). */
+void hk_heapprof_prefetch(const struct hk_heapprof *p, const struct hakmem_event *ev);
+/* The second step, some events later: the block's record, its index slot in by then. */
+void hk_heapprof_prefetch_rec(const struct hk_heapprof *p, const struct hakmem_event *ev);
 /* Applies one alloc or free event; events arrive in ring order. */
 void hk_heapprof_add(struct hk_heapprof *p, const struct hakmem_event *ev);
 /* Keeps one slab_pin event (HAKMEM_PROFILE_SITES; it is an events row too) in

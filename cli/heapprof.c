@@ -7,8 +7,9 @@
 /* One sampled block, live. Its estimated bytes (hk_heapprof_estimate()) depend on its
  * weight and size alone, so its free takes back exactly what its alloc added. */
 struct block {
-    struct hk_slot h;    /* h.rowid: its profile_live row, 0 until written */
-    uint64_t addr, serial;
+    uint64_t addr;       /* first: the block map's key */
+    int64_t rowid;       /* its profile_live row, 0 until written */
+    uint64_t serial;
     int64_t size, block_size, weight, ts_ns;
     uint32_t stack, tid, ss, slab;
     uint8_t cls;
@@ -54,7 +55,8 @@ struct site_slot {
 #define FRESH_MAX (1u << 20) /* new blocks listed between flushes; beyond, a scan of all */
 
 struct hk_heapprof {
-    struct hk_table sites, blocks, threads, pins;
+    struct hk_table sites, threads, pins;
+    struct hk_blockmap blocks;
     struct hk_prof_totals tot;
     int64_t start_mono_ns, rate;
     int all_blocks;
@@ -96,7 +98,7 @@ struct hk_heapprof *hk_heapprof_new(int64_t start_mono_ns, int64_t rate, int all
     p->all_blocks = all_blocks;
     p->tot.peak_ns = -1;
     if (hk_table_init(&p->sites, sizeof(struct site_slot)) != 0 ||
-        hk_table_init(&p->blocks, sizeof(struct block)) != 0 ||
+        hk_blockmap_init(&p->blocks, sizeof(struct block)) != 0 ||
         hk_table_init(&p->threads, sizeof(struct thread)) != 0 ||
         hk_table_init(&p->pins, sizeof(struct pin)) != 0) {
         hk_heapprof_free(p);
@@ -114,7 +116,7 @@ void hk_heapprof_free(struct hk_heapprof *p)
     for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
         sqlite3_finalize(st[i]);
     hk_table_free(&p->sites);
-    hk_table_free(&p->blocks);
+    hk_blockmap_free(&p->blocks);
     hk_table_free(&p->threads);
     hk_table_free(&p->pins);
     free(p->gone);
@@ -129,11 +131,6 @@ void hk_heapprof_free(struct hk_heapprof *p)
 static int site_same(const void *slot, const void *key)
 {
     return ((const struct site_slot *)slot)->s.stack_id == *(const uint32_t *)key;
-}
-
-static int block_same(const void *slot, const void *key)
-{
-    return ((const struct block *)slot)->addr == *(const uint64_t *)key;
 }
 
 static int thread_same(const void *slot, const void *key)
@@ -239,9 +236,9 @@ static int grow(void **v, size_t *n, size_t *cap, size_t size)
 /* Forgets block b; its profile_live row goes at the next flush. */
 static void forget(struct hk_heapprof *p, struct block *b)
 {
-    if (b->h.rowid && grow((void **)&p->gone, &p->ngone, &p->gone_cap, sizeof *p->gone) == 0)
-        p->gone[p->ngone++] = b->h.rowid; /* (out of memory: its row stays) */
-    hk_table_delete(&p->blocks, b);
+    if (b->rowid && grow((void **)&p->gone, &p->ngone, &p->gone_cap, sizeof *p->gone) == 0)
+        p->gone[p->ngone++] = b->rowid; /* (out of memory: its row stays) */
+    hk_blockmap_remove(&p->blocks, b);
 }
 
 /* Lists a new block for the next flush of profile_live. */
@@ -293,19 +290,14 @@ static void site_alloc(struct hk_heapprof *p, const struct block *b, const struc
 static void on_alloc(struct hk_heapprof *p, const struct hakmem_event *ev)
 {
     uint64_t addr = ev->ss_addr;
-    int created = 0;
-    struct block *b = hk_table_get(&p->blocks, hk_table_mix(addr), block_same, &addr, 1, &created);
-    if (!b)
-        return;
-    if (!created) { /* its free was lost: the old block is gone (rare) */
+    struct block *b = hk_blockmap_find(&p->blocks, addr);
+    if (b) { /* its free was lost: the old block is gone (rare) */
         unuse(p, b);
         forget(p, b);
         p->tot.lost_frees++;
-        b = hk_table_get(&p->blocks, hk_table_mix(addr), block_same, &addr, 1, &created);
-        if (!b)
-            return;
     }
-    b->addr = addr;
+    if (!(b = hk_blockmap_add(&p->blocks, addr)))
+        return;
     fill_block(p, b, ev);
     note_fresh(p, addr);
     p->tot.samples++;
@@ -329,9 +321,7 @@ static void keep_freed(struct hk_heapprof *p, const struct block *b, const struc
 
 static void on_free(struct hk_heapprof *p, const struct hakmem_event *ev)
 {
-    uint64_t addr = ev->ss_addr;
-    int created = 0;
-    struct block *b = hk_table_get(&p->blocks, hk_table_mix(addr), block_same, &addr, 0, &created);
+    struct block *b = hk_blockmap_find(&p->blocks, ev->ss_addr);
     if (!b) {
         p->tot.unmatched++;
         return;
@@ -364,6 +354,21 @@ static void usage_note(struct hk_heapprof *p, int64_t now)
                                             (int64_t)p->tot.live };
     p->usage_peak = p->tot.in_use;
     p->usage_next = now + USAGE_NS;
+}
+
+void hk_heapprof_prefetch(const struct hk_heapprof *p, const struct hakmem_event *ev)
+{
+    if (!hk_heapprof_takes(ev->type))
+        return;
+    hk_blockmap_prefetch(&p->blocks, ev->ss_addr);
+    if (ev->type == HAKMEM_EV_ALLOC)
+        hk_table_prefetch(&p->sites, hk_table_mix(ev->stack_id));
+}
+
+void hk_heapprof_prefetch_rec(const struct hk_heapprof *p, const struct hakmem_event *ev)
+{
+    if (hk_heapprof_takes(ev->type))
+        hk_blockmap_prefetch_rec(&p->blocks, ev->ss_addr);
 }
 
 void hk_heapprof_add(struct hk_heapprof *p, const struct hakmem_event *ev)
@@ -509,14 +514,14 @@ static void block_values(const struct block *b, int64_t run, int64_t *v)
 static int insert_live(struct hk_heapprof *p, struct block *b, int64_t run, char *err,
                        size_t errlen)
 {
-    if (!b || !hk_table_live(b) || b->h.rowid)
+    if (!b || b->rowid)
         return 0;
     int64_t v[11];
     block_values(b, run, v);
     bind_all(p->live_ins, v, 11);
     if (step(p, p->live_ins, err, errlen) != 0)
         return -1;
-    b->h.rowid = sqlite3_last_insert_rowid(p->db);
+    b->rowid = sqlite3_last_insert_rowid(p->db);
     return 0;
 }
 
@@ -530,13 +535,11 @@ static int flush_live(struct hk_heapprof *p, int64_t run, char *err, size_t errl
             return -1;
     }
     p->ngone = 0;
-    int created = 0;
     for (size_t i = 0; !p->fresh_over && i < p->nfresh; i++)
-        if (insert_live(p, hk_table_get(&p->blocks, hk_table_mix(p->fresh[i]), block_same,
-                                        &p->fresh[i], 0, &created), run, err, errlen) != 0)
+        if (insert_live(p, hk_blockmap_find(&p->blocks, p->fresh[i]), run, err, errlen) != 0)
             return -1;
-    for (size_t i = 0; p->fresh_over && i < p->blocks.cap; i++)
-        if (insert_live(p, hk_table_slot(&p->blocks, i), run, err, errlen) != 0)
+    for (size_t i = 0; p->fresh_over && i < hk_blockmap_span(&p->blocks); i++)
+        if (insert_live(p, hk_blockmap_at(&p->blocks, i), run, err, errlen) != 0)
             return -1;
     p->nfresh = 0;
     p->fresh_over = 0;
@@ -562,9 +565,9 @@ static int flush_blocks(struct hk_heapprof *p, int64_t run, int last, char *err,
         if (insert_block(p, &p->done[i].b, run, &p->done[i], err, errlen) != 0)
             return -1;
     p->ndone = 0;
-    for (size_t i = 0; last && i < p->blocks.cap; i++) {
-        struct block *b = hk_table_slot(&p->blocks, i);
-        if (hk_table_live(b) && insert_block(p, b, run, NULL, err, errlen) != 0)
+    for (size_t i = 0; last && i < hk_blockmap_span(&p->blocks); i++) {
+        struct block *b = hk_blockmap_at(&p->blocks, i);
+        if (b && insert_block(p, b, run, NULL, err, errlen) != 0)
             return -1;
     }
     return 0;

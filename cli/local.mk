@@ -5,7 +5,7 @@ dist_man_MANS += cli/hakmem-trace.1
 
 # Everything but main() in a convenience library the unit tests link too.
 noinst_LTLIBRARIES += cli/libhktrace.la
-CLI_SRC = cli/cli.h cli/util.c cli/db.c cli/batch.c cli/sink.c cli/table.c cli/tally.c cli/heapprof.c cli/drain.c \
+CLI_SRC = cli/cli.h cli/util.c cli/db.c cli/batch.c cli/sink.c cli/table.c cli/blockmap.c cli/tally.c cli/heapprof.c cli/drain.c \
 	cli/follow.c cli/occupancy.c cli/symbols.c cli/stacks.c cli/session.c cli/record.c \
 	cli/attach.c cli/ls.c cli/format.c cli/named.c cli/query.c cli/report.c cli/profile.c cli/verdict.c cli/diff.c \
 	cli/export.c cli/counters.c cli/profdata.c cli/intern.c cli/outfile.c cli/buildid.c \

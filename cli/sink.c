@@ -391,6 +391,11 @@ int hk_sink_open(struct hk_sink *s, sqlite3 *db, const struct hk_run_info *info,
     return rc;
 }
 
+/* Events ahead of the one aggregated whose block records are prefetched (and
+ * twice as far, their index slots): the block map of a big heap is read at
+ * random, each read a cache miss, so several in flight hide most of the wait. */
+#define PREFETCH_AHEAD 8
+
 /* The events ev[0..k) as the job's rows, counted by the tally, but alloc and
  * free to the heap profile; how many rows. */
 static size_t queue_rows(struct hk_sink *s, const struct hakmem_event *ev, size_t k, struct job *j)
@@ -398,6 +403,10 @@ static size_t queue_rows(struct hk_sink *s, const struct hakmem_event *ev, size_
     struct hk_row r;
     size_t m = 0;
     for (size_t i = 0; i < k; i++) {
+        if (i + 2 * PREFETCH_AHEAD < k)
+            hk_heapprof_prefetch(s->prof, &ev[i + 2 * PREFETCH_AHEAD]);
+        if (i + PREFETCH_AHEAD < k)
+            hk_heapprof_prefetch_rec(s->prof, &ev[i + PREFETCH_AHEAD]);
         if (hk_heapprof_takes(ev[i].type)) {
             hk_heapprof_add(s->prof, &ev[i]);
             continue;

@@ -118,7 +118,7 @@ static void on_alloc(struct top_stacks *st, const struct hakmem_event *ev)
     struct block *b = hk_table_get(&st->blocks, hk_table_mix(addr), block_same, &addr, 0, &created);
     if (b) { /* its free was not seen: the old block is gone */
         unuse(st, b, 0);
-        hk_table_delete(&st->blocks, b);
+        hk_table_remove(&st->blocks, b);
         st->seen.lost_frees++;
     }
     if (!st->seen.allocs++)
@@ -152,7 +152,7 @@ static void on_free(struct top_stacks *st, const struct hakmem_event *ev)
         return;
     }
     unuse(st, b, 1);
-    hk_table_delete(&st->blocks, b);
+    hk_table_remove(&st->blocks, b);
 }
 
 /* Invariant: next_seq is one past the newest seq fed; every seq skipped

@@ -1,5 +1,6 @@
 /* check_table.c — unit tests of cli/table.c: keys found again after growth,
- * deletions leave tombstones that later keys reuse, the table never fills up. */
+ * deletions leave tombstones that later keys reuse, the table never fills up;
+ * removals leave none, and every other key stays reachable. */
 #include "unit.h"
 
 struct item {
@@ -69,12 +70,43 @@ START_TEST(deleted_slots_are_reused_and_skipped)
 }
 END_TEST
 
+START_TEST(removal_keeps_chains_and_leaves_no_tombstone)
+{
+    struct hk_table t;
+    ck_assert_int_eq(hk_table_init(&t, sizeof(struct item)), 0);
+    uint64_t next = 1;
+    for (int round = 0; round < 200; round++) { /* the poor hash: chains wrap the table's end */
+        for (int k = 0; k < 60; k++)
+            get(&t, next++, 1)->value = 7;
+        for (uint64_t k = next - 60; k < next; k += 3)
+            hk_table_remove(&t, get(&t, k, 0));
+        for (uint64_t k = next - 60; k < next; k++) {
+            struct item *it = get(&t, k, 0);
+            if ((k - (next - 60)) % 3 == 0)
+                ck_assert_msg(!it, "round %d: removed key %llu still found", round,
+                              (unsigned long long)k);
+            else
+                ck_assert_msg(it && it->value == 7, "round %d: key %llu lost by a removal",
+                              round, (unsigned long long)k);
+        }
+        for (uint64_t k = next - 60; k < next; k++)
+            if ((k - (next - 60)) % 3)
+                hk_table_remove(&t, get(&t, k, 0));
+    }
+    ck_assert_msg(t.live == 0 && t.filled == 0, "all removed: live %zu filled %zu (no tombstones)",
+                  t.live, t.filled);
+    ck_assert_msg(t.cap <= 256, "removals must not grow the table: cap %zu", t.cap);
+    hk_table_free(&t);
+}
+END_TEST
+
 static Suite *make(void)
 {
     Suite *s = suite_create("cli/table");
     TCase *t = tcase_create("table");
     tcase_add_test(t, keys_survive_growth);
     tcase_add_test(t, deleted_slots_are_reused_and_skipped);
+    tcase_add_test(t, removal_keeps_chains_and_leaves_no_tombstone);
     suite_add_tcase(s, t);
     return s;
 }

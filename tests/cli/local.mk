@@ -7,7 +7,7 @@
 CLI_UNIT = tests/cli/check_util tests/cli/check_db tests/cli/check_format \
 	tests/cli/check_named tests/cli/check_sink tests/cli/check_report \
 	tests/cli/check_verdict tests/cli/check_symbols tests/cli/check_follow \
-	tests/cli/check_table tests/cli/check_drain tests/cli/check_reader \
+	tests/cli/check_table tests/cli/check_blockmap tests/cli/check_drain tests/cli/check_reader \
 	tests/cli/check_bounds tests/cli/check_heapprof tests/cli/check_intern \
 	tests/cli/check_outfile tests/cli/check_buildid tests/cli/check_profdata \
 	tests/cli/check_svg
@@ -146,6 +146,13 @@ tests_cli_check_table_asan_SOURCES = $(tests_cli_check_table_SOURCES)
 tests_cli_check_table_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
 tests_cli_check_table_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
 tests_cli_check_table_asan_LDADD = $(CLI_ASAN_LIBS)
+tests_cli_check_blockmap_SOURCES = tests/cli/check_blockmap.c tests/cli/unit.h
+tests_cli_check_blockmap_CFLAGS = $(CLI_UNIT_FLAGS)
+tests_cli_check_blockmap_LDADD = $(CLI_UNIT_LIBS)
+tests_cli_check_blockmap_asan_SOURCES = $(tests_cli_check_blockmap_SOURCES)
+tests_cli_check_blockmap_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_check_blockmap_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_check_blockmap_asan_LDADD = $(CLI_ASAN_LIBS)
 tests_cli_check_drain_SOURCES = tests/cli/check_drain.c tests/cli/unit.h
 tests_cli_check_drain_CFLAGS = $(CLI_UNIT_FLAGS)
 tests_cli_check_drain_LDADD = $(CLI_UNIT_LIBS)

@@ -52,7 +52,18 @@ struct site_slot {
     uint64_t seen_gen; /* the peak generation s.peak_in_use stands for */
 };
 
-#define FRESH_MAX (1u << 20) /* new blocks listed between flushes; beyond, a scan of all */
+/* Between the commits of a run the profile's tables are rewritten when due, so a
+ * killed recorder leaves them as they were a moment before: at rate 1, with every
+ * commit (100 ms) the program would wait for the recorder while it rewrites
+ * thousands of stacks' rows, and inserts, and soon deletes again, a profile_live
+ * row for most blocks. So a rewrite is due once LIVE_SHARE times the last one's
+ * duration passed since it ended; it writes profile_live rows only for blocks
+ * live LIVE_AGE_NS or longer, found by a scan of the records that resumes where
+ * the last one stopped and stops at 1/LIVE_SHARE of the time since the last
+ * rewrite. The run's last commit writes everything, every live block too. */
+#define LIVE_AGE_NS 1000000000LL
+#define LIVE_SHARE 20
+#define LIVE_MIN_NS 1000000LL /* the least a commit's scan may take */
 
 struct hk_heapprof {
     struct hk_table sites, threads, pins;
@@ -64,15 +75,15 @@ struct hk_heapprof {
     int dirty;
     int64_t *gone;      /* profile_live rows of blocks freed since the last flush */
     size_t ngone, gone_cap;
-    uint64_t *fresh;    /* addresses of the blocks allocated since the last flush */
-    size_t nfresh, fresh_cap;
-    int fresh_over;     /* more than FRESH_MAX came: the next flush looks at every block */
+    size_t live_cursor; /* the record the next scan of profile_live starts at */
     struct freed *done; /* blocks freed since the last flush (all_blocks) */
     size_t ndone, done_cap;
     struct usage *usage; /* profile_usage points since the last flush */
     size_t nusage, usage_cap;
     int64_t usage_next, usage_peak, last_ns; /* the next point's earliest time, the most in
                                               * use since the last point, the last event's */
+    int64_t flushed_ns, due_ns; /* hk_mono_ns() at the last rewrite's start, and when
+                                 * the next is due */
     sqlite3 *db;
     sqlite3_stmt *site_up, *run_up, *live_ins, *live_del, *blk_ins, *pin_up, *use_ins;
 };
@@ -120,7 +131,6 @@ void hk_heapprof_free(struct hk_heapprof *p)
     hk_table_free(&p->threads);
     hk_table_free(&p->pins);
     free(p->gone);
-    free(p->fresh);
     free(p->usage);
     free(p->done);
     free(p);
@@ -241,19 +251,6 @@ static void forget(struct hk_heapprof *p, struct block *b)
     hk_blockmap_remove(&p->blocks, b);
 }
 
-/* Lists a new block for the next flush of profile_live. */
-static void note_fresh(struct hk_heapprof *p, uint64_t addr)
-{
-    if (p->fresh_over)
-        return;
-    if (p->nfresh >= FRESH_MAX ||
-        grow((void **)&p->fresh, &p->nfresh, &p->fresh_cap, sizeof *p->fresh) != 0) {
-        p->fresh_over = 1;
-        return;
-    }
-    p->fresh[p->nfresh++] = addr;
-}
-
 static void fill_block(struct hk_heapprof *p, struct block *b, const struct hakmem_event *ev)
 {
     b->serial = ++p->serial;
@@ -299,7 +296,6 @@ static void on_alloc(struct hk_heapprof *p, const struct hakmem_event *ev)
     if (!(b = hk_blockmap_add(&p->blocks, addr)))
         return;
     fill_block(p, b, ev);
-    note_fresh(p, addr);
     p->tot.samples++;
     struct thread *th = thread_get(&p->threads, ev->tid);
     if (th)
@@ -510,12 +506,10 @@ static void block_values(const struct block *b, int64_t run, int64_t *v)
     memcpy(v, row, sizeof row);
 }
 
-/* Inserts the profile_live row of b unless it has one. */
+/* Inserts the profile_live row of b (it has none yet). */
 static int insert_live(struct hk_heapprof *p, struct block *b, int64_t run, char *err,
                        size_t errlen)
 {
-    if (!b || b->rowid)
-        return 0;
     int64_t v[11];
     block_values(b, run, v);
     bind_all(p->live_ins, v, 11);
@@ -525,9 +519,11 @@ static int insert_live(struct hk_heapprof *p, struct block *b, int64_t run, char
     return 0;
 }
 
-/* profile_live: the rows of freed blocks deleted, those of new ones inserted
- * (the new ones listed, or after too many, found by a look at every block). */
-static int flush_live(struct hk_heapprof *p, int64_t run, char *err, size_t errlen)
+/* profile_live: the rows of freed blocks deleted; rows inserted for live blocks
+ * without one, those LIVE_AGE_NS old or more until the deadline (hk_mono_ns()),
+ * all with none (0). */
+static int flush_live(struct hk_heapprof *p, int64_t run, int64_t deadline, char *err,
+                      size_t errlen)
 {
     for (size_t i = 0; i < p->ngone; i++) {
         sqlite3_bind_int64(p->live_del, 1, p->gone[i]);
@@ -535,14 +531,19 @@ static int flush_live(struct hk_heapprof *p, int64_t run, char *err, size_t errl
             return -1;
     }
     p->ngone = 0;
-    for (size_t i = 0; !p->fresh_over && i < p->nfresh; i++)
-        if (insert_live(p, hk_blockmap_find(&p->blocks, p->fresh[i]), run, err, errlen) != 0)
+    size_t span = hk_blockmap_span(&p->blocks);
+    int64_t born_by = deadline ? p->last_ns - LIVE_AGE_NS : INT64_MAX;
+    if (!deadline)
+        p->live_cursor = 0;
+    for (size_t n = 0; n < span; n++, p->live_cursor++) {
+        if (p->live_cursor >= span)
+            p->live_cursor = 0;
+        struct block *b = hk_blockmap_at(&p->blocks, p->live_cursor);
+        if (b && !b->rowid && b->ts_ns <= born_by && insert_live(p, b, run, err, errlen) != 0)
             return -1;
-    for (size_t i = 0; p->fresh_over && i < hk_blockmap_span(&p->blocks); i++)
-        if (insert_live(p, hk_blockmap_at(&p->blocks, i), run, err, errlen) != 0)
-            return -1;
-    p->nfresh = 0;
-    p->fresh_over = 0;
+        if (deadline && n % 1024 == 1023 && (int64_t)hk_mono_ns() > deadline)
+            break;
+    }
     return 0;
 }
 
@@ -624,12 +625,20 @@ int hk_heapprof_flush(struct hk_heapprof *p, sqlite3 *db, int64_t run, int live,
         return 0; /* not profiled */
     if (!p->dirty && !last)
         return 0;
+    int64_t t0 = (int64_t)hk_mono_ns();
+    if (!last && t0 < p->due_ns)
+        return 0;
+    int64_t budget = p->flushed_ns ? (t0 - p->flushed_ns) / LIVE_SHARE : 0;
+    int64_t deadline = last ? 0 : t0 + (budget > LIVE_MIN_NS ? budget : LIVE_MIN_NS);
+    p->flushed_ns = t0;
     if (prepare_all(p, db, err, errlen) != 0 || flush_sites(p, run, err, errlen) != 0 ||
-        (live && flush_live(p, run, err, errlen) != 0) ||
+        (live && flush_live(p, run, deadline, err, errlen) != 0) ||
         (p->all_blocks && flush_blocks(p, run, last, err, errlen) != 0) ||
         flush_pins(p, run, err, errlen) != 0 || flush_usage(p, run, last, err, errlen) != 0 ||
         flush_run(p, run, err, errlen) != 0)
         return -1;
+    int64_t t1 = (int64_t)hk_mono_ns();
+    p->due_ns = t1 + LIVE_SHARE * (t1 - t0);
     p->dirty = 0;
     return 0;
 }

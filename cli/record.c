@@ -39,7 +39,9 @@ static const char usage_text[] =
     "                         (HAKMEM_PROFILE=1, HAKMEM_PROFILE_RATE, HAKMEM_TRACE_STACKS=1),\n"
     "                         and every block's site for pins (HAKMEM_PROFILE_SITES=1 unless\n"
     "                         set to 0), preloading libhakmem-profile.so when it is beside\n"
-    "                         libhakmem.so; hakmem-trace profile shows it\n"
+    "                         libhakmem.so; a full ring makes PROGRAM wait for the recorder\n"
+    "                         (HAKMEM_TRACE_WAIT=1000 unless set: up to 1 s without progress)\n"
+    "                         rather than drop; hakmem-trace profile shows it\n"
     "      --all-blocks       with --profile (implied): also a row per sampled block\n"
     "                         (profile_blocks), freed ones with their free time\n"
     "      --no-follow        record PROGRAM's own images only; the processes it starts run\n"
@@ -212,6 +214,9 @@ static void child_env(const struct record *rec)
         setenv("HAKMEM_PROFILE", "1", 1);
         setenv("HAKMEM_PROFILE_RATE", n, 1);
         setenv("HAKMEM_PROFILE_SITES", "1", 0); /* site tags, unless the caller said 0 */
+        /* a profile that missed events would misplace bytes: a full ring makes the
+         * program wait for the recorder (up to 1 s without progress), as a pipe would */
+        setenv("HAKMEM_TRACE_WAIT", "1000", 0);
     }
 }
 

@@ -454,6 +454,9 @@ int hk_sink_occupancy(struct hk_sink *s, const struct hk_occ_row *rows, size_t n
     struct job *j = job_get(s->q);
     j->kind = JOB_OCCUPANCY;
     j->n = n;
+    if (!s->tx_start_ns) /* the writer opens a transaction for them: commit it when due, or a
+                          * quiet image held the database's write lock from every other */
+        s->tx_start_ns = hk_mono_ns();
     memcpy(j->occ, rows, n * sizeof *rows);
     return job_put(s, 0, err, errlen);
 }

@@ -46,6 +46,9 @@ static const struct hk_option_def defs[HK_OPT_COUNT] = {
         "ring capacity in events (rounded up to a power of two)" },
     [HK_OPT_TRACE_KEEP] = { "HAKMEM_TRACE_KEEP", 0, 0, 1,
         "1: keep the segment file at exit (for hakmem-trace ingest)" },
+    [HK_OPT_TRACE_WAIT] = { "HAKMEM_TRACE_WAIT", 0, 0, 60000,
+        "lossless: a thread that finds the ring full waits up to this many ms for the reader to make "
+        "room before it drops (0: drops at once; hakmem-trace record --profile sets 1000)" },
     [HK_OPT_CHECK] = { "HAKMEM_CHECK", 1, 0, 3,
         "heap-error checks: 0 none, 1 double and invalid frees, 2 also overflows and writes after free, "
         "3 every block against a guard page, freed ones inaccessible (caught at the access)" },

@@ -1,5 +1,7 @@
 /* ring.c — the producer side of the event ring: a ticket per event, lossless
- * (drop and count when the reader is a full ring behind) or overwrite. */
+ * (drop and count when the reader is a full ring behind, or first wait for it
+ * with HAKMEM_TRACE_WAIT) or overwrite. */
+#include <time.h>
 #include "ring.h"
 
 #define A64(p) ((_Atomic uint64_t *)(p))
@@ -8,18 +10,52 @@ static __thread uint32_t tls_tid;
 static __thread int tls_in_emit; /* nesting guard */
 static __thread uint64_t tls_tail; /* the reader's tail as this thread last read it */
 
+/* A full ring under HAKMEM_TRACE_WAIT: the writer sleeps until the reader has
+ * drained a quarter of it (one slot at a time would wake it for every event
+ * while the recorder, which needs the CPU, is just behind), waiting up to the
+ * wait since the reader's tail last moved; a reader that let it pass is stalled
+ * (stopped, killed, or gone) and later writers drop at once until its tail
+ * moves again. Returns the tail read last. */
+static _Atomic uint64_t stalled_tail = UINT64_MAX;
+
+static uint64_t wait_for_room(struct hakmem_seg_header *h, uint64_t cap, uint64_t t, uint64_t tail)
+{
+    uint64_t wait_ns = (uint64_t)hk_opt[HK_OPT_TRACE_WAIT] * 1000000u;
+    if (!wait_ns || tail == atomic_load_explicit(&stalled_tail, memory_order_relaxed))
+        return tail;
+    uint64_t since = hk_now_ns();
+    while (t - tail > cap - cap / 4) {
+        struct timespec ts = { 0, 100000 };
+        nanosleep(&ts, NULL);
+        uint64_t now_tail = atomic_load_explicit(A64(&h->tail), memory_order_acquire);
+        uint64_t now = hk_now_ns();
+        if (now_tail != tail) {
+            tail = now_tail;
+            since = now;
+        } else if (now - since > wait_ns) {
+            atomic_store_explicit(&stalled_tail, tail, memory_order_relaxed);
+            break;
+        }
+    }
+    return tail;
+}
+
 /* Lossless: take ticket `head` only while head - tail < capacity, so an
- * unread event is never overwritten; otherwise count a drop. Invariant:
- * produced = head + dropped, and head = delivered + (events in the ring).
- * The tail only grows, so a thread's last reading of it is a safe bound and
- * the reader's line is read again only when that bound says full (a stale
- * reading from another segment, after fork, says full too). */
+ * unread event is never overwritten; otherwise wait (HAKMEM_TRACE_WAIT) or count
+ * a drop. Invariant: produced = head + dropped, and head = delivered + (events
+ * in the ring). The tail only grows, so a thread's last reading of it is a safe
+ * bound and the reader's line is read again only when that bound says full (a
+ * stale reading from another segment, after fork, says full too). */
 static bool take_lossless(struct hakmem_seg_header *h, uint64_t cap, uint64_t *ticket)
 {
     uint64_t t = atomic_load_explicit(A64(&h->head), memory_order_relaxed);
     for (;;) {
         if (t - tls_tail >= cap)
             tls_tail = atomic_load_explicit(A64(&h->tail), memory_order_acquire);
+        if (t - tls_tail >= cap) {
+            tls_tail = wait_for_room(h, cap, t, tls_tail);
+            t = atomic_load_explicit(A64(&h->head), memory_order_relaxed);
+        }
         if (t - tls_tail >= cap) {
             atomic_fetch_add_explicit(A64(&h->dropped), 1, memory_order_relaxed);
             return false;

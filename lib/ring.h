@@ -1,5 +1,6 @@
 /* ring.h — the event ring's producer side (ring.c) and the HK_TRACE hook the
- * allocator's events use: many threads, never blocking, never allocating. */
+ * allocator's events use: many threads, never allocating, never blocking
+ * (but for HAKMEM_TRACE_WAIT). */
 #ifndef HK_RING_H
 #define HK_RING_H
 

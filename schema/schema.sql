@@ -378,9 +378,11 @@ CREATE TABLE IF NOT EXISTS profile_stacks (
     PRIMARY KEY (run_id, stack_id)
 ) WITHOUT ROWID;
 
--- One row per sampled block still live at the end of the run (kept up to date at
--- each commit): leaks, and the blocks that keep slabs from reaching EMPTY. ss and
--- slab are 0 for a large block (class NULL).
+-- One row per sampled block still live at the end of the run: leaks, and the blocks
+-- that keep slabs from reaching EMPTY. While a run is recorded it holds the blocks
+-- live for a second or more (rewritten when due, at most a twentieth of the
+-- recorder's time), so a killed recorder leaves them. ss and slab are 0 for a large
+-- block (class NULL).
 CREATE TABLE IF NOT EXISTS profile_live (
     run_id INTEGER NOT NULL,
     addr INTEGER NOT NULL,           -- the block (the pointer malloc returned)

@@ -1,5 +1,6 @@
 /* check_ring.c — the event ring: wrap-around, many producers with a live
- * reader (each event delivered once or counted dropped), exact drops, overwrite. */
+ * reader (each event delivered once or counted dropped), exact drops, overwrite,
+ * and HAKMEM_TRACE_WAIT: a full ring waits for a slow reader, not for a stalled one. */
 #include <check.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -44,6 +45,13 @@ static struct hakmem_reader *open_reader(int drain)
     struct hakmem_reader *r = hakmem_reader_open(path, drain, err, sizeof err);
     ck_assert_msg(r != NULL, "hakmem_reader_open(%s) failed: %s", path, err);
     return r;
+}
+
+/* A draining reader opened from another thread (no ck_assert there). */
+static struct hakmem_reader *open_reader_for_thread(void)
+{
+    char err[256] = "";
+    return hakmem_reader_open(path, 1, err, sizeof err);
 }
 
 START_TEST(test_wrap_around)
@@ -206,6 +214,63 @@ START_TEST(test_late_or_dead_reader)
 }
 END_TEST
 
+static uint64_t ms_now(void)
+{
+    return hk_now_ns() / 1000000u;
+}
+
+/* A reader that drains half the ring after 50 ms. */
+static void *slow_reader(void *arg)
+{
+    static struct hakmem_event out[512];
+    usleep(50000);
+    struct hakmem_reader *r = open_reader_for_thread();
+    *(size_t *)arg = r ? hakmem_reader_drain(r, out, 512, NULL) : 0;
+    hakmem_reader_close(r);
+    return NULL;
+}
+
+START_TEST(test_wait_for_reader)
+{
+    make_ring(1024, HAKMEM_TRACE_LOSSLESS);
+    long saved = hk_opt[HK_OPT_TRACE_WAIT];
+    hk_opt[HK_OPT_TRACE_WAIT] = 400;
+    for (int i = 0; i < 1024; i++)
+        emit(0, (uint64_t)i);
+    size_t drained = 0;
+    pthread_t th;
+    pthread_create(&th, NULL, slow_reader, &drained);
+    uint64_t t0 = ms_now();
+    emit(0, 1024); /* full: waits until the reader has made room */
+    uint64_t waited = ms_now() - t0;
+    pthread_join(th, NULL);
+    struct hakmem_ring_counts c;
+    struct hakmem_reader *r = open_reader(0);
+    hakmem_reader_counts(r, &c);
+    ck_assert_msg(drained == 512 && c.dropped == 0 && c.written == 1025 && waited >= 40,
+                  "a slow reader: drained %zu (512), dropped %llu (0), written %llu (1025), "
+                  "the writer waited %llu ms (>= 40)", drained, (unsigned long long)c.dropped,
+                  (unsigned long long)c.written, (unsigned long long)waited);
+    for (int i = 0; i < 511; i++) /* full again, and nobody drains */
+        emit(0, (uint64_t)i);
+    t0 = ms_now();
+    emit(0, 0);
+    waited = ms_now() - t0;
+    uint64_t t1 = ms_now();
+    emit(0, 0);
+    uint64_t again = ms_now() - t1;
+    hakmem_reader_counts(r, &c);
+    ck_assert_msg(c.dropped == 2 && waited >= 350 && again < 100,
+                  "a stalled reader: dropped %llu (2), the first writer waited %llu ms (>= 350), "
+                  "the next %llu ms (< 100: the reader is taken as stalled)",
+                  (unsigned long long)c.dropped, (unsigned long long)waited,
+                  (unsigned long long)again);
+    hakmem_reader_close(r);
+    hk_opt[HK_OPT_TRACE_WAIT] = saved;
+    drop_ring();
+}
+END_TEST
+
 static Suite *ring_suite(void)
 {
     Suite *s = suite_create("ring");
@@ -216,6 +281,7 @@ static Suite *ring_suite(void)
     tcase_add_test(tc, test_no_reader_drops_exactly);
     tcase_add_test(tc, test_overwrite_keeps_newest);
     tcase_add_test(tc, test_late_or_dead_reader);
+    tcase_add_test(tc, test_wait_for_reader);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -198,6 +198,38 @@ static void flush(struct hk_heapprof *p, sqlite3 *db, int last)
     ck_assert_msg(hk_db_exec(db, "COMMIT", err, sizeof err) == 0, "%s", err);
 }
 
+/* e, s seconds after the run's start. */
+static struct hakmem_event later(struct hakmem_event e, int s)
+{
+    e.ts_ns = 1000 + (uint64_t)s * 1000000000u;
+    return e;
+}
+
+/* Between commits profile_live holds the blocks live a second or more; the last
+ * flush writes every live block. */
+START_TEST(rows_between_commits_hold_aged_blocks)
+{
+    char path[256];
+    sqlite3 *db = unit_db(path, sizeof path);
+    struct hk_heapprof *p = hk_heapprof_new(1000, 1, 0);
+    add(p, alloc_ev(1, 0x1000, 10, 16, 65536, 1));
+    flush(p, db, 0);
+    ck_assert_msg(one(db, "SELECT count(*) FROM profile_live") == 0,
+                  "a block live for less than a second: no row between commits");
+    add(p, later(alloc_ev(1, 0x2000, 10, 16, 65536, 1), 3));
+    usleep(300000); /* the next rewrite is due 20 times the last one's duration later */
+    flush(p, db, 0);
+    ck_assert_msg(one(db, "SELECT group_concat(addr) FROM profile_live") == 0x1000,
+                  "3 s on: the row of the block live since then, not of the new one");
+    flush(p, db, 1);
+    ck_assert_msg(one(db, "SELECT count(*) FROM profile_live") == 2,
+                  "the last flush: a row for every live block");
+    hk_heapprof_free(p);
+    sqlite3_close(db);
+    unlink(path);
+}
+END_TEST
+
 START_TEST(rows_follow_the_live_blocks)
 {
     char path[256];
@@ -205,6 +237,7 @@ START_TEST(rows_follow_the_live_blocks)
     struct hk_heapprof *p = hk_heapprof_new(1000, 1, 1);
     add(p, alloc_ev(1, 0x1000, 10, 16, 65536, 1));
     add(p, alloc_ev(1, 0x2000, 10, 16, 65536, 2));
+    add(p, later(free_ev(9, 0x9999), 2)); /* (unmatched) 2 s on: both blocks live a second */
     flush(p, db, 0);
     ck_assert_msg(one(db, "SELECT count(*) FROM profile_live") == 2, "2 live rows after a flush");
     add(p, free_ev(1, 0x1000));
@@ -254,6 +287,7 @@ static Suite *make(void)
     tcase_add_test(t, an_alloc_over_a_live_block_means_its_free_was_lost);
     tcase_add_test(t, saturated_block_size_rounds_the_request);
     tcase_add_test(t, rows_follow_the_live_blocks);
+    tcase_add_test(t, rows_between_commits_hold_aged_blocks);
     tcase_add_test(t, unprofiled_runs_write_nothing);
     suite_add_tcase(s, t);
     return s;

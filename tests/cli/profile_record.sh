@@ -3,7 +3,8 @@
 # whose three call sites allocate known totals): at rate 1 the per-stack
 # figures are exact, profile names the sites by file:line, --all-blocks keeps
 # a row per block, and ingest of the same program's kept segment gives the
-# same per-stack figures as the live recording.
+# same per-stack figures as the live recording; a busy child of a quiet parent
+# under a small ring loses no event.
 set -u
 . "$(dirname "$0")/common.sh"
 need_lib
@@ -74,6 +75,19 @@ for site in site_hold:4096 site_leak:200 site_temp:48; do
         bad "default rate: $fn: expected within 10% of ${truth:-?} bytes from >= 500 samples, got '$est'"
     fi
 done
+
+# A quiet parent and a busy child, the child's events many times a small ring: the child
+# is drained while the parent lives (the parent's occupancy samples once held the
+# database's write lock until it exited) and, at rate 1, a full ring makes the child wait
+# for the recorder (HAKMEM_TRACE_WAIT) instead of dropping: every allocation is in it.
+hkt record --profile=1 --events 4096 -o "$tmp/tree.db" -- /bin/sh -c \
+    "\"$prog\" 5; sleep 0.3" >/dev/null 2>"$tmp/tree.err"
+check_eq "record --profile=1 --events 4096 of sh -c 'profile_sites 5; sleep': exit status" 0 $?
+check_eq "a busy child of a quiet parent: no event dropped, in any of the 3 runs (sh, it, sleep)" \
+    "3 3" "$(grep -c ' recorded .* of ' "$tmp/tree.err") $(grep -c ' (0 dropped, 0 lost) of ' "$tmp/tree.err")"
+check_eq "the child's run: its 30000 allocations (and libc's few), each a sample" 1 \
+    "$(qs "$tmp/tree.db" "SELECT p.samples BETWEEN 30000 AND 30100 FROM profile_runs p
+                          JOIN runs r ON r.run_id = p.run_id WHERE r.exe LIKE '%profile_sites'")"
 
 # A library loaded after start-up (python's _json extension module, dlopen'ed by
 # `import json`): its frames are in the module map, so every frame has its module.

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/types.h>
 #include <sqlite3.h>
@@ -408,10 +409,16 @@ int hk_occ_sample(struct hk_occ_sampler *o, struct hakmem_reader *r, struct hk_s
 
 /* ---- stacks.c + symbols.c: the segment's stack table into frames */
 /* Writes every interned stack of r into frames for run (after hk_sink_close). */
-int hk_stacks_store(struct hakmem_reader *r, sqlite3 *db, int64_t run, char *err, size_t errlen);
 struct hk_symbols;
+/* syms: the symbols to look frames up in (NULL: its own, for this call). */
+int hk_stacks_store(struct hakmem_reader *r, sqlite3 *db, int64_t run, struct hk_symbols *syms,
+                    char *err, size_t errlen);
+/* The segment's modules, warmed in syms by a thread of their own (0), or -1. */
+int hk_stacks_warm_start(struct hakmem_reader *r, struct hk_symbols *syms, pthread_t *thread);
 struct hk_symbols *hk_symbols_new(void);
 void hk_symbols_free(struct hk_symbols *s);
+/* Reads module's symbols and debug information now, not at its first lookup. */
+void hk_symbols_warm(struct hk_symbols *s, const char *module);
 /* What is known of a code address; the strings live until hk_symbols_free. */
 struct hk_symbol {
     const char *function; /* from .symtab, else .dynsym, else debug info; NULL when unknown */
@@ -554,6 +561,9 @@ struct hk_session {
     uint64_t events;
     int64_t last_run;          /* the run of the root's last image, 0: none */
     uint64_t last_start;
+    struct hk_symbols *syms;   /* shared by its images' drains (each module read once) */
+    pthread_t warm;            /* warming syms with the first image's modules */
+    int warming;
 };
 /* Handles SIGINT/SIGTERM/SIGHUP: the first is passed on to target (when > 0
  * and sent by a process), the second (or the first without a target) stops. */

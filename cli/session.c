@@ -180,7 +180,7 @@ static int drain_image(struct image *im, sqlite3 *db, char *err, size_t errlen)
     if (hk_sink_close(&im->sink, hk_drain_ended_ns(im->r), -1, rc ? NULL : err, errlen) != 0)
         rc = -1;
     if (rc == 0)
-        rc = hk_stacks_store(im->r, db, im->sink.run_id, err, errlen);
+        rc = hk_stacks_store(im->r, db, im->sink.run_id, s->syms, err, errlen);
     if (rc == 0) {
         summary(s, &im->m, &d, im->sink.run_id);
         im->run = im->sink.run_id;
@@ -266,6 +266,10 @@ static int start_image(struct hk_session *s, struct hakmem_reader *r, const char
     im->start = h->start_mono_ns;
     snprintf(im->path, sizeof im->path, "%s", path);
     im->ticket = tickets;
+    /* the first image's modules (the program, libc, ...) read while it runs, not
+     * after: their debug information takes a while (libdw inflates it) */
+    if (!s->warming && hk_stacks_warm_start(r, s->syms, &s->warm) == 0)
+        s->warming = 1;
     if (pthread_create(&im->thread, NULL, drain_thread, im) != 0) {
         hakmem_reader_close(r);
         free(im);
@@ -276,7 +280,22 @@ static int start_image(struct hk_session *s, struct hakmem_reader *r, const char
     return 0;
 }
 
+static int session_loop(struct hk_session *s, char *err, size_t errlen);
+
+/* Drains every image found until the tree is done; one symbol table for all. */
 int hk_session_run(struct hk_session *s, char *err, size_t errlen)
+{
+    s->syms = hk_symbols_new();
+    s->warming = 0;
+    int rc = session_loop(s, err, errlen);
+    if (s->warming)
+        pthread_join(s->warm, NULL);
+    hk_symbols_free(s->syms);
+    s->syms = NULL;
+    return rc;
+}
+
+static int session_loop(struct hk_session *s, char *err, size_t errlen)
 {
     struct image *im[MAX_DRAINING];
     int n = 0, rc = 0, idle = 0;

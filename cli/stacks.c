@@ -1,6 +1,8 @@
 /* stacks.c — a segment's interned stacks into the frames table: each return
  * address with its module, file offset, function (from the module's ELF
  * symbol tables) and source file and line (from its DWARF, with libdw). */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 #include "hakmem_reader.h"
@@ -111,12 +113,13 @@ static int store_dropped(sqlite3 *db, const struct hakmem_seg_stacks *st, int64_
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int hk_stacks_store(struct hakmem_reader *r, sqlite3 *db, int64_t run, char *err, size_t errlen)
+int hk_stacks_store(struct hakmem_reader *r, sqlite3 *db, int64_t run, struct hk_symbols *shared,
+                    char *err, size_t errlen)
 {
     const struct hakmem_seg_stacks *st = hakmem_reader_stacks(r);
     if (!st)
         return 0;
-    struct hk_symbols *syms = hk_symbols_new();
+    struct hk_symbols *syms = shared ? shared : hk_symbols_new();
     sqlite3_stmt *ins = hk_db_prepare(db, "INSERT OR REPLACE INTO frames (run_id, stack_id, depth,"
                                           " ip, function, module, offset, file, line, fn_offset)"
                                           " VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -129,6 +132,39 @@ int hk_stacks_store(struct hakmem_reader *r, sqlite3 *db, int64_t run, char *err
     else
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_finalize(ins);
-    hk_symbols_free(syms);
+    if (!shared)
+        hk_symbols_free(syms);
     return rc;
+}
+
+struct warm {
+    struct hk_symbols *syms;
+    uint32_t n;
+    char path[HAKMEM_SEG_MODULES][HAKMEM_SEG_PATH_MAX + 1];
+};
+
+static void *warm_thread(void *arg)
+{
+    struct warm *w = arg;
+    for (uint32_t i = 0; i < w->n; i++)
+        hk_symbols_warm(w->syms, w->path[i]);
+    free(w);
+    return NULL;
+}
+
+int hk_stacks_warm_start(struct hakmem_reader *r, struct hk_symbols *syms, pthread_t *thread)
+{
+    const struct hakmem_seg_stacks *st = hakmem_reader_stacks(r);
+    struct warm *w = st && syms ? calloc(1, sizeof *w) : NULL;
+    if (!w)
+        return -1;
+    w->syms = syms;
+    uint32_t n = st->nmodules < HAKMEM_SEG_MODULES ? st->nmodules : HAKMEM_SEG_MODULES;
+    for (uint32_t i = 0; i < n; i++) /* copied: the segment may go before the thread ends */
+        memcpy(w->path[w->n++], st->module[i].path, strnlen(st->module[i].path, HAKMEM_SEG_PATH_MAX));
+    if (pthread_create(thread, NULL, warm_thread, w) != 0) {
+        free(w);
+        return -1;
+    }
+    return 0;
 }

@@ -2,9 +2,11 @@
  * from the ELF symbol tables of the module on disk (.symtab, else .dynsym),
  * and with elfutils libdw its source file and line from the module's DWARF
  * (in the file, or in separate debug info found by build id). Each module is
- * read once, when first asked about. */
+ * read once, when first asked about or warmed; one lock serialises the callers
+ * (libdw's Dwfl is not thread-safe), so a session's drains can share it. */
 #include <elf.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -81,6 +83,15 @@ static void debuginfo_close(struct debuginfo *d)
     free(d);
 }
 
+/* Reads the DWARF now (libdw decompresses every compressed debug section as
+ * it opens them: a tenth of a second or more for libc's). */
+static void debuginfo_warm(struct debuginfo *d)
+{
+    Dwarf_Addr bias;
+    if (d)
+        (void)dwfl_module_getdwarf(d->mod, &bias);
+}
+
 /* file:line of the file's address vaddr into out; the function too when the
  * ELF tables gave none (a stripped file whose debug info has them). */
 static void debuginfo_lookup(struct debuginfo *d, uint64_t vaddr, struct hk_symbol *out)
@@ -121,6 +132,11 @@ static void debuginfo_close(struct debuginfo *d)
     (void)d;
 }
 
+static void debuginfo_warm(struct debuginfo *d)
+{
+    (void)d;
+}
+
 static void debuginfo_lookup(struct debuginfo *d, uint64_t vaddr, struct hk_symbol *out)
 {
     (void)d, (void)vaddr, (void)out;
@@ -130,13 +146,19 @@ static void debuginfo_lookup(struct debuginfo *d, uint64_t vaddr, struct hk_symb
 /* ---- the table of modules */
 
 struct hk_symbols {
+    pthread_mutex_t mu;
     struct module *mod;
     size_t n, cap;
 };
 
 struct hk_symbols *hk_symbols_new(void)
 {
-    return calloc(1, sizeof(struct hk_symbols));
+    struct hk_symbols *s = calloc(1, sizeof *s);
+    if (s && pthread_mutex_init(&s->mu, NULL) != 0) {
+        free(s);
+        return NULL;
+    }
+    return s;
 }
 
 void hk_symbols_free(struct hk_symbols *s)
@@ -152,6 +174,7 @@ void hk_symbols_free(struct hk_symbols *s)
         hk_table_free(&s->mod[i].memo);
     }
     free(s->mod);
+    pthread_mutex_destroy(&s->mu);
     free(s);
 }
 
@@ -326,11 +349,23 @@ static void lookup(struct module *m, uint64_t off, struct hk_symbol *out)
 int hk_symbols_lookup(struct hk_symbols *s, const char *module, uint64_t off, struct hk_symbol *out)
 {
     *out = (struct hk_symbol){ .offset = -1 };
-    struct module *m = s ? module_of(s, module) : NULL;
-    if (!m)
+    if (!s)
         return 0;
-    lookup(m, off, out);
+    pthread_mutex_lock(&s->mu);
+    struct module *m = module_of(s, module);
+    if (m)
+        lookup(m, off, out);
+    pthread_mutex_unlock(&s->mu);
     return out->function || out->file;
+}
+
+void hk_symbols_warm(struct hk_symbols *s, const char *module)
+{
+    pthread_mutex_lock(&s->mu);
+    struct module *m = module_of(s, module);
+    if (m)
+        debuginfo_warm(m->dw);
+    pthread_mutex_unlock(&s->mu);
 }
 
 const char *hk_symbols_find(struct hk_symbols *s, const char *module, uint64_t off)

@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <sys/types.h>
 #include <sqlite3.h>
@@ -413,8 +412,12 @@ struct hk_symbols;
 /* syms: the symbols to look frames up in (NULL: its own, for this call). */
 int hk_stacks_store(struct hakmem_reader *r, sqlite3 *db, int64_t run, struct hk_symbols *syms,
                     char *err, size_t errlen);
-/* The segment's modules, warmed in syms by a thread of their own (0), or -1. */
-int hk_stacks_warm_start(struct hakmem_reader *r, struct hk_symbols *syms, pthread_t *thread);
+/* The segment's modules warmed in syms by a thread of its own (NULL: not started);
+ * _stop: no module begun after it; _end: stops, waits for the thread, frees. */
+struct hk_warm;
+struct hk_warm *hk_stacks_warm_start(struct hakmem_reader *r, struct hk_symbols *syms);
+void hk_stacks_warm_stop(struct hk_warm *w);
+void hk_stacks_warm_end(struct hk_warm *w);
 struct hk_symbols *hk_symbols_new(void);
 void hk_symbols_free(struct hk_symbols *s);
 /* Reads module's symbols and debug information now, not at its first lookup. */
@@ -562,8 +565,7 @@ struct hk_session {
     int64_t last_run;          /* the run of the root's last image, 0: none */
     uint64_t last_start;
     struct hk_symbols *syms;   /* shared by its images' drains (each module read once) */
-    pthread_t warm;            /* warming syms with the first image's modules */
-    int warming;
+    struct hk_warm *warm;      /* warming syms with the first image's modules */
 };
 /* Handles SIGINT/SIGTERM/SIGHUP: the first is passed on to target (when > 0
  * and sent by a process), the second (or the first without a target) stops. */

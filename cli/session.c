@@ -179,6 +179,7 @@ static int drain_image(struct image *im, sqlite3 *db, char *err, size_t errlen)
      * known which image of the process was the last */
     if (hk_sink_close(&im->sink, hk_drain_ended_ns(im->r), -1, rc ? NULL : err, errlen) != 0)
         rc = -1;
+    hk_stacks_warm_stop(s->warm); /* from here on, what the stacks ask for */
     if (rc == 0)
         rc = hk_stacks_store(im->r, db, im->sink.run_id, s->syms, err, errlen);
     if (rc == 0) {
@@ -267,9 +268,10 @@ static int start_image(struct hk_session *s, struct hakmem_reader *r, const char
     snprintf(im->path, sizeof im->path, "%s", path);
     im->ticket = tickets;
     /* the first image's modules (the program, libc, ...) read while it runs, not
-     * after: their debug information takes a while (libdw inflates it) */
-    if (!s->warming && hk_stacks_warm_start(r, s->syms, &s->warm) == 0)
-        s->warming = 1;
+     * after: their debug information takes a while (libdw inflates it). Only
+     * then: s->warm is read by the drains, and set before the first starts. */
+    if (im->ticket == 0)
+        s->warm = hk_stacks_warm_start(r, s->syms);
     if (pthread_create(&im->thread, NULL, drain_thread, im) != 0) {
         hakmem_reader_close(r);
         free(im);
@@ -286,10 +288,10 @@ static int session_loop(struct hk_session *s, char *err, size_t errlen);
 int hk_session_run(struct hk_session *s, char *err, size_t errlen)
 {
     s->syms = hk_symbols_new();
-    s->warming = 0;
+    s->warm = NULL;
     int rc = session_loop(s, err, errlen);
-    if (s->warming)
-        pthread_join(s->warm, NULL);
+    hk_stacks_warm_end(s->warm);
+    s->warm = NULL;
     hk_symbols_free(s->syms);
     s->syms = NULL;
     return rc;

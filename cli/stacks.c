@@ -2,8 +2,10 @@
  * address with its module, file offset, function (from the module's ELF
  * symbol tables) and source file and line (from its DWARF, with libdw). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cli.h"
 #include "hakmem_reader.h"
 
@@ -137,34 +139,68 @@ int hk_stacks_store(struct hakmem_reader *r, sqlite3 *db, int64_t run, struct hk
     return rc;
 }
 
-struct warm {
-    struct hk_symbols *syms;
-    uint32_t n;
-    char path[HAKMEM_SEG_MODULES][HAKMEM_SEG_PATH_MAX + 1];
+struct warm_module {
+    char path[HAKMEM_SEG_PATH_MAX + 1];
+    off_t size; /* of the file on disk, 0 when unknown */
 };
 
+struct hk_warm {
+    struct hk_symbols *syms;
+    pthread_t thread;
+    atomic_int stop;
+    uint32_t n;
+    struct warm_module mod[HAKMEM_SEG_MODULES];
+};
+
+static int larger_first(const void *a, const void *b)
+{
+    off_t sa = ((const struct warm_module *)a)->size, sb = ((const struct warm_module *)b)->size;
+    return (sa < sb) - (sa > sb);
+}
+
+/* The largest modules first (their debug information takes longest); none begun
+ * once an image is being stored: what it asks for is read then, and no more. */
 static void *warm_thread(void *arg)
 {
-    struct warm *w = arg;
-    for (uint32_t i = 0; i < w->n; i++)
-        hk_symbols_warm(w->syms, w->path[i]);
-    free(w);
+    struct hk_warm *w = arg;
+    for (uint32_t i = 0; i < w->n && !atomic_load_explicit(&w->stop, memory_order_relaxed); i++)
+        hk_symbols_warm(w->syms, w->mod[i].path);
     return NULL;
 }
 
-int hk_stacks_warm_start(struct hakmem_reader *r, struct hk_symbols *syms, pthread_t *thread)
+struct hk_warm *hk_stacks_warm_start(struct hakmem_reader *r, struct hk_symbols *syms)
 {
     const struct hakmem_seg_stacks *st = hakmem_reader_stacks(r);
-    struct warm *w = st && syms ? calloc(1, sizeof *w) : NULL;
+    struct hk_warm *w = st && syms ? calloc(1, sizeof *w) : NULL;
     if (!w)
-        return -1;
+        return NULL;
     w->syms = syms;
     uint32_t n = st->nmodules < HAKMEM_SEG_MODULES ? st->nmodules : HAKMEM_SEG_MODULES;
-    for (uint32_t i = 0; i < n; i++) /* copied: the segment may go before the thread ends */
-        memcpy(w->path[w->n++], st->module[i].path, strnlen(st->module[i].path, HAKMEM_SEG_PATH_MAX));
-    if (pthread_create(thread, NULL, warm_thread, w) != 0) {
-        free(w);
-        return -1;
+    for (uint32_t i = 0; i < n; i++) { /* copied: the segment may go before the thread ends */
+        struct warm_module *m = &w->mod[w->n++];
+        memcpy(m->path, st->module[i].path, strnlen(st->module[i].path, HAKMEM_SEG_PATH_MAX));
+        struct stat sb;
+        m->size = stat(m->path, &sb) == 0 ? sb.st_size : 0;
     }
-    return 0;
+    qsort(w->mod, w->n, sizeof w->mod[0], larger_first);
+    if (pthread_create(&w->thread, NULL, warm_thread, w) != 0) {
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void hk_stacks_warm_stop(struct hk_warm *w)
+{
+    if (w)
+        atomic_store_explicit(&w->stop, 1, memory_order_relaxed);
+}
+
+void hk_stacks_warm_end(struct hk_warm *w)
+{
+    if (!w)
+        return;
+    hk_stacks_warm_stop(w);
+    pthread_join(w->thread, NULL);
+    free(w);
 }

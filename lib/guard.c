@@ -305,7 +305,7 @@ static void keep_stack(size_t i, int which)
         return;
     struct slot_frames *f = &g.frames[i];
     f->n[which] = 0;
-    f->n[which] = (uint8_t)hk_stack_capture(f->ip[which], GUARD_FRAMES);
+    f->n[which] = (uint8_t)hk_stack_capture_light(f->ip[which], GUARD_FRAMES);
 }
 
 /* The stacks of slot i into e's (kept frames; none at level 3). */

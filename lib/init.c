@@ -59,6 +59,7 @@ bool hk_init_slow(void)
         if (ps)
             hk_page_size = ps;
         hk_copycheck_init();
+        hk_stack_init();
         hk_options_init(environ);
         hk_check_init();
         hk_guard_init();

@@ -440,6 +440,12 @@ int hk_stack_frames(uint32_t id, uint64_t *ip, int max);
 /* Stack id's frames from the first outside hakmem, at most max, on the log. */
 void hk_print_stack(uint32_t id, int max);
 int hk_stack_capture(void **ip, int max);
+/* The same by libgcc's unwinder, which keeps nothing per thread (libunwind's
+ * fast trace maps and fills 256 KiB per thread): for rare captures. */
+int hk_stack_capture_light(void **ip, int max);
+/* Start-up: finds libgcc's unwinder for hk_stack_capture_light (libhakmem
+ * needs libgcc_s); false when it is not loaded (libunwind's serves then). */
+bool hk_stack_init(void);
 /* The frame-pointer chain from the caller's frame: return addresses,
  * innermost first, into ip[0..max); how many. Safe on any code: it stops at
  * the first frame that is not higher up this thread's stack. */

@@ -1,12 +1,14 @@
 /* stack.c — stack capture for events and the heap profiler (libunwind's
  * unw_backtrace, or a checked walk of the frame-pointer chain) and the stack
  * table of the segment: each distinct stack stored once, by id. */
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#include <unwind.h>
 #include "segment.h"
 
 static __thread int tls_in_capture; /* nesting guard: unwinding may re-enter */
@@ -312,6 +314,74 @@ int hk_stack_capture(void **ip, int max)
         return 0;
     tls_in_capture = 1;
     int n = unw_backtrace(ip, max);
+    tls_in_capture = 0;
+    return n > 0 ? n : 0;
+}
+
+/* ---- libgcc's unwinder (the sampled guards' first captures in a thread)
+ *
+ * libunwind's fast trace gives each thread that calls it a cache of 2^14
+ * frames (256 KiB, every entry written at the first call, unmapped at the
+ * thread's exit): 64 page faults, an munmap and a TLB shootdown per thread,
+ * which a program of short-lived threads pays for the few blocks each of
+ * them has guarded (larson with successor threads ran at half its speed).
+ * libgcc's unwinder keeps nothing per thread (it finds each frame's FDE with
+ * _dl_find_object) but costs ten times the instructions a frame, so a
+ * thread's first HK_LIGHT_FIRST captures take it and the rest libunwind's,
+ * whose cache a thread that guards that many blocks has time to pay back.
+ * libunwind exports unversioned _Unwind_* functions too: libgcc_s's are
+ * looked up by their versions at start-up (hk_stack_init), so that the two
+ * are never mixed; without them the capture falls back to libunwind's. */
+
+#define HK_LIGHT_FIRST 32
+
+static _Unwind_Reason_Code (*gcc_backtrace)(_Unwind_Trace_Fn, void *);
+static __thread uint32_t tls_light; /* this thread's captures by libgcc's */
+static _Unwind_Ptr (*gcc_get_ip)(struct _Unwind_Context *);
+
+bool hk_stack_init(void)
+{
+    void *bt = dlvsym(RTLD_DEFAULT, "_Unwind_Backtrace", "GCC_3.3");
+    void *ip = dlvsym(RTLD_DEFAULT, "_Unwind_GetIP", "GCC_3.0");
+    if (!bt || !ip)
+        return false;
+    gcc_get_ip = (_Unwind_Ptr (*)(struct _Unwind_Context *))ip;
+    gcc_backtrace = (_Unwind_Reason_Code (*)(_Unwind_Trace_Fn, void *))bt;
+    return true;
+}
+
+struct gcc_walk {
+    void **ip;
+    int n, max;
+};
+
+static _Unwind_Reason_Code gcc_frame(struct _Unwind_Context *ctx, void *arg)
+{
+    struct gcc_walk *w = arg;
+    _Unwind_Ptr ip = gcc_get_ip(ctx);
+    if (!ip || w->n >= w->max)
+        return _URC_END_OF_STACK;
+    w->ip[w->n++] = (void *)ip;
+    return _URC_NO_REASON;
+}
+
+/* As hk_stack_capture (by libgcc's unwinder the first HK_LIGHT_FIRST times
+ * in a thread): innermost first, ip[0] in this function as hk_stack_capture's
+ * is in that one; the rest the same. */
+HK_NOINLINE int hk_stack_capture_light(void **ip, int max)
+{
+    if (tls_in_capture || max <= 0)
+        return 0;
+    tls_in_capture = 1;
+    int n;
+    if (gcc_backtrace && tls_light < HK_LIGHT_FIRST) {
+        tls_light++;
+        struct gcc_walk w = { ip, 0, max };
+        gcc_backtrace(gcc_frame, &w);
+        n = w.n;
+    } else {
+        n = unw_backtrace(ip, max);
+    }
     tls_in_capture = 0;
     return n > 0 ? n : 0;
 }

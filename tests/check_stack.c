@@ -2,8 +2,11 @@
  * (hk_stack_capture_fp) against libunwind on a chain of functions built with
  * frame pointers, its stops on garbage chains (rbp pointing at unmapped
  * memory, backwards, misaligned, off the stack, above the stack's top)
- * without a crash, its depth limit, the HAKMEM_PROFILE_STACKS modes, and the
- * stack table counting what did not fit. Built with -fno-omit-frame-pointer. */
+ * without a crash, its depth limit, the HAKMEM_PROFILE_STACKS modes, libgcc's
+ * walk (hk_stack_capture_light) against libunwind's, also in a new thread,
+ * and the stack table counting what did not fit. Built with
+ * -fno-omit-frame-pointer. */
+#include <dlfcn.h>
 #include <check.h>
 #include <link.h>
 #include <pthread.h>
@@ -32,8 +35,8 @@ static const char *name_of(void *ip, char *name, size_t cap)
 /* ---- a known chain: test → chain_a → chain_b → chain_c → chain_d */
 
 static struct {
-    void *fp[MAXF + 1], *uw[MAXF + 1], *prof_fp[MAXF], *prof_uw[MAXF];
-    int nfp, nuw, nprof_fp, nprof_uw, max;
+    void *fp[MAXF + 1], *uw[MAXF + 1], *prof_fp[MAXF], *prof_uw[MAXF], *light[MAXF], *light2[MAXF];
+    int nfp, nuw, nprof_fp, nprof_uw, nlight, nlight2, max;
 } got;
 
 static __attribute__((noipa)) int chain_d(int x)
@@ -41,6 +44,8 @@ static __attribute__((noipa)) int chain_d(int x)
     got.fp[got.max] = (void *)0x5a5a; /* must survive: no frame written past max */
     got.nfp = hk_stack_capture_fp(got.fp, got.max);
     got.nuw = hk_stack_capture(got.uw, MAXF);
+    got.nlight = hk_stack_capture_light(got.light, MAXF);
+    got.nlight2 = hk_stack_capture_light(got.light2, MAXF);
     hk_opt[HK_OPT_PROFILE_STACKS] = HK_PROFILE_STACKS_FP;
     got.nprof_fp = hk_stack_capture_profile(got.prof_fp);
     hk_opt[HK_OPT_PROFILE_STACKS] = HK_PROFILE_STACKS_UNWIND;
@@ -86,6 +91,45 @@ START_TEST(fp_walk_respects_max)
         ck_assert_msg(got.fp[max] == (void *)0x5a5a, "max %d: expected ip[%d] untouched, got %p", max, max,
                       got.fp[max]);
     }
+}
+END_TEST
+
+/* The light capture (libgcc's walk first, libunwind's after a thread's first
+ * captures) gives libunwind's frames past their first two (each its own
+ * capture function's, then its own call in chain_d); in a new thread too,
+ * where libunwind has no cache yet and libgcc's keeps none. */
+static void light_agrees(void)
+{
+    char name[64];
+    run_chain(MAXF, 1);
+    ck_assert_msg(got.nlight == got.nuw, "libgcc %d frames, libunwind %d", got.nlight, got.nuw);
+    ck_assert_msg(got.nlight2 == got.nuw, "second light capture: %d frames, libunwind %d", got.nlight2, got.nuw);
+    ck_assert_msg(strcmp(name_of(got.light[1], name, sizeof name), "chain_d") == 0,
+                  "libgcc frame 1: expected chain_d, got %s", name);
+    for (int i = 2; i < got.nuw; i++)
+        ck_assert_msg(got.light[i] == got.uw[i] && got.light2[i] == got.uw[i],
+                      "frame %d: light %p and %p, libunwind %p (%s)", i, got.light[i], got.light2[i], got.uw[i],
+                      name_of(got.uw[i], name, sizeof name));
+}
+
+static void *light_thread(void *arg)
+{
+    (void)arg;
+    light_agrees();
+    return NULL;
+}
+
+START_TEST(light_walk_agrees_with_libunwind)
+{
+    /* libhakmem.so needs libgcc_s; this test's program links its core only */
+    ck_assert_msg(dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_GLOBAL) != NULL, "cannot load libgcc_s: %s", dlerror());
+    ck_assert_msg(hk_stack_init(), "libgcc's _Unwind_Backtrace@GCC_3.3 not found");
+    light_agrees();
+    for (int i = 0; i < 40; i++) /* past the thread's first captures by libgcc's: libunwind's */
+        light_agrees();
+    pthread_t t;
+    ck_assert_msg(pthread_create(&t, NULL, light_thread, NULL) == 0, "cannot start a thread");
+    pthread_join(t, NULL);
 }
 END_TEST
 
@@ -257,7 +301,7 @@ END_TEST
 static Suite *stack_suite(void)
 {
     const TTest *const tests[] = {
-        fp_walk_follows_the_chain, fp_walk_respects_max, profile_modes_agree, fp_walk_stops_on_garbage,
+        fp_walk_follows_the_chain, fp_walk_respects_max, light_walk_agrees_with_libunwind, profile_modes_agree, fp_walk_stops_on_garbage,
         fp_walk_stays_below_the_stack_top, fp_walk_survives_libc_frames, table_counts_what_did_not_fit,
     };
     Suite *s = suite_create("stack");

@@ -12,7 +12,14 @@
  * every allocation up to the largest is sampled while a slot is free.
  * The free of a sampled block needs no test either: the slots' region is a
  * guard chunk, which the free fast path's chunk-map test already sends to
- * its slow path. */
+ * its slow path.
+ *
+ * Each sample costs two mprotect calls (RW at the allocation, PROT_NONE at
+ * the free, with a TLB shootdown when other threads run), tens of
+ * microseconds each on a virtual machine: a program allocating 20 million
+ * blocks a second would spend a sixth of its time in them. So samples are
+ * at least HAKMEM_GUARD_SAMPLE_GAP apart in the process (1 ms: at most 1000
+ * a second), told by the clock only when the draw says sample. */
 #include "heapcheck.h"
 
 #define GRAIN 64 /* bytes: allocations this size and up are sampled alike */
@@ -20,6 +27,8 @@
 static bool on;
 static uint64_t mean;   /* the countdown's mean, bytes: N · GRAIN (0: N = 1) */
 static size_t largest;  /* HAKMEM_GUARD_SAMPLE_MAX */
+static uint64_t gap_ns; /* HAKMEM_GUARD_SAMPLE_GAP; 0 at N = 1 */
+static _Atomic uint64_t next_ns; /* the earliest time of the next sample */
 
 void hk_guard_sample_init(void)
 {
@@ -27,6 +36,7 @@ void hk_guard_sample_init(void)
     HK_ASSERTF(n > 0, "guard sample rate %llu", (unsigned long long)n);
     mean = n > 1 ? n * GRAIN : 0;
     largest = (size_t)hk_opt[HK_OPT_GUARD_SAMPLE_MAX];
+    gap_ns = n > 1 ? (uint64_t)hk_opt[HK_OPT_GUARD_SAMPLE_GAP] * 1000u : 0;
     on = true;
 }
 
@@ -43,6 +53,20 @@ static int64_t next_left(struct hk_tls *t)
     return mean ? (int64_t)below(t, 2 * mean - 1) : -1;
 }
 
+/* Whether HAKMEM_GUARD_SAMPLE_GAP has passed since the last sample, which
+ * this one then is (two threads may both take one: the gap bounds the rate,
+ * it need not be exact). */
+static bool gap_passed(void)
+{
+    if (!gap_ns)
+        return true;
+    uint64_t now = hk_now_ns();
+    if (now < atomic_load_explicit(&next_ns, memory_order_relaxed))
+        return false;
+    atomic_store_explicit(&next_ns, now + gap_ns, memory_order_relaxed);
+    return true;
+}
+
 bool hk_guard_sample_due(int64_t *left, size_t n)
 {
     struct hk_tls *t = &hk_tls;
@@ -57,9 +81,9 @@ bool hk_guard_sample_due(int64_t *left, size_t n)
             return false;
     }
     *left = next_left(t);
-    if (n > largest)
+    if (n > largest || (mean && n > GRAIN && below(t, n) >= GRAIN))
         return false;
-    return !mean || n <= GRAIN || below(t, n) < GRAIN;
+    return gap_passed();
 }
 
 void *hk_guard_sample_malloc(size_t n, size_t align, bool zero)

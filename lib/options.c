@@ -62,6 +62,10 @@ static const struct hk_option_def defs[HK_OPT_COUNT] = {
         "of 16 guarded slots, caught at the faulting access like level 3; 0: off" },
     [HK_OPT_GUARD_SAMPLE_MAX] = { "HAKMEM_GUARD_SAMPLE_MAX", 8192, 0, 1L << 20,
         "the largest request (bytes) HAKMEM_GUARD_SAMPLE samples" },
+    [HK_OPT_GUARD_SAMPLE_GAP] = { "HAKMEM_GUARD_SAMPLE_GAP", 1000, 0, 10000000,
+        "the least time (microseconds) between two sampled guards in the process, whose system calls "
+        "then cost a bounded share of a fast-allocating program's time; 0: none (none either at "
+        "HAKMEM_GUARD_SAMPLE=1)" },
     [HK_OPT_ON_ERROR] = { "HAKMEM_ON_ERROR", 0, 0, 255 + 2,
         "after a heap error: abort (report, then SIGABRT), report (and go on), exit:N", .on_error = true },
     [HK_OPT_TRACE_STACKS] = { "HAKMEM_TRACE_STACKS", 0, 0, 1,

@@ -107,10 +107,12 @@ static int after_free(const char *kind, const char *via, char *p, size_t n)
 /* Plants a bad access in each of iters blocks of odd sizes 17..1039 (fixed
  * seed): planted_over writes the byte past the end (inside the size class's
  * rounding, so a plain block takes no harm), planted_uaf reads the block
- * after its free. Sampled guards catch the first sampled one. */
+ * after its free; planted_late does as planted_over in the second half of
+ * the blocks only. Sampled guards catch the first sampled one. */
 static int planted(const char *kind, size_t iters)
 {
-    int over = strcmp(kind, "planted_over") == 0;
+    int late = strcmp(kind, "planted_late") == 0;
+    int over = late || strcmp(kind, "planted_over") == 0;
     if (!over && strcmp(kind, "planted_uaf") != 0)
         return 0;
     unsigned long long x = 88172645463325252ull;
@@ -119,7 +121,7 @@ static int planted(const char *kind, size_t iters)
         size_t n = (17 + x % 1023) | 1;
         volatile char *p = opaque(malloc(n));
         memset((char *)p, 0, n);
-        if (over)
+        if (over && (!late || i >= iters / 2))
             p[n] = 1;
         free((char *)p);
         if (!over)

@@ -152,6 +152,14 @@ for kind in planted_over planted_uaf; do
     expect "$kind with HAKMEM_GUARD_SAMPLE=0: none caught (rc $rc)" \
         "$([ $rc = 0 ] && grep -q '^after$' "$tmp/out" && ! grep -q 'hakmem: ERROR' "$tmp/err"; echo $?)"
 done
+# The gap between samples (HAKMEM_GUARD_SAMPLE_GAP): with one in 2 sampled, the
+# overflows planted in the second half of the blocks are caught; with a 10 s gap the
+# first sample, taken among the clean first half, is the only one, and none is.
+stopped "planted_late, 1 in 2, no gap" "heap-buffer-overflow .* past the end .* in free()" "$L" \
+    HAKMEM_GUARD_SAMPLE=2 HAKMEM_GUARD_SAMPLE_GAP=0 HAKMEM_PROFILE_SEED=1 "$prog" planted_late direct 20000
+run_env "$L" HAKMEM_GUARD_SAMPLE=2 HAKMEM_GUARD_SAMPLE_GAP=10000000 HAKMEM_PROFILE_SEED=1 "$prog" planted_late direct 20000
+expect "planted_late with a 10 s gap: none caught (rc $rc)" \
+    "$([ $rc = 0 ] && grep -q '^after$' "$tmp/out" && ! grep -q 'hakmem: ERROR' "$tmp/err"; echo $?)"
 # report cannot resume a faulting access: the fault is re-raised, after the report
 run_env "$L" HAKMEM_CHECK=3 HAKMEM_ON_ERROR=report "$prog" write_after_free direct 4096
 expect "level 3 report: the report, then the fault re-raised (rc $rc)" \

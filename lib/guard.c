@@ -4,6 +4,9 @@
  * SIGSEGV handler is segv.c's). */
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
 #include "heapcheck.h"
 
 /* The region: reserved at start-up, carved into slots from its start. A
@@ -242,6 +245,33 @@ static long fresh_slot(size_t k)
     return (long)i;
 }
 
+#define REOPEN_BATCH 16 /* slots reopened by one system call under markers */
+#ifndef SYS_process_madvise
+#define SYS_process_madvise 440
+#endif
+#define PIDFD_SELF_PROCESS (-10000) /* Linux 6.15's PIDFD_SELF */
+
+/* Slot i's k data pages opened; under markers with the closed slots next on
+ * its free list, up to REOPEN_BATCH in one process_madvise (those have left
+ * the quarantine: opening them early loses no check). 0, or -1. */
+static int reopen(size_t i, size_t k)
+{
+    struct iovec v[REOPEN_BATCH];
+    uint32_t at[REOPEN_BATCH];
+    size_t n = 0;
+    v[n].iov_base = data_of(i), v[n].iov_len = k * page(), at[n++] = (uint32_t)i;
+    for (uint32_t j = k < GUARD_LISTS && g.markers ? g.free_head[k] : 0; j && n < REOPEN_BATCH; j = g.slot[j - 1].next)
+        if (g.slot[j - 1].closed)
+            v[n].iov_base = data_of(j - 1), v[n].iov_len = k * page(), at[n++] = j - 1;
+    if (n > 1 && syscall(SYS_process_madvise, PIDFD_SELF_PROCESS, v, n, MADV_GUARD_REMOVE, 0) ==
+                     (long)(n * k * page())) {
+        for (size_t m = 0; m < n; m++)
+            g.slot[at[m]].closed = 0;
+        return 0;
+    }
+    return open_pages(data_of(i), k * page());
+}
+
 /* A slot of k data pages, PROT_READ|WRITE: its first page, or -1. Out of
  * slots, the quarantine gives its oldest back first. */
 static long take_slot(size_t k)
@@ -256,7 +286,7 @@ static long take_slot(size_t k)
     if (got < 0)
         return -1;
     size_t i = (size_t)got;
-    if (k && g.slot[i].closed && open_pages(data_of(i), k * page()) != 0) {
+    if (k && g.slot[i].closed && reopen(i, k) != 0) {
         /* out of mappings (vm.max_map_count): back on its list */
         if (k < GUARD_LISTS) {
             g.slot[i].next = g.free_head[k];

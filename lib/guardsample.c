@@ -14,8 +14,8 @@
  * guard chunk, which the free fast path's chunk-map test already sends to
  * its slow path.
  *
- * Each sample costs two mprotect calls (RW at the allocation, PROT_NONE at
- * the free, with a TLB shootdown when other threads run), tens of
+ * Each sample costs two system calls (guard.c's: open at the allocation,
+ * close at the free, with a TLB shootdown when other threads run), tens of
  * microseconds each on a virtual machine: a program allocating 20 million
  * blocks a second would spend a sixth of its time in them. So samples are
  * at least HAKMEM_GUARD_SAMPLE_GAP apart in the process (1 ms: at most 1000

@@ -38,7 +38,7 @@ CLI_PROFILE_LOG = tests/cli/profile_record.sh.log tests/cli/export_profile.sh.lo
 $(CLI_PROFILE_LOG): tests/profile_sites$(EXEEXT)
 if HAVE_CHECK
 check_PROGRAMS += $(CLI_UNIT) $(CLI_UNIT_ASAN)
-check_LTLIBRARIES = cli/libhktrace-asan.la lib/libhakmem-reader-asan.la
+check_LTLIBRARIES += cli/libhktrace-asan.la lib/libhakmem-reader-asan.la
 # hakmem-trace and hakmem-top sanitized, for fuzz.sh (programs, not tests: EXTRA_)
 EXTRA_PROGRAMS = tests/cli/hakmem-trace-asan tests/cli/hakmem-top-asan
 CLI_FUZZ_LOG = tests/cli/fuzz.sh.log # through a variable: automake keeps its own rule

@@ -160,6 +160,36 @@ stopped "planted_late, 1 in 2, no gap" "heap-buffer-overflow .* past the end .* 
 run_env "$L" HAKMEM_GUARD_SAMPLE=2 HAKMEM_GUARD_SAMPLE_GAP=10000000 HAKMEM_PROFILE_SEED=1 "$prog" planted_late direct 20000
 expect "planted_late with a 10 s gap: none caught (rc $rc)" \
     "$([ $rc = 0 ] && grep -q '^after$' "$tmp/out" && ! grep -q 'hakmem: ERROR' "$tmp/err"; echo $?)"
+# Level 3 without guard markers (tests/nomarkers.so: madvise refuses them, as
+# kernels before 6.13 do): PROT_NONE pages, the same reports.
+if [ -n "${HK_NOMARKERS:-}" ] && [ -f "$HK_NOMARKERS" ]; then
+    N="LD_PRELOAD=$HK_NOMARKERS:$HK_LIB"
+    for side in over under; do
+        for size in 4096 262144; do
+            case $side in over) o=over1 p="heap-buffer-overflow .* past the end" ;;
+                          *) o=under1 p="heap-buffer-underflow .* before the start" ;; esac
+            stopped "$o direct $size level 3 $side, PROT_NONE" "$p .* in a write" "$N" HAKMEM_CHECK=3 \
+                HAKMEM_GUARD=$side "$prog" $o direct $size
+        done
+    done
+    stopped "write_after_free direct 4096 level 3, PROT_NONE" "use after free .* in a write" "$N" HAKMEM_CHECK=3 \
+        "$prog" write_after_free direct 4096
+    if command -v strace >/dev/null; then # the path taken: PROT_NONE, no marker
+        run_env HAKMEM_CHECK=3 strace -f -e trace=mprotect,madvise -o "$tmp/strace" \
+            -E "LD_PRELOAD=$HK_NOMARKERS:$HK_LIB" "$prog" over1 direct 4096
+        expect "PROT_NONE path: mprotect PROT_NONE, no guard marker (rc $rc)" \
+            "$(grep -q 'mprotect(.*PROT_NONE' "$tmp/strace" && ! grep -q 'MADV_GUARD_INSTALL.*= 0\|0x66 .*= 0' "$tmp/strace"; echo $?)"
+        run_env HAKMEM_CHECK=3 strace -f -e trace=madvise -o "$tmp/strace" -E "LD_PRELOAD=$HK_LIB" \
+            "$prog" write_after_free direct 4096
+        if grep -q 'MADV_GUARD_INSTALL.*= 0\|0x66 .*= 0' "$tmp/strace"; then
+            echo "ok: this kernel has guard markers, and level 3 uses them"
+        else
+            echo "skip: this kernel has no guard markers (Linux 6.13): level 3 uses PROT_NONE by itself"
+        fi
+    fi
+else
+    echo "skip: level 3 without guard markers (HK_NOMARKERS unset)"
+fi
 # report cannot resume a faulting access: the fault is re-raised, after the report
 run_env "$L" HAKMEM_CHECK=3 HAKMEM_ON_ERROR=report "$prog" write_after_free direct 4096
 expect "level 3 report: the report, then the fault re-raised (rc $rc)" \

@@ -43,13 +43,14 @@ void hk_profile_init(void)
 }
 
 /* A thread's PRNG seed (never 0: 0 means not drawn yet): HAKMEM_PROFILE_SEED
- * plus the thread's rank among the threads that sampled, else the clock. */
+ * plus the thread's rank among the threads that sampled, else the clock, the
+ * thread's TLS address and its rank (no gettid: a system call per thread). */
 uint64_t hk_profile_seed(void)
 {
     static _Atomic uint64_t threads;
     uint64_t rank = atomic_fetch_add_explicit(&threads, 1, memory_order_relaxed);
     uint64_t s = hk_opt[HK_OPT_PROFILE_SEED] ? (uint64_t)hk_opt[HK_OPT_PROFILE_SEED] + rank
-                                             : hk_now_ns() ^ ((uint64_t)hk_gettid() << 32) ^ rank;
+                                             : hk_now_ns() ^ ((uint64_t)(uintptr_t)&hk_tls << 16) ^ rank;
     s = hk_sample_rand(&s);
     return s ? s : 1;
 }

@@ -87,6 +87,15 @@ static struct alt *pool;
 static pthread_key_t alt_key; /* its destructor gives a thread's stack back */
 static __thread bool alt_tried;
 
+static void give_alt(void *st)
+{
+    struct alt *a = st;
+    pthread_mutex_lock(&pool_lock);
+    a->next = pool;
+    pool = a;
+    pthread_mutex_unlock(&pool_lock);
+}
+
 /* A stack of ALT_STACK bytes above a PROT_NONE page (an overflow of the
  * handler's own stack traps instead of writing below it), from the pool. */
 static void *take_alt(void)
@@ -105,38 +114,42 @@ static void *take_alt(void)
     return m + hk_page_size;
 }
 
+/* One system call at each end of a thread (short-lived threads pay them):
+ * set, reading the old one back, and put the program's back in the rare case
+ * it had its own; at exit, disable, reading back what it was. */
 void hk_segv_thread_start(void)
 {
     stack_t old;
     if (!installed || alt_tried)
         return;
     alt_tried = true; /* first: pthread_setspecific may allocate */
-    if (sigaltstack(NULL, &old) != 0 || !(old.ss_flags & SS_DISABLE))
-        return; /* the program's own stack is kept */
     void *st = take_alt();
     if (!st)
         return;
     stack_t ss = { .ss_sp = st, .ss_size = ALT_STACK };
-    if (sigaltstack(&ss, NULL) == 0)
-        pthread_setspecific(alt_key, st);
+    if (sigaltstack(&ss, &old) != 0) {
+        give_alt(st);
+        return;
+    }
+    if (!(old.ss_flags & SS_DISABLE)) { /* the program's own stack is kept */
+        sigaltstack(&old, NULL);
+        give_alt(st);
+        return;
+    }
+    pthread_setspecific(alt_key, st);
 }
 
-/* The exiting thread's stack back to the pool (unless it is on it). */
+/* The exiting thread's stack back to the pool, unless the thread runs on it
+ * (the kernel then refuses to disable it). Whatever stack the thread had by
+ * now is disabled with it: the thread is exiting. */
 static void thread_exit(void *st)
 {
-    stack_t cur;
-    if (sigaltstack(NULL, &cur) != 0 || (cur.ss_flags & SS_ONSTACK))
+    stack_t off = { .ss_flags = SS_DISABLE }, cur;
+    if (sigaltstack(&off, &cur) != 0)
         return;
-    if (cur.ss_sp == st) {
-        stack_t off = { .ss_flags = SS_DISABLE };
-        if (sigaltstack(&off, NULL) != 0)
-            return;
-    }
-    struct alt *a = st;
-    pthread_mutex_lock(&pool_lock);
-    a->next = pool;
-    pool = a;
-    pthread_mutex_unlock(&pool_lock);
+    if (cur.ss_sp != st && !(cur.ss_flags & SS_DISABLE))
+        sigaltstack(&cur, NULL); /* the program's, set since: kept */
+    give_alt(st);
 }
 
 void hk_segv_atfork_prepare(void)

@@ -10,10 +10,13 @@
  *   after_own | after_guard             (under LD_PRELOAD) hakmem, then the handler
  *   after_own_signal                    the same, the handler set by signal()
  *   after_own_none                      no handler: the default action
- *   overflow_handler | overflow_none    a thread overflows its stack */
+ *   overflow_handler | overflow_none    a thread overflows its stack
+ *   own_altstack                        a thread's own alternate stack, set
+ *                                       before its first malloc, stays (exit 0) */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +70,21 @@ static void *overflow(void *arg)
     return NULL;
 }
 
+/* A thread that sets its own alternate stack, then allocates: exit 7 when
+ * hakmem replaced it, 8 when it disabled it. */
+static void *own_altstack(void *arg)
+{
+    static char mine[65536];
+    stack_t ss = { .ss_sp = mine, .ss_size = sizeof mine }, cur;
+    if (sigaltstack(&ss, NULL) != 0)
+        return (void *)3;
+    free(malloc(64));
+    if (sigaltstack(NULL, &cur) != 0 || (cur.ss_flags & SS_DISABLE))
+        return (void *)8;
+    (void)arg;
+    return cur.ss_sp == mine ? NULL : (void *)7;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -93,6 +111,14 @@ int main(int argc, char **argv)
             guard_fault(malloc);
         else
             own_fault();
+    } else if (strcmp(mode, "own_altstack") == 0) {
+        pthread_t t;
+        void *rc = NULL;
+        if (pthread_create(&t, NULL, own_altstack, NULL) != 0)
+            return 3;
+        pthread_join(t, &rc);
+        if (rc)
+            return (int)(intptr_t)rc;
     } else if (strncmp(mode, "overflow_", 9) == 0) {
         if (strcmp(mode, "overflow_handler") == 0)
             install_own(SA_ONSTACK);
@@ -102,7 +128,7 @@ int main(int argc, char **argv)
         pthread_join(t, NULL);
     } else {
         fprintf(stderr, "usage: segv_order before_own|before_guard LIB | after_own|after_guard | "
-                        "overflow_handler|overflow_none\n");
+                        "overflow_handler|overflow_none | own_altstack\n");
         return 2;
     }
     puts("after");

@@ -36,6 +36,11 @@ for level in "HAKMEM_GUARD_SAMPLE=1" "HAKMEM_CHECK=3"; do
         "$([ $rc = 139 ] && ! grep -q 'hakmem: ERROR' "$tmp/err"; echo $?)"
 done
 # signal() goes through the same path
+# A thread's own alternate stack, set before its first allocation, is kept
+# (hakmem gives one only to threads without), at the default level with sampled guards.
+run_env LD_PRELOAD="$HK_LIB" HAKMEM_GUARD_SAMPLE=5000 "$prog" own_altstack
+expect "a thread's own alternate stack is kept (rc $rc: 7 replaced, 8 disabled)" \
+    "$([ $rc = 0 ] && grep -q '^after$' "$tmp/out"; echo $?)"
 run_env LD_PRELOAD="$HK_LIB" HAKMEM_GUARD_SAMPLE=1 "$prog" after_own_signal
 own "signal() after hakmem: its own fault to the program's handler"
 echo "$checks checks"

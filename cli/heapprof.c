@@ -593,7 +593,7 @@ static int flush_pins(struct hk_heapprof *p, int64_t run, char *err, size_t errl
  * last event, when it came after the last point. */
 static int flush_usage(struct hk_heapprof *p, int64_t run, int last, char *err, size_t errlen)
 {
-    if (last && p->last_ns >= p->usage_next - USAGE_NS && p->tot.samples &&
+    if (last && p->last_ns > p->usage_next - USAGE_NS && p->tot.samples &&
         grow((void **)&p->usage, &p->nusage, &p->usage_cap, sizeof *p->usage) == 0)
         p->usage[p->nusage++] = (struct usage){ p->last_ns, p->tot.in_use, p->usage_peak,
                                                 (int64_t)p->tot.live };

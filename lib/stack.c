@@ -308,14 +308,27 @@ int hk_stack_frames(uint32_t id, uint64_t *ip, int max)
 
 /* The calling stack into ip[0..max), innermost first: how many frames; 0
  * when called from inside a capture. */
-int hk_stack_capture(void **ip, int max)
+static inline __attribute__((always_inline)) bool gcc_walk_here(void **ip, int max, int *n);
+
+/* The calling stack of the function this is inlined in (hk_stack_capture,
+ * hk_stack_capture_light), under the nesting guard: by libgcc's unwinder
+ * when light and the thread is in its first HK_LIGHT_FIRST light captures,
+ * else libunwind's. */
+static inline __attribute__((always_inline)) int capture_here(void **ip, int max, bool light)
 {
     if (tls_in_capture)
         return 0;
     tls_in_capture = 1;
-    int n = unw_backtrace(ip, max);
+    int n;
+    if (!light || !gcc_walk_here(ip, max, &n))
+        n = unw_backtrace(ip, max);
     tls_in_capture = 0;
     return n > 0 ? n : 0;
+}
+
+int hk_stack_capture(void **ip, int max)
+{
+    return capture_here(ip, max, false);
 }
 
 /* ---- libgcc's unwinder (the sampled guards' first captures in a thread)
@@ -368,22 +381,23 @@ static _Unwind_Reason_Code gcc_frame(struct _Unwind_Context *ctx, void *arg)
 /* As hk_stack_capture (by libgcc's unwinder the first HK_LIGHT_FIRST times
  * in a thread): innermost first, ip[0] in this function as hk_stack_capture's
  * is in that one; the rest the same. */
+/* libgcc's walk into ip[0..max) (*n frames, the first in the function it is
+ * inlined in), while the thread has light captures left; false to leave it
+ * to libunwind. */
+static inline __attribute__((always_inline)) bool gcc_walk_here(void **ip, int max, int *n)
+{
+    if (!gcc_backtrace || tls_light >= HK_LIGHT_FIRST)
+        return false;
+    tls_light++;
+    struct gcc_walk w = { ip, 0, max };
+    gcc_backtrace(gcc_frame, &w);
+    *n = w.n;
+    return true;
+}
+
 HK_NOINLINE int hk_stack_capture_light(void **ip, int max)
 {
-    if (tls_in_capture || max <= 0)
-        return 0;
-    tls_in_capture = 1;
-    int n;
-    if (gcc_backtrace && tls_light < HK_LIGHT_FIRST) {
-        tls_light++;
-        struct gcc_walk w = { ip, 0, max };
-        gcc_backtrace(gcc_frame, &w);
-        n = w.n;
-    } else {
-        n = unw_backtrace(ip, max);
-    }
-    tls_in_capture = 0;
-    return n > 0 ? n : 0;
+    return capture_here(ip, max, true);
 }
 
 /* ---- frame-pointer walk (the heap profiler's fast capture)

@@ -9,6 +9,7 @@
 #include "event.h"
 
 #define HK_LARGE_MAGIC 0x6b616d4772614c68ull
+#define HK_LARGE_MERGED 0x6b616d4d72674c68ull /* the header of a freed mapping merged into the one before */
 #define HK_LARGE_CACHE_MAX 64 /* mappings */
 #define HK_LARGE_CACHE_FLOOR ((size_t)64 << 20) /* the cache's bound when frees are rare */
 #define HK_LARGE_WINDOW_NS 1000000000ull /* the span of "recent" large frees */
@@ -65,6 +66,34 @@ static hk_large *large_of(const void *p)
     return (hk_large *)(((uintptr_t)p - 1) & ~(uintptr_t)HK_SS_MASK);
 }
 
+/* The head of the mapping whose chunk a (marked HK_CHUNK_LARGE) lies in:
+ * the LARGE chunks before it lead there. NULL when there is none. */
+static hk_large *head_of(uintptr_t a)
+{
+    uintptr_t c = a >> HK_SS_SHIFT;
+    while (c > 0 && c < HK_CHUNKS && hk_chunkmap[c] == HK_CHUNK_LARGE)
+        c--;
+    if (c >= HK_CHUNKS || hk_chunkmap[c] != HK_CHUNK_LARGE_HEAD)
+        return NULL;
+    hk_large *l = (hk_large *)(c << HK_SS_SHIFT);
+    return l->magic == HK_LARGE_MAGIC ? l : NULL;
+}
+
+/* p, not at a mapping's head: the first user byte of a freed mapping that
+ * was merged into the cached one before it (a second free), else none of
+ * the large tier's. */
+static enum hk_block_verdict merged_check(const void *p, struct hk_block_info *b)
+{
+    uintptr_t a = (uintptr_t)p;
+    if (hk_chunk_kind(a - 1) != HK_CHUNK_LARGE || ((a - HK_LARGE_HDR) & HK_SS_MASK))
+        return HK_BLOCK_FOREIGN;
+    hk_large *t = large_of(p), *h = head_of(a - 1);
+    if (!h || h->user || (char *)t >= h->base + h->map_size || t->magic != HK_LARGE_MERGED)
+        return HK_BLOCK_FOREIGN;
+    b->large_size = t->map_size - HK_LARGE_HDR;
+    return HK_BLOCK_FREED;
+}
+
 /* hk_block_check's large part: p is the user pointer of a live mapping, the
  * first user byte of a cached one (a second free), inside a live block, or
  * none of the large tier's. */
@@ -72,8 +101,10 @@ enum hk_block_verdict hk_large_check(const void *p, struct hk_block_info *b)
 {
     uintptr_t a = (uintptr_t)p;
     *b = (struct hk_block_info){ 0 };
-    if (a <= HK_LARGE_HDR || hk_chunk_kind(a - 1) != HK_CHUNK_LARGE_HEAD)
+    if (a <= HK_LARGE_HDR)
         return HK_BLOCK_FOREIGN;
+    if (hk_chunk_kind(a - 1) != HK_CHUNK_LARGE_HEAD)
+        return merged_check(p, b);
     hk_large *l = large_of(p);
     if (l->magic != HK_LARGE_MAGIC)
         return HK_BLOCK_FOREIGN;
@@ -98,14 +129,9 @@ enum hk_block_verdict hk_large_check(const void *p, struct hk_block_info *b)
  * the first chunk of the mapping: the LARGE chunks before p's lead there. */
 bool hk_large_block_of(const void *p, char **user, size_t *usable)
 {
-    uintptr_t c = (uintptr_t)p >> HK_SS_SHIFT;
-    while (c > 0 && c < HK_CHUNKS && hk_chunkmap[c] == HK_CHUNK_LARGE)
-        c--;
-    if (c >= HK_CHUNKS || hk_chunkmap[c] != HK_CHUNK_LARGE_HEAD)
-        return false;
-    hk_large *l = (hk_large *)(c << HK_SS_SHIFT);
+    hk_large *l = head_of((uintptr_t)p);
     /* the mapping may end before p's chunk does: the rest is not hakmem's */
-    if (l->magic != HK_LARGE_MAGIC || !l->user || (uintptr_t)p - (uintptr_t)l->base >= l->map_size)
+    if (!l || !l->user || (uintptr_t)p - (uintptr_t)l->base >= l->map_size)
         return false;
     *user = l->user;
     *usable = l->usable;
@@ -177,12 +203,18 @@ static void note_free(uint64_t now, size_t size)
 }
 
 /* The cache's bound: the recent peak of large frees (a program cycling big
- * buffers keeps what it cycles), at least HK_LARGE_CACHE_FLOOR, at most
- * HAKMEM_LARGE_CACHE_MB. */
+ * buffers keeps what it cycles) or the bytes of the live large blocks, the
+ * larger, at least HK_LARGE_CACHE_FLOOR, at most HAKMEM_LARGE_CACHE_MB. The
+ * live bytes: blocks of mixed sizes leave cached pieces that fit only some
+ * requests, and with less than that kept the cache unmapped what it would
+ * be asked for again (large_buffers: 900 MiB unmapped in 500 allocations
+ * with 20 live, a fresh page costing 12 us here). */
 static size_t cache_limit(void)
 {
     size_t cap = (size_t)hk_opt[HK_OPT_LARGE_CACHE_MB] << 20;
     size_t want = cache.peak > HK_LARGE_CACHE_FLOOR ? cache.peak : HK_LARGE_CACHE_FLOOR;
+    if (cache.live_bytes > want)
+        want = cache.live_bytes;
     return want < cap ? want : cap;
 }
 
@@ -237,20 +269,19 @@ static void split_tail(hk_large *l, size_t cut, uint64_t now)
 }
 
 /* Fits l to need bytes: the chunks after need's last one are cached apart
- * (split_tail); the rest of that chunk stays with the block when it is a
- * quarter of need or less (its pages are the ones a grown reuse would fault
- * in again, and the block ends on a chunk, where its free merges it with
- * the tail again), else it is unmapped. */
+ * (split_tail); the rest of that chunk stays with the block (it ends on a
+ * chunk, where its free merges it with the tail again), its pages given
+ * back when they are more than a quarter of need (a small block does not
+ * keep most of a chunk resident). Given back, not unmapped: a hole would
+ * keep the block from merging with what follows it. */
 static void cache_split(hk_large *l, size_t need, uint64_t now)
 {
     size_t cut = (need + HK_SS_MASK) & ~(size_t)HK_SS_MASK;
     if (cut < l->map_size)
         split_tail(l, cut, now);
-    if (l->map_size - need > need / 4) {
-        hk_os_unmap(l->base + need, l->map_size - need);
-        l->map_size = need;
-        if (l->dirty > need)
-            l->dirty = need;
+    if (l->map_size - need > need / 4 && l->dirty > need) {
+        hk_os_purge(l->base + need, l->dirty - need);
+        l->dirty = need;
     }
 }
 
@@ -277,7 +308,7 @@ static hk_large *cached_before(const hk_large *l)
 static void join(hk_large *b, hk_large *t)
 {
     HK_ASSERT(b->base + b->map_size == (char *)t);
-    t->magic = 0;
+    t->magic = HK_LARGE_MERGED; /* a second free of its block is still told apart (merged_check) */
     hk_chunkmap_set((uintptr_t)t, 1, HK_CHUNK_LARGE, HK_CHUNK_LARGE);
     b->map_size += t->map_size;
 }
@@ -301,7 +332,8 @@ static hk_large *coalesce(hk_large *l)
     return l;
 }
 
-/* A cached mapping for need bytes, unlinked: the smallest that holds them,
+/* A cached mapping for need bytes, unlinked and marked taken (its user
+ * pointer set, so no free merges it meanwhile): the smallest that holds them,
  * fitted to them (cache_split); else the largest, which the
  * caller grows (cache_grow). NULL when the cache is empty. */
 static hk_large *cache_take(size_t need)
@@ -319,9 +351,11 @@ static hk_large *cache_take(size_t need)
     if (!l)
         return NULL;
     cache_unlink(l);
-    if (best)
+    l->user = (char *)l + HK_LARGE_HDR; /* taken: a free beside it must not merge it (cached_at) */
+    if (best) {
         cache_split(l, need, hk_now_ns());
-    HK_STAT_INC(large_reuse);
+        HK_STAT_INC(large_reuse);
+    }
     return l;
 }
 
@@ -340,12 +374,15 @@ static void *map_or_trim(size_t len, bool *trimmed)
 
 /* Resizes the mapping [old, old + old_size), its header first, to new_size
  * bytes without copying: in place if the address space after it is free,
- * else moved onto a new aligned range. Returns its header, moved with it,
- * or NULL (the mapping left as it was) when the kernel refuses. Takes
- * hk_large_lock for the chunk map: the caller must not hold it. */
-static hk_large *resize_mapping(char *old, size_t old_size, size_t new_size)
+ * else, when may_move, moved onto a new aligned range. Returns its header,
+ * moved with it, or NULL (the mapping left as it was) when the kernel
+ * refuses or it would have to move. Takes hk_large_lock for the chunk map:
+ * the caller must not hold it. */
+static hk_large *resize_mapping(char *old, size_t old_size, size_t new_size, bool may_move)
 {
     void *p = mremap(old, old_size, new_size, 0);
+    if (p == MAP_FAILED && !may_move)
+        return NULL;
     if (p == MAP_FAILED) {
         bool trimmed;
         void *dst = map_or_trim(new_size, &trimmed);
@@ -369,20 +406,26 @@ static hk_large *resize_mapping(char *old, size_t old_size, size_t new_size)
     return nl;
 }
 
-/* Grows the cached (unlinked) mapping l to need bytes (resize_mapping): only
- * the new tail faults in, and it reads as zero. NULL (l cached again) when
- * the kernel refuses. */
+/* Grows the cached (unlinked) mapping l to need bytes in place
+ * (resize_mapping): only the new tail faults in, and it reads as zero. NULL
+ * (l cached again) when the address space after it is taken. Never moved:
+ * moving a mapping's pages is cheap on bare metal, but under a hypervisor
+ * that shadows page tables it makes every page of the process fault again
+ * in the host on its next touch (a 16 MiB memset ran at 0.5 GB/s instead of
+ * 30 after an unrelated mremap here), which costs more than fresh pages. */
 static hk_large *cache_grow(hk_large *l, size_t need)
 {
     size_t dirty = l->dirty;
-    hk_large *nl = resize_mapping(l->base, l->map_size, need);
+    hk_large *nl = resize_mapping(l->base, l->map_size, need, false);
     if (!nl) {
         pthread_mutex_lock(&hk_large_lock);
+        l->user = NULL;
         cache_push(l, hk_now_ns());
         pthread_mutex_unlock(&hk_large_lock);
         return NULL;
     }
     nl->dirty = dirty;
+    HK_STAT_INC(large_reuse);
     return nl;
 }
 
@@ -400,6 +443,10 @@ static hk_large *map_new(size_t n, size_t align, size_t off)
         __builtin_add_overflow(need, pad, &need))
         return NULL;
     need = page_round(need - hk_page_size);
+    if (!pad) /* whole chunks: the next mapping (os.c maps below the last) then adjoins it, and
+               * the cache merges the two when both are free (coalesce); a chunk's pages
+               * past the block are only address space until a reuse touches them */
+        need = (need + HK_SS_MASK) & ~(size_t)HK_SS_MASK;
     bool trimmed;
     char *base = map_or_trim(need, &trimmed);
     if (!base)
@@ -521,7 +568,7 @@ static void *remap(hk_large *l, size_t new_size)
 {
     size_t old_size = l->map_size;
     size_t user_off = (size_t)(l->user - (char *)l); /* HK_LARGE_HDR, or more when aligned */
-    hk_large *nl = resize_mapping(l->base, old_size, new_size);
+    hk_large *nl = resize_mapping(l->base, old_size, new_size, true);
     if (!nl)
         return NULL;
     nl->user = (char *)nl + user_off;

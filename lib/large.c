@@ -297,10 +297,8 @@ static hk_large *cached_at(uintptr_t a)
 /* The cached mapping that ends where l begins, or NULL. */
 static hk_large *cached_before(const hk_large *l)
 {
-    uintptr_t c = ((uintptr_t)l >> HK_SS_SHIFT) - 1;
-    while (c > 0 && hk_chunkmap[c] == HK_CHUNK_LARGE)
-        c--;
-    hk_large *p = cached_at(c << HK_SS_SHIFT);
+    hk_large *p = head_of((uintptr_t)l - 1);
+    p = p ? cached_at((uintptr_t)p) : NULL;
     return p && p->base + p->map_size == (char *)l ? p : NULL;
 }
 

@@ -66,8 +66,7 @@ static inline __attribute__((always_inline)) void *sampled(size_t n, void *fp)
 {
     if (!hk_profile_on)
         return hk_guard_sample_malloc(n, 0, false);
-    void *ip[HK_PROFILE_IPS];
-    return hk_profile_malloc_ips(n, ip, hk_stack_capture_profile_at(ip, fp));
+    return hk_profile_malloc_id(n, hk_stack_profile_id(fp));
 }
 
 /* The exported malloc's for a countdown below 0. Reached by jumps only

@@ -619,6 +619,7 @@ void hk_heap_exit(void *arg)
     if (hk_config_debug)
         hk_heap_validate(h);
     hk_tls_heap = hk_tls.fast = &hk_heap_empty;
+    hk_stack_cache_thread_exit();
     if (h->sampled_heap)
         sampled_exit(h->sampled_heap);
     h->sampled_heap = NULL;

@@ -44,6 +44,7 @@ static void atfork_child(void)
     hk_segv_atfork_release();
     hk_guard_atfork_release();
     hk_ring_atfork_child();
+    hk_stack_cache_atfork_child();
     hk_segment_atfork_child();
     hk_purge_atfork_child();
 }

@@ -453,10 +453,34 @@ bool hk_stack_init(void);
 int hk_stack_capture_fp(void **ip, int max);
 /* HAKMEM_PROFILE_DEPTH frames by HAKMEM_PROFILE_STACKS into ip[0..HAKMEM_SEG_STACK_DEPTH). */
 int hk_stack_capture_profile(void **ip);
-/* The same with HK_STACK_SLACK frames more (room for the profiler's own,
- * which it strips); the frame-pointer walk starts at frame `from`. */
+/* Frames captured beyond HAKMEM_PROFILE_DEPTH: room for the profiler's own,
+ * which are stripped. */
 #define HK_STACK_SLACK 8
-int hk_stack_capture_profile_at(void **ip, void *from);
+/* Start-up of the profiler's stacks: finds libhakmem's text (hk_stack_own_text). */
+void hk_stack_program_init(void);
+/* Start-up of stackcache.c: libgcc's unwinder looked up by version. */
+void hk_stack_cache_init(void);
+/* Frames ip[0..n) without libhakmem's own at the top, at most
+ * HAKMEM_PROFILE_DEPTH, interned: the id (0 when the table is full); *used =
+ * how many of ip[] went into it (the stripped ones included). */
+uint32_t hk_stack_program_id(void *const *ip, int n, int *used);
+/* The program's stack of the sampled allocation whose exported function's
+ * frame is `from` (its caller's return address at from + 8), interned: by
+ * HAKMEM_PROFILE_STACKS, the frame-pointer walk starting at from, or
+ * libunwind's. NULL from: libunwind from the caller. */
+uint32_t hk_stack_profile_plain(void *from);
+/* ---- stackcache.c: the same through the thread's validated stack cache
+ * (libunwind's stacks, x86-64): the id of a stack seen before at `from`
+ * whose return addresses all still lie where they did, else as _plain. */
+uint32_t hk_stack_profile_id(void *from);
+/* Cache hits, misses (walked) and stacks found uncacheable, all threads. */
+void hk_stack_cache_counts(uint64_t *hit, uint64_t *miss, uint64_t *uncached);
+void hk_stack_cache_atfork_child(void);
+/* The calling thread's cache unmapped (its exit). */
+void hk_stack_cache_thread_exit(void);
+/* The top of this thread's stack mapping holding sp (frames lie below it),
+ * 0 when sp is in none. */
+uintptr_t hk_stack_top(uintptr_t sp);
 /* libhakmem's executable mapping [lo, hi); false when not found. */
 bool hk_stack_own_text(uintptr_t *lo, uintptr_t *hi);
 uint32_t hk_stack_intern_trace(void *const *ip, int n);
@@ -496,9 +520,9 @@ void hk_profile_hold(bool hold);
  * the stack from frame fp (an exported function's, or 0: libunwind). With
  * profiling off: a sampled guard's (hk_guard_sample_malloc). */
 void *hk_profile_malloc(size_t n, size_t size, size_t align, bool zero, void *fp);
-/* The same with the stack already captured (hk_stack_capture_profile_at from
- * the caller's frame: two frames fewer to unwind): ip[0..depth). */
-void *hk_profile_malloc_ips(size_t n, void *const *ip, int depth);
+/* The same with the stack id already found (hk_stack_profile_id from the
+ * caller's frame: two frames fewer to unwind on a miss). */
+void *hk_profile_malloc_id(size_t n, uint32_t stack);
 /* Room for the frames hk_stack_capture_profile_at captures. */
 #define HK_PROFILE_IPS (HAKMEM_SEG_STACK_DEPTH + HK_STACK_SLACK)
 /* The free event of sampled block p (s its slab, NULL when large). */

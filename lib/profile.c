@@ -20,7 +20,6 @@
 bool hk_profile_on;
 uint64_t hk_profile_rate = HK_PROFILE_RATE_DEFAULT;
 
-static uintptr_t own_lo, own_hi;          /* libhakmem's text: frames stripped */
 static __thread bool in_profiler;         /* recursion guard: no sample inside */
 static __thread uint8_t next_free_reason; /* HAKMEM_FREE_REALLOC for realloc's free */
 
@@ -38,7 +37,7 @@ void hk_profile_init(void)
         hk_log("hakmem: HAKMEM_PROFILE=1 is not supported at HAKMEM_CHECK=2; profiling is off\n");
         return;
     }
-    hk_stack_own_text(&own_lo, &own_hi);
+    hk_stack_program_init();
     hk_profile_on = true;
 }
 
@@ -87,28 +86,9 @@ bool hk_profile_due(int64_t *left, size_t n)
     return true;
 }
 
-/* The program's stack of this allocation: libhakmem's own frames at the
- * top stripped, then interned. */
-static uint32_t program_stack(void *const *ip, int n)
-{
-    int skip = 0;
-    while (skip < n && (uintptr_t)ip[skip] >= own_lo && (uintptr_t)ip[skip] < own_hi)
-        skip++;
-    int keep = n - skip;
-    if (keep > (int)hk_opt[HK_OPT_PROFILE_DEPTH])
-        keep = (int)hk_opt[HK_OPT_PROFILE_DEPTH];
-    return hk_stack_intern_trace(ip + skip, keep);
-}
-
-static uint32_t stack_of(void *fp)
-{
-    void *ip[HK_PROFILE_IPS];
-    return program_stack(ip, hk_stack_capture_profile_at(ip, fp));
-}
-
-/* hk_profile_malloc's, with the stack from ip[0..depth) when ip, else from fp. */
-static void *profile_malloc(size_t n, size_t size, size_t align, bool zero, void *fp,
-                            void *const *ip, int depth)
+/* hk_profile_malloc's, with the stack id when have_id, else the stack from fp. */
+static void *profile_malloc(size_t n, size_t size, size_t align, bool zero, void *fp, bool have_id,
+                            uint32_t id)
 {
     if (!hk_profile_on) /* hk_profile_due said so for a sampled guard */
         return hk_guard_sample_malloc(n, align, zero);
@@ -131,7 +111,7 @@ static void *profile_malloc(size_t n, size_t size, size_t align, bool zero, void
     if (p) {
         size_t block = s ? hk_class_size[s->cls] : hk_large_usable(p);
         uint64_t weight = hk_sample_weight_fx(n, hk_profile_rate);
-        uint32_t stack = ip ? program_stack(ip, depth) : stack_of(fp);
+        uint32_t stack = have_id ? id : hk_stack_profile_id(fp);
         hk_event_alloc(p, n, block, s, weight, stack);
         hk_profsum_alloc(p, n, weight, stack);
     }
@@ -141,12 +121,12 @@ static void *profile_malloc(size_t n, size_t size, size_t align, bool zero, void
 
 void *hk_profile_malloc(size_t n, size_t size, size_t align, bool zero, void *fp)
 {
-    return profile_malloc(n, size, align, zero, fp, NULL, 0);
+    return profile_malloc(n, size, align, zero, fp, false, 0);
 }
 
-void *hk_profile_malloc_ips(size_t n, void *const *ip, int depth)
+void *hk_profile_malloc_id(size_t n, uint32_t stack)
 {
-    return profile_malloc(n, n, 0, false, NULL, ip, depth);
+    return profile_malloc(n, n, 0, false, NULL, true, stack);
 }
 
 void hk_profile_freed(const void *p, hk_slab *s)

@@ -30,6 +30,8 @@ static struct block *blocks;
 static struct per_stack *stacks;
 static uint32_t nstacks;        /* slots of stacks[]: the stack table's capacity + 1 */
 static uint64_t unfollowed;     /* samples the full block table could not follow */
+static uint32_t nblocks;        /* followed now; at most BLOCKS_FULL, so probes stay short */
+#define BLOCKS_FULL (BLOCKS_MAX / 4 * 3)
 static atomic_flag busy = ATOMIC_FLAG_INIT;
 
 void hk_profsum_init(uint32_t stack_capacity)
@@ -72,13 +74,15 @@ void hk_profsum_alloc(const void *p, size_t n, uint64_t weight_fx, uint32_t stac
     stacks[id].allocated += bytes;
     stacks[id].in_use += bytes;
     stacks[id].samples++;
-    uint32_t i = slot_of((uintptr_t)p), k = 0;
-    while (blocks[i].addr && k++ < BLOCKS_MAX)
-        i = (i + 1) & (BLOCKS_MAX - 1);
-    if (blocks[i].addr)
+    uint32_t i = slot_of((uintptr_t)p);
+    if (nblocks >= BLOCKS_FULL) {
         unfollowed++; /* full: this block's free cannot be matched */
-    else
+    } else {
+        while (blocks[i].addr)
+            i = (i + 1) & (BLOCKS_MAX - 1);
         blocks[i] = (struct block){ (uintptr_t)p, id, 0, bytes };
+        nblocks++;
+    }
     unlock();
 }
 
@@ -105,6 +109,7 @@ void hk_profsum_free(const void *p)
         if (blocks[i].addr == (uintptr_t)p) {
             stacks[blocks[i].stack].in_use -= blocks[i].bytes;
             remove_at(i);
+            nblocks--;
             break;
         }
     unlock();

@@ -458,6 +458,11 @@ static inline bool stack_bounds(uintptr_t sp)
     return (sp >= tls_stack_lo && sp < tls_stack_hi) || load_stack_bounds(sp);
 }
 
+uintptr_t hk_stack_top(uintptr_t sp)
+{
+    return stack_bounds(sp) ? tls_stack_hi : 0;
+}
+
 /* The return addresses of the chain from frame fp, innermost first, into
  * ip[0..max): how many. The frames must lie in [lo, hi). */
 static int walk_fp(uintptr_t fp, uintptr_t lo, uintptr_t hi, void **ip, int max)
@@ -527,9 +532,33 @@ HK_NOINLINE int hk_stack_capture_profile(void **ip)
     return capture_profile(ip, NULL, (int)hk_opt[HK_OPT_PROFILE_DEPTH]);
 }
 
-HK_NOINLINE int hk_stack_capture_profile_at(void **ip, void *from)
+/* ---- the program's stack of a sampled allocation */
+
+static uintptr_t own_lo, own_hi; /* libhakmem's text: its frames are stripped */
+
+void hk_stack_program_init(void)
 {
-    return capture_profile(ip, from, (int)hk_opt[HK_OPT_PROFILE_DEPTH] + HK_STACK_SLACK);
+    hk_stack_own_text(&own_lo, &own_hi);
+    hk_stack_cache_init();
+}
+
+uint32_t hk_stack_program_id(void *const *ip, int n, int *used)
+{
+    int skip = 0;
+    while (skip < n && (uintptr_t)ip[skip] >= own_lo && (uintptr_t)ip[skip] < own_hi)
+        skip++;
+    int keep = n - skip;
+    if (keep > (int)hk_opt[HK_OPT_PROFILE_DEPTH])
+        keep = (int)hk_opt[HK_OPT_PROFILE_DEPTH];
+    *used = skip + keep;
+    return hk_stack_intern_trace(ip + skip, keep);
+}
+
+HK_NOINLINE uint32_t hk_stack_profile_plain(void *from)
+{
+    void *ip[HK_PROFILE_IPS];
+    int used, n = capture_profile(ip, from, (int)hk_opt[HK_OPT_PROFILE_DEPTH] + HK_STACK_SLACK);
+    return hk_stack_program_id(ip, n, &used);
 }
 
 /* The executable mapping holding this code (libhakmem's text, or the

@@ -152,6 +152,11 @@ HK_EXPORT void hakmem_stats_print(int fd)
         (unsigned long long)(st.large_live_bytes >> 10), (unsigned long long)(st.large_cached_bytes >> 10));
     add(&b, "threads: %llu started, %llu exited\n", (unsigned long long)st.threads_started,
         (unsigned long long)st.threads_exited);
+    uint64_t hit, miss, unc;
+    hk_stack_cache_counts(&hit, &miss, &unc);
+    if (hit + miss)
+        add(&b, "profile stack cache: %llu hits, %llu misses (%llu stacks not cacheable)\n",
+            (unsigned long long)hit, (unsigned long long)miss, (unsigned long long)unc);
     flush(fd, &b);
 }
 

@@ -146,6 +146,7 @@ struct hk_tally;
 struct hk_sink_queue;
 /* Between hk_sink_open and hk_sink_close the connection belongs to the
  * sink's writer thread: the caller must not use it. */
+struct hk_stack_log;
 struct hk_sink {
     sqlite3 *db;
     sqlite3_stmt *ins, *upd, *occ, *cnt;
@@ -167,6 +168,8 @@ struct hk_sink {
     int have_counters;
     int64_t end_ns;         /* the end snapshot, ns since the start; -1: none yet */
     int end_final;          /* 1 when the process wrote it as it exited */
+    struct hk_stack_log *stacks; /* the image's stacks stored with the commits (NULL: at
+                                  * the end only); set after hk_sink_open */
 };
 
 /* Inserts the run (and its classes), prepares the statements and starts the
@@ -407,11 +410,20 @@ int hk_occ_sample(struct hk_occ_sampler *o, struct hakmem_reader *r, struct hk_s
                   char *err, size_t errlen);
 
 /* ---- stacks.c + symbols.c: the segment's stack table into frames */
-/* Writes every interned stack of r into frames for run (after hk_sink_close). */
+/* Writes every interned stack of r into frames for run (after hk_sink_close),
+ * but those log stored already. */
 struct hk_symbols;
-/* syms: the symbols to look frames up in (NULL: its own, for this call). */
+struct hk_stack_log;
+/* syms: the symbols to look frames up in (NULL: its own, for this call); log:
+ * what was stored while r ran (NULL: nothing). */
 int hk_stacks_store(struct hakmem_reader *r, sqlite3 *db, int64_t run, struct hk_symbols *syms,
-                    char *err, size_t errlen);
+                    struct hk_stack_log *log, char *err, size_t errlen);
+/* The stacks of r stored while it runs: hk_stack_log_flush, inside the caller's
+ * transaction, stores those published since its last pass (at most one pass a
+ * second), so that the end (hk_stacks_store with the log) has few left. */
+struct hk_stack_log *hk_stack_log_new(struct hakmem_reader *r, struct hk_symbols *syms);
+void hk_stack_log_free(struct hk_stack_log *l);
+int hk_stack_log_flush(struct hk_stack_log *l, sqlite3 *db, int64_t run, char *err, size_t errlen);
 /* The segment's modules warmed in syms by a thread of its own (NULL: not started);
  * _stop: no module begun after it; _end: stops, waits for the thread, frees. */
 struct hk_warm;

@@ -40,7 +40,7 @@ static int store(struct hakmem_reader *r, sqlite3 *db, const struct hk_seg_meta 
     if (hk_sink_close(&s, hk_drain_ended_ns(r), -1, rc ? NULL : err, errlen) != 0)
         rc = -1;
     if (rc == 0)
-        rc = hk_stacks_store(r, db, s.run_id, NULL, err, errlen);
+        rc = hk_stacks_store(r, db, s.run_id, NULL, NULL, err, errlen);
     *run = s.run_id;
     return rc;
 }

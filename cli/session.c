@@ -162,6 +162,8 @@ static int drain_image(struct image *im, sqlite3 *db, char *err, size_t errlen)
     im->m.info.options = im->options;
     im->m.info.all_blocks = s->all_blocks;
     int opened_rc = hk_sink_open(&im->sink, db, &im->m.info, 0, err, errlen);
+    struct hk_stack_log *log = opened_rc == 0 && s->syms ? hk_stack_log_new(im->r, s->syms) : NULL;
+    im->sink.stacks = log;
     open_done();
     im->turn_done = 1;
     if (opened_rc != 0)
@@ -181,7 +183,8 @@ static int drain_image(struct image *im, sqlite3 *db, char *err, size_t errlen)
         rc = -1;
     hk_stacks_warm_stop(s->warm); /* from here on, what the stacks ask for */
     if (rc == 0)
-        rc = hk_stacks_store(im->r, db, im->sink.run_id, s->syms, err, errlen);
+        rc = hk_stacks_store(im->r, db, im->sink.run_id, s->syms, log, err, errlen);
+    hk_stack_log_free(log);
     if (rc == 0) {
         summary(s, &im->m, &d, im->sink.run_id);
         im->run = im->sink.run_id;

@@ -224,6 +224,8 @@ static int write_commit(struct hk_sink *s, const struct job *j, char *err, size_
         rc = hk_tally_flush(s->tally, s->db, s->run_id, !s->bulk || last, err, errlen);
     if (rc == 0) /* and its live sampled blocks */
         rc = hk_heapprof_flush(s->prof, s->db, s->run_id, !s->bulk || last, last, err, errlen);
+    if (rc == 0 && !last) /* the image's stacks seen so far (its end stores the rest) */
+        rc = hk_stack_log_flush(s->stacks, s->db, s->run_id, err, errlen);
     if (rc == 0)
         rc = update_run(s, j, err, errlen);
     if (rc == 0)

@@ -56,28 +56,50 @@ void hk_stacks_frame(const struct hakmem_seg_stacks *st, struct hk_symbols *syms
         f->fn_offset = y.offset + (f->offset ? 1 : 0);
 }
 
-static int store_frame(sqlite3_stmt *ins, struct hk_symbols *syms, const struct hakmem_seg_stacks *st,
-                       int64_t run, uint32_t id, uint32_t depth, uint64_t ip)
-{
+/* Each distinct return address symbolised once: a stack table holds each of a
+ * program's hot frames in thousands of stacks. */
+struct known_frame {
+    struct hk_slot h;
     struct hk_store_frame f;
-    hk_stacks_frame(st, syms, ip, &f);
+};
+
+static int frame_same(const void *slot, const void *key)
+{
+    return ((const struct known_frame *)slot)->f.ip == *(const uint64_t *)key;
+}
+
+static const struct hk_store_frame *frame_of(struct hk_table *known, struct hk_symbols *syms,
+                                             const struct hakmem_seg_stacks *st, uint64_t ip,
+                                             struct hk_store_frame *scratch)
+{
+    int created = 0;
+    struct known_frame *k = hk_table_get(known, hk_table_mix(ip), frame_same, &ip, 1, &created);
+    struct hk_store_frame *f = k ? &k->f : scratch; /* out of memory: not kept */
+    if (!k || created)
+        hk_stacks_frame(st, syms, ip, f);
+    return f;
+}
+
+static int store_frame(sqlite3_stmt *ins, const struct hk_store_frame *f, int64_t run, uint32_t id,
+                       uint32_t depth)
+{
     sqlite3_bind_int64(ins, 1, run);
     sqlite3_bind_int64(ins, 2, id);
     sqlite3_bind_int64(ins, 3, depth);
-    sqlite3_bind_int64(ins, 4, (int64_t)ip);
-    bind_text(ins, 5, f.function[0] ? f.function : NULL);
-    bind_text(ins, 6, f.module[0] ? f.module : NULL);
-    if (f.module[0])
-        sqlite3_bind_int64(ins, 7, (int64_t)f.offset);
+    sqlite3_bind_int64(ins, 4, (int64_t)f->ip);
+    bind_text(ins, 5, f->function[0] ? f->function : NULL);
+    bind_text(ins, 6, f->module[0] ? f->module : NULL);
+    if (f->module[0])
+        sqlite3_bind_int64(ins, 7, (int64_t)f->offset);
     else
         sqlite3_bind_null(ins, 7);
-    bind_text(ins, 8, f.file[0] ? f.file : NULL);
-    if (f.file[0])
-        sqlite3_bind_int(ins, 9, f.line);
+    bind_text(ins, 8, f->file[0] ? f->file : NULL);
+    if (f->file[0])
+        sqlite3_bind_int(ins, 9, f->line);
     else
         sqlite3_bind_null(ins, 9);
-    if (f.fn_offset >= 0)
-        sqlite3_bind_int64(ins, 10, f.fn_offset);
+    if (f->fn_offset >= 0)
+        sqlite3_bind_int64(ins, 10, f->fn_offset);
     else
         sqlite3_bind_null(ins, 10);
     int rc = sqlite3_step(ins);
@@ -85,20 +107,105 @@ static int store_frame(sqlite3_stmt *ins, struct hk_symbols *syms, const struct 
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int store_all(const struct hakmem_seg_stacks *st, sqlite3_stmt *ins, struct hk_symbols *syms,
-                     int64_t run)
+/* The stacks of one image as they are stored: each return address symbolised
+ * once, each stack stored once, the most of them while the image runs. */
+struct hk_stack_log {
+    struct hakmem_reader *r;
+    struct hk_symbols *syms;
+    struct hk_table known;   /* struct known_frame by ip */
+    uint8_t *done;           /* done[id]: stack id is in frames */
+    uint32_t ndone;          /* ids done[] covers */
+    int64_t next_ns;         /* the earliest hk_mono_ns() of the next pass while running */
+};
+
+#define LOG_EVERY_NS 1000000000LL /* between passes while the image runs */
+
+struct hk_stack_log *hk_stack_log_new(struct hakmem_reader *r, struct hk_symbols *syms)
 {
+    struct hk_stack_log *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    if (hk_table_init(&l->known, sizeof(struct known_frame)) != 0) {
+        free(l);
+        return NULL;
+    }
+    l->r = r;
+    l->syms = syms;
+    l->next_ns = (int64_t)hk_mono_ns() + LOG_EVERY_NS;
+    return l;
+}
+
+void hk_stack_log_free(struct hk_stack_log *l)
+{
+    if (!l)
+        return;
+    hk_table_free(&l->known);
+    free(l->done);
+    free(l);
+}
+
+/* 1 when every frame of k lies in a module of st's map (a stack is published
+ * before the map is read again for its new library). */
+static int covered(const struct hakmem_seg_stacks *st, const struct hakmem_seg_stack *k,
+                   uint32_t depth)
+{
+    for (uint32_t d = 0; d < depth; d++)
+        if (!module_of(st, k->ip[d]))
+            return 0;
+    return 1;
+}
+
+/* Stores the stacks of st not stored yet, in slot order, which is id order in a
+ * dense table (so rows go in at the end of the frames index); while running
+ * (final 0) only those covered by the module map, the others at the end. */
+static int store_new(struct hk_stack_log *l, const struct hakmem_seg_stacks *st, sqlite3_stmt *ins,
+                     int64_t run, int final)
+{
+    struct hk_store_frame scratch;
     for (uint32_t i = 0; i < st->capacity; i++) {
         const struct hakmem_seg_stack *k = &st->stack[i];
-        uint32_t id = k->id;
-        if (!id)
-            continue;
+        uint32_t id = k->id; /* 0: free, or not published yet */
         uint32_t depth = k->depth < HAKMEM_SEG_STACK_DEPTH ? k->depth : HAKMEM_SEG_STACK_DEPTH;
-        for (uint32_t d = 0; d < depth; d++)
-            if (store_frame(ins, syms, st, run, id, d, k->ip[d]) != 0)
+        if (!id || (id < l->ndone && l->done[id]) || (!final && !covered(st, k, depth)))
+            continue;
+        if (id >= l->ndone) {
+            uint32_t n = id + 1 > 2 * l->ndone ? id + 1 : 2 * l->ndone;
+            uint8_t *d = realloc(l->done, n);
+            if (!d)
                 return -1;
+            memset(d + l->ndone, 0, n - l->ndone);
+            l->done = d;
+            l->ndone = n;
+        }
+        for (uint32_t d = 0; d < depth; d++)
+            if (store_frame(ins, frame_of(&l->known, l->syms, st, k->ip[d], &scratch), run, id,
+                            d) != 0)
+                return -1;
+        l->done[id] = 1;
     }
     return 0;
+}
+
+static sqlite3_stmt *frames_insert(sqlite3 *db, char *err, size_t errlen)
+{
+    return hk_db_prepare(db, "INSERT OR REPLACE INTO frames (run_id, stack_id, depth,"
+                             " ip, function, module, offset, file, line, fn_offset)"
+                             " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                         err, errlen);
+}
+
+int hk_stack_log_flush(struct hk_stack_log *l, sqlite3 *db, int64_t run, char *err, size_t errlen)
+{
+    if (!l || (int64_t)hk_mono_ns() < l->next_ns)
+        return 0;
+    const struct hakmem_seg_stacks *st = hakmem_reader_stacks(l->r);
+    if (!st)
+        return 0; /* none, or the segment went: the end stores what it can */
+    sqlite3_stmt *ins = frames_insert(db, err, errlen);
+    int rc = ins ? store_new(l, st, ins, run, 0) : -1;
+    sqlite3_finalize(ins);
+    l->next_ns = (int64_t)hk_mono_ns() + LOG_EVERY_NS;
+    return rc == 0 ? 0 : hk_fail(err, errlen, "cannot store stacks: %s", sqlite3_errmsg(db));
 }
 
 /* How many stacks the table could not hold, into the run's heap profile (when it has one). */
@@ -116,24 +223,24 @@ static int store_dropped(sqlite3 *db, const struct hakmem_seg_stacks *st, int64_
 }
 
 int hk_stacks_store(struct hakmem_reader *r, sqlite3 *db, int64_t run, struct hk_symbols *shared,
-                    char *err, size_t errlen)
+                    struct hk_stack_log *log, char *err, size_t errlen)
 {
     const struct hakmem_seg_stacks *st = hakmem_reader_stacks(r);
     if (!st)
         return 0;
     struct hk_symbols *syms = shared ? shared : hk_symbols_new();
-    sqlite3_stmt *ins = hk_db_prepare(db, "INSERT OR REPLACE INTO frames (run_id, stack_id, depth,"
-                                          " ip, function, module, offset, file, line, fn_offset)"
-                                          " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                                      err, errlen);
-    int rc = ins && syms ? hk_db_exec(db, "BEGIN", err, errlen) : -1;
-    if (rc == 0 && (store_all(st, ins, syms, run) != 0 || store_dropped(db, st, run) != 0))
+    struct hk_stack_log *l = log ? log : syms ? hk_stack_log_new(r, syms) : NULL;
+    sqlite3_stmt *ins = l ? frames_insert(db, err, errlen) : NULL;
+    int rc = !l ? hk_fail(err, errlen, "out of memory") : ins ? hk_db_exec(db, "BEGIN", err, errlen) : -1;
+    if (rc == 0 && (store_new(l, st, ins, run, 1) != 0 || store_dropped(db, st, run) != 0))
         rc = hk_fail(err, errlen, "cannot store stacks: %s", sqlite3_errmsg(db));
     if (rc == 0)
         rc = hk_db_exec(db, "COMMIT", err, errlen);
     else
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_finalize(ins);
+    if (!log)
+        hk_stack_log_free(l);
     if (!shared)
         hk_symbols_free(syms);
     return rc;

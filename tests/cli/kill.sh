@@ -1,6 +1,7 @@
 #!/bin/bash
 # kill.sh — SIGKILL of `record` mid-run leaves a valid database holding everything it
-# committed: integrity_check passes, the run's counts match its rows, report works.
+# committed: integrity_check passes, the run's counts match its rows, report works;
+# with --profile, the stacks seen so far are in frames, each whole.
 set -u
 . "$(dirname "$0")/common.sh"
 need_lib
@@ -41,4 +42,31 @@ check_eq "report of the killed run: exit status" 0 $?
 hkt record -o "$db" -- "$HK_EXAMPLES/pinned" >/dev/null 2>&1
 check_eq "record into the same file afterwards" 0 $?
 check_eq "two runs" 2 "$(q "$db" "SELECT count(*) FROM runs")"
+
+# With --profile the stacks are stored while the program runs (about once a second):
+# a recorder killed mid-run leaves them, each stack whole, its frames symbolised.
+pdb=$tmp/killed-profile.db
+HAKMEM_LIB_PATH=$HK_LIB "$HK_CLI" record --profile -o "$pdb" -- "$HK_EXAMPLES/phases" 20000 50 60 \
+    >/dev/null 2>"$tmp/perr" &
+rec=$!
+for ((i = 0; i < 100; i++)); do # until frames are committed (at most 10 s)
+    sleep 0.1
+    nf=$("$HK_CLI" query "$pdb" "SELECT count(*) FROM frames" --format csv 2>/dev/null | sed -n 2p | tr -d '\r')
+    [ "${nf:-0}" -gt 0 ] && break
+done
+child=$(pgrep -P $rec)
+kill -KILL $rec
+wait $rec 2>/dev/null
+[ -n "$child" ] && kill -KILL $child 2>/dev/null
+[ "${nf:-0}" -gt 0 ] && ok "record --profile stored $nf frames while the program ran" \
+    || bad "record --profile stored no frames in 10 s of the run"
+check_eq "the killed profile run has no end" "" "$(q "$pdb" "SELECT ended_ns FROM runs WHERE run_id = 1")"
+check_eq "every stored stack whole (depths 0..n-1, none twice)" 0 \
+    "$(q "$pdb" "SELECT count(*) FROM (SELECT stack_id FROM frames GROUP BY run_id, stack_id
+                                       HAVING count(*) != max(depth) + 1)")"
+[ "$(q "$pdb" "SELECT count(*) FROM frames WHERE function = 'main'")" -gt 0 ] \
+    && ok "the stored frames are symbolised (main among them)" \
+    || bad "no stored frame names main: $(q "$pdb" "SELECT group_concat(DISTINCT function) FROM frames")"
+"$HK_CLI" profile "$pdb" >"$tmp/kprof" 2>&1
+check_eq "profile of the killed run: exit status" 0 $?
 exit $fail

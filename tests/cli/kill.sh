@@ -5,18 +5,28 @@
 set -u
 . "$(dirname "$0")/common.sh"
 need_lib
+# kill_mid_run DB MIN SQL RECORD-ARGS...: records into DB, and once SQL (one number)
+# says more than MIN (or after 10 s) kills the recorder with SIGKILL, then its program;
+# the last figure in $got, the program's pid in $child.
+kill_mid_run() {
+    local db=$1 min=$2 sql=$3 rec i
+    shift 3
+    HAKMEM_LIB_PATH=$HK_LIB "$HK_CLI" record -o "$db" "$@" >/dev/null 2>"$tmp/err" &
+    rec=$!
+    for ((i = 0; i < 100; i++)); do
+        sleep 0.1
+        got=$("$HK_CLI" query "$db" "$sql" --format csv 2>/dev/null | sed -n 2p | tr -d '\r')
+        [ "${got:-0}" -gt "$min" ] && break
+    done
+    child=$(pgrep -P $rec)
+    kill -KILL $rec
+    wait $rec 2>/dev/null
+    [ -n "$child" ] && kill -KILL $child 2>/dev/null
+}
+
 db=$tmp/killed.db
-HAKMEM_LIB_PATH=$HK_LIB "$HK_CLI" record -o "$db" -- "$HK_EXAMPLES/phases" 100000 1000 >/dev/null 2>"$tmp/err" &
-rec=$!
-for ((i = 0; i < 100; i++)); do # until a batch is committed (at most 10 s)
-    sleep 0.1
-    n=$("$HK_CLI" query "$db" "SELECT coalesce(max(events), 0) FROM runs" --format csv 2>/dev/null | sed -n 2p | tr -d '\r')
-    [ "${n:-0}" -gt 20000 ] && break
-done
-child=$(pgrep -P $rec)
-kill -KILL $rec
-wait $rec 2>/dev/null
-[ -n "$child" ] && kill -KILL $child 2>/dev/null
+kill_mid_run "$db" 20000 "SELECT coalesce(max(events), 0) FROM runs" -- "$HK_EXAMPLES/phases" 100000 1000
+n=$got
 # what the killed recorder left in /dev/shm: its program's segment, removed by ls --clean
 [ -n "$child" ] && [ -e /dev/shm/hakmem.$child ] && ok "the killed recording left /dev/shm/hakmem.$child" \
     || bad "expected the killed recording's segment /dev/shm/hakmem.$child"
@@ -46,18 +56,8 @@ check_eq "two runs" 2 "$(q "$db" "SELECT count(*) FROM runs")"
 # With --profile the stacks are stored while the program runs (about once a second):
 # a recorder killed mid-run leaves them, each stack whole, its frames symbolised.
 pdb=$tmp/killed-profile.db
-HAKMEM_LIB_PATH=$HK_LIB "$HK_CLI" record --profile -o "$pdb" -- "$HK_EXAMPLES/phases" 20000 50 60 \
-    >/dev/null 2>"$tmp/perr" &
-rec=$!
-for ((i = 0; i < 100; i++)); do # until frames are committed (at most 10 s)
-    sleep 0.1
-    nf=$("$HK_CLI" query "$pdb" "SELECT count(*) FROM frames" --format csv 2>/dev/null | sed -n 2p | tr -d '\r')
-    [ "${nf:-0}" -gt 0 ] && break
-done
-child=$(pgrep -P $rec)
-kill -KILL $rec
-wait $rec 2>/dev/null
-[ -n "$child" ] && kill -KILL $child 2>/dev/null
+kill_mid_run "$pdb" 0 "SELECT count(*) FROM frames" --profile -- "$HK_EXAMPLES/phases" 20000 50 60
+nf=$got
 [ "${nf:-0}" -gt 0 ] && ok "record --profile stored $nf frames while the program ran" \
     || bad "record --profile stored no frames in 10 s of the run"
 check_eq "the killed profile run has no end" "" "$(q "$pdb" "SELECT ended_ns FROM runs WHERE run_id = 1")"

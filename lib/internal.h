@@ -84,6 +84,14 @@ void hk_os_unmap(void *p, size_t len);
 void hk_os_purge(void *p, size_t len);
 uint64_t hk_now_ns(void);
 uint32_t hk_gettid(void);
+
+/* ---- tsc.c: the events' clock, CLOCK_MONOTONIC ns off the invariant TSC */
+/* Starts calibrating (use: false, or no invariant TSC: clock_gettime only). */
+void hk_tsc_init(bool use);
+/* Now in CLOCK_MONOTONIC ns; never less than this thread's last reading. */
+uint64_t hk_tsc_ns(void);
+bool hk_tsc_on(void); /* calibrated and trusted */
+void hk_tsc_atfork_child(void);
 /* Starts a detached helper thread (64 KiB stack) with every signal blocked,
  * so the program's handlers never run on it; false when it could not. */
 bool hk_os_thread(void *(*fn)(void *));

@@ -85,6 +85,7 @@ static bool take_lossless(struct hakmem_seg_header *h, uint64_t cap, uint64_t *t
 void hk_ring_atfork_child(void)
 {
     tls_tail = 0;
+    hk_tsc_atfork_child();
 }
 
 /* Writes one event (its seq, ts_ns and tid are filled in here) into t. */
@@ -105,7 +106,7 @@ void hk_ring_write(struct hk_trace *tr, const struct hakmem_event *ev)
     if (ok) {
         struct hakmem_event *slot = &tr->ring[t & tr->mask];
         prefetch_for_write(&tr->ring[(t + PREFETCH_AHEAD) & tr->mask]);
-        uint64_t now = hk_now_ns();
+        uint64_t now = hk_tsc_ns();
         atomic_store_explicit(A64(&slot->seq), 0, memory_order_relaxed);
         atomic_thread_fence(memory_order_release);
         /* Copy all but seq straight into the slot, stamp it, then publish

@@ -309,6 +309,7 @@ void hk_segment_init(void)
         hk_fmt(path, sizeof path, "%s", hk_opt_path);
     else
         hk_fmt(path, sizeof path, HAKMEM_SEG_PATH_FMT, (int)getpid());
+    hk_tsc_init(true); /* before the header's start time: the events' clock */
     uint64_t cap = 1024;
     while (cap < (uint64_t)hk_opt[HK_OPT_TRACE_EVENTS])
         cap <<= 1;

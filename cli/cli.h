@@ -223,7 +223,10 @@ struct hk_table {
 };
 int hk_table_init(struct hk_table *t, size_t slot_size);
 void hk_table_free(struct hk_table *t);
-void *hk_table_slot(const struct hk_table *t, size_t i);
+static inline void *hk_table_slot(const struct hk_table *t, size_t i)
+{
+    return t->slots + i * t->size;
+}
 /* 1 when the slot holds a key. */
 int hk_table_live(const void *slot);
 /* The slot of hash for which same(slot, key) holds; else, with create, a new
@@ -236,8 +239,16 @@ void hk_table_delete(struct hk_table *t, void *slot);
 void hk_table_remove(struct hk_table *t, void *slot);
 /* Starts loading hash's home slot into the cache, for a lookup to come. */
 void hk_table_prefetch(const struct hk_table *t, uint64_t hash);
-/* A 64-bit mix of a key (murmur3's finaliser), for the hash of a slot. */
-uint64_t hk_table_mix(uint64_t h);
+/* A 64-bit mix of a key (murmur3's finaliser), for the hash of a slot; inline:
+ * the drain hashes every event's address several times. */
+static inline uint64_t hk_table_mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
+}
 
 /* ---- blockmap.c: the heap profile's live blocks by address */
 /* Records of rec_size bytes, each starting with its block's address (uint64_t,
@@ -409,6 +420,17 @@ void hk_occ_free(struct hk_occ_sampler *o);
 int hk_occ_sample(struct hk_occ_sampler *o, struct hakmem_reader *r, struct hk_sink *s, int final,
                   char *err, size_t errlen);
 
+/* ---- debugcache.c: decompressed copies of debug files, by build id (with libdw) */
+/* $HAKMEM_DEBUG_CACHE, else $XDG_CACHE_HOME/hakmem/debuginfo, else
+ * ~/.cache/hakmem/debuginfo, into dir; 0, or -1 when there is none ("" or
+ * "0" in HAKMEM_DEBUG_CACHE turns the cache off). */
+int hk_debugcache_dir(char *dir, size_t cap);
+/* When the debug file of build id id (len bytes) under root (NULL:
+ * /usr/lib/debug/.build-id; root/xx/rest.debug) has compressed sections: the
+ * cached copy with them decompressed, made now when missing, its fd returned
+ * and its path into *name (the old one freed); else -1 (libdw's search then). */
+int hk_debugcache_open(const char *root, const unsigned char *id, int len, char **name);
+
 /* ---- stacks.c + symbols.c: the segment's stack table into frames */
 /* Writes every interned stack of r into frames for run (after hk_sink_close),
  * but those log stored already. */
@@ -568,7 +590,8 @@ struct hk_session {
     pid_t root;                /* the process whose exit status finished() gives */
     int unlink;                /* remove each segment once drained (record) */
     int all_blocks;            /* record --all-blocks: profile_blocks rows */
-    /* 1 once the root process is gone; then exit_status holds its status (-1: unknown) */
+    /* 1 once the root process is gone, 2 once it is and no process of its tree
+     * is left either; then exit_status holds its status (-1: unknown) */
     int (*finished)(struct hk_session *s);
     void *ctx;
     int exit_status;

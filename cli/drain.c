@@ -173,7 +173,7 @@ int hk_drain(struct hakmem_reader *r, struct hk_sink *s, const struct hk_drain_o
     hakmem_reader_counts(r, &c);
     struct cursor k = { .start = c.consumed };
     uint64_t target = 0, last_tick = hk_mono_ns();
-    int rc = 0;
+    int rc = 0, nap = 1; /* ms: 1 after events, doubling to 10 while the ring stays empty */
     for (;;) {
         if (o->tick && hk_mono_ns() - last_tick >= 100000000u) {
             last_tick = hk_mono_ns();
@@ -186,6 +186,7 @@ int hk_drain(struct hakmem_reader *r, struct hk_sink *s, const struct hk_drain_o
         if (n) {
             if ((rc = store(s, buf, n, o, err, errlen)) != 0)
                 break;
+            nap = 1;
             continue;
         }
         if (o->done(o->ctx)) {
@@ -194,7 +195,8 @@ int hk_drain(struct hakmem_reader *r, struct hk_sink *s, const struct hk_drain_o
         }
         if ((rc = hk_sink_commit_due(s, o->commit_ms, err, errlen)) != 0)
             break;
-        hk_sleep_ms(10);
+        hk_sleep_ms(nap); /* a busy program's exit is seen within a millisecond or two */
+        nap = nap < 5 ? 2 * nap : 10;
     }
     free(buf);
     if (rc == 0 && hakmem_reader_error(r)) /* truncated: what was stored stays, the run fails */

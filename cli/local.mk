@@ -6,7 +6,7 @@ dist_man_MANS += cli/hakmem-trace.1
 # Everything but main() in a convenience library the unit tests link too.
 noinst_LTLIBRARIES += cli/libhktrace.la
 CLI_SRC = cli/cli.h cli/util.c cli/db.c cli/batch.c cli/sink.c cli/table.c cli/blockmap.c cli/tally.c cli/heapprof.c cli/drain.c \
-	cli/follow.c cli/occupancy.c cli/symbols.c cli/stacks.c cli/session.c cli/record.c \
+	cli/follow.c cli/occupancy.c cli/symbols.c cli/debugcache.c cli/stacks.c cli/session.c cli/record.c \
 	cli/attach.c cli/ls.c cli/format.c cli/named.c cli/query.c cli/report.c cli/profile.c cli/verdict.c cli/diff.c \
 	cli/export.c cli/counters.c cli/profdata.c cli/intern.c cli/outfile.c cli/buildid.c \
 	cli/chrome.c cli/collapsed.c cli/speedscope.c cli/pprof.c cli/sitediff.c \
@@ -15,7 +15,10 @@ CLI_SRC = cli/cli.h cli/util.c cli/db.c cli/batch.c cli/sink.c cli/table.c cli/b
 cli_libhktrace_la_SOURCES = $(CLI_SRC)
 nodist_cli_libhktrace_la_SOURCES = $(CLI_GENERATED)
 cli_libhktrace_la_CPPFLAGS = $(AM_CPPFLAGS) -DHK_LIBDIR='"$(libdir)"'
-cli_libhktrace_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(DW_CFLAGS) $(PROTOBUF_C_CFLAGS) $(ZLIB_CFLAGS)
+# -fno-semantic-interposition: the library is linked into the programs, never
+# preloaded over, so a file's own functions may be inlined (the drain's per-event ones).
+cli_libhktrace_la_CFLAGS = $(AM_CFLAGS) -fno-semantic-interposition $(SQLITE_CFLAGS) $(DW_CFLAGS) \
+	$(PROTOBUF_C_CFLAGS) $(ZLIB_CFLAGS)
 # libdw: file:line of stored frames (symbols.c), when configure found it; protobuf-c
 # and zlib: the pprof export (pprof.c).
 cli_libhktrace_la_LIBADD = $(DW_LIBS) $(PROTOBUF_C_LIBS) $(ZLIB_LIBS)

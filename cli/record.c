@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -166,7 +167,8 @@ static int find_program(const char *name, char *out, size_t len)
 static int record_var(const char *e)
 {
     static const char *const ours[] = { "HAKMEM_TRACE=", "HAKMEM_TRACE_KEEP=", "HAKMEM_LIB_PATH=",
-                                        "HAKMEM_TRACE_RECORDER=", "HAKMEM_TRACE_ONLY=" };
+                                        "HAKMEM_TRACE_RECORDER=", "HAKMEM_TRACE_ONLY=",
+                                        "HAKMEM_DEBUG_CACHE=" };
     for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
         if (strncmp(e, ours[i], strlen(ours[i])) == 0)
             return 1;
@@ -249,22 +251,31 @@ static void child_main(const struct record *rec, const int gate[2], const int er
     _exit(e == ENOENT ? 127 : 126);
 }
 
+/* 1 once PROGRAM is reaped; 2 when no other process of its tree is left
+ * either (orphans come to us: record is their subreaper), so no segment can
+ * still appear. Reaps the orphans that exited. */
 static int session_finished(struct hk_session *s)
 {
     struct record *rec = s->ctx;
-    if (!rec->reaped) {
-        int st;
-        pid_t p = waitpid(rec->child, &st, WNOHANG);
+    int st, left = 1;
+    for (;;) {
+        pid_t p = waitpid(-1, &st, WNOHANG);
         if (p == rec->child) {
             rec->reaped = 1;
             rec->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        } else if (p < 0 && errno != EINTR) {
-            rec->reaped = 1;
-            rec->status = -1;
+        } else if (p < 0 && errno == EINTR) {
+            continue;
+        } else if (p <= 0) {
+            left = p == 0;
+            if (p < 0 && !rec->reaped) { /* not ours to wait for any more */
+                rec->reaped = 1;
+                rec->status = -1;
+            }
+            break;
         }
     }
     s->exit_status = rec->status;
-    return rec->reaped;
+    return rec->reaped ? 2 - left : 0;
 }
 
 static void remove_db(const char *path)
@@ -291,6 +302,8 @@ static sqlite3 *start(struct record *rec, int *created, int *rc)
         return NULL;
     }
     fflush(NULL);
+    /* orphans of the tree become our children: when none is left the tree is done */
+    (void)prctl(PR_SET_CHILD_SUBREAPER, 1);
     rec->child = fork();
     if (rec->child < 0) {
         hk_say("record", "cannot fork: %s", strerror(errno));

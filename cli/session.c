@@ -324,14 +324,17 @@ static int session_loop(struct hk_session *s, char *err, size_t errlen)
         if (rc != 0)
             break;
         /* the tree is done when its root is, no drain runs and no segment
-         * of it is left, twice in a row (a child forked just before its
-         * parent exited makes its segment in its first instructions) */
+         * of it is left: at once when no process of it is left (no segment
+         * can appear), else three looks in a row (a child forked just before
+         * its parent exited makes its segment in its first instructions) */
         if (finished && !n && (stop_now() || !hk_follow_pending(&s->follow))) {
-            if (stop_now() || ++idle >= 3)
+            if (stop_now() || finished == 2 || ++idle >= 3)
                 break;
         } else
             idle = 0;
-        hk_sleep_ms(10);
+        /* the root gone, its drains are joined soon after they end; the looks
+         * for late segments keep their 10 ms */
+        hk_sleep_ms(finished && n ? 2 : 10);
     }
     if (rc != 0) /* the other drains end as their images do; a second signal stops them */
         reap(s, im, &n, 1, err[0] ? NULL : err, errlen);

@@ -57,11 +57,6 @@ void hk_table_prefetch(const struct hk_table *t, uint64_t hash)
     __builtin_prefetch(t->slots + (hash & (t->cap - 1)) * t->size);
 }
 
-void *hk_table_slot(const struct hk_table *t, size_t i)
-{
-    return t->slots + i * t->size;
-}
-
 int hk_table_live(const void *slot)
 {
     return ((const struct hk_slot *)slot)->state == USED;
@@ -167,11 +162,3 @@ void hk_table_remove(struct hk_table *t, void *slot)
     t->filled--;
 }
 
-uint64_t hk_table_mix(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    return h ^ (h >> 33);
-}

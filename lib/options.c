@@ -206,7 +206,7 @@ static void set_option(const struct hk_option_def *d, long *slot, const char *va
 }
 
 /* HAKMEM_* variables of the tools (hakmem-trace), not the allocator's. */
-static const char *const tool_vars[] = { "HAKMEM_LIB_PATH" };
+static const char *const tool_vars[] = { "HAKMEM_LIB_PATH", "HAKMEM_DEBUG_CACHE" };
 
 /* The option an entry NAME=VALUE sets, or -1. */
 static int option_of(const char *e, size_t n)

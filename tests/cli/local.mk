@@ -10,7 +10,7 @@ CLI_UNIT = tests/cli/check_util tests/cli/check_db tests/cli/check_format \
 	tests/cli/check_table tests/cli/check_blockmap tests/cli/check_drain tests/cli/check_reader \
 	tests/cli/check_bounds tests/cli/check_heapprof tests/cli/check_intern \
 	tests/cli/check_outfile tests/cli/check_buildid tests/cli/check_profdata \
-	tests/cli/check_svg
+	tests/cli/check_svg tests/cli/check_debugcache
 CLI_UNIT_ASAN = $(CLI_UNIT:=_asan)
 CLI_CHECKS_SH = tests/cli/errors.sh tests/cli/roundtrip.sh tests/cli/policies.sh \
 	tests/cli/seed_lru.sh tests/cli/fuzz.sh tests/cli/kill.sh tests/cli/readonly.sh \
@@ -209,6 +209,13 @@ tests_cli_check_buildid_asan_SOURCES = $(tests_cli_check_buildid_SOURCES)
 tests_cli_check_buildid_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
 tests_cli_check_buildid_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
 tests_cli_check_buildid_asan_LDADD = $(CLI_ASAN_LIBS)
+tests_cli_check_debugcache_SOURCES = tests/cli/check_debugcache.c tests/cli/unit.h
+tests_cli_check_debugcache_CFLAGS = $(CLI_UNIT_FLAGS)
+tests_cli_check_debugcache_LDADD = $(CLI_UNIT_LIBS)
+tests_cli_check_debugcache_asan_SOURCES = $(tests_cli_check_debugcache_SOURCES)
+tests_cli_check_debugcache_asan_CFLAGS = $(CLI_UNIT_FLAGS) $(CLI_ASAN_FLAGS)
+tests_cli_check_debugcache_asan_LDFLAGS = $(CLI_ASAN_FLAGS)
+tests_cli_check_debugcache_asan_LDADD = $(CLI_ASAN_LIBS)
 tests_cli_check_profdata_SOURCES = tests/cli/check_profdata.c tests/cli/unit.h
 tests_cli_check_profdata_CFLAGS = $(CLI_UNIT_FLAGS)
 tests_cli_check_profdata_LDADD = $(CLI_UNIT_LIBS)

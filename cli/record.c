@@ -21,8 +21,9 @@
 
 #define RECORD_EVENTS (1u << 20) /* ring capacity when neither --events nor the environment say */
 /* the same with --profile, whose full ring waits for the recorder: a ring that stays in
- * the caches (8 MiB) beats one that absorbs longer bursts */
-#define RECORD_PROFILE_EVENTS (1u << 17)
+ * the caches (2 MiB) beats one that absorbs longer bursts, and each page of shared
+ * memory the program touches first costs it a fault (8 MiB: 2048 of them) */
+#define RECORD_PROFILE_EVENTS (1u << 15)
 #define PROFILE_RATE 524288      /* --profile's default HAKMEM_PROFILE_RATE */
 
 extern char **environ;
@@ -36,7 +37,7 @@ static const char usage_text[] =
     "and parent pid; record ends once all of them have.\n"
     "  -o, --output FILE.db   the database to add the run to (created when absent)\n"
     "      --events N         ring capacity in events (HAKMEM_TRACE_EVENTS; default 1048576,\n"
-    "                         131072 with --profile)\n"
+    "                         32768 with --profile)\n"
     "      --mode MODE        lossless (a full ring drops and counts) or overwrite\n"
     "      --stacks           record the stacks behind new SuperSlabs (HAKMEM_TRACE_STACKS=1)\n"
     "      --profile[=RATE]   heap profile: sample allocations every RATE bytes on average\n"

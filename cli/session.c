@@ -308,7 +308,7 @@ static int session_loop(struct hk_session *s, char *err, size_t errlen)
     for (;;) {
         /* finished first, next second: an image that exited meanwhile is
          * still found by the look that follows */
-        int finished = stop_now() || s->finished(s);
+        int finished = stop_now() ? 1 : s->finished(s); /* 0, 1 or 2 */
         while (rc == 0 && !stop_now() && n < MAX_DRAINING) {
             err[0] = '\0';
             struct hakmem_reader *r = hk_follow_next(&s->follow, path, sizeof path, err, errlen);

@@ -168,8 +168,9 @@ struct hk_sink {
     int have_counters;
     int64_t end_ns;         /* the end snapshot, ns since the start; -1: none yet */
     int end_final;          /* 1 when the process wrote it as it exited */
-    struct hk_stack_log *stacks; /* the image's stacks stored with the commits (NULL: at
-                                  * the end only); set after hk_sink_open */
+    struct hk_stack_log *stacks; /* the image's stacks, stored by the writer between its jobs
+                                  * (NULL: at the end only); hk_sink_stacks sets it */
+    int ended;              /* (writer thread) the last commit is written */
 };
 
 /* Inserts the run (and its classes), prepares the statements and starts the
@@ -182,6 +183,9 @@ int hk_sink_add(struct hk_sink *s, const struct hakmem_event *ev, size_t n, char
 /* Queues one occupancy sample (at most HK_MAX_CLASSES rows). */
 int hk_sink_occupancy(struct hk_sink *s, const struct hk_occ_row *rows, size_t n, char *err,
                       size_t errlen);
+/* From now on the writer stores log's stacks while it has no job (a slice at a
+ * time: a job waits for one slice at most), until the last commit. */
+void hk_sink_stacks(struct hk_sink *s, struct hk_stack_log *log);
 /* Producer-side counts to write into runs with the next commit. */
 void hk_sink_counts(struct hk_sink *s, uint64_t dropped, uint64_t lost);
 /* The process's live counters, written into run_counters with the next commit. */
@@ -440,12 +444,17 @@ struct hk_stack_log;
  * what was stored while r ran (NULL: nothing). */
 int hk_stacks_store(struct hakmem_reader *r, sqlite3 *db, int64_t run, struct hk_symbols *syms,
                     struct hk_stack_log *log, char *err, size_t errlen);
-/* The stacks of r stored while it runs: hk_stack_log_flush, inside the caller's
- * transaction, stores those published since its last pass (at most one pass a
- * second), so that the end (hk_stacks_store with the log) has few left. */
-struct hk_stack_log *hk_stack_log_new(struct hakmem_reader *r, struct hk_symbols *syms);
+/* The stacks of the segment at path stored while it runs (through a reader of
+ * its own): hk_stack_log_work, inside the caller's transaction, stores those
+ * published since its last pass (at most one pass a second), until deadline
+ * (hk_mono_ns(); 0: none) and then goes on at its next call, so that the end
+ * (hk_stacks_store with the log) has few left. _due: 1 when a pass is due or
+ * under way. One thread at a time. */
+struct hk_stack_log *hk_stack_log_new(const char *path, struct hk_symbols *syms);
 void hk_stack_log_free(struct hk_stack_log *l);
-int hk_stack_log_flush(struct hk_stack_log *l, sqlite3 *db, int64_t run, char *err, size_t errlen);
+int hk_stack_log_due(const struct hk_stack_log *l);
+int hk_stack_log_work(struct hk_stack_log *l, sqlite3 *db, int64_t run, uint64_t deadline,
+                      char *err, size_t errlen);
 /* The segment's modules warmed in syms by a thread of its own (NULL: not started);
  * _stop: no module begun after it; _end: stops, waits for the thread, frees. */
 struct hk_warm;

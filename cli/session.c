@@ -162,8 +162,9 @@ static int drain_image(struct image *im, sqlite3 *db, char *err, size_t errlen)
     im->m.info.options = im->options;
     im->m.info.all_blocks = s->all_blocks;
     int opened_rc = hk_sink_open(&im->sink, db, &im->m.info, 0, err, errlen);
-    struct hk_stack_log *log = opened_rc == 0 && s->syms ? hk_stack_log_new(im->r, s->syms) : NULL;
-    im->sink.stacks = log;
+    struct hk_stack_log *log = opened_rc == 0 && s->syms ? hk_stack_log_new(im->path, s->syms) : NULL;
+    if (log)
+        hk_sink_stacks(&im->sink, log);
     open_done();
     im->turn_done = 1;
     if (opened_rc != 0)

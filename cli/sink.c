@@ -224,8 +224,6 @@ static int write_commit(struct hk_sink *s, const struct job *j, char *err, size_
         rc = hk_tally_flush(s->tally, s->db, s->run_id, !s->bulk || last, err, errlen);
     if (rc == 0) /* and its live sampled blocks */
         rc = hk_heapprof_flush(s->prof, s->db, s->run_id, !s->bulk || last, last, err, errlen);
-    if (rc == 0 && !last) /* the image's stacks seen so far (its end stores the rest) */
-        rc = hk_stack_log_flush(s->stacks, s->db, s->run_id, err, errlen);
     if (rc == 0)
         rc = update_run(s, j, err, errlen);
     if (rc == 0)
@@ -234,7 +232,20 @@ static int write_commit(struct hk_sink *s, const struct job *j, char *err, size_
         rc = hk_db_exec(s->db, "COMMIT", err, errlen);
     if (rc == 0)
         s->tx_open = 0;
+    s->ended |= last; /* the end stores the stacks left */
     return rc;
+}
+
+/* A slice of the stacks' work between jobs, into the open transaction: their
+ * symbols are looked up while the caller drains on (inside a commit, which the
+ * caller waits for, a program's first pass held it, and so the program, 0.6 s). */
+#define STACKS_SLICE_NS 2000000
+
+static int stacks_slice(struct hk_sink *s, char *err, size_t errlen)
+{
+    int rc = begin(s, err, errlen);
+    return rc == 0 ? hk_stack_log_work(s->stacks, s->db, s->run_id,
+                                       hk_mono_ns() + STACKS_SLICE_NS, err, errlen) : rc;
 }
 
 static int run_job(struct hk_sink *s, struct job *j, char *err, size_t errlen)
@@ -259,8 +270,19 @@ static void *writer(void *arg)
     char err[HK_ERR_MAX];
     pthread_mutex_lock(&q->mu);
     for (;;) {
-        while (q->head == q->tail)
-            pthread_cond_wait(&q->cv, &q->mu);
+        while (q->head == q->tail) {
+            if (q->failed || s->ended || !hk_stack_log_due(s->stacks)) {
+                pthread_cond_wait(&q->cv, &q->mu); /* a commit comes within 100 ms */
+                continue;
+            }
+            pthread_mutex_unlock(&q->mu);
+            int rc = stacks_slice(s, err, sizeof err);
+            pthread_mutex_lock(&q->mu);
+            if (rc != 0 && !q->failed) {
+                q->failed = 1;
+                memcpy(q->err, err, sizeof err);
+            }
+        }
         struct job *j = &q->job[q->tail % QUEUE];
         int failed = q->failed;
         pthread_mutex_unlock(&q->mu);
@@ -461,6 +483,13 @@ int hk_sink_occupancy(struct hk_sink *s, const struct hk_occ_row *rows, size_t n
         s->tx_start_ns = hk_mono_ns();
     memcpy(j->occ, rows, n * sizeof *rows);
     return job_put(s, 0, err, errlen);
+}
+
+void hk_sink_stacks(struct hk_sink *s, struct hk_stack_log *log)
+{
+    pthread_mutex_lock(&s->q->mu); /* the writer reads it under the lock */
+    s->stacks = log;
+    pthread_mutex_unlock(&s->q->mu);
 }
 
 void hk_sink_counts(struct hk_sink *s, uint64_t dropped, uint64_t lost)

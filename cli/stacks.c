@@ -110,35 +110,50 @@ static int store_frame(sqlite3_stmt *ins, const struct hk_store_frame *f, int64_
 /* The stacks of one image as they are stored: each return address symbolised
  * once, each stack stored once, the most of them while the image runs. */
 struct hk_stack_log {
-    struct hakmem_reader *r;
+    struct hakmem_reader *r; /* its own: its copy of the table is read across slices */
     struct hk_symbols *syms;
     struct hk_table known;   /* struct known_frame by ip */
     uint8_t *done;           /* done[id]: stack id is in frames */
     uint32_t ndone;          /* ids done[] covers */
     int64_t next_ns;         /* the earliest hk_mono_ns() of the next pass while running */
+    const struct hakmem_seg_stacks *pass; /* the table as the pass under way copied it */
+    uint32_t cursor;         /* the slot the pass's next slice starts at */
+    sqlite3 *db;
+    sqlite3_stmt *ins;       /* frames_insert() on db */
 };
 
 #define LOG_EVERY_NS 1000000000LL /* between passes while the image runs */
 
-struct hk_stack_log *hk_stack_log_new(struct hakmem_reader *r, struct hk_symbols *syms)
+/* A log with no reader (for hk_stacks_store alone) when path is NULL. */
+static struct hk_stack_log *log_new(const char *path, struct hk_symbols *syms)
 {
     struct hk_stack_log *l = calloc(1, sizeof *l);
     if (!l)
         return NULL;
-    if (hk_table_init(&l->known, sizeof(struct known_frame)) != 0) {
+    char err[HK_ERR_MAX];
+    if (hk_table_init(&l->known, sizeof(struct known_frame)) != 0 ||
+        (path && !(l->r = hakmem_reader_open(path, 0, err, sizeof err)))) {
+        hk_table_free(&l->known);
         free(l);
         return NULL;
     }
-    l->r = r;
     l->syms = syms;
     l->next_ns = (int64_t)hk_mono_ns() + LOG_EVERY_NS;
     return l;
+}
+
+struct hk_stack_log *hk_stack_log_new(const char *path, struct hk_symbols *syms)
+{
+    return path ? log_new(path, syms) : NULL;
 }
 
 void hk_stack_log_free(struct hk_stack_log *l)
 {
     if (!l)
         return;
+    sqlite3_finalize(l->ins);
+    if (l->r)
+        hakmem_reader_close(l->r);
     hk_table_free(&l->known);
     free(l->done);
     free(l);
@@ -156,13 +171,20 @@ static int covered(const struct hakmem_seg_stacks *st, const struct hakmem_seg_s
 }
 
 /* Stores the stacks of st not stored yet, in slot order, which is id order in a
- * dense table (so rows go in at the end of the frames index); while running
- * (final 0) only those covered by the module map, the others at the end. */
-static int store_new(struct hk_stack_log *l, const struct hakmem_seg_stacks *st, sqlite3_stmt *ins,
-                     int64_t run, int final)
+ * dense table (so rows go in at the end of the frames index), from slot *cursor
+ * to the end or, with a deadline (hk_mono_ns()), until it passed: *cursor is
+ * where to go on. While running (final 0) only those covered by the module map,
+ * the others at the end. */
+static int store_range(struct hk_stack_log *l, const struct hakmem_seg_stacks *st,
+                       sqlite3_stmt *ins, int64_t run, int final, uint32_t *cursor,
+                       uint64_t deadline)
 {
     struct hk_store_frame scratch;
-    for (uint32_t i = 0; i < st->capacity; i++) {
+    for (uint32_t i = *cursor; i < st->capacity; i++) {
+        if (deadline && i % 16 == 15 && hk_mono_ns() > deadline) {
+            *cursor = i;
+            return 0;
+        }
         const struct hakmem_seg_stack *k = &st->stack[i];
         uint32_t id = k->id; /* 0: free, or not published yet */
         uint32_t depth = k->depth < HAKMEM_SEG_STACK_DEPTH ? k->depth : HAKMEM_SEG_STACK_DEPTH;
@@ -183,7 +205,15 @@ static int store_new(struct hk_stack_log *l, const struct hakmem_seg_stacks *st,
                 return -1;
         l->done[id] = 1;
     }
+    *cursor = st->capacity;
     return 0;
+}
+
+static int store_new(struct hk_stack_log *l, const struct hakmem_seg_stacks *st, sqlite3_stmt *ins,
+                     int64_t run, int final)
+{
+    uint32_t cursor = 0;
+    return store_range(l, st, ins, run, final, &cursor, 0);
 }
 
 static sqlite3_stmt *frames_insert(sqlite3 *db, char *err, size_t errlen)
@@ -194,18 +224,36 @@ static sqlite3_stmt *frames_insert(sqlite3 *db, char *err, size_t errlen)
                          err, errlen);
 }
 
-int hk_stack_log_flush(struct hk_stack_log *l, sqlite3 *db, int64_t run, char *err, size_t errlen)
+int hk_stack_log_due(const struct hk_stack_log *l)
 {
-    if (!l || (int64_t)hk_mono_ns() < l->next_ns)
+    return l && (l->pass || (int64_t)hk_mono_ns() >= l->next_ns);
+}
+
+int hk_stack_log_work(struct hk_stack_log *l, sqlite3 *db, int64_t run, uint64_t deadline,
+                      char *err, size_t errlen)
+{
+    if (!hk_stack_log_due(l))
         return 0;
-    const struct hakmem_seg_stacks *st = hakmem_reader_stacks(l->r);
-    if (!st)
-        return 0; /* none, or the segment went: the end stores what it can */
-    sqlite3_stmt *ins = frames_insert(db, err, errlen);
-    int rc = ins ? store_new(l, st, ins, run, 0) : -1;
-    sqlite3_finalize(ins);
-    l->next_ns = (int64_t)hk_mono_ns() + LOG_EVERY_NS;
-    return rc == 0 ? 0 : hk_fail(err, errlen, "cannot store stacks: %s", sqlite3_errmsg(db));
+    if (!l->pass) {
+        l->pass = hakmem_reader_stacks(l->r);
+        l->cursor = 0;
+        l->next_ns = (int64_t)hk_mono_ns() + LOG_EVERY_NS;
+        if (!l->pass)
+            return 0; /* none, or the segment went: the end stores what it can */
+    }
+    if (l->db != db) {
+        sqlite3_finalize(l->ins);
+        l->db = db;
+        if (!(l->ins = frames_insert(db, err, errlen)))
+            return -1;
+    }
+    if (store_range(l, l->pass, l->ins, run, 0, &l->cursor, deadline) != 0)
+        return hk_fail(err, errlen, "cannot store stacks: %s", sqlite3_errmsg(db));
+    if (l->cursor >= l->pass->capacity) { /* the pass is done; the next in a second */
+        l->pass = NULL;
+        l->next_ns = (int64_t)hk_mono_ns() + LOG_EVERY_NS;
+    }
+    return 0;
 }
 
 /* How many stacks the table could not hold, into the run's heap profile (when it has one). */
@@ -229,7 +277,7 @@ int hk_stacks_store(struct hakmem_reader *r, sqlite3 *db, int64_t run, struct hk
     if (!st)
         return 0;
     struct hk_symbols *syms = shared ? shared : hk_symbols_new();
-    struct hk_stack_log *l = log ? log : syms ? hk_stack_log_new(r, syms) : NULL;
+    struct hk_stack_log *l = log ? log : syms ? log_new(NULL, syms) : NULL;
     sqlite3_stmt *ins = l ? frames_insert(db, err, errlen) : NULL;
     int rc = !l ? hk_fail(err, errlen, "out of memory") : ins ? hk_db_exec(db, "BEGIN", err, errlen) : -1;
     if (rc == 0 && (store_new(l, st, ins, run, 1) != 0 || store_dropped(db, st, run) != 0))

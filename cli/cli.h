@@ -224,6 +224,8 @@ struct hk_slot {
 struct hk_table {
     char *slots;
     size_t cap, filled, live, size; /* filled: used + deleted; size: bytes per slot */
+    unsigned gen;                   /* bumped when the slots move (a slot's address is
+                                     * good while gen stays, but for removals) */
 };
 int hk_table_init(struct hk_table *t, size_t slot_size);
 void hk_table_free(struct hk_table *t);

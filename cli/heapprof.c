@@ -84,6 +84,11 @@ struct hk_heapprof {
                                               * use since the last point, the last event's */
     int64_t flushed_ns, due_ns; /* hk_mono_ns() at the last rewrite's start, and when
                                  * the next is due */
+    struct site_slot *site_memo; /* the last site and thread looked up (events come in runs
+                                  * of one thread and one stack), good while their
+                                  * table's gen is *_gen: neither table removes */
+    struct thread *thread_memo;
+    unsigned site_gen, thread_gen;
     sqlite3 *db;
     sqlite3_stmt *site_up, *run_up, *live_ins, *live_del, *blk_ins, *pin_up, *use_ins;
 };
@@ -148,21 +153,35 @@ static int thread_same(const void *slot, const void *key)
     return ((const struct thread *)slot)->tid == *(const uint32_t *)key;
 }
 
-static struct site_slot *site_get(struct hk_table *t, uint32_t stack, int create)
+static struct site_slot *site_get(struct hk_heapprof *p, uint32_t stack, int create)
 {
+    struct hk_table *t = &p->sites;
+    if (p->site_memo && p->site_gen == t->gen && p->site_memo->s.stack_id == stack)
+        return p->site_memo;
     int created = 0;
     struct site_slot *s = hk_table_get(t, hk_table_mix(stack), site_same, &stack, create, &created);
     if (s && created)
         s->s.stack_id = stack;
+    if (s) {
+        p->site_memo = s;
+        p->site_gen = t->gen;
+    }
     return s;
 }
 
-static struct thread *thread_get(struct hk_table *t, uint32_t tid)
+static struct thread *thread_get(struct hk_heapprof *p, uint32_t tid)
 {
+    struct hk_table *t = &p->threads;
+    if (p->thread_memo && p->thread_gen == t->gen && p->thread_memo->tid == tid)
+        return p->thread_memo;
     int created = 0;
     struct thread *th = hk_table_get(t, hk_table_mix(tid), thread_same, &tid, 1, &created);
     if (th && created)
         th->tid = tid;
+    if (th) {
+        p->thread_memo = th;
+        p->thread_gen = t->gen;
+    }
     return th;
 }
 
@@ -215,7 +234,7 @@ int64_t hk_heapprof_block_bytes(const struct hakmem_event *ev)
 /* Takes block b out of its site's in-use figures. */
 static struct site_slot *unuse(struct hk_heapprof *p, const struct block *b)
 {
-    struct site_slot *s = site_get(&p->sites, b->stack, 1);
+    struct site_slot *s = site_get(p, b->stack, 1);
     if (!s)
         return NULL;
     site_sync(p, s);
@@ -267,7 +286,7 @@ static void fill_block(struct hk_heapprof *p, struct block *b, const struct hakm
 
 static void site_alloc(struct hk_heapprof *p, const struct block *b, const struct hakmem_event *ev)
 {
-    struct site_slot *s = site_get(&p->sites, b->stack, 1);
+    struct site_slot *s = site_get(p, b->stack, 1);
     if (!s)
         return;
     site_sync(p, s);
@@ -297,7 +316,7 @@ static void on_alloc(struct hk_heapprof *p, const struct hakmem_event *ev)
         return;
     fill_block(p, b, ev);
     p->tot.samples++;
-    struct thread *th = thread_get(&p->threads, ev->tid);
+    struct thread *th = thread_get(p, ev->tid);
     if (th)
         th->last_serial = b->serial;
     site_alloc(p, b, ev);
@@ -323,7 +342,7 @@ static void on_free(struct hk_heapprof *p, const struct hakmem_event *ev)
         return;
     }
     struct site_slot *s = unuse(p, b);
-    struct thread *th = thread_get(&p->threads, ev->tid);
+    struct thread *th = thread_get(p, ev->tid);
     int temporary = b->tid == ev->tid && th && th->last_serial == b->serial;
     if (s) {
         s->s.frees++;
@@ -352,9 +371,13 @@ static void usage_note(struct hk_heapprof *p, int64_t now)
     p->usage_next = now + USAGE_NS;
 }
 
+/* Block maps up to this many index slots stay in the caches: no prefetching,
+ * whose hashing would cost more than it hides. */
+#define PREFETCH_FROM_SLOTS 32768
+
 void hk_heapprof_prefetch(const struct hk_heapprof *p, const struct hakmem_event *ev)
 {
-    if (!hk_heapprof_takes(ev->type))
+    if (!hk_heapprof_takes(ev->type) || p->blocks.cap <= PREFETCH_FROM_SLOTS)
         return;
     hk_blockmap_prefetch(&p->blocks, ev->ss_addr);
     if (ev->type == HAKMEM_EV_ALLOC)
@@ -363,7 +386,7 @@ void hk_heapprof_prefetch(const struct hk_heapprof *p, const struct hakmem_event
 
 void hk_heapprof_prefetch_rec(const struct hk_heapprof *p, const struct hakmem_event *ev)
 {
-    if (hk_heapprof_takes(ev->type))
+    if (hk_heapprof_takes(ev->type) && p->blocks.cap > PREFETCH_FROM_SLOTS)
         hk_blockmap_prefetch_rec(&p->blocks, ev->ss_addr);
 }
 
@@ -383,7 +406,7 @@ void hk_heapprof_pin(struct hk_heapprof *p, const struct hakmem_event *ev)
     int created = 0;
     struct pin *k = hk_table_get(&p->pins, hk_table_mix((uint64_t)ev->ss_id << 32 ^ ev->slab) ^
                                  ev->stack_id, pin_same, &key, 1, &created);
-    struct site_slot *s = site_get(&p->sites, ev->stack_id, 1); /* a profile_stacks row */
+    struct site_slot *s = site_get(p, ev->stack_id, 1); /* a profile_stacks row */
     if (!k || !s)
         return;
     if (created) {
@@ -408,7 +431,7 @@ void hk_heapprof_totals(const struct hk_heapprof *p, struct hk_prof_totals *out)
 
 int hk_heapprof_site(struct hk_heapprof *p, uint32_t stack_id, struct hk_prof_site *out)
 {
-    struct site_slot *s = site_get(&p->sites, stack_id, 0);
+    struct site_slot *s = site_get(p, stack_id, 0);
     if (!s)
         return 0;
     site_sync(p, s);

@@ -82,6 +82,7 @@ static void rehash(struct hk_table *t, size_t cap)
     t->slots = slots;
     t->cap = cap;
     t->filled = t->live;
+    t->gen++;
 }
 
 void *hk_table_get(struct hk_table *t, uint64_t hash, int (*same)(const void *, const void *),

@@ -431,6 +431,10 @@ int hk_occ_sample(struct hk_occ_sampler *o, struct hakmem_reader *r, struct hk_s
  * ~/.cache/hakmem/debuginfo, into dir; 0, or -1 when there is none ("" or
  * "0" in HAKMEM_DEBUG_CACHE turns the cache off). */
 int hk_debugcache_dir(char *dir, size_t cap);
+/* root/xx/rest.debug for build id id (len bytes, hex xxrest; root NULL:
+ * /usr/lib/debug/.build-id) into out; 0, or -1 when len or cap is too small. */
+int hk_debugcache_id_path(const char *root, const unsigned char *id, int len, char *out,
+                          size_t cap);
 /* When the debug file of build id id (len bytes) under root (NULL:
  * /usr/lib/debug/.build-id; root/xx/rest.debug) has compressed sections: the
  * cached copy with them decompressed, made now when missing, its fd returned

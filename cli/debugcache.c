@@ -18,6 +18,18 @@
 #define CACHE_SUBDIR "hakmem/debuginfo"
 #define DEBUG_DIR "/usr/lib/debug/.build-id" /* where Debian's -dbg packages put them */
 
+int hk_debugcache_id_path(const char *root, const unsigned char *id, int len, char *out,
+                          size_t cap)
+{
+    char hex[2 * 64 + 1];
+    if (len < 2 || len > 64)
+        return -1;
+    for (int i = 0; i < len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", id[i]);
+    int n = snprintf(out, cap, "%s/%.2s/%s.debug", root ? root : DEBUG_DIR, hex, hex + 2);
+    return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
 int hk_debugcache_dir(char *dir, size_t cap)
 {
     const char *own = getenv("HAKMEM_DEBUG_CACHE"), *xdg = getenv("XDG_CACHE_HOME"),
@@ -127,17 +139,16 @@ static int fill(int fd, char *dir, const char *path)
 
 int hk_debugcache_open(const char *root, const unsigned char *id, int len, char **name)
 {
-    char dir[PATH_MAX - 160], path[PATH_MAX], hex[2 * 64 + 1];
-    if (len < 4 || len > 64 || hk_debugcache_dir(dir, sizeof dir) != 0 ||
+    char dir[PATH_MAX - 160], path[PATH_MAX], orig[PATH_MAX];
+    if (len < 4 || hk_debugcache_dir(dir, sizeof dir) != 0 ||
+        hk_debugcache_id_path(root, id, len, orig, sizeof orig) != 0 ||
         elf_version(EV_CURRENT) == EV_NONE)
         return -1;
-    for (int i = 0; i < len; i++)
-        snprintf(hex + 2 * i, 3, "%02x", id[i]);
-    snprintf(path, sizeof path, "%s/%s.debug", dir, hex);
+    /* the cached copy: the build id's hex in one name (orig without the slash) */
+    const char *sub = orig + strlen(orig) - (2 * (size_t)len + 7);
+    snprintf(path, sizeof path, "%s/%.2s%s", dir, sub, sub + 3);
     int c = open_cached(path);
     if (c < 0) {
-        char orig[PATH_MAX];
-        snprintf(orig, sizeof orig, "%s/%.2s/%s.debug", root ? root : DEBUG_DIR, hex, hex + 2);
         int fd = open(orig, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         c = fd >= 0 && has_compressed(fd) ? fill(fd, dir, path) : -1;
         if (fd >= 0)

@@ -73,14 +73,9 @@ static int exists_in(const char *dir, const char *sub, const char *name)
 static int debug_file_nearby(const unsigned char *id, int len, const char *file_name,
                              const char *debuglink)
 {
-    char hex[2 * 64 + 1], name[PATH_MAX + 16];
-    if (len >= 2 && len <= 64) {
-        for (int i = 0; i < len; i++)
-            snprintf(hex + 2 * i, 3, "%02x", id[i]);
-        snprintf(name, sizeof name, "%.2s/%s.debug", hex, hex + 2);
-        if (exists_in(DEBUG_ROOT, ".build-id", name))
-            return 1;
-    }
+    char name[PATH_MAX + 16];
+    if (hk_debugcache_id_path(NULL, id, len, name, sizeof name) == 0 && access(name, F_OK) == 0)
+        return 1;
     if (!file_name)
         return 0;
     char real[PATH_MAX];

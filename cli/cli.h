@@ -598,7 +598,9 @@ int hk_export_pprof(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errle
 
 /* ---- session.c: recording live processes, image after image (record, attach) */
 struct hk_session {
-    sqlite3 *db;               /* the main connection: each image is drained through its own */
+    sqlite3 *db;               /* the main connection, lent to one drain at a time (the
+                                * other images are drained through their own) */
+    int lent;                  /* a drain has db */
     const char *dbpath, *source, *options;
     const char *verb;          /* "recorded", "drained": for the summary line */
     struct hk_follow follow;

@@ -54,6 +54,7 @@ static int stop_now(void)
     return signals_seen >= 2 || (signals_seen >= 1 && forward_to <= 0);
 }
 
+#define FIRST_LOOK_NS 1000000000ull /* how long the first image is looked for often */
 #define MAX_DRAINING 32 /* images drained at once (a thread and a connection each) */
 
 /* One image being drained by a thread of its own, through a connection of
@@ -84,6 +85,7 @@ struct image {
     struct hk_session *s;
     unsigned ticket;        /* its place in open_turn's order */
     int turn_done;
+    int borrowed;           /* drained through s->db (lent while no other image has it) */
     struct hakmem_reader *r;
     pthread_t thread;
     atomic_int done;
@@ -197,12 +199,14 @@ static int drain_image(struct image *im, sqlite3 *db, char *err, size_t errlen)
 static void *drain_thread(void *arg)
 {
     struct image *im = arg;
-    sqlite3 *db = hk_db_open_write(im->s->dbpath, 1, im->err, sizeof im->err);
+    sqlite3 *db = im->borrowed ? im->s->db
+                               : hk_db_open_write(im->s->dbpath, 1, im->err, sizeof im->err);
     open_turn(im->ticket);
     im->rc = db ? drain_image(im, db, im->err, sizeof im->err) : -1;
     if (!im->turn_done)
         open_done();
-    hk_db_close(db);
+    if (!im->borrowed)
+        hk_db_close(db);
     hakmem_reader_close(im->r);
     im->r = NULL;
     if (im->s->unlink) /* drained: nobody needs it now */
@@ -239,6 +243,7 @@ static int reap(struct hk_session *s, struct image **im, int *n, int wait, char 
             continue;
         }
         pthread_join(im[i]->thread, NULL);
+        s->lent &= !im[i]->borrowed;
         if (im[i]->rc != 0 && rc == 0)
             rc = hk_fail(err, errlen, "%s", im[i]->err);
         if (im[i]->rc == 0) {
@@ -271,12 +276,17 @@ static int start_image(struct hk_session *s, struct hakmem_reader *r, const char
     im->start = h->start_mono_ns;
     snprintf(im->path, sizeof im->path, "%s", path);
     im->ticket = tickets;
+    /* the main connection is idle until every drain is joined: an image is
+     * drained through it when no other has it, without a connection of its own */
+    im->borrowed = !s->lent;
+    s->lent = 1;
     /* the first image's modules (the program, libc, ...) read while it runs, not
      * after: their debug information takes a while (libdw inflates it). Only
      * then: s->warm is read by the drains, and set before the first starts. */
     if (im->ticket == 0)
         s->warm = hk_stacks_warm_start(r, s->syms);
     if (pthread_create(&im->thread, NULL, drain_thread, im) != 0) {
+        s->lent &= !im->borrowed;
         hakmem_reader_close(r);
         free(im);
         return hk_fail(err, errlen, "cannot start a thread to drain %s", path);
@@ -304,8 +314,9 @@ int hk_session_run(struct hk_session *s, char *err, size_t errlen)
 static int session_loop(struct hk_session *s, char *err, size_t errlen)
 {
     struct image *im[MAX_DRAINING];
-    int n = 0, rc = 0, idle = 0;
+    int n = 0, rc = 0, idle = 0, seen = 0;
     char path[sizeof s->follow.dir + 256];
+    uint64_t begun = hk_mono_ns();
     for (;;) {
         /* finished first, next second: an image that exited meanwhile is
          * still found by the look that follows */
@@ -319,6 +330,7 @@ static int session_loop(struct hk_session *s, char *err, size_t errlen)
             }
             rc = start_image(s, r, path, &im[n], err, errlen);
             n += rc == 0;
+            seen |= rc == 0;
         }
         if (rc == 0)
             rc = reap(s, im, &n, 0, err, errlen);
@@ -334,8 +346,10 @@ static int session_loop(struct hk_session *s, char *err, size_t errlen)
         } else
             idle = 0;
         /* the root gone, its drains are joined soon after they end; the looks
-         * for late segments keep their 10 ms */
-        hk_sleep_ms(finished && n ? 2 : 10);
+         * for late segments keep their 10 ms; the first image is looked for
+         * every millisecond (a busy program fills the ring in one or two) */
+        int first = !seen && hk_mono_ns() - begun < FIRST_LOOK_NS;
+        hk_sleep_ms(finished && n ? 2 : first ? 1 : 10);
     }
     if (rc != 0) /* the other drains end as their images do; a second signal stops them */
         reap(s, im, &n, 1, err[0] ? NULL : err, errlen);

@@ -78,9 +78,10 @@ static size_t probe(const struct hk_blockmap *m, uint64_t addr, uint32_t h)
     }
 }
 
-void *hk_blockmap_find(const struct hk_blockmap *m, uint64_t addr)
+void *hk_blockmap_find(struct hk_blockmap *m, uint64_t addr)
 {
-    uint64_t s = m->index[probe(m, addr, hash_of(addr))];
+    m->hint = probe(m, addr, hash_of(addr));
+    uint64_t s = m->index[m->hint];
     return s ? rec_at(m, SLOT_REC(s)) : NULL;
 }
 
@@ -142,14 +143,16 @@ static uint64_t take_rec(struct hk_blockmap *m)
     return m->nrec++;
 }
 
-void *hk_blockmap_add(struct hk_blockmap *m, uint64_t addr)
+void *hk_blockmap_put(struct hk_blockmap *m, uint64_t addr, int *fresh)
 {
+    *fresh = 0;
     if (!addr || (2 * (m->live + 1) > m->cap && grow_index(m) != 0))
         return NULL;
     uint32_t h = hash_of(addr);
     size_t i = probe(m, addr, h);
-    if (m->index[i]) /* there already: the caller's precondition broke */
-        return NULL;
+    m->hint = i;
+    if (m->index[i])
+        return rec_at(m, SLOT_REC(m->index[i]));
     uint64_t r = take_rec(m);
     if (r > REC_MAX)
         return NULL;
@@ -158,7 +161,15 @@ void *hk_blockmap_add(struct hk_blockmap *m, uint64_t addr)
     *(uint64_t *)rec = addr;
     m->index[i] = SLOT(r, h);
     m->live++;
+    *fresh = 1;
     return rec;
+}
+
+void *hk_blockmap_add(struct hk_blockmap *m, uint64_t addr)
+{
+    int fresh;
+    void *rec = hk_blockmap_put(m, addr, &fresh);
+    return fresh ? rec : NULL;
 }
 
 /* 1 when the key of slot s (home cyclically outside (i, j]) may fill the gap i. */
@@ -170,7 +181,10 @@ static int may_fill(uint64_t s, size_t i, size_t j, size_t mask)
 void hk_blockmap_remove(struct hk_blockmap *m, void *rec)
 {
     uint64_t addr = *(uint64_t *)rec;
-    size_t mask = m->cap - 1, i = probe(m, addr, hash_of(addr));
+    uint32_t r = (uint32_t)(((char *)rec - m->recs) / m->rec_size);
+    size_t mask = m->cap - 1, i = m->hint;
+    if (i > mask || !m->index[i] || SLOT_REC(m->index[i]) != r)
+        i = probe(m, addr, hash_of(addr));
     if (!m->index[i])
         return; /* not a live record */
     for (size_t j = (i + 1) & mask; m->index[j]; j = (j + 1) & mask)
@@ -179,7 +193,6 @@ void hk_blockmap_remove(struct hk_blockmap *m, void *rec)
             i = j;
         }
     m->index[i] = 0;
-    uint32_t r = (uint32_t)(((char *)rec - m->recs) / m->rec_size);
     *(struct free_rec *)rec = (struct free_rec){ .addr = 0, .next = m->free_head };
     m->free_head = r + 1;
     m->live--;

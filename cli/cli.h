@@ -266,15 +266,19 @@ struct hk_blockmap {
     char *recs;
     size_t rec_size, nrec, rec_cap; /* nrec: records ever handed out, used or free */
     uint32_t free_head;           /* a free record's number + 1; 0: none */
+    size_t hint;                  /* the index slot of the record found or put last */
 };
 int hk_blockmap_init(struct hk_blockmap *m, size_t rec_size);
 void hk_blockmap_free(struct hk_blockmap *m);
 /* The record of addr, or NULL. */
-void *hk_blockmap_find(const struct hk_blockmap *m, uint64_t addr);
-/* A new zeroed record for addr (not in the map), its address set; NULL when
- * memory ran out or addr is 0 or already there. */
+void *hk_blockmap_find(struct hk_blockmap *m, uint64_t addr);
+/* The record of addr: the one there (*fresh 0), else a new zeroed one, its
+ * address set (*fresh 1); NULL when memory ran out or addr is 0. */
+void *hk_blockmap_put(struct hk_blockmap *m, uint64_t addr, int *fresh);
+/* hk_blockmap_put's new record, NULL when addr was there already. */
 void *hk_blockmap_add(struct hk_blockmap *m, uint64_t addr);
-/* Takes rec (a record of the map) out; other records stay where they are. */
+/* Takes rec (a record of the map) out; other records stay where they are. The
+ * record found or put last is taken out without a look-up. */
 void hk_blockmap_remove(struct hk_blockmap *m, void *rec);
 /* Start loading addr's index slot; then, once it is in, its record. */
 void hk_blockmap_prefetch(const struct hk_blockmap *m, uint64_t addr);

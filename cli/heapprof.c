@@ -262,11 +262,18 @@ static int grow(void **v, size_t *n, size_t *cap, size_t size)
     return 0;
 }
 
-/* Forgets block b; its profile_live row goes at the next flush. */
-static void forget(struct hk_heapprof *p, struct block *b)
+/* Block b's profile_live row goes at the next flush. */
+static void drop_row(struct hk_heapprof *p, struct block *b)
 {
     if (b->rowid && grow((void **)&p->gone, &p->ngone, &p->gone_cap, sizeof *p->gone) == 0)
         p->gone[p->ngone++] = b->rowid; /* (out of memory: its row stays) */
+    b->rowid = 0;
+}
+
+/* Forgets block b (found last in the block map), its row too. */
+static void forget(struct hk_heapprof *p, struct block *b)
+{
+    drop_row(p, b);
     hk_blockmap_remove(&p->blocks, b);
 }
 
@@ -305,15 +312,15 @@ static void site_alloc(struct hk_heapprof *p, const struct block *b, const struc
 
 static void on_alloc(struct hk_heapprof *p, const struct hakmem_event *ev)
 {
-    uint64_t addr = ev->ss_addr;
-    struct block *b = hk_blockmap_find(&p->blocks, addr);
-    if (b) { /* its free was lost: the old block is gone (rare) */
+    int fresh;
+    struct block *b = hk_blockmap_put(&p->blocks, ev->ss_addr, &fresh);
+    if (!b)
+        return;
+    if (!fresh) { /* its free was lost: the old block is gone (rare); its record serves */
         unuse(p, b);
-        forget(p, b);
+        drop_row(p, b);
         p->tot.lost_frees++;
     }
-    if (!(b = hk_blockmap_add(&p->blocks, addr)))
-        return;
     fill_block(p, b, ev);
     p->tot.samples++;
     struct thread *th = thread_get(p, ev->tid);

@@ -295,6 +295,8 @@ struct hakmem_reader *hakmem_reader_open(const char *path, int drain, char *err,
     }
     r->ring = (struct hakmem_event *)(r->map + r->hdr.ring_offset);
     r->mask = r->hdr.ring_capacity - 1;
+    if (drain)
+        hakmem_seg_populate(r->ring, r->hdr.ring_capacity * sizeof *r->ring, MADV_POPULATE_READ);
     r->occ_room = (r->hdr.occupancy_size - sizeof(struct hakmem_seg_occupancy)) /
                   sizeof(struct hakmem_seg_ss);
     if (r->hdr.stacks_offset && r->hdr.stacks_size >= sizeof(struct hakmem_seg_stacks))
@@ -412,6 +414,10 @@ static int read_slot(const struct hakmem_reader *r, uint64_t t, struct hakmem_ev
     return s2 == s1 ? 1 : -1;
 }
 
+/* Slots ahead of the one read whose lines are fetched: each was written last on
+ * the producer's core, and one miss at a time left the drain waiting on each. */
+#define READ_AHEAD 8
+
 struct batch {
     struct hakmem_event *out;
     size_t max, n;
@@ -431,6 +437,8 @@ static void drain_batch(struct hakmem_reader *r, void *arg)
     /* at most one ring's worth of tickets per call, whatever head says */
     uint64_t end = head > r->next && head - r->next > cap ? r->next + cap : head;
     while (b->n < b->max && r->next < end) {
+        if (r->next + READ_AHEAD < end)
+            __builtin_prefetch(&r->ring[(r->next + READ_AHEAD) & r->mask]);
         int got = read_slot(r, r->next, &b->out[b->n]);
         if (got == 0)
             break; /* a producer holds the ticket but has not published yet */

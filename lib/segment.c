@@ -217,6 +217,7 @@ static int create(struct hk_trace *t, const char *path, uint64_t cap, unsigned m
     fill_identity(h, forked);
     t->seg = h;
     t->ring = (struct hakmem_event *)((char *)p + h->ring_offset);
+    hakmem_seg_populate(t->ring, cap * sizeof(struct hakmem_event), MADV_POPULATE_WRITE);
     t->counters = (struct hakmem_seg_counters *)((char *)p + h->counters_offset);
     t->occupancy = (struct hakmem_seg_occupancy *)((char *)p + h->occupancy_offset);
     t->occupancy->max = HK_OCCUPANCY_MAX;

@@ -1,6 +1,7 @@
 /* check_blockmap.c — unit tests of cli/blockmap.c: records found by address after
  * the index and the records grew, removals keep other keys and records in place
- * and free records are reused, iteration sees exactly the live ones. */
+ * and free records are reused, iteration sees exactly the live ones, put finds
+ * or makes a record in one look-up, removal by the last look-up's slot. */
 #include "unit.h"
 
 struct rec {
@@ -80,12 +81,49 @@ START_TEST(removal_keeps_others_and_reuses_records)
 }
 END_TEST
 
+START_TEST(put_finds_or_makes_and_removal_trusts_no_stale_hint)
+{
+    struct hk_blockmap m;
+    ck_assert_int_eq(hk_blockmap_init(&m, sizeof(struct rec)), 0);
+    int fresh = -1;
+    struct rec *a = hk_blockmap_put(&m, addr_of(1), &fresh);
+    ck_assert_msg(a && fresh == 1 && a->addr == addr_of(1) && a->value == 0,
+                  "put of a new key: a zeroed record with its address (fresh %d)", fresh);
+    a->value = 11;
+    struct rec *again = hk_blockmap_put(&m, addr_of(1), &fresh);
+    ck_assert_msg(again == a && fresh == 0 && again->value == 11,
+                  "put of a key there: its record, not fresh (fresh %d)", fresh);
+    ck_assert_msg(!hk_blockmap_put(&m, 0, &fresh) && fresh == 0, "put of address 0: NULL");
+    /* the hint is the slot of the last look-up (key 2's): removing key 1 must
+     * find its own slot, and leave key 2 in place */
+    struct rec *b = hk_blockmap_put(&m, addr_of(2), &fresh);
+    b->value = 22;
+    for (uint64_t i = 3; i < 5000; i++) /* grows the index: every slot moves */
+        ((struct rec *)hk_blockmap_put(&m, addr_of(i), &fresh))->value = i;
+    a = hk_blockmap_find(&m, addr_of(1));
+    hk_blockmap_find(&m, addr_of(4999));
+    hk_blockmap_remove(&m, a);
+    ck_assert_msg(!hk_blockmap_find(&m, addr_of(1)), "key 1 removed through a stale hint");
+    for (uint64_t i = 2; i < 5000; i++) {
+        struct rec *r = hk_blockmap_find(&m, addr_of(i));
+        ck_assert_msg(r && r->value == (i == 2 ? 22 : i), "key %llu kept after the removal",
+                      (unsigned long long)i);
+    }
+    struct rec *last = hk_blockmap_find(&m, addr_of(4998));
+    hk_blockmap_remove(&m, last); /* through the hint */
+    ck_assert_msg(!hk_blockmap_find(&m, addr_of(4998)) && hk_blockmap_find(&m, addr_of(4999)) &&
+                      m.live == 4997, "removal through the hint: key 4998 gone, %zu live", m.live);
+    hk_blockmap_free(&m);
+}
+END_TEST
+
 static Suite *make(void)
 {
     Suite *s = suite_create("cli/blockmap");
     TCase *t = tcase_create("blockmap");
     tcase_add_test(t, found_after_growth);
     tcase_add_test(t, removal_keeps_others_and_reuses_records);
+    tcase_add_test(t, put_finds_or_makes_and_removal_trusts_no_stale_hint);
     suite_add_tcase(s, t);
     return s;
 }

@@ -400,10 +400,14 @@ struct hk_follow {
     pid_t recorder;  /* record (> 0): the segments whose recorder_pid is this */
     struct { pid_t pid; uint64_t start; } *taken; /* images opened or passed over */
     size_t ntaken, cap;
+    int notify;      /* an inotify fd watching dir for new files, -1: none */
 };
 /* dir NULL: /dev/shm. recorder > 0 follows a process tree, else pid's images. */
 void hk_follow_init(struct hk_follow *f, const char *dir, pid_t pid, pid_t recorder);
 void hk_follow_free(struct hk_follow *f);
+/* Waits up to ms for a file to appear in f->dir: 1 when one did (it may not be
+ * ready yet), 0 after ms (or at once on a signal; a plain sleep without inotify). */
+int hk_follow_wait(struct hk_follow *f, unsigned ms);
 /* Opens (to drain) the oldest ready image not taken yet, its path into path;
  * NULL when there is none yet, or (with err set) when it cannot be drained.
  * A forked image waits for its first event, and is passed over when it ends

@@ -8,7 +8,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 #include "cli.h"
 #include "hakmem_reader.h"
@@ -37,10 +39,33 @@ void hk_follow_init(struct hk_follow *f, const char *dir, pid_t pid, pid_t recor
     snprintf(f->dir, sizeof f->dir, "%s", dir ? dir : HAKMEM_SEG_DIR);
     f->pid = pid;
     f->recorder = recorder;
+    f->notify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (f->notify >= 0 && inotify_add_watch(f->notify, f->dir, IN_CREATE | IN_MOVED_TO) < 0) {
+        close(f->notify);
+        f->notify = -1;
+    }
+}
+
+int hk_follow_wait(struct hk_follow *f, unsigned ms)
+{
+    if (f->notify < 0) {
+        hk_sleep_ms(ms);
+        return 0;
+    }
+    struct pollfd pfd = { .fd = f->notify, .events = POLLIN };
+    if (poll(&pfd, 1, (int)ms) <= 0)
+        return 0;
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    while (read(f->notify, buf, sizeof buf) > 0)
+        ; /* which file does not matter: the next look sees it */
+    return 1;
 }
 
 void hk_follow_free(struct hk_follow *f)
 {
+    if (f->notify >= 0)
+        close(f->notify);
+    f->notify = -1;
     free(f->taken);
     f->taken = NULL;
     f->ntaken = f->cap = 0;

@@ -54,7 +54,7 @@ static int stop_now(void)
     return signals_seen >= 2 || (signals_seen >= 1 && forward_to <= 0);
 }
 
-#define FIRST_LOOK_NS 1000000000ull /* how long the first image is looked for often */
+#define HOT_NS 50000000ull /* how long the loop looks every ms after a new file */
 #define MAX_DRAINING 32 /* images drained at once (a thread and a connection each) */
 
 /* One image being drained by a thread of its own, through a connection of
@@ -314,13 +314,14 @@ int hk_session_run(struct hk_session *s, char *err, size_t errlen)
 static int session_loop(struct hk_session *s, char *err, size_t errlen)
 {
     struct image *im[MAX_DRAINING];
-    int n = 0, rc = 0, idle = 0, seen = 0;
+    int n = 0, rc = 0, idle = 0;
     char path[sizeof s->follow.dir + 256];
-    uint64_t begun = hk_mono_ns();
+    uint64_t hot_until = hk_mono_ns() + HOT_NS; /* the first image comes at once */
     for (;;) {
         /* finished first, next second: an image that exited meanwhile is
          * still found by the look that follows */
         int finished = stop_now() ? 1 : s->finished(s); /* 0, 1 or 2 */
+        rc = reap(s, im, &n, 0, err, errlen); /* first: a new image may take s->db back */
         while (rc == 0 && !stop_now() && n < MAX_DRAINING) {
             err[0] = '\0';
             struct hakmem_reader *r = hk_follow_next(&s->follow, path, sizeof path, err, errlen);
@@ -330,7 +331,6 @@ static int session_loop(struct hk_session *s, char *err, size_t errlen)
             }
             rc = start_image(s, r, path, &im[n], err, errlen);
             n += rc == 0;
-            seen |= rc == 0;
         }
         if (rc == 0)
             rc = reap(s, im, &n, 0, err, errlen);
@@ -346,10 +346,12 @@ static int session_loop(struct hk_session *s, char *err, size_t errlen)
         } else
             idle = 0;
         /* the root gone, its drains are joined soon after they end; the looks
-         * for late segments keep their 10 ms; the first image is looked for
-         * every millisecond (a busy program fills the ring in one or two) */
-        int first = !seen && hk_mono_ns() - begun < FIRST_LOOK_NS;
-        hk_sleep_ms(finished && n ? 2 : first ? 1 : 10);
+         * for late segments keep their 10 ms; a new file in the directory
+         * wakes the loop, which then looks every millisecond until its
+         * segment is ready (a busy program fills the ring in one or two) */
+        int hot = hk_mono_ns() < hot_until;
+        if (hk_follow_wait(&s->follow, finished && n ? 2 : hot ? 1 : 10))
+            hot_until = hk_mono_ns() + HOT_NS;
     }
     if (rc != 0) /* the other drains end as their images do; a second signal stops them */
         reap(s, im, &n, 1, err[0] ? NULL : err, errlen);

@@ -1,7 +1,8 @@
 /* check_follow.c — unit tests of cli/follow.c: the images of one pid taken
  * oldest first across hakmem.PID, hakmem.PID.1 …; other pids, unready and
  * damaged files skipped; a recorder's tree found by recorder_pid, its empty
- * forked images waited for or passed over; unlink removes the tree's only. */
+ * forked images waited for or passed over; unlink removes the tree's only;
+ * the wait for a new file wakes when one appears, and times out when none does. */
 #include <stddef.h>
 #include <sys/stat.h>
 #include "unit.h"
@@ -170,6 +171,25 @@ START_TEST(a_recorders_tree)
 }
 END_TEST
 
+START_TEST(wait_wakes_on_a_new_file)
+{
+    struct hk_follow f;
+    hk_follow_init(&f, dir, 77, 0);
+    ck_assert_msg(f.notify >= 0, "inotify on %s: expected a watch", dir);
+    uint64_t t0 = hk_mono_ns();
+    ck_assert_msg(hk_follow_wait(&f, 20) == 0, "no new file: expected a time-out");
+    ck_assert_msg(hk_mono_ns() - t0 >= 15000000u, "the time-out waited %llu ns, expected ~20 ms",
+                  (unsigned long long)(hk_mono_ns() - t0));
+    char p[300];
+    name(p, sizeof p, 78, 0);
+    ck_assert_int_eq(unit_segment(p, 78, 100, 1, 1), 0);
+    ck_assert_msg(hk_follow_wait(&f, 5000) == 1, "a new segment: expected a wake");
+    ck_assert_msg(hk_follow_wait(&f, 1) == 0, "the wake's events read: expected none left");
+    hk_follow_free(&f);
+    ck_assert_msg(f.notify == -1, "free closes the watch");
+}
+END_TEST
+
 static Suite *make(void)
 {
     Suite *s = suite_create("cli/follow");
@@ -179,6 +199,7 @@ static Suite *make(void)
     tcase_add_test(t, other_pids_and_unready_skipped);
     tcase_add_test(t, a_drained_segment_is_refused);
     tcase_add_test(t, a_recorders_tree);
+    tcase_add_test(t, wait_wakes_on_a_new_file);
     suite_add_tcase(s, t);
     return s;
 }
